@@ -1,0 +1,36 @@
+"""The model backend: the kernel's rules applied to an in-memory snapshot."""
+
+from __future__ import annotations
+
+from ..model import NetState, apply, new_state
+from ..model.ops import Op
+
+__all__ = ["ModelBackend"]
+
+
+class ModelBackend:
+    """Holds one :class:`NetState` and replaces it on every operation.
+
+    >>> from simlab.model import NetnsAdd
+    >>> b = ModelBackend()
+    >>> b.apply(NetnsAdd("red"))
+    >>> sorted(b.snapshot().netns)
+    ['', 'red']
+    """
+
+    name = "model"
+
+    def __init__(self, state: NetState | None = None, *, seed: int = 0, tunnels: tuple[str, ...] = ()):
+        self.state = state if state is not None else new_state(seed=seed, tunnels=tunnels)
+
+    def apply(self, op: Op) -> None:
+        self.state = apply(self.state, op)
+
+    def snapshot(self) -> NetState:
+        return self.state
+
+    def show(self, tool: str, argv: list[str], netns: str) -> str | None:
+        return None
+
+    def close(self) -> None:
+        self.state = new_state(seed=self.state.seed, tunnels=self.state.tunnels)

@@ -1,0 +1,191 @@
+"""``Lab``: the one object a notebook talks to.
+
+It owns a backend (model or kernel), turns typed `ip`/`bridge` commands into
+operations, records every action as a step on its timeline, and answers show
+commands with iproute2's text.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shlex
+from dataclasses import dataclass
+from typing import Iterator
+
+from .model import NetError, NetState, ROOT
+from .model.ops import Op
+from .timeline import Step, Timeline, text
+
+__all__ = ["Lab", "Result"]
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a command printed, as a terminal would show it."""
+
+    stdout: str
+    stderr: str = ""
+    exit: int = 0
+
+    def __str__(self) -> str:
+        return self.stdout + self.stderr
+
+
+class Lab:
+    """A network lab on the model or the kernel.
+
+    >>> lab = Lab(backend="model")
+    >>> _ = lab.ip("netns add red")
+    >>> print(lab.ip("netns list"), end="")
+    red
+    """
+
+    def __init__(self, backend: str = "auto", *, seed: int = 0, tunnels: tuple[str, ...] = (),
+                 lang: str | None = None):
+        from .backends.choose import choose
+
+        self._backend, self.backend, self.why = choose(backend, seed=seed, tunnels=tunnels)
+        self.timeline = Timeline()
+        self.lang = lang
+        self._group: list[Op] | None = None
+        self._docker = None
+        self._k8s = None
+
+    # ------------------------------------------------------------- lifecycle
+    def close(self) -> None:
+        """Remove everything the lab created (kernel: namespaces, links, rules)."""
+        if self._k8s is not None:
+            with contextlib.suppress(Exception):
+                self._k8s.close()
+        self._backend.close()
+
+    def __enter__(self) -> "Lab":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<simlab.Lab backend={self.backend!r}: {self.why}>"
+
+    # ---------------------------------------------------------------- state
+    def snapshot(self) -> NetState:
+        return self._backend.snapshot()
+
+    @property
+    def raw_backend(self):
+        return self._backend
+
+    # ------------------------------------------------------------- commands
+    def ip(self, args: str) -> str:
+        """Run `ip ARGS`; return what it prints.  Changes become a step.
+
+        Raises :class:`NetError` with iproute2's message when the command fails.
+        """
+        return self._checked("ip " + args)
+
+    def bridge(self, args: str) -> str:
+        """Run `bridge ARGS` (``link``, ``fdb``)."""
+        return self._checked("bridge " + args)
+
+    def iptables(self, args: str, netns: str = ROOT) -> str:
+        """Run `iptables ARGS` inside ``netns`` (the node by default)."""
+        prefix = f"ip netns exec {netns} " if netns != ROOT else ""
+        return self._checked(prefix + "iptables " + args)
+
+    def run(self, line: str) -> Result:
+        """Run one command line as a terminal would: never raises for a failing command."""
+        try:
+            return Result(self._execute(line))
+        except NetError as err:
+            msg = err.message if err.message.endswith("\n") else err.message + "\n"
+            return Result("", msg, err.exit)
+
+    def _checked(self, line: str) -> str:
+        return self._execute(line)
+
+    def _execute(self, line: str) -> str:
+        from .iproute import Change, parse, render
+
+        cmd = parse(line)
+        if isinstance(cmd, Change):
+            self.apply(*cmd.ops, title=text(line.strip()), actor="ip")
+            return ""
+        real = self._backend.show(cmd.tool, list(cmd.argv), cmd.netns)
+        return real if real is not None else render(cmd, self.snapshot())
+
+    # ----------------------------------------------------------- operations
+    def apply(self, *ops: Op, title=None, why=None, mirrors: str = "", actor: str = "python",
+              detail=None) -> Step | None:
+        """Apply operations as one step (all or nothing on the model backend)."""
+        if self._group is not None:
+            for op in ops:
+                self._backend.apply(op)
+                self._group.append(op)
+            return None
+        before = self.snapshot()
+        done: list[Op] = []
+        try:
+            if hasattr(self._backend, "apply_all"):
+                self._backend.apply_all(list(ops))
+                done = list(ops)
+            else:
+                for op in ops:
+                    self._backend.apply(op)
+                    done.append(op)
+        except NetError:
+            if done:
+                self._restore(before)
+            raise
+        return self._record(title, why, tuple(ops), before, mirrors, actor, detail)
+
+    @contextlib.contextmanager
+    def step(self, title, why=None, *, mirrors: str = "", actor: str = "python",
+             detail=None) -> Iterator[list[Op]]:
+        """Group the operations applied inside the block into one step.
+
+        Nested use is flattened into the outermost step.
+        """
+        if self._group is not None:
+            yield self._group
+            return
+        before = self.snapshot()
+        self._group = group = []
+        try:
+            yield group
+        finally:
+            self._group = None
+        self._record(title, why, tuple(group), before, mirrors, actor, detail)
+
+    def _record(self, title, why, ops, before, mirrors, actor, detail) -> Step:
+        if isinstance(title, str):
+            title = text(title)
+        if isinstance(why, str) or why is None:
+            why = text(why or "")
+        step = Step(title=title or text(""), why=why, ops=ops, before=before, after=self.snapshot(),
+                    mirrors=mirrors, actor=actor, detail=dict(detail or {}))
+        return self.timeline.record(step)
+
+    def _restore(self, before: NetState) -> None:
+        restore = getattr(self._backend, "restore", None)
+        if restore is not None:
+            restore(before)
+
+    # ------------------------------------------------------------ runtimes
+    @property
+    def docker(self):
+        """A small docker engine on the lab's node (``run``, ``inspect``, ``exec``...)."""
+        if self._docker is None:
+            from .runtime.docker import DockerEngine
+
+            self._docker = DockerEngine(self)
+        return self._docker
+
+    @property
+    def k8s(self):
+        """A kubelet on the lab's node that wires pods through CNI."""
+        if self._k8s is None:
+            from .runtime.kube import Kubelet
+
+            self._k8s = Kubelet(self)
+        return self._k8s

@@ -1,0 +1,236 @@
+"""Operations: one value per `ip` command that changes the machine.
+
+An operation is plain data.  :func:`simlab.model.apply.apply` carries it out on
+a snapshot (the model backend); the kernel backend turns the same value into
+netlink calls.  :func:`as_command` gives the iproute2 command a learner would
+type for it, which is what the timeline shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .state import ROOT
+
+__all__ = [
+    "Op",
+    "NetnsAdd",
+    "NetnsDel",
+    "LinkAdd",
+    "LinkDel",
+    "LinkSet",
+    "AddrAdd",
+    "AddrDel",
+    "RouteAdd",
+    "RouteDel",
+    "SysctlSet",
+    "Iptables",
+    "as_command",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class NetnsAdd:
+    """Linux: `ip netns add NAME`."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class NetnsDel:
+    """Linux: `ip netns del NAME`."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class LinkAdd:
+    """Linux: `ip [-n NS] link add IFNAME [address MAC] [mtu N] type KIND [peer name P [netns PNS]]`."""
+
+    ifname: str
+    kind: str  # "veth" or "bridge"
+    netns: str = ROOT
+    peer: str | None = None
+    peer_netns: str | None = None  # None: the same namespace as the link
+    mac: str | None = None
+    peer_mac: str | None = None
+    mtu: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkDel:
+    """Linux: `ip [-n NS] link del IFNAME`."""
+
+    ifname: str
+    netns: str = ROOT
+
+
+@dataclass(frozen=True, slots=True)
+class LinkSet:
+    """Linux: `ip [-n NS] link set IFNAME [up|down] [mtu N] [address MAC] [name NEW]
+    [master BR | nomaster] [netns NS2] [promisc on|off]` and `bridge link set dev X hairpin on`.
+
+    Fields left as None are not changed.  ``master=""`` means ``nomaster``.
+    """
+
+    ifname: str
+    netns: str = ROOT
+    up: bool | None = None
+    mtu: int | None = None
+    mac: str | None = None
+    name: str | None = None
+    master: str | None = None
+    to_netns: str | None = None
+    promisc: bool | None = None
+    hairpin: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddrAdd:
+    """Linux: `ip [-n NS] addr add CIDR [brd +|ADDR] [scope S] dev IFNAME`."""
+
+    ifname: str
+    cidr: str
+    netns: str = ROOT
+    broadcast: str | None = None  # "+" computes it from the prefix, as iproute2 does
+    scope: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddrDel:
+    """Linux: `ip [-n NS] addr del CIDR dev IFNAME`."""
+
+    ifname: str
+    cidr: str
+    netns: str = ROOT
+
+
+@dataclass(frozen=True, slots=True)
+class RouteAdd:
+    """Linux: `ip [-n NS] route add DST [via GW] [dev IFNAME] [src A] [metric N] [onlink]`."""
+
+    dst: str
+    netns: str = ROOT
+    via: str | None = None
+    dev: str | None = None
+    src: str | None = None
+    metric: int | None = None
+    onlink: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RouteDel:
+    """Linux: `ip [-n NS] route del DST [via GW] [dev IFNAME]`."""
+
+    dst: str
+    netns: str = ROOT
+    via: str | None = None
+    dev: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SysctlSet:
+    """Linux: `ip netns exec NS sysctl -w KEY=VALUE` (each namespace has its own)."""
+
+    key: str
+    value: str
+    netns: str = ROOT
+
+
+@dataclass(frozen=True, slots=True)
+class Iptables:
+    """Linux: `ip netns exec NS iptables -t TABLE ARGS...` (-N, -A, -I, -D, -X)."""
+
+    table: str
+    args: tuple[str, ...]
+    netns: str = ROOT
+
+
+Op = (
+    NetnsAdd | NetnsDel | LinkAdd | LinkDel | LinkSet | AddrAdd | AddrDel
+    | RouteAdd | RouteDel | SysctlSet | Iptables
+)
+
+
+def _n(netns: str) -> str:
+    return f"-n {netns} " if netns != ROOT else ""
+
+
+def as_command(op: Op) -> str:
+    """The iproute2 command a learner would type for ``op``.
+
+    >>> as_command(LinkAdd("veth1", "veth", peer="veth2", peer_netns="red"))
+    'ip link add veth1 type veth peer name veth2 netns red'
+    """
+    if isinstance(op, NetnsAdd):
+        return f"ip netns add {op.name}"
+    if isinstance(op, NetnsDel):
+        return f"ip netns del {op.name}"
+    if isinstance(op, LinkAdd):
+        words = [f"ip {_n(op.netns)}link add {op.ifname}"]
+        if op.mac:
+            words.append(f"address {op.mac}")
+        if op.mtu:
+            words.append(f"mtu {op.mtu}")
+        words.append(f"type {op.kind}")
+        if op.peer:
+            words.append(f"peer name {op.peer}")
+            if op.peer_mac:
+                words.append(f"address {op.peer_mac}")
+            if op.peer_netns is not None and op.peer_netns != op.netns:
+                words.append(f"netns {op.peer_netns}")
+        return " ".join(words)
+    if isinstance(op, LinkDel):
+        return f"ip {_n(op.netns)}link del {op.ifname}"
+    if isinstance(op, LinkSet):
+        if op.hairpin is not None:
+            on = "on" if op.hairpin else "off"
+            return f"bridge {_n(op.netns)}link set dev {op.ifname} hairpin {on}"
+        words = [f"ip {_n(op.netns)}link set {op.ifname}"]
+        if op.to_netns is not None:
+            words.append(f"netns {op.to_netns}")
+        if op.name:
+            words.append(f"name {op.name}")
+        if op.mac:
+            words.append(f"address {op.mac}")
+        if op.mtu:
+            words.append(f"mtu {op.mtu}")
+        if op.master is not None:
+            words.append(f"master {op.master}" if op.master else "nomaster")
+        if op.promisc is not None:
+            words.append("promisc " + ("on" if op.promisc else "off"))
+        if op.up is not None:
+            words.append("up" if op.up else "down")
+        return " ".join(words)
+    if isinstance(op, AddrAdd):
+        extra = f" brd {op.broadcast}" if op.broadcast else ""
+        extra += f" scope {op.scope}" if op.scope else ""
+        return f"ip {_n(op.netns)}addr add {op.cidr}{extra} dev {op.ifname}"
+    if isinstance(op, AddrDel):
+        return f"ip {_n(op.netns)}addr del {op.cidr} dev {op.ifname}"
+    if isinstance(op, RouteAdd | RouteDel):
+        verb = "add" if isinstance(op, RouteAdd) else "del"
+        words = [f"ip {_n(op.netns)}route {verb} {op.dst}"]
+        if op.via:
+            words.append(f"via {op.via}")
+        if op.dev:
+            words.append(f"dev {op.dev}")
+        if isinstance(op, RouteAdd):
+            if op.src:
+                words.append(f"src {op.src}")
+            if op.metric is not None:
+                words.append(f"metric {op.metric}")
+            if op.onlink:
+                words.append("onlink")
+        return " ".join(words)
+    if isinstance(op, SysctlSet):
+        prefix = f"ip netns exec {op.netns} " if op.netns != ROOT else ""
+        return f"{prefix}sysctl -w {op.key}={op.value}"
+    if isinstance(op, Iptables):
+        prefix = f"ip netns exec {op.netns} " if op.netns != ROOT else ""
+        return f"{prefix}iptables -t {op.table} " + " ".join(_quote(a) for a in op.args)
+    raise TypeError(f"not an operation: {op!r}")
+
+
+def _quote(word: str) -> str:
+    return f'"{word}"' if (" " in word or not word) else word

@@ -1,0 +1,83 @@
+"""The lab's history: every user-visible action is a :class:`Step`.
+
+A step keeps its title and why (per language), the operations it made, the
+code it mirrors (``bridge.go: setupVeth``), who acted, and the snapshots
+before and after, so a view can show any step again, forward or back,
+without touching a backend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator, Mapping
+
+from .model import NetState
+from .model.ops import Op, as_command
+
+__all__ = ["Step", "Timeline", "text"]
+
+
+def text(en: str, ja: str | None = None) -> dict[str, str]:
+    """A message in English and (optionally) Japanese."""
+    return {"en": en, "ja": ja if ja is not None else en}
+
+
+@dataclass(frozen=True)
+class Step:
+    title: Mapping[str, str]
+    why: Mapping[str, str]
+    ops: tuple[Op, ...]
+    before: NetState
+    after: NetState
+    mirrors: str = ""  # e.g. "bridge.go: setupVeth"
+    actor: str = "ip"  # "ip" (typed by the learner), "docker", "kubelet", "cni:bridge", ...
+    detail: Mapping = field(default_factory=dict)  # e.g. CNI env vars, stdin and result
+
+    @property
+    def commands(self) -> list[str]:
+        """The operations as the `ip` commands a learner would type."""
+        return [as_command(op) for op in self.ops]
+
+    def title_in(self, lang: str = "en") -> str:
+        return self.title.get(lang) or self.title.get("en", "")
+
+    def why_in(self, lang: str = "en") -> str:
+        return self.why.get(lang) or self.why.get("en", "")
+
+
+class Timeline:
+    """An ordered list of steps with a cursor that can move forward and back."""
+
+    def __init__(self, steps: list[Step] | None = None):
+        self.steps: list[Step] = list(steps or [])
+        self.position = len(self.steps) - 1
+
+    def record(self, step: Step) -> Step:
+        self.steps.append(step)
+        self.position = len(self.steps) - 1
+        return step
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __iter__(self) -> Iterator[Step]:
+        return iter(self.steps)
+
+    def __getitem__(self, index: int) -> Step:
+        return self.steps[index]
+
+    @property
+    def current(self) -> Step | None:
+        return self.steps[self.position] if self.steps and self.position >= 0 else None
+
+    def jump(self, index: int) -> Step | None:
+        if not self.steps:
+            return None
+        self.position = max(0, min(index, len(self.steps) - 1))
+        return self.current
+
+    def forward(self) -> Step | None:
+        return self.jump(self.position + 1)
+
+    def back(self) -> Step | None:
+        return self.jump(self.position - 1)
