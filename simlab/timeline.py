@@ -8,9 +8,10 @@ without touching a backend.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Iterator, Mapping
 
+from .i18n import get_language, why_for_ops
 from .model import NetState
 from .model.ops import Op, as_command
 
@@ -38,19 +39,28 @@ class Step:
         """The operations as the `ip` commands a learner would type."""
         return [as_command(op) for op in self.ops]
 
-    def title_in(self, lang: str = "en") -> str:
+    def title_in(self, lang: str | None = None) -> str:
+        """The title in ``lang`` (default: :func:`simlab.i18n.get_language`), else English."""
+        lang = lang or get_language()
         return self.title.get(lang) or self.title.get("en", "")
 
-    def why_in(self, lang: str = "en") -> str:
-        return self.why.get(lang) or self.why.get("en", "")
+    def why_in(self, lang: str | None = None) -> str:
+        """The why in ``lang``, else English; a step recorded without one (a typed `ip`
+        command) explains its operations instead (:func:`simlab.i18n.why_for`)."""
+        lang = lang or get_language()
+        given = self.why.get(lang) or self.why.get("en", "")
+        return given or why_for_ops(self.ops, lang)
 
 
 class Timeline:
     """An ordered list of steps with a cursor that can move forward and back."""
 
-    def __init__(self, steps: list[Step] | None = None):
+    def __init__(self, steps: list[Step] | None = None, *, meta: Mapping | None = None):
         self.steps: list[Step] = list(steps or [])
         self.position = len(self.steps) - 1
+        #: Where the steps came from, e.g. {"backend": "kernel", "scenario": "bridge"}
+        #: (kept by :mod:`simlab.timeline_io`).
+        self.meta: dict = dict(meta or {})
 
     def record(self, step: Step) -> Step:
         self.steps.append(step)
