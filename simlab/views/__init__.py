@@ -1,0 +1,21 @@
+"""Views: pure functions from snapshots and timelines to graphs, layouts and pictures.
+
+- :func:`build` (graph.py): a snapshot as a networkx graph with stable node ids;
+- :func:`frames` (story.py): a timeline as graphs, with each step's :class:`Diff`;
+- :func:`compute` (layout.py): one layout for a whole timeline (nothing jumps);
+- :func:`draw` and :class:`Scene` (draw.py): the picture, the step's change in colour;
+- :func:`ip_a` (ipa.py): `ip -n NS a` of a snapshot.
+
+Views never touch a backend.  matplotlib and networkx are imported inside the
+functions that need them, so importing this package is cheap.
+"""
+
+from .diff import Diff, diff
+from .draw import Scene, draw
+from .graph import build, ctr_id, follow, if_id, initial_ids, ns_id
+from .ipa import ip_a
+from .layout import Layout, compute
+from .story import Frame, frames
+
+__all__ = ["Diff", "diff", "Scene", "draw", "build", "ctr_id", "follow", "if_id", "initial_ids",
+           "ns_id", "ip_a", "Layout", "compute", "Frame", "frames"]
