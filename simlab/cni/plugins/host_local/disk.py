@@ -1,0 +1,164 @@
+"""host-local's on-disk store (``backend/disk/backend.go``, ``lock.go``).
+
+Directory ``<dataDir>/<network name>/`` (mode 0755) holding
+
+- one file per reserved address, named by the address, containing
+  ``<containerID>\\r\\n<ifname>`` (no trailing newline), created with
+  ``O_CREAT|O_EXCL`` so two callers can never both get it (mode 0644);
+- ``last_reserved_ip.<i>`` per range set: the last address handed out;
+- ``lock``: an empty file held with ``flock(LOCK_EX)`` around every
+  allocation and release, so concurrent ADDs (processes *or* threads: flock
+  locks belong to the open file, not the process) never race.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import ipaddress
+import os
+
+__all__ = ["Store", "FileLock", "LINE_BREAK", "DEFAULT_DATA_DIR", "get_escaped_path"]
+
+LAST_IP_FILE_PREFIX = "last_reserved_ip."
+LINE_BREAK = "\r\n"
+DEFAULT_DATA_DIR = "/var/lib/cni/networks"
+
+
+class FileLock:
+    """An flock(2) lock on ``<dir>/lock``."""
+
+    # mirrors lock.go: NewFileLock
+    def __init__(self, path: str):
+        if os.path.isdir(path):
+            path = os.path.join(path, "lock")
+        # mode 0750, as Debian's build leaves it
+        self.fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o750)
+
+    # mirrors lock.go: Close
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    # mirrors lock.go: Lock
+    def lock(self) -> None:
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+
+    # mirrors lock.go: Unlock
+    def unlock(self) -> None:
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+
+class Store:
+    """The per-network directory of reservations."""
+
+    # mirrors backend.go: New
+    def __init__(self, network: str, data_dir: str = ""):
+        self.data_dir = os.path.join(data_dir or DEFAULT_DATA_DIR, network)
+        os.makedirs(self.data_dir, mode=0o755, exist_ok=True)
+        self.lk = FileLock(self.data_dir)
+
+    def lock(self) -> None:
+        self.lk.lock()
+
+    def unlock(self) -> None:
+        self.lk.unlock()
+
+    def close(self) -> None:
+        self.lk.close()
+
+    # mirrors backend.go: Reserve
+    def reserve(self, id: str, ifname: str, ip, range_id: str) -> bool:
+        fname = get_escaped_path(self.data_dir, str(ip))
+        try:
+            fd = os.open(fname, os.O_RDWR | os.O_EXCL | os.O_CREAT, 0o644)
+        except FileExistsError:
+            return False
+        try:
+            os.write(fd, (id.strip() + LINE_BREAK + ifname).encode())
+        except OSError:
+            os.close(fd)
+            os.remove(fname)
+            raise
+        os.close(fd)
+        # store the reserved ip in lastIPFile
+        ipfile = get_escaped_path(self.data_dir, LAST_IP_FILE_PREFIX + range_id)
+        with open(ipfile, "w", encoding="ascii") as f:
+            f.write(str(ip))
+        return True
+
+    # mirrors backend.go: LastReservedIP
+    def last_reserved_ip(self, range_id: str) -> str:
+        ipfile = get_escaped_path(self.data_dir, LAST_IP_FILE_PREFIX + range_id)
+        with open(ipfile, encoding="ascii", errors="replace") as f:
+            return f.read()
+
+    def _walk(self):
+        """filepath.Walk order: names sorted; unreadable files skipped."""
+        for name in sorted(os.listdir(self.data_dir)):
+            path = os.path.join(self.data_dir, name)
+            if os.path.isdir(path):
+                continue
+            try:
+                with open(path, "rb") as f:
+                    data = f.read().decode("utf-8", "replace")
+            except OSError:
+                continue
+            yield name, path, data
+
+    # mirrors backend.go: FindByKey
+    def find_by_key(self, id: str, ifname: str, match: str) -> bool:
+        return any(data.strip() == match for _, _, data in self._walk())
+
+    # mirrors backend.go: FindByID
+    def find_by_id(self, id: str, ifname: str) -> bool:
+        self.lock()
+        try:
+            match = id.strip() + LINE_BREAK + ifname
+            found = self.find_by_key(id, ifname, match)
+            # Match anything created by this id
+            if not found:
+                found = self.find_by_key(id, ifname, id.strip())
+            return found
+        finally:
+            self.unlock()
+
+    # mirrors backend.go: ReleaseByKey
+    def release_by_key(self, id: str, ifname: str, match: str) -> bool:
+        found = False
+        for _, path, data in list(self._walk()):
+            if data.strip() == match:
+                try:
+                    os.remove(path)
+                except OSError:
+                    continue
+                found = True
+        return found
+
+    # mirrors backend.go: ReleaseByID
+    def release_by_id(self, id: str, ifname: str) -> None:
+        """Delete every reservation of (id, ifname); never fails on what is already gone."""
+        match = id.strip() + LINE_BREAK + ifname
+        found = self.release_by_key(id, ifname, match)
+        # For backwards compatibility, look for files written by a previous version
+        if not found:
+            self.release_by_key(id, ifname, id.strip())
+
+    # mirrors backend.go: GetByID
+    def get_by_id(self, id: str, ifname: str) -> list[str]:
+        match = id.strip() + LINE_BREAK + ifname
+        match_old = id.strip()
+        out = []
+        for name, _, data in self._walk():
+            if data.strip() in (match, match_old):
+                try:
+                    ipaddress.ip_address(name)
+                except ValueError:
+                    continue
+                out.append(name)
+        return out
+
+
+# mirrors backend.go: GetEscapedPath
+def get_escaped_path(data_dir: str, fname: str) -> str:
+    return os.path.join(data_dir, fname)

@@ -1,0 +1,456 @@
+"""The teaching plugins as executables: spec errors with the reference's exact words and codes.
+
+Expected outputs are the verbatim ones of Debian's plugins in cni-errors.md.
+When Debian's plugins are installed (``/usr/lib/cni``) the same inputs are
+also given to them and the outputs compared; they run inside ``unshare
+--net`` (root) so that nothing can reach this machine's own network.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+BIN = os.path.dirname(sys.executable)
+SIMLAB = {
+    "bridge": os.path.join(BIN, "simlab-bridge"),
+    "host-local": os.path.join(BIN, "simlab-host-local"),
+}
+REF_DIR = "/usr/lib/cni"
+HAVE_REF = (
+    os.path.exists(os.path.join(REF_DIR, "bridge"))
+    and os.geteuid() == 0
+    and shutil.which("unshare")
+)
+
+BASE = {
+    "CNI_COMMAND": "ADD",
+    "CNI_CONTAINERID": "rsA-e1",
+    "CNI_NETNS": "/run/netns/rsA-e1",
+    "CNI_IFNAME": "eth0",
+    "CNI_PATH": REF_DIR,
+}
+GOOD = (
+    '{"cniVersion":"1.0.0","name":"rsA-err","type":"bridge","bridge":"rsAbr0",'
+    '"ipam":{"type":"host-local","subnet":"10.88.0.0/16","dataDir":"DATA_DIR"}}'
+)
+
+
+def run(exe, env, stdin, sandbox=False):
+    """``env -i <env> exe < stdin``; the reference runs in a fresh network namespace."""
+    argv = ["unshare", "--net", exe] if sandbox else [exe]
+    full = {
+        "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+        **{k: v for k, v in env.items() if v is not None},
+    }
+    p = subprocess.run(argv, input=stdin.encode(), env=full, capture_output=True, timeout=60)
+    return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+def err(code, msg, details=None):
+    d = {"code": code, "msg": msg}
+    if details:
+        d["details"] = details
+    return json.dumps(d, indent=4, ensure_ascii=False)
+
+
+SUPPORTED = '["0.1.0" "0.2.0" "0.3.0" "0.3.1" "0.4.0" "1.0.0"]'
+
+# (id, plugin, env changes, stdin, exit, stdout) -- none of these reaches the network
+CASES = [
+    (
+        "E1",
+        "bridge",
+        {"CNI_NETNS": None},
+        GOOD,
+        1,
+        err(4, "required env variables [CNI_NETNS] missing"),
+    ),
+    (
+        "E3",
+        "bridge",
+        {},
+        '{"cniVersion":"1.0.0","name":"rsA-err","type":"bridge",\n',
+        1,
+        err(6, "error unmarshall network config: unexpected end of JSON input"),
+    ),
+    (
+        "E3b",
+        "bridge",
+        {},
+        "",
+        1,
+        err(6, "error unmarshall network config: unexpected end of JSON input"),
+    ),
+    (
+        "E3c",
+        "bridge",
+        {},
+        '{"cniVersion":"1.0.0","name":"rsA-err","type":"bridge","bridge":"rsAbr0","mtu":"1500","ipam":{}}',
+        1,
+        err(
+            999,
+            "failed to load netconf: json: cannot unmarshal string into Go struct field NetConf.mtu of type int",  # noqa: E501
+        ),
+    ),
+    (
+        "E4",
+        "bridge",
+        {},
+        GOOD.replace("1.0.0", "1.1.0"),
+        1,
+        err(1, "incompatible CNI versions", f'config is "1.1.0", plugin supports {SUPPORTED}'),
+    ),
+    (
+        "E4b",
+        "bridge",
+        {},
+        GOOD.replace("1.0.0", "banana"),
+        1,
+        err(1, "incompatible CNI versions", f'config is "banana", plugin supports {SUPPORTED}'),
+    ),
+    (
+        "E4c",
+        "bridge",
+        {
+            "CNI_COMMAND": "VERSION",
+            "CNI_CONTAINERID": None,
+            "CNI_NETNS": None,
+            "CNI_IFNAME": None,
+            "CNI_PATH": None,
+        },
+        GOOD.replace("1.0.0", "1.1.0"),
+        0,
+        '{"cniVersion":"1.0.0","supportedVersions":["0.1.0","0.2.0","0.3.0","0.3.1","0.4.0","1.0.0"]}\n',
+    ),
+    (
+        "E4d",
+        "bridge",
+        {"CNI_COMMAND": "CHECK"},
+        GOOD.replace("1.0.0", "0.3.1"),
+        1,
+        err(1, "config version does not allow CHECK"),
+    ),
+    (
+        "E4e-status",
+        "bridge",
+        {"CNI_COMMAND": "STATUS", "CNI_CONTAINERID": None, "CNI_NETNS": None, "CNI_IFNAME": None},
+        GOOD,
+        1,
+        err(3, "missing containerID"),
+    ),
+    (
+        "E4e-gc",
+        "bridge",
+        {"CNI_COMMAND": "GC", "CNI_CONTAINERID": None, "CNI_NETNS": None, "CNI_IFNAME": None},
+        GOOD,
+        1,
+        err(3, "missing containerID"),
+    ),
+    ("E6a", "bridge", {"CNI_COMMAND": None}, GOOD, 0, ""),
+    ("E6b", "bridge", {"CNI_COMMAND": "FROB"}, GOOD, 1, err(4, "unknown CNI_COMMAND: FROB")),
+    (
+        "E6c",
+        "bridge",
+        {"CNI_CONTAINERID": None, "CNI_IFNAME": None},
+        GOOD,
+        1,
+        err(4, "required env variables [CNI_CONTAINERID,CNI_IFNAME] missing"),
+    ),
+    (
+        "E6d",
+        "bridge",
+        {"CNI_PATH": None},
+        GOOD,
+        1,
+        err(4, "required env variables [CNI_PATH] missing"),
+    ),
+    (
+        "E6e",
+        "bridge",
+        {"CNI_CONTAINERID": "rsA/e1"},
+        GOOD,
+        1,
+        err(4, "invalid characters in containerID", "rsA/e1"),
+    ),
+    (
+        "E6f",
+        "bridge",
+        {"CNI_IFNAME": "averyveryverylongname"},
+        GOOD,
+        1,
+        err(4, "interface name is too long", "interface name should be less than 16 characters"),
+    ),
+    (
+        "E7a",
+        "bridge",
+        {},
+        '{"cniVersion":"1.0.0","type":"bridge","bridge":"rsAbr0","ipam":{}}',
+        1,
+        err(7, "missing network name"),
+    ),
+    (
+        "E7b",
+        "bridge",
+        {},
+        '{"cniVersion":"1.0.0","name":"rsA-err","type":"bridge","bridge":"rsAbr0","vlan":5000,"ipam":{}}',
+        1,
+        err(999, "invalid VLAN ID 5000 (must be between 0 and 4094)"),
+    ),
+    (
+        "E7c",
+        "bridge",
+        {},
+        '{"cniVersion":"1.0.0","name":"rsA-err","type":"bridge","bridge":"rsAbr0","hairpinMode":true,'
+        '"promiscMode":true,"ipam":{}}',
+        1,
+        err(999, "cannot set hairpin mode and promiscuous mode at the same time."),
+    ),
+    (
+        "E11a",
+        "bridge",
+        {"CNI_ARGS": "FOO=bar"},
+        GOOD,
+        1,
+        err(999, 'ARGS: unknown args ["FOO=bar"]'),
+    ),
+    (
+        "E11c",
+        "bridge",
+        {"CNI_ARGS": "IP=192.0.2.77"},
+        GOOD,
+        1,
+        err(999, 'ARGS: unknown args ["IP=192.0.2.77"]'),
+    ),
+    (
+        "badname",
+        "bridge",
+        {},
+        '{"cniVersion":"1.0.0","name":"a b","type":"bridge"}',
+        1,
+        err(7, "invalid characters found in network name", "a b"),
+    ),
+    (
+        "nameint",
+        "bridge",
+        {},
+        '{"cniVersion":"1.0.0","name":5}',
+        1,
+        err(
+            6,
+            "error unmarshall network config: json: cannot unmarshal number into Go struct field .name of type string",  # noqa: E501
+        ),
+    ),
+    (
+        "ifslash",
+        "bridge",
+        {"CNI_IFNAME": "a/b"},
+        GOOD,
+        1,
+        err(4, "interface name contains / or : or whitespace characters"),
+    ),
+    (
+        "E5d",
+        "host-local",
+        {},
+        '{"cniVersion":"1.0.0","name":"rsA-pool","ipam":{"type":"host-local","subnet":"10.99.0.0/31",'
+        '"dataDir":"DATA_DIR"}}',
+        1,
+        err(999, "invalid range set 0: Network 10.99.0.0/31 too small to allocate from"),
+    ),
+    (
+        "E5e",
+        "host-local",
+        {},
+        '{"cniVersion":"1.0.0","name":"rsA-pool","ipam":{"type":"host-local","subnet":"10.99.0.1/24",'
+        '"dataDir":"DATA_DIR"}}',
+        1,
+        err(
+            999,
+            "invalid range set 0: Network has host bits set. For a subnet mask of "
+            "length 24 the network address is 10.99.0.0",
+        ),
+    ),
+    (
+        "E5f",
+        "host-local",
+        {},
+        '{"cniVersion":"1.0.0","name":"rsA-nor","ipam":{"type":"host-local","dataDir":"DATA_DIR"}}',
+        1,
+        err(999, "no IP ranges specified"),
+    ),
+    (
+        "noipam",
+        "host-local",
+        {},
+        '{"cniVersion":"1.0.0","name":"rsA-nor"}',
+        1,
+        err(999, "IPAM config missing 'ipam' key"),
+    ),
+    (
+        "hl-check-031",
+        "host-local",
+        {"CNI_COMMAND": "CHECK"},
+        '{"cniVersion":"0.3.1","name":"rsA-ipam","ipam":{"type":"host-local","subnet":"10.90.0.0/24","dataDir":"DATA_DIR"}}',
+        1,
+        err(1, "config version does not allow CHECK"),
+    ),
+]
+
+
+def _prepare(stdin: str, tmp_path) -> str:
+    return stdin.replace("DATA_DIR", str(tmp_path / "data"))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_simlab_plugin_exact_output(case, tmp_path):
+    _, plugin, changes, stdin, exit_code, stdout = case
+    env = {**BASE, **changes}
+    code, out, errtext = run(SIMLAB[plugin], env, _prepare(stdin, tmp_path))
+    assert (code, out) == (exit_code, _prepare(stdout, tmp_path))
+    assert "Traceback" not in errtext
+
+
+@pytest.mark.skipif(
+    not HAVE_REF, reason="Debian's containernetworking-plugins not installed, or not root"
+)
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_same_output_as_reference(case, tmp_path):
+    _, plugin, changes, stdin, _, _ = case
+    env = {**BASE, **changes}
+    data = _prepare(stdin, tmp_path)
+    ref = run(
+        os.path.join(REF_DIR, plugin),
+        env,
+        data.replace('"type":"bridge"', '"type":"bridge"'),
+        sandbox=True,
+    )
+    ours = run(SIMLAB[plugin], env, data)
+    assert ours[:2] == ref[:2]
+
+
+def test_no_command_prints_about_on_stderr():
+    code, out, errtext = run(SIMLAB["bridge"], {**BASE, "CNI_COMMAND": None}, GOOD)
+    assert (code, out) == (0, "")
+    assert errtext.splitlines() == [
+        "CNI simlab-bridge plugin version 0.1.0 (mirrors bridge v1.1.1)",
+        "CNI protocol versions supported: 0.1.0, 0.2.0, 0.3.0, 0.3.1, 0.4.0, 1.0.0",
+    ]
+
+
+def test_python_dash_m_works():
+    env = {"CNI_COMMAND": "VERSION", "PYTHONPATH": os.pathsep.join(sys.path)}
+    for mod in ("simlab.cni.plugins.bridge", "simlab.cni.plugins.host_local"):
+        p = subprocess.run(
+            [sys.executable, "-m", mod], input=b"", env=env, capture_output=True, timeout=60
+        )
+        assert p.returncode == 0 and p.stdout.startswith(
+            b'{"cniVersion":"1.0.0","supportedVersions"'
+        )
+
+
+def test_bridge_without_kernel_backend_says_so_as_json(tmp_path):
+    """ADD from the executable without a usable netns: a JSON error, never a traceback."""
+    env = {**BASE, "CNI_NETNS": "/run/netns/simlab-does-not-exist"}
+    conf = GOOD.replace("DATA_DIR", str(tmp_path)).replace(
+        '"bridge":"rsAbr0"', '"bridge":"slabnotbr0"'
+    )
+    argv_env = {**env}
+    if os.geteuid() == 0 and shutil.which("unshare"):
+        code, out, errtext = run(SIMLAB["bridge"], argv_env, conf, sandbox=True)
+    else:
+        code, out, errtext = run(SIMLAB["bridge"], argv_env, conf)
+    assert code == 1
+    obj = json.loads(out)
+    assert set(obj) <= {"code", "msg", "details"} and obj["code"] == 999
+    assert "Traceback" not in errtext
+
+
+# ----------------------------------------------------------- host-local pools
+def hl(tmp_path, cid, command="ADD", conf=None, sandbox=False, exe=None):
+    conf = conf or (
+        '{"cniVersion":"1.0.0","name":"rsA-pool","type":"bridge","bridge":"rsAbr1",'
+        f'"ipam":{{"type":"host-local","subnet":"10.99.0.0/30","dataDir":"{tmp_path}"}}}}'
+    )
+    return run(
+        exe or SIMLAB["host-local"],
+        {**BASE, "CNI_COMMAND": command, "CNI_CONTAINERID": cid},
+        conf,
+        sandbox=sandbox,
+    )
+
+
+def test_host_local_exhaustion_and_duplicate(tmp_path):
+    code, out, _ = hl(tmp_path, "rsA-hl1")
+    assert code == 0 and out == (
+        '{\n    "cniVersion": "1.0.0",\n    "ips": [\n        {\n            "address": '
+        '"10.99.0.2/30",\n            "gateway": "10.99.0.1"\n        }\n    ],\n    "dns": {}\n}'
+    )
+    assert hl(tmp_path, "rsA-hl2")[:2] == (
+        1,
+        err(
+            999,
+            "failed to allocate for range 0: no IP addresses available in "
+            "range set: 10.99.0.1-10.99.0.2",
+        ),
+    )
+    assert hl(tmp_path, "rsA-hl1")[:2] == (
+        1,
+        err(
+            999,
+            "failed to allocate for range 0: 10.99.0.2 has been allocated "
+            "to rsA-hl1, duplicate allocation is not allowed",
+        ),
+    )
+    assert hl(tmp_path, "rsA-hl1", "CHECK")[:2] == (0, "")
+    assert hl(tmp_path, "rsA-hl1", "DEL")[:2] == (0, "")
+    assert hl(tmp_path, "rsA-hl1", "DEL")[:2] == (0, "")
+    assert hl(tmp_path, "rsA-hl1", "CHECK")[:2] == (
+        1,
+        err(999, "host-local: Failed to find address added by container rsA-hl1"),
+    )
+    assert sorted(os.listdir(tmp_path / "rsA-pool")) == ["last_reserved_ip.0", "lock"]
+
+
+@pytest.mark.skipif(
+    not HAVE_REF, reason="Debian's containernetworking-plugins not installed, or not root"
+)
+def test_host_local_same_store_as_reference(tmp_path):
+    """The same calls on both: same outputs, same files, same bytes."""
+    conf = (
+        '{"cniVersion":"0.4.0","name":"rsA-ipam","ipam":{"type":"host-local","ranges":[[{"subnet":"10.90.0.0/29"}],'
+        '[{"subnet":"fd00:dead:beef::/125"}]],"routes":[{"dst":"0.0.0.0/0"}],"dataDir":"%s"}}'
+    )
+    calls = [
+        ("c1", "ADD"),
+        ("c2", "ADD"),
+        ("c1", "DEL"),
+        ("c3", "ADD"),
+        ("c3", "CHECK"),
+        ("c1", "CHECK"),
+        ("c4", "ADD"),
+        ("c5", "ADD"),
+        ("c6", "ADD"),
+        ("c7", "ADD"),
+        ("c2", "DEL"),
+        ("c8", "ADD"),
+    ]
+    stores = {}
+    for who, exe in (("ref", os.path.join(REF_DIR, "host-local")), ("ours", SIMLAB["host-local"])):
+        d = tmp_path / who
+        outs = [
+            hl(d, cid, cmd, conf % d, sandbox=(who == "ref"), exe=exe)[:2] for cid, cmd in calls
+        ]
+        files = {}
+        for name in sorted(os.listdir(d / "rsA-ipam")):
+            files[name] = (
+                (d / "rsA-ipam" / name).read_bytes(),
+                oct(os.stat(d / "rsA-ipam" / name).st_mode & 0o777),
+            )
+        stores[who] = (outs, files)
+    assert stores["ours"] == stores["ref"]
