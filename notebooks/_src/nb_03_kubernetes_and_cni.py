@@ -1,0 +1,377 @@
+"""03_kubernetes_and_cni: slides 11 to 16."""
+
+from _build import cleanup, code, header, md, reveal, setup, solution, task
+
+
+def cells():
+    return [
+        header(
+            "03 · Kubernetes and CNI", "03 · Kubernetes と CNI",
+            covers_en="""
+            The talk's puzzle: `docker inspect` of a Kubernetes pod's container shows **no network**
+            (slide 12), `kubectl get -o wide pod` shows an IP (slide 13), and inside the container
+            `ip a` shows `eth0` with that IP. The kubelet explains it (slide 14): it starts the pod's
+            sandbox with `--net none`, then runs a **CNI** plugin that builds the network. You will
+            look at what the kubelet hands the plugin (environment variables and stdin, slide 15),
+            step through the bridge plugin's `cmdAdd` beside `bridge.go` (slide 16), compare a bridge
+            plugin with a routed one, add a second node, and finally give a pod its network by hand.
+            """,
+            covers_ja="""
+            講演の謎: Kubernetes の Pod のコンテナを `docker inspect` すると**ネットワークが無い**
+            （スライド 12）のに、`kubectl get -o wide pod` には IP が出て（スライド 13）、コンテナの中の
+            `ip a` にはその IP の `eth0` があります。kubelet がその答えです（スライド 14）。kubelet は
+            Pod のサンドボックスを `--net none` で起動し、それから **CNI** プラグインを実行して
+            ネットワークを作らせます。kubelet がプラグインに何を渡すか（環境変数と標準入力、スライド 15）を
+            見て、bridge プラグインの `cmdAdd` を `bridge.go` と並べて一歩ずつたどり（スライド 16）、
+            bridge 型とルーティング型のプラグインを比べ、2 台目のノードを加え、最後に Pod の
+            ネットワークを手で作ります。
+            """,
+            minutes=40),
+        setup(),
+        md("""
+           ## 1. The puzzle (slides 11 to 13)
+
+           We ask the cluster (one node, `k8s-node01`, the lab's node) for a pod, as
+           `kubectl run centos1 --image=centos` would. Then we look at it three ways: as Kubernetes
+           sees it, as docker sees its container, and from inside.
+           """,
+           """
+           ## 1. 謎（スライド 11〜13）
+
+           `kubectl run centos1 --image=centos` のように、クラスタ（ノードは 1 台、ラボのノードである
+           `k8s-node01`）に Pod を一つ頼みます。それから三つの方向から見ます。Kubernetes から、
+           docker から見たそのコンテナ、そして中から。
+           """),
+        code("""
+             lab.docker.start()          # the node's container runtime, as in 2017: docker
+             n0 = len(lab.timeline)
+             pod = lab.k8s.run("centos1")
+             print(lab.k8s.get_pods())
+             """),
+        code("""
+             print(f"$ docker inspect {pod.app_name} | jq '.[].NetworkSettings'")
+             print(lab.docker.inspect_json(pod.app_name, ".[].NetworkSettings"))
+             """),
+        code("""
+             print(lab.k8s.exec("centos1", "ip a"))
+             """),
+        reveal(
+            "docker says the container has no network (`Networks: null`, no `IPAddress`), yet "
+            "Kubernetes shows an IP and `ip a` inside shows `eth0` with it. How can both be true?",
+            "docker is telling the truth about **its own** work: it never configured a network "
+            "for this container. The container runs with `--net container:<pause>` (it joins the "
+            "pod's **sandbox**, the pause container), and the sandbox was started with "
+            "`--net none`: a namespace with `lo` only. Then the kubelet, not docker, ran a **CNI "
+            "plugin** that put `eth0` into that namespace. docker does not know about it; "
+            "Kubernetes does, because the plugin's answer (its *result*) gave the kubelet the IP.",
+            "docker はこのコンテナにネットワークが無い（`Networks: null`、`IPAddress` も無い）と言い、"
+            "Kubernetes には IP があり、中の `ip a` にもその `eth0` があります。なぜ両方とも正しいのでしょう？",
+            "docker は**自分の**仕事については正しいことを言っています。このコンテナのネットワークを"
+            "docker は一度も設定していません。コンテナは `--net container:<pause>` で動いていて（Pod の"
+            "**サンドボックス**、つまり pause コンテナに入る）、サンドボックスは `--net none`（`lo` だけの"
+            "名前空間）で起動されました。その後、docker ではなく kubelet が **CNI プラグイン**を実行し、"
+            "その名前空間に `eth0` を入れました。docker はそれを知りません。Kubernetes が知っているのは、"
+            "プラグインの答え（*結果*）で kubelet が IP を受け取ったからです。"),
+        md("""
+           ## 2. What the kubelet did (slide 14)
+
+           1. `kubectl` asks for the pod; the scheduler puts it on `k8s-node01`;
+           2. the kubelet asks docker for the pod's sandbox (the *pause* container) with
+              `NetworkMode = "none"`: docker makes a namespace with `lo` and nothing more;
+           3. the kubelet runs the CNI plugin named in `/etc/cni/net.d`: `CNI_COMMAND=ADD`, the
+              sandbox's namespace, the configuration on stdin; the plugin builds `eth0`;
+           4. the application container starts with `--net container:<pause>`, so it sees that `eth0`.
+
+           The stepper shows each of these, and the plugin's own steps in between.
+           """,
+           """
+           ## 2. kubelet がしたこと（スライド 14）
+
+           1. `kubectl` が Pod を要求し、スケジューラーが `k8s-node01` に割り当てます。
+           2. kubelet は docker に Pod のサンドボックス（*pause* コンテナ）を `NetworkMode = "none"` で
+              頼みます。docker は `lo` だけの名前空間を作ります。
+           3. kubelet は `/etc/cni/net.d` に書かれた CNI プラグインを実行します。`CNI_COMMAND=ADD`、
+              サンドボックスの名前空間、標準入力に設定。プラグインが `eth0` を作ります。
+           4. アプリケーションのコンテナが `--net container:<pause>` で起動し、その `eth0` を見ます。
+
+           ステッパーでそれぞれの段階と、その間のプラグイン自身のステップを見られます。
+           """),
+        code("""
+             simlab.widgets.Stepper(lab.timeline.steps[n0:], ns=pod.netns, lang=LANG)
+             """, tags=("stepper",)),
+        code("""
+             for name in (pod.sandbox_name, pod.app_name):
+                 mode = lab.docker.inspect(name)["HostConfig"]["NetworkMode"]
+                 print(f"{name[:40]:42} NetworkMode={mode}")
+             """),
+        md("""
+           ## 3. What the plugin gets (slide 15)
+
+           A CNI plugin is **any executable**. It implements ADD, DEL, CHECK (since 0.4.0) and
+           VERSION, and everything it needs arrives in two places:
+
+           * **environment variables**: `CNI_COMMAND` (the verb), `CNI_CONTAINERID`, `CNI_NETNS`
+             (the namespace to work in), `CNI_IFNAME` (what to call the interface inside),
+             `CNI_ARGS` (extra `K=V;…`, here the pod's name) and `CNI_PATH` (where to find other
+             plugins, such as its IPAM);
+           * **stdin**: the network configuration from `/etc/cni/net.d`, as JSON.
+
+           It answers with a **result** on stdout: the interfaces it made, the IPs, the routes.
+           """,
+           """
+           ## 3. プラグインが受け取るもの（スライド 15）
+
+           CNI プラグインは**単体で実行できるものなら何でも**かまいません。ADD、DEL、CHECK（0.4.0
+           から）、VERSION を実装し、必要な情報は二か所から届きます。
+
+           * **環境変数**: `CNI_COMMAND`（命令）、`CNI_CONTAINERID`、`CNI_NETNS`（作業する名前空間）、
+             `CNI_IFNAME`（中に作るインターフェースの名前）、`CNI_ARGS`（追加の `K=V;…`、ここでは Pod 名）、
+             `CNI_PATH`（IPAM など他のプラグインを探す場所）
+           * **標準入力**: `/etc/cni/net.d` のネットワーク設定（JSON）
+
+           答えは標準出力の**結果**です。作ったインターフェース、IP、ルートが入ります。
+           """),
+        code("""
+             print("$ cat /etc/cni/net.d/*")
+             print(lab.k8s.read_conflist())
+             call = next(s for s in lab.timeline if s.detail.get("k8s") == "cni-add")
+             for key, value in call.detail["env"].items():
+                 print(f"{key}={value}")
+             print("stdin:", call.detail["stdin"])
+             """),
+        code("""
+             print(pod.result.to_json())
+             """),
+        reveal(
+            "In which network namespace does the kubelet start the plugin: the pod's or the node's?",
+            "The **node's** (the runtime's own). `CNI_NETNS` only *names* the pod's namespace; the "
+            "plugin creates the bridge and the host end of the veth where it runs (the node) and "
+            "enters the pod's namespace itself for the inside work (`netns.Do(...)` in `bridge.go`).",
+            "kubelet はプラグインをどのネットワーク名前空間で起動するでしょう？ Pod の？ノードの？",
+            "**ノード**（ランタイム自身）の名前空間です。`CNI_NETNS` は Pod の名前空間を*指す*だけです。"
+            "プラグインはブリッジと veth のホスト側を自分の動いている場所（ノード）に作り、中の作業の"
+            "ためには自分で Pod の名前空間に入ります（`bridge.go` の `netns.Do(...)`）。"),
+        md("""
+           ## 4. `cmdAdd`, step by step beside `bridge.go` (slide 16)
+
+           ```go
+           310 func cmdAdd(args *skel.CmdArgs) error {
+           324     br, brInterface, err := setupBridge(n)                  // find (or make) the bridge
+           329     netns, err := ns.GetNS(args.Netns)                      // open the container's NET_NS
+           335     hostInterface, containerInterface, err := setupVeth(netns, br, args.IfName, n.MTU, n.HairpinMode)
+                                                                           // make the veth, plug it into the bridge
+           365     if err := netns.Do(func(_ ns.NetNS) error {             // inside the container's NET_NS
+           375         if err := ipam.ConfigureIface(args.IfName, result); err != nil {   // address it
+           ```
+
+           simlab's `simlab-bridge` is a Python twin of the reference plugin, function for function
+           (`cmd_add`, `setup_bridge`, `setup_veth`, `configure_iface`, …). Each of its steps is a
+           step on the timeline whose *mirrors* names the Go function. Here they are, then in the
+           stepper.
+           """,
+           """
+           ## 4. `cmdAdd` を `bridge.go` と並べて一歩ずつ（スライド 16）
+
+           ```go
+           310 func cmdAdd(args *skel.CmdArgs) error {
+           324     br, brInterface, err := setupBridge(n)                  // ブリッジを見つける（無ければ作る）
+           329     netns, err := ns.GetNS(args.Netns)                      // コンテナの NET_NS を取得
+           335     hostInterface, containerInterface, err := setupVeth(netns, br, args.IfName, n.MTU, n.HairpinMode)
+                                                                           // veth を作ってブリッジへ接続
+           365     if err := netns.Do(func(_ ns.NetNS) error {             // コンテナの NET_NS に移動して
+           375         if err := ipam.ConfigureIface(args.IfName, result); err != nil {   // IP アドレスを設定
+           ```
+
+           simlab の `simlab-bridge` はリファレンスプラグインの Python 版で、関数ごとに対応しています
+           （`cmd_add`、`setup_bridge`、`setup_veth`、`configure_iface` …）。各ステップはタイムラインの
+           ステップになり、*対応するコード* に Go の関数名が入ります。まず一覧、次にステッパーで。
+           """),
+        code("""
+             plugin_steps = [s for s in lab.timeline.steps[n0:] if s.actor.startswith("cni:")]
+             for s in plugin_steps:
+                 print(f"{s.mirrors:45} {s.title_in(LANG)}")
+                 for command in s.commands:
+                     print(f"{'':45}   $ {command}")
+             """),
+        code("""
+             simlab.widgets.Stepper(plugin_steps, ns=pod.netns, lang=LANG)
+             """, tags=("stepper",)),
+        md("""
+           The whole table of Go functions and their simlab twins is
+           `python -m simlab.cni.mirror_table`; here are `bridge.go`'s rows:
+           """,
+           """
+           Go の関数と simlab の対応表の全体は `python -m simlab.cni.mirror_table` で見られます。
+           ここでは `bridge.go` の行だけ:
+           """),
+        code("""
+             from IPython.display import Markdown
+             from simlab.cni import mirror_table
+
+             rows = mirror_table.markdown().splitlines()
+             Markdown("\\n".join(rows[:2] + [r for r in rows if "bridge/bridge.go" in r]))
+             """),
+        md("""
+           ## 5. A second pod on the same bridge
+
+           Every pod of this node gets a veth on the same bridge `cni0`, so two pods talk over one
+           L2 segment: ARP, and the bridge forwards the frame from port to port. The node is not
+           even asked to route.
+           """,
+           """
+           ## 5. 同じブリッジにもう一つの Pod
+
+           このノードの Pod はみな同じブリッジ `cni0` に veth でつながるので、二つの Pod は一つの L2
+           セグメントで話します。ARP をして、ブリッジがフレームをポートからポートへ転送します。
+           ノードにルーティングを頼むことすらありません。
+           """),
+        code("""
+             lab.k8s.run("centos2")
+             walk = lab.k8s.reach("centos1", "centos2")
+             print("\\n".join(walk.lines(LANG)))
+             """),
+        md("""
+           ## 6. Two nodes
+
+           A second machine joins the cluster (`kubeadm join`): a namespace `node2` on the same LAN
+           (`192.168.1.2`) with its own pod CIDR `10.244.2.0/24`. Each node gets a route to the other
+           node's pod CIDR through that node's address (what flannel's *host-gw* backend installs),
+           so a pod on node 1 reaches a pod on node 2 with no tunnel.
+           """,
+           """
+           ## 6. ノードを 2 台に
+
+           2 台目のマシンがクラスタに参加します（`kubeadm join`）。同じ LAN（`192.168.1.2`）にある
+           名前空間 `node2` で、自分の Pod CIDR `10.244.2.0/24` を持ちます。各ノードには相手ノードの
+           Pod CIDR へのルート（相手ノードのアドレス経由）が入ります（flannel の *host-gw* バックエンドが
+           入れるもの）。だから node 1 の Pod はトンネル無しで node 2 の Pod に届きます。
+           """),
+        code("""
+             lab.k8s.add_node("k8s-node02")
+             lab.k8s.run("far", node="k8s-node02")
+             print(lab.k8s.get_pods())
+             walk = lab.k8s.reach("centos1", "far")
+             print("\\n".join(walk.lines(LANG)))
+             """),
+        md("""
+           ## 7. Bridge versus routed plugins
+
+           Slide 13's pod looks different from ours: `inet 192.168.58.193/32`, a **/32**, no subnet
+           at all. That is a **routed** plugin (Calico): no bridge; the pod sends everything to the
+           node through a route, and the node has one host route per pod. simlab has one too,
+           `simlab-ptp`. A third node runs it (the kubelet uses whatever its `/etc/cni/net.d` says).
+           """,
+           """
+           ## 7. bridge 型とルーティング型のプラグイン
+
+           スライド 13 の Pod は私たちのものと違って見えます。`inet 192.168.58.193/32`、つまり
+           **/32** で、サブネットがまったくありません。これは**ルーティング型**のプラグイン（Calico）
+           です。ブリッジは無く、Pod はすべてをルートでノードに送り、ノードは Pod ごとにホストルートを
+           持ちます。simlab にも `simlab-ptp` があります。3 台目のノードでそれを使います（kubelet は
+           そのノードの `/etc/cni/net.d` に書かれたものを使います）。
+           """),
+        code("""
+             lab.k8s.add_node("k8s-node03", plugin="ptp")
+             print(lab.k8s.read_conflist(node="k8s-node03"))
+             lab.k8s.run("calico1", node="k8s-node03")
+             print(lab.k8s.exec("calico1", "ip a"))
+             print(lab.k8s.exec("calico1", "ip route"))
+             """),
+        reveal(
+            "`calico1` has a /32 address: no other address is \"on its link\". How does it reach "
+            "its gateway `169.254.1.1`?",
+            "Through a **link route**: `169.254.1.1 dev eth0 scope link` says \"this address is "
+            "directly on eth0\", so the kernel ARPs for it there; the node's end of the veth answers "
+            "(Calico uses proxy ARP; simlab-ptp puts `169.254.1.1` on the host end). Then "
+            "`default via 169.254.1.1` sends everything to the node, which routes it with a host "
+            "route `<pod>/32 dev cali…` per pod. No bridge, no shared L2 segment.",
+            "`calico1` のアドレスは /32 なので、「同じリンク上」のアドレスは他にありません。どうやって"
+            "ゲートウェイ `169.254.1.1` に届くのでしょう？",
+            "**リンクルート**を使います。`169.254.1.1 dev eth0 scope link` は「このアドレスは eth0 の"
+            "直接の先にある」という意味なので、カーネルは eth0 で ARP します。veth のノード側の端が"
+            "答えます（Calico は proxy ARP、simlab-ptp はホスト側の端に `169.254.1.1` を付けます）。"
+            "そして `default via 169.254.1.1` がすべてをノードに送り、ノードは Pod ごとのホストルート "
+            "`<pod>/32 dev cali…` で転送します。ブリッジも共有の L2 セグメントもありません。"),
+        code("""
+             print(lab.ip("-n node3 route"))
+             walk = lab.k8s.reach("calico1", "centos1")
+             print("\\n".join(walk.lines(LANG)))
+             """),
+        reveal(
+            "Why a third node? What would go wrong if node 1 switched to `simlab-ptp` for its next "
+            "pods, in the same `10.244.1.0/24`?",
+            "The old bridge pods believe all of `10.244.1.0/24` is on their own link (their "
+            "`/24` makes a connected route). To answer a ptp pod at `10.244.1.4` they would ARP on "
+            "`cni0`, where nobody has that address: the reply is lost (*Destination Host "
+            "Unreachable*). One subnet, one design: that is why a cluster runs one network plugin.",
+            "なぜ 3 台目のノードにしたのでしょう？ node 1 が同じ `10.244.1.0/24` のまま、次の Pod から "
+            "`simlab-ptp` に切り替えたら何がまずいでしょう？",
+            "古い bridge の Pod は `10.244.1.0/24` 全体が自分のリンク上にあると思っています（`/24` が"
+            "接続ルートを作るから）。`10.244.1.4` の ptp の Pod に応答するとき、`cni0` で ARP しますが、"
+            "そこにはそのアドレスを持つ者がいないので応答は失われます（*Destination Host "
+            "Unreachable*）。一つのサブネットには一つの設計。だからクラスタはネットワークプラグインを"
+            "一つに揃えるのです。"),
+        task(
+            "give a pod its network by hand",
+            """
+            The kubelet started a sandbox `k8s_POD_handmade` with `--net none` (the cell below), but
+            this time nobody calls a plugin: **you** are the plugin. Do what `simlab-bridge` did for
+            `centos1`: on the node's bridge `cni0` (it has the gateway `10.244.1.1/24`), give the
+            sandbox an `eth0`, a free address in `10.244.1.0/24`, and a default route through the
+            gateway. The sandbox's namespace is `sandbox.netns`.
+            """,
+            "Pod のネットワークを手で作る",
+            """
+            kubelet がサンドボックス `k8s_POD_handmade` を `--net none` で起動しました（下のセル）。でも
+            今回はプラグインを呼ぶ人がいません。**あなた**がプラグインです。`simlab-bridge` が
+            `centos1` にしたことをしてください。ノードのブリッジ `cni0`（ゲートウェイ `10.244.1.1/24`
+            付き）につなぎ、サンドボックスに `eth0`、`10.244.1.0/24` の空いているアドレス、
+            ゲートウェイ経由のデフォルトルートを与えます。サンドボックスの名前空間は `sandbox.netns` です。
+            """),
+        code("""
+             sandbox = lab.docker.run("k8s_POD_handmade", net="none", image="k8s.gcr.io/pause")
+             print(sandbox.netns)
+             ex.check_pod_network(lab, sandbox.netns, bridge="cni0", subnet="10.244.1.0/24", lang=LANG)
+             """, tags=("check",)),
+        code("""
+             # Your commands here / ここにコマンドを書く:
+             # lab.ip(f"... netns {sandbox.netns}")
+             """, tags=("answer",)),
+        code("""
+             ex.check_pod_network(lab, sandbox.netns, bridge="cni0", subnet="10.244.1.0/24", lang=LANG)
+             """, tags=("check",)),
+        solution("""
+                 ns = sandbox.netns
+                 lab.run("ip link del vhand")            # leftovers of an earlier try, if any
+                 lab.run(f"ip -n {ns} link del eth0")
+                 lab.ip(f"link add vhand type veth peer name eth0 netns {ns}")   # setupVeth
+                 lab.ip("link set vhand master cni0")
+                 lab.ip("link set vhand up")
+                 lab.ip(f"-n {ns} addr add 10.244.1.200/24 dev eth0")           # ConfigureIface
+                 lab.ip(f"-n {ns} link set eth0 up")
+                 lab.ip(f"-n {ns} route add default via 10.244.1.1")
+                 ex.check_pod_network(lab, sandbox.netns, bridge="cni0", subnet="10.244.1.0/24", lang=LANG)
+                 """),
+        reveal(
+            "Your hand-made pod works, but `kubectl get pods` will never show `10.244.1.200`, and "
+            "host-local may one day give the same address to another pod. Why?",
+            "Because Kubernetes learns a pod's IP only from the plugin's **result**, and host-local "
+            "knows which addresses are taken only from its own store "
+            "(`/var/lib/cni/networks/<network>/<ip>` files). You changed the kernel, but you told "
+            "neither of them. That is why a plugin must both do the work *and* report it.",
+            "手作りの Pod は動きますが、`kubectl get pods` に `10.244.1.200` が出ることはなく、"
+            "host-local がいつか同じアドレスを別の Pod に渡すかもしれません。なぜでしょう？",
+            "Kubernetes は Pod の IP をプラグインの**結果**からしか知らず、host-local は使用中の"
+            "アドレスを自分の記録（`/var/lib/cni/networks/<ネットワーク>/<ip>` のファイル）からしか"
+            "知らないからです。あなたはカーネルを変えましたが、どちらにも伝えていません。プラグインは"
+            "作業をして、*かつ*それを報告しなければならないのです。"),
+        md("""
+           Next: [04_write_your_own_cni_plugin](04_write_your_own_cni_plugin.ipynb): be that plugin
+           for real.
+           """,
+           """
+           次は [04_write_your_own_cni_plugin](04_write_your_own_cni_plugin.ipynb)。本当にその
+           プラグインになります。
+           """),
+        *cleanup(),
+    ]
