@@ -1,0 +1,738 @@
+"""The packet walk: can A reach B, and how?  A pure function of one snapshot.
+
+:func:`reach` sends one packet (ICMP echo, or the first TCP/UDP segment of a
+connection) from a namespace to an address and follows it hop by hop, then
+sends the answer back.  Every hop says where it is, what happened and why,
+in English and Japanese, so a view can narrate it.
+
+Rules followed here (the kernel's, in the order it applies them):
+- a locally sent packet first meets the ``nat OUTPUT`` chain, then the route
+  lookup: the longest matching prefix wins, ties go to the lowest metric; no
+  route means ``connect()`` fails with *Network is unreachable* (ENETUNREACH);
+- an address of the namespace itself (on an up link, or 127/8 while ``lo`` is
+  up) is delivered locally through ``lo``;
+- the source address is the route's ``src``, else the out link's address in
+  the next hop's subnet, else its first address;
+- the next hop (the gateway, or the destination on a connected route) is
+  resolved by ARP on the out link's L2 segment; Linux answers ARP for any of
+  its addresses (arp_ignore=0);
+- a frame sent on a veth comes out of its peer, if both ends are up; a bridge
+  port that receives a frame learns the sender's MAC, then the bridge passes
+  the frame up (for its own MAC) or forwards it to the port its FDB names
+  (learned from the ARP reply), flooding broadcasts such as ARP requests;
+- a received packet meets ``nat PREROUTING`` (docker's DNAT), then the route
+  lookup: local addresses are delivered (``filter INPUT``); anything else is
+  forwarded only when ``net.ipv4.ip_forward`` is 1 (``filter FORWARD``); a
+  transit namespace without a route answers *Destination Net Unreachable*;
+- on the way out ``nat POSTROUTING`` may rewrite the source (MASQUERADE: the
+  out link's address; SNAT: the given one);
+- the nat table sees only a connection's first packet: the answer is
+  translated back by conntrack (the reverse of each rewrite) in the namespace
+  that made it, and no nat rule runs for it.
+
+Not modelled: the raw and mangle tables, policy routing, rp_filter, ICMP
+redirects, br_netfilter, IPv6, and sockets (a TCP packet delivered to a
+namespace counts as reaching it, whether or not something listens there).
+Learning (ARP cache, bridge FDB) is reported in the hops, never stored.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import shlex
+from dataclasses import dataclass, field, replace
+
+from .derive import carrier, peer_link, port_state, ports_of
+from .state import ROOT, Link, Netns, NetState, Route
+
+__all__ = ["Hop", "Walk", "reach", "route_lookup", "is_local"]
+
+_MAX_HOPS = 64  # IP TTL of Linux (net.ipv4.ip_default_ttl)
+_EPHEMERAL = 40000  # a source port from the ephemeral range, for the story only
+
+
+# ------------------------------------------------------------------ results
+@dataclass(frozen=True)
+class Hop:
+    """One thing that happened to the packet, in one namespace."""
+
+    netns: str  # namespace key (ROOT is the node)
+    dev: str | None  # the device it happened on, if any
+    action: str  # route, no-route, local, arp, veth, bridge, nat, conntrack, forward, drop, deliver
+    en: str
+    ja: str
+
+    def text(self, lang: str = "en") -> str:
+        return self.ja if lang == "ja" else self.en
+
+    def __str__(self) -> str:
+        return f"[{_label(self.netns)}{' ' + self.dev if self.dev else ''}] {self.en}"
+
+
+@dataclass(frozen=True)
+class Walk:
+    """The answer of :func:`reach`: did the packet arrive, did the answer come back, and how."""
+
+    ok: bool
+    hops: tuple[Hop, ...]
+    error: str  # "" when ok, else what the sender sees ("Network is unreachable", ...)
+    src: str | None  # the source address the sender used (None: it never chose one)
+    src_netns: str  # the namespace it was sent from
+    dst: str  # the address asked for
+    proto: str
+    dport: int | None
+    delivered: tuple[str, str] | None = None  # (namespace key, device) where it arrived
+    seen_src: str | None = None  # the source as the destination saw it (after SNAT/MASQUERADE)
+    seen_dst: str | None = None  # the destination after DNAT
+    seen_dport: int | None = None
+    reply_ok: bool = False
+    reply_hops: tuple[Hop, ...] = ()
+    reply_error: str = ""
+
+    def lines(self, lang: str = "en") -> list[str]:
+        """The story, one hop per line."""
+        out = [f"{i}. [{_label(h.netns)}{' ' + h.dev if h.dev else ''}] {h.text(lang)}"
+               for i, h in enumerate(self.hops, 1)]
+        if self.ok:
+            head = "reply" if lang == "en" else "応答"
+            out += [f"{head} {i}. [{_label(h.netns)}{' ' + h.dev if h.dev else ''}] {h.text(lang)}"
+                    for i, h in enumerate(self.reply_hops, 1)]
+        return out
+
+    def __str__(self) -> str:
+        what = f"{self.proto}{'/' + str(self.dport) if self.dport else ''}"
+        if not self.ok:
+            verdict = f"FAILED: {self.error}"
+        elif self.reply_ok:
+            verdict = "ok, and the reply comes back"
+        else:
+            verdict = f"arrives, but the reply is lost: {self.reply_error}"
+        return "\n".join([f"{self.src or 'from ' + _label(self.src_netns)} -> {self.dst} ({what}): "
+                          f"{verdict}",
+                          *self.lines()])
+
+
+@dataclass(frozen=True)
+class _Pkt:
+    src: str | None
+    dst: str
+    proto: str
+    sport: int | None
+    dport: int | None
+
+    def tuple_text(self) -> str:
+        if self.dport is None:
+            return f"{self.src} -> {self.dst}"
+        return f"{self.src}:{self.sport} -> {self.dst}:{self.dport}"
+
+
+@dataclass(frozen=True)
+class _Ct:
+    """One conntrack entry: the packet as it entered a namespace and as it left it."""
+
+    netns: str
+    before: _Pkt
+    after: _Pkt
+
+
+@dataclass
+class _Trip:
+    hops: list[Hop] = field(default_factory=list)
+    ct: list[_Ct] = field(default_factory=list)
+    error: str = ""
+    delivered: tuple[str, str] | None = None
+    pkt: _Pkt | None = None
+    src: str | None = None  # the source the sender chose
+
+    def add(self, netns: str, dev: str | None, action: str, en: str, ja: str) -> None:
+        self.hops.append(Hop(netns, dev, action, en, ja))
+
+    def fail(self, netns: str, dev: str | None, error: str, en: str, ja: str) -> _Trip:
+        self.add(netns, dev, "drop", en, ja)
+        self.error = error
+        return self
+
+
+def _label(key: str) -> str:
+    return "node" if key == ROOT else key
+
+
+# ------------------------------------------------------------ route and addresses
+def _v4(text: str) -> ipaddress.IPv4Address | None:
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    return ip if ip.version == 4 else None
+
+
+def is_local(ns: Netns, ip: str) -> tuple[bool, Link | None]:
+    """Is ``ip`` one of this namespace's own addresses?  (True, the link holding it)."""
+    addr = _v4(ip)
+    if addr is None:
+        return False, None
+    lo = ns.link("lo")
+    if addr.is_loopback:
+        return (lo is not None and lo.up), lo
+    for a in ns.addrs:
+        link = ns.links.get(a.ifindex)
+        if a.family == 4 and a.address == ip and link is not None and link.up:
+            return True, link
+    return False, None
+
+
+def route_lookup(ns: Netns, ip: str) -> Route | None:
+    """The main table's choice for ``ip``: longest prefix, then lowest metric."""
+    addr = _v4(ip)
+    best: tuple[int, int, Route] | None = None
+    for r in ns.routes:
+        if r.family != 4 or addr is None:
+            continue
+        net = ipaddress.ip_network("0.0.0.0/0" if r.dst == "default" else r.dst)
+        if addr not in net:
+            continue
+        key = (net.prefixlen, -(r.metric or 0))
+        if best is None or key > best[:2]:
+            best = (*key, r)
+    return None if best is None else best[2]
+
+
+def _select_src(ns: Netns, link: Link, nexthop: str, route: Route | None = None) -> str | None:
+    """inet_select_addr(): the route's src, the address in the next hop's subnet, the first one."""
+    if route is not None and route.src:
+        return route.src
+    mine = [a for a in ns.addrs_of(link.ifindex) if a.family == 4 and a.scope != "host"]
+    hop = ipaddress.ip_address(nexthop)
+    for a in mine:
+        if hop in ipaddress.ip_interface(a.cidr).network:
+            return a.address
+    if mine:
+        return mine[0].address
+    others = [a for a in ns.addrs if a.family == 4 and a.scope == "global"]
+    return others[0].address if others else None
+
+
+# ------------------------------------------------------------------ netfilter
+_TERMINAL = ("ACCEPT", "DROP", "REJECT", "DNAT", "SNAT", "MASQUERADE", "RETURN")
+_FLAGS = {"--random", "--random-fully", "--persistent"}
+
+
+@dataclass(frozen=True)
+class _Rule:
+    chain: str
+    matches: tuple[tuple[bool, str, str], ...]  # (negated, option, value)
+    target: str
+    args: dict
+    line: str
+    unknown: str = ""  # an option simlab does not evaluate: the rule never matches
+
+
+_OPT_ALIASES = {"--source": "-s", "--src": "-s", "--destination": "-d", "--dst": "-d",
+                "--in-interface": "-i", "--out-interface": "-o", "--protocol": "-p",
+                "--destination-port": "--dport", "--source-port": "--sport", "--state": "--ctstate"}
+_MATCH_OPTS = {"-s", "-d", "-i", "-o", "-p", "--dport", "--sport", "--dst-type", "--src-type",
+               "--ctstate"}
+
+
+def _parse_rule(line: str) -> _Rule | None:
+    try:
+        words = shlex.split(line)
+    except ValueError:
+        return None
+    if len(words) < 2 or words[0] != "-A":
+        return None
+    chain, rest = words[1], words[2:]
+    matches: list[tuple[bool, str, str]] = []
+    target, args, unknown = "", {}, ""
+    negate = False
+    i = 0
+    while i < len(rest):
+        word = _OPT_ALIASES.get(rest[i], rest[i])
+        value = rest[i + 1] if i + 1 < len(rest) else ""
+        if word == "!":
+            negate = True
+            i += 1
+            continue
+        if word in ("-m", "--comment", "--icmp-type"):
+            # Match modules are named before their options; comments never change a verdict.
+            i += 2
+        elif word in _MATCH_OPTS:
+            matches.append((negate, word, value))
+            i += 2
+        elif word in ("-j", "-g"):
+            target = value
+            i += 2
+            while i < len(rest) and rest[i].startswith("--"):
+                if rest[i] in _FLAGS:
+                    i += 1
+                else:
+                    args[rest[i]] = rest[i + 1] if i + 1 < len(rest) else ""
+                    i += 2
+        else:
+            unknown = unknown or rest[i]
+            i += 1
+        negate = False
+    return _Rule(chain, tuple(matches), target, args, line, unknown)
+
+
+def _rules(ns: Netns, table: str, chain: str) -> list[_Rule]:
+    out = []
+    for line in ns.iptables.get(table, ()):
+        if line.startswith(f"-A {chain} "):
+            rule = _parse_rule(line)
+            if rule is not None:
+                out.append(rule)
+    return out
+
+
+def _iface_match(pattern: str, name: str | None) -> bool:
+    if name is None:
+        return False
+    if pattern.endswith("+"):
+        return name.startswith(pattern[:-1])
+    return name == pattern
+
+
+def _port_match(spec: str, port: int | None) -> bool:
+    if port is None:
+        return False
+    low, _, high = spec.partition(":")
+    return int(low or 0) <= port <= int(high or low or 65535)
+
+
+def _matches(rule: _Rule, ns: Netns, pkt: _Pkt, in_if: str | None, out_if: str | None,
+             ctstate: str) -> bool:
+    if rule.unknown:
+        return False
+    for negated, opt, value in rule.matches:
+        if opt in ("-s", "-d"):
+            addr = _v4(pkt.src if opt == "-s" else pkt.dst or "")
+            hit = addr is not None and addr in ipaddress.ip_network(value, strict=False)
+        elif opt == "-i":
+            hit = _iface_match(value, in_if)
+        elif opt == "-o":
+            hit = _iface_match(value, out_if)
+        elif opt == "-p":
+            hit = value in ("all", pkt.proto)
+        elif opt == "--dport":
+            hit = _port_match(value, pkt.dport)
+        elif opt == "--sport":
+            hit = _port_match(value, pkt.sport)
+        elif opt in ("--dst-type", "--src-type"):
+            addr = pkt.dst if opt == "--dst-type" else pkt.src
+            local = addr is not None and is_local(ns, addr)[0]
+            hit = (value == "LOCAL" and local) or (value == "UNICAST" and not local)
+        elif opt == "--ctstate":
+            hit = ctstate in value.split(",")
+        else:
+            return False
+        if hit == negated:
+            return False
+    return True
+
+
+def _run_chain(ns: Netns, table: str, chain: str, pkt: _Pkt, in_if: str | None,
+               out_if: str | None, ctstate: str, depth: int = 0) -> _Rule | None:
+    """The rule that decides the packet in ``chain`` (None: the chain's end, policy ACCEPT)."""
+    if depth > 16:
+        return None
+    for rule in _rules(ns, table, chain):
+        if not _matches(rule, ns, pkt, in_if, out_if, ctstate):
+            continue
+        if rule.target in _TERMINAL:
+            if rule.target == "RETURN":
+                return None
+            return rule
+        if rule.target:  # a jump to a user chain
+            verdict = _run_chain(ns, table, rule.target, pkt, in_if, out_if, ctstate, depth + 1)
+            if verdict is not None:
+                return verdict
+    return None
+
+
+def _nat(trip: _Trip, key: str, ns: Netns, chain: str, pkt: _Pkt, in_if: str | None,
+         out_if: str | None, out_link: Link | None = None, nexthop: str | None = None) -> _Pkt:
+    """Apply the nat table's verdict for a connection's first packet."""
+    rule = _run_chain(ns, "nat", chain, pkt, in_if, out_if, "NEW")
+    if rule is None or rule.target not in ("DNAT", "SNAT", "MASQUERADE"):
+        return pkt
+    if rule.target == "DNAT":
+        to = rule.args.get("--to-destination", "")
+        host, _, port = to.partition(":")
+        new = replace(pkt, dst=host or pkt.dst, dport=int(port) if port else pkt.dport)
+        trip.add(key, in_if or out_if, "nat",
+                 f"nat {chain}: `{rule.line}` rewrites the destination {pkt.dst}"
+                 f"{':' + str(pkt.dport) if pkt.dport else ''} to {to} (DNAT)",
+                 f"nat {chain}: `{rule.line}` が宛先 {pkt.dst}"
+                 f"{':' + str(pkt.dport) if pkt.dport else ''} を {to} に書き換える (DNAT)")
+        return new
+    if rule.target == "SNAT":
+        to = rule.args.get("--to-source", "").split(":")[0]
+        how_en, how_ja = "SNAT", "SNAT"
+    else:
+        to = _select_src(ns, out_link, nexthop or pkt.dst) if out_link is not None else None
+        how_en = f"MASQUERADE: the address of {out_if}, the link it leaves by"
+        how_ja = f"MASQUERADE: 出ていくリンク {out_if} のアドレス"
+    if not to:
+        return pkt
+    trip.add(key, out_if, "nat",
+             f"nat {chain}: `{rule.line}` rewrites the source {pkt.src} to {to} ({how_en})",
+             f"nat {chain}: `{rule.line}` が送信元 {pkt.src} を {to} に書き換える ({how_ja})")
+    return replace(pkt, src=to)
+
+
+def _filter(trip: _Trip, key: str, ns: Netns, chain: str, pkt: _Pkt, in_if: str | None,
+            out_if: str | None, ctstate: str) -> bool:
+    rule = _run_chain(ns, "filter", chain, pkt, in_if, out_if, ctstate)
+    if rule is None or rule.target not in ("DROP", "REJECT"):
+        return True
+    trip.fail(key, in_if or out_if, f"dropped by filter {chain}",
+              f"filter {chain}: `{rule.line}` drops the packet",
+              f"filter {chain}: `{rule.line}` がパケットを破棄する")
+    return False
+
+
+# --------------------------------------------------------------------- layer 2
+@dataclass(frozen=True)
+class _L2:
+    """A piece of the way a frame takes: veth crossing or bridge decision."""
+
+    kind: str  # "veth", "bridge-up", "bridge-fwd", "bridge-out"
+    netns: str
+    a: Link  # veth: the sending end; bridge: the bridge
+    b: Link  # veth: the receiving end; bridge: the port in (up, fwd) or out (out)
+    c: Link | None = None  # bridge-fwd: the port out
+    c_netns: str | None = None  # veth: the receiving end's namespace
+
+
+def _endpoints(state: NetState, key: str, link: Link) -> list[tuple[str, Link, tuple[_L2, ...]]]:
+    """Every L3 interface that a frame sent on ``link`` can reach, with the way to it."""
+    found: list[tuple[str, Link, tuple[_L2, ...]]] = []
+    seen: set[tuple[str, int]] = set()
+
+    def transmit(k: str, dev: Link, path: tuple[_L2, ...]) -> None:
+        ns = state.netns[k]
+        if dev.kind == "veth":
+            other = peer_link(state, dev)
+            if other is not None and carrier(state, ns, dev):
+                crossing = _L2("veth", k, dev, other[1], c_netns=other[0])
+                arrive(other[0], other[1], path + (crossing,))
+        elif dev.kind == "bridge":
+            for port in ports_of(ns, dev):
+                if port_state(state, ns, port) == "forwarding":
+                    transmit(k, port, path + (_L2("bridge-out", k, dev, port),))
+
+    def arrive(k: str, dev: Link, path: tuple[_L2, ...]) -> None:
+        if (k, dev.ifindex) in seen:
+            return
+        seen.add((k, dev.ifindex))
+        ns = state.netns[k]
+        if dev.master is not None:
+            bridge = ns.links.get(dev.master)
+            if (bridge is None or port_state(state, ns, dev) != "forwarding"
+                    or (k, bridge.ifindex) in seen):
+                return
+            seen.add((k, bridge.ifindex))
+            found.append((k, bridge, path + (_L2("bridge-up", k, bridge, dev),)))
+            for port in ports_of(ns, bridge):
+                if port.ifindex != dev.ifindex and port_state(state, ns, port) == "forwarding":
+                    transmit(k, port, path + (_L2("bridge-fwd", k, bridge, dev, port),))
+        elif dev.up:
+            found.append((k, dev, path))
+
+    seen.add((key, link.ifindex))
+    transmit(key, link, ())
+    return found
+
+
+def _l2_hops(trip: _Trip, path: tuple[_L2, ...], src_mac: str, dst_mac: str, fdb_known) -> None:
+    for step in path:
+        if step.kind == "veth":
+            trip.add(step.netns, step.a.ifname, "veth",
+                     f"veth: the frame sent on {step.a.ifname} comes out of its peer "
+                     f"{step.b.ifname} in {_label(step.c_netns)}",
+                     f"veth: {step.a.ifname} に送ったフレームは対向の {step.b.ifname}"
+                     f"（{_label(step.c_netns)}）から出てくる")
+        elif step.kind == "bridge-up":
+            trip.add(step.netns, step.a.ifname, "bridge",
+                     f"bridge {step.a.ifname}: learns {src_mac} on port {step.b.ifname}; {dst_mac} "
+                     f"is the bridge's own MAC, so the frame goes up to {step.a.ifname} (IP layer)",
+                     f"ブリッジ {step.a.ifname}: ポート {step.b.ifname} で {src_mac} を学習。"
+                     f"{dst_mac} はブリッジ自身の MAC なので、フレームは {step.a.ifname} の IP 層へ"
+                     "上がる")
+        elif step.kind in ("bridge-fwd", "bridge-out"):
+            out = step.c if step.kind == "bridge-fwd" else step.b
+            known = fdb_known(step.netns, out, dst_mac)
+            how_en = "is in its FDB (bridge fdb)" if known else "was learned from the ARP reply"
+            how_ja = "は FDB にある（bridge fdb）" if known else "は ARP 応答から学習済み"
+            if step.kind == "bridge-fwd":
+                en = (f"bridge {step.a.ifname}: learns {src_mac} on port {step.b.ifname}; "
+                      f"{dst_mac} {how_en} on port {out.ifname}: forwarded there")
+                ja = (f"ブリッジ {step.a.ifname}: ポート {step.b.ifname} で {src_mac} を学習。"
+                      f"{dst_mac} {how_ja}（ポート {out.ifname}）: そこへ転送")
+            else:
+                en = (f"bridge {step.a.ifname} sends the frame: {dst_mac} {how_en} "
+                      f"on port {out.ifname}")
+                ja = (f"ブリッジ {step.a.ifname} がフレームを送信: {dst_mac} "
+                      f"{how_ja}（ポート {out.ifname}）")
+            trip.add(step.netns, step.a.ifname, "bridge", en, ja)
+
+
+def _resolve(trip: _Trip, state: NetState, key: str, out: Link, src: str | None, nexthop: str):
+    """ARP for ``nexthop`` on ``out``: (namespace key, link that answers, way there) or None."""
+    ns = state.netns[key]
+    if not carrier(state, ns, out):
+        trip.fail(key, out.ifname, "no carrier",
+                  f"{out.ifname} has no carrier (NO-CARRIER: its peer or every bridge port is "
+                  "down): the frame is lost",
+                  f"{out.ifname} にキャリアがない（NO-CARRIER: 対向かブリッジのポートが down）: フ"
+                  "レームは失われる")
+        return None
+    candidates = _endpoints(state, key, out)
+    hop = ipaddress.ip_address(nexthop)
+    answer = None
+    for k, link, path in candidates:  # the link holding the address answers first
+        held = state.netns[k].addrs_of(link.ifindex)
+        if any(a.family == 4 and a.address == nexthop for a in held):
+            answer = (k, link, path)
+            break
+    if answer is None:  # arp_ignore=0: any interface answers for any address of its namespace
+        for k, link, path in candidates:
+            if is_local(state.netns[k], nexthop)[0] and not hop.is_loopback:
+                answer = (k, link, path)
+                break
+    cached = next((n for n in ns.neighs
+                   if n.ifindex == out.ifindex and n.dst == nexthop and n.lladdr), None)
+    if answer is None:
+        trip.fail(key, out.ifname, "Destination Host Unreachable",
+                  f"ARP: who-has {nexthop} tell {src} is broadcast on {out.ifname}; nobody on this "
+                  "segment has that address, so there is no reply (Destination Host Unreachable)",
+                  f"ARP: {out.ifname} に「{nexthop} は誰? {src} に教えて」をブロードキャストしても"
+                  "、このセグメントにそのアドレスを持つ者はおらず応答がない（Destination Host "
+                  "Unreachable）")
+        return None
+    k, link, path = answer
+    if cached is not None:
+        trip.add(key, out.ifname, "arp",
+                 f"neighbour: {nexthop} is already in the ARP cache as {cached.lladdr} "
+                 f"({cached.state})",
+                 f"近隣: {nexthop} は ARP キャッシュに {cached.lladdr} として既にある"
+                 f"（{cached.state}）")
+    else:
+        trip.add(key, out.ifname, "arp",
+                 f"ARP: who-has {nexthop} tell {src}, broadcast on {out.ifname} (bridges flood it);"
+                 f" {_label(k)} answers from {link.ifname}: {nexthop} is at {link.mac}",
+                 f"ARP: {out.ifname} に「{nexthop} は誰? {src} に教えて」をブロードキャスト（ブリッ"
+                 f"ジはフラッド）。{_label(k)} の {link.ifname}"
+                 f" が「{nexthop} は {link.mac}」と応答")
+    return answer
+
+
+# ------------------------------------------------------------------- the walk
+def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = None) -> _Trip:
+    """Carry ``pkt`` from namespace ``key``; ``reply_to`` makes it an answer (conntrack, no nat)."""
+    trip = _Trip()
+    replying = reply_to is not None
+    ctstate = "ESTABLISHED" if replying else "NEW"
+    undone: set[int] = set()
+    in_link: Link | None = None
+    for _ in range(_MAX_HOPS):
+        ns = state.netns.get(key)
+        if ns is None:
+            return trip.fail(key, None, "no such namespace", f"there is no namespace {key!r}",
+                             f"名前空間 {key!r} はない")
+        in_if = in_link.ifname if in_link is not None else None
+        entered = pkt
+        if replying:
+            pkt = _untranslate(trip, key, pkt, reply_to, undone)
+        elif in_link is not None:
+            pkt = _nat(trip, key, ns, "PREROUTING", pkt, in_if, None)
+        else:
+            if pkt.src is None:  # connect() picks the source for the address asked, before DNAT
+                pkt = entered = replace(pkt, src=_source_for(ns, pkt.dst))
+                trip.src = pkt.src
+            pkt = _nat(trip, key, ns, "OUTPUT", pkt, None, None)
+        local, holder = is_local(ns, pkt.dst)
+        if local:
+            if pkt.src is None:  # a packet to oneself leaves from the address it is sent to
+                pkt = replace(pkt, src=pkt.dst)
+                entered = replace(entered, src=pkt.src)
+                trip.src = pkt.src
+            if in_link is None:
+                trip.add(key, "lo", "local",
+                         f"{pkt.dst} is an address of this namespace: the packet loops back "
+                         "through lo",
+                         f"{pkt.dst} はこの名前空間自身のアドレス: パケットは "
+                         "lo を通って戻ってくる")
+            if not _filter(trip, key, ns, "INPUT", pkt, in_if or "lo", None, ctstate):
+                return trip
+            where = holder.ifname if holder is not None else (in_if or "lo")
+            what = f"{pkt.proto}{'/' + str(pkt.dport) if pkt.dport else ''}"
+            trip.add(key, in_if or "lo", "deliver",
+                     f"{pkt.dst} is local here ({where}): delivered to {_label(key)} ({what}, from "
+                     f"{pkt.src})",
+                     f"{pkt.dst} はここ（{where}）のアドレス: {_label(key)} に届く（{what}、送信元 "
+                     f"{pkt.src}）")
+            trip.delivered = (key, in_if or "lo")
+            if not replying:
+                _remember(trip, key, entered, pkt)
+            trip.pkt = pkt
+            return trip
+        if in_link is not None:
+            forwarding = ns.sysctls.get("net.ipv4.ip_forward", "0") == "1"
+            if not forwarding:
+                return trip.fail(key, in_if, f"dropped: ip_forward is 0 in {_label(key)}",
+                                 f"{pkt.dst} is not an address of {_label(key)} and "
+                                 "net.ipv4.ip_forward is 0 here: the packet is not forwarded but "
+                                 "dropped",
+                                 f"{pkt.dst} は {_label(key)} のアドレスではなく、ここでは "
+                                 "net.ipv4.ip_forward が 0: パケットは転送されず破棄される")
+        route = route_lookup(ns, pkt.dst)
+        if route is None:
+            if in_link is None:
+                return trip.fail(key, None, "Network is unreachable",
+                                 f"route lookup for {pkt.dst}: no route matches (see `ip route`): "
+                                 "the send fails with Network is unreachable (ENETUNREACH)",
+                                 f"{pkt.dst} の経路検索: 一致する経路がない（`ip route` 参照）: "
+                                 "送信は Network is unreachable（ENETUNREACH）で失敗する")
+            return trip.fail(key, in_if, "Destination Net Unreachable",
+                             f"{_label(key)} has no route to {pkt.dst}: it drops the packet and "
+                             "answers ICMP Destination Net Unreachable",
+                             f"{_label(key)} には {pkt.dst} への経路がない: パケットを破棄し "
+                             "ICMP Destination Net Unreachable を返す")
+        out = ns.links[route.dev]
+        nexthop = route.via or pkt.dst
+        if pkt.src is None:
+            pkt = replace(pkt, src=_select_src(ns, out, nexthop, route))
+            entered = replace(entered, src=pkt.src)
+        if in_link is None and trip.src is None:
+            trip.src = pkt.src
+        shown = _route_text(route, out)
+        gw_en = f"via {route.via}" if route.via else "directly (connected route)"
+        gw_ja = f"ゲートウェイ {route.via} 経由" if route.via else "直結（connected route）"
+        if in_link is not None:
+            trip.add(key, in_if, "forward",
+                     f"{pkt.dst} is not local and net.ipv4.ip_forward is 1: {_label(key)} routes "
+                     f"it (route `{shown}`), {gw_en}",
+                     f"{pkt.dst} はローカルではなく net.ipv4.ip_forward が 1: {_label(key)} が転送"
+                     f"する（経路 `{shown}`、{gw_ja}）")
+            if not _filter(trip, key, ns, "FORWARD", pkt, in_if, out.ifname, ctstate):
+                return trip
+        else:
+            trip.add(key, out.ifname, "route",
+                     f"route lookup for {pkt.dst}: `{shown}` matches; out {out.ifname} "
+                     f"{gw_en}, source {pkt.src}",
+                     f"{pkt.dst} の経路検索: `{shown}` が一致。{out.ifname} から{gw_ja}で送信、"
+                     f"送信元 {pkt.src}")
+            if not _filter(trip, key, ns, "OUTPUT", pkt, None, out.ifname, ctstate):
+                return trip
+        if not replying:
+            pkt = _nat(trip, key, ns, "POSTROUTING", pkt, in_if, out.ifname, out, nexthop)
+            _remember(trip, key, entered, pkt)
+        answer = _resolve(trip, state, key, out, _select_src(ns, out, nexthop) or pkt.src, nexthop)
+        if answer is None:
+            return trip
+        next_key, next_link, path = answer
+        _l2_hops(trip, path, out.mac, next_link.mac, _fdb_lookup(state))
+        key, in_link = next_key, next_link
+    return trip.fail(key, None, "Time to live exceeded",
+                     "the packet went round in circles until its TTL ran out",
+                     "パケットは TTL が尽きるまで循環した")
+
+
+def _source_for(ns: Netns, dst: str) -> str | None:
+    """The source address a socket in ``ns`` gets for ``dst`` (None: no route)."""
+    if is_local(ns, dst)[0]:
+        return dst
+    route = route_lookup(ns, dst)
+    if route is None or route.dev not in ns.links:
+        return None
+    return _select_src(ns, ns.links[route.dev], route.via or dst, route)
+
+
+def _route_text(route: Route, out: Link) -> str:
+    """The route as `ip route` prints it (its first words)."""
+    words = [route.dst]
+    if route.via:
+        words.append(f"via {route.via}")
+    words.append(f"dev {out.ifname}")
+    if route.src:
+        words.append(f"src {route.src}")
+    return " ".join(words)
+
+
+def _fdb_lookup(state: NetState):
+    def known(key: str, port: Link, mac: str) -> bool:
+        ns = state.netns[key]
+        return any(f.ifindex == port.ifindex and f.mac == mac for f in ns.fdb)
+    return known
+
+
+def _remember(trip: _Trip, key: str, before: _Pkt, after: _Pkt) -> None:
+    if before != after:
+        trip.ct.append(_Ct(key, before, after))
+
+
+def _untranslate(trip: _Trip, key: str, pkt: _Pkt, entries: list[_Ct], undone: set[int]) -> _Pkt:
+    """conntrack: an answer to a rewritten packet gets the reverse rewrite, where it was made."""
+    for i, ct in enumerate(entries):
+        if i in undone or ct.netns != key:
+            continue
+        if pkt.src == ct.after.dst and pkt.dst == ct.after.src and pkt.sport == ct.after.dport:
+            undone.add(i)
+            new = replace(pkt, src=ct.before.dst, dst=ct.before.src, sport=ct.before.dport,
+                          dport=ct.before.sport)
+            trip.add(key, None, "conntrack",
+                     f"conntrack: this answers a rewritten connection: {pkt.tuple_text()} becomes "
+                     f"{new.tuple_text()} (the nat table is not consulted again)",
+                     f"conntrack: 書き換えた接続への応答なので {pkt.tuple_text()} を "
+                     f"{new.tuple_text()} に戻す（nat テーブルは再び参照されない）")
+            return new
+    return pkt
+
+
+def reach(state: NetState, src_netns: str, dst_ip: str, proto: str = "icmp",
+          dport: int | None = None,
+          *, src_ip: str | None = None) -> Walk:
+    """Walk one packet from ``src_netns`` to ``dst_ip`` and its answer back.
+
+    Linux: `ip netns exec SRC ping -c1 DST` (proto "icmp"), or a TCP/UDP
+    connection to ``DST:dport``.
+
+    >>> from simlab.model import apply_all, new_state, NetnsAdd, LinkAdd, LinkSet, AddrAdd
+    >>> s = apply_all(new_state(), [NetnsAdd("a"), NetnsAdd("b"),
+    ...     LinkAdd("va", "veth", netns="a", peer="vb", peer_netns="b"),
+    ...     AddrAdd("va", "10.0.0.1/24", netns="a"), AddrAdd("vb", "10.0.0.2/24", netns="b"),
+    ...     LinkSet("va", netns="a", up=True), LinkSet("vb", netns="b", up=True)])
+    >>> w = reach(s, "a", "10.0.0.2")
+    >>> w.ok, w.reply_ok, w.delivered
+    (True, True, ('b', 'vb'))
+    >>> reach(s, "a", "192.0.2.1").error
+    'Network is unreachable'
+    """
+    if proto not in ("icmp", "tcp", "udp"):
+        raise ValueError(f"proto must be icmp, tcp or udp, not {proto!r}")
+    if proto != "icmp" and dport is None:
+        raise ValueError(f"a {proto} packet needs a destination port (dport=...)")
+    sport = _EPHEMERAL if proto != "icmp" else None
+    first = _Pkt(src_ip, dst_ip, proto, sport, dport if proto != "icmp" else None)
+    if _v4(dst_ip) is None:
+        raise ValueError(f"not an IPv4 address: {dst_ip!r}")
+    out = _trip(state, src_netns, first)
+    src = out.src or src_ip
+    walk = Walk(ok=out.delivered is not None, hops=tuple(out.hops), error=out.error, src=src,
+                src_netns=src_netns, dst=dst_ip, proto=proto, dport=first.dport,
+                delivered=out.delivered)
+    if out.delivered is None or out.pkt is None:
+        return walk
+    seen = out.pkt
+    answer = _Pkt(seen.dst, seen.src, proto, seen.dport, seen.sport)
+    back = _trip(state, out.delivered[0], answer, reply_to=out.ct)
+    came_home = (back.delivered is not None and back.delivered[0] == src_netns
+                 and back.pkt is not None and back.pkt.dst == src)
+    error = back.error
+    if back.delivered is not None and not came_home:
+        error = f"the answer went to {_label(back.delivered[0])}, not back to {_label(src_netns)}"
+    return replace(walk, seen_src=seen.src, seen_dst=seen.dst, seen_dport=seen.dport,
+                   reply_ok=came_home, reply_hops=tuple(back.hops),
+                   reply_error="" if came_home else error)

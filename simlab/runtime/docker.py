@@ -1,0 +1,511 @@
+"""A small docker engine on the lab's node: ``--net bridge | none | host | container:X``.
+
+It does, step by step and on either backend, what dockerd 17.x and libnetwork
+do to the kernel (slides 7 to 11 of the talk), and records each kernel-level
+step on the lab's timeline with its reason in English and Japanese.
+
+>>> import simlab
+>>> lab = simlab.Lab(backend="model")
+>>> web = lab.docker.run("web")
+>>> web.ip, web.mac
+('172.17.0.2', '02:42:ac:11:00:02')
+>>> settings = lab.docker.inspect("web")["NetworkSettings"]
+>>> settings["SandboxKey"] == "/var/run/docker/netns/" + web.netns
+True
+>>> lab.docker.reach("web", "192.168.1.254").seen_src
+'192.168.1.1'
+
+Rules kept here (docker's own):
+- the engine's start gives the node its docker0 bridge (``bip``, default
+  172.17.0.1/16, a fixed 02:42 MAC, up but NO-CARRIER until a port joins),
+  ``net.ipv4.ip_forward=1`` and the nat rules of :mod:`.docker_nat`; the node
+  itself gets the slides' uplink ``em1`` 192.168.1.1/24, a veth whose other
+  end ``eth0`` 192.168.1.254/24 is in the namespace ``lan``;
+- a bridge container gets a new namespace (key: its sandbox ID's first 12 hex,
+  the basename of its SandboxKey), a veth pair created in the node
+  (``veth`` + 7 hex, the container end under a temporary name), the host end
+  enslaved to docker0 and up, the other end moved in and renamed ``eth0``,
+  the next free address with MAC ``02:42`` + the address, lo up, and a default
+  route via the gateway; ``--net none`` gets the namespace and lo only;
+  ``--net host`` gets nothing (it runs in the node's namespace);
+  ``container:X`` shares X's namespace, which X must have running;
+- everything is checked before anything changes; if a kernel step still
+  fails, the steps done are undone in reverse, so an error leaves nothing.
+- IDs and names are deterministic (sha256 of the lab's seed and a counter).
+
+Choices (where simlab differs from, or picks among, what docker does):
+- a container's namespace key is its sandbox ID's first 12 hex (docker's
+  netns file name), so ``lab.ip(f"-n {web.netns} a")`` is what
+  `nsenter --net=/var/run/docker/netns/<12 hex> ip a` shows on a docker host;
+- docker leaves a "Created" container behind when *starting* it fails (port
+  taken, no address left, missing ``container:`` target); simlab keeps
+  nothing, so a failed ``run`` can simply be retried;
+- ``stop`` releases the network as docker does (sandbox and veth deleted,
+  ``Ports`` null, the SandboxID kept); there is no ``start`` again;
+- removing a container whose namespace another one joined (``container:X``)
+  deletes its veth and DNAT rules but keeps the namespace, with its lo, for
+  the joiner (a namespace lives while a process is in it);
+- ``publish`` with ``--net host`` is discarded with docker's warning
+  (``Container.warnings``); with ``container:X`` it is refused, as docker does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+import shlex
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from ..model import ROOT
+from ..model.forward import Walk, reach
+from ..timeline import text
+from . import docker_inspect as dj
+from . import docker_steps as steps
+from .docker_errors import DockerError
+from .docker_nat import EPHEMERAL_START, PortBinding, parse_publish
+
+__all__ = ["DockerEngine", "Container", "DockerError"]
+
+_NAME_RE = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
+_EPOCH = datetime(2017, 8, 27, 1, 0, 0, tzinfo=timezone.utc)  # the talk's day
+_ADJECTIVES = ("admiring", "brave", "clever", "eager", "festive", "gallant", "happy", "keen",
+               "loving", "nifty", "quirky", "serene", "trusting", "vibrant", "wizardly", "zen")
+_SURNAMES = ("albattani", "babbage", "curie", "darwin", "einstein", "feynman", "galileo", "hopper",
+             "kilby", "lovelace", "meitner", "noether", "pasteur", "ritchie", "torvalds", "wozniak")
+_COMMANDS = {"centos": ("bash",), "busybox": ("sh",), "nginx": ("nginx", "-g", "daemon off;"),
+             "k8s.gcr.io/pause": ("/pause",),
+             "gcr.io/google_containers/pause-amd64:3.0": ("/pause",)}
+
+
+@dataclass(eq=False)
+class Container:
+    """One container: its IDs, its network mode and where its network lives.
+
+    ``netns`` is the namespace key its processes use (``ROOT`` for host mode).
+    """
+
+    engine: DockerEngine = field(repr=False)
+    id: str
+    name: str
+    image: str
+    command: tuple[str, ...]
+    mode: str  # "bridge", "none", "host" or "container"
+    network_mode: str  # as docker stores it: "default", "none", "host", "container:<id>"
+    netns: str
+    sandbox_id: str = ""
+    endpoint_id: str = ""
+    ip: str = ""
+    mac: str = ""
+    host_veth: str = ""
+    ports: tuple[PortBinding, ...] = ()
+    created: str = ""
+    finished: str = ""
+    pid: int = 0
+    hostname: str = ""
+    running: bool = True
+    owns_netns: bool = False  # deletes the namespace when it goes
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:12]
+
+    def exec(self, command: str) -> str:
+        """Linux: `docker exec NAME COMMAND` (``ip``, ``bridge``, ``iptables``, ``hostname``)."""
+        return self.engine.exec(self.name, command)
+
+    def inspect(self) -> dict[str, Any]:
+        return self.engine.inspect(self.name)
+
+    def reach(self, dst: str, proto: str = "icmp", dport: int | None = None) -> Walk:
+        """Can this container reach ``dst`` (an address, a container name, "lan" or "node")?"""
+        return self.engine.reach(self.name, dst, proto, dport)
+
+    def __repr__(self) -> str:
+        where = f" {self.ip}" if self.ip else ""
+        return f"<Container {self.name} {self.short_id} --net {self.network_mode}{where}>"
+
+
+class DockerEngine:
+    """dockerd on the lab's node: ``run``, ``rm``, ``stop``, ``ps``, ``inspect``, ``exec``.
+
+    Nothing changes until :meth:`start` (called by :meth:`run` and
+    :meth:`network_inspect`): constructing an engine is free.
+    """
+
+    bridge = "docker0"
+
+    def __init__(self, lab, *, bip: str = "172.17.0.1/16", uplink: str = "em1",
+                 uplink_cidr: str = "192.168.1.1/24", lan: str = "lan",
+                 lan_cidr: str = "192.168.1.254/24",
+                 host_hostname: str = "kagaribi"):
+        self.lab = lab
+        self.uplink, self.uplink_cidr = uplink, uplink_cidr
+        self.lan, self.lan_cidr = lan, lan_cidr
+        self.host_hostname = host_hostname
+        self._set_bip(bip)
+        self.started = False
+        self._containers: dict[str, Container] = {}  # by id, in creation order
+        self._counter = 0
+
+    def _set_bip(self, bip: str) -> None:
+        iface = ipaddress.ip_interface(bip)
+        net = iface.network
+        if iface.version != 4 or net.prefixlen > 30 or iface.ip == net.network_address:
+            raise ValueError("bip must be an IPv4 host address with a prefix of /30 or shorter, "
+                             f"not {bip!r}")
+        self.bip = bip
+        self.gateway = str(iface.ip)
+        self.subnet = str(iface.network)
+        self.prefixlen = iface.network.prefixlen
+
+    # ----------------------------------------------------------- identities
+    @property
+    def seed(self) -> int:
+        return self.lab.snapshot().seed
+
+    def hex_id(self, *what) -> str:
+        """A stable 64-hex ID: sha256 of the lab's seed and ``what``."""
+        seed = ":".join(["simlab-docker", str(self.seed), *map(str, what)])
+        return hashlib.sha256(seed.encode()).hexdigest()
+
+    def network_id(self, name: str) -> str:
+        return self.hex_id("network", name)
+
+    def image_id(self, image: str) -> str:
+        return self.hex_id("image", image)
+
+    @property
+    def started_at(self) -> str:
+        return _stamp(0, self.hex_id("started"))
+
+    # ---------------------------------------------------------------- start
+    def start(self, bip: str | None = None) -> DockerEngine:
+        """Start dockerd: the node's uplink, docker0, ip_forward and the nat rules.
+
+        Linux: `systemctl start docker` on the slides' host.  Idempotent; a
+        ``bip`` given before the first start replaces the constructor's.
+        """
+        if self.started:
+            if bip is not None and bip != self.bip:
+                raise ValueError(f"docker is already running with bip {self.bip}")
+            return self
+        if bip is not None:
+            self._set_bip(bip)
+        steps.start_daemon(self)
+        self.started = True
+        return self
+
+    # ------------------------------------------------------------ lookups
+    def containers(self, all: bool = True) -> list[Container]:  # noqa: A002 (docker's flag name)
+        return [c for c in self._containers.values() if all or c.running]
+
+    def _find(self, name: str) -> Container | None:
+        name = name.lstrip("/")
+        for c in self._containers.values():
+            if c.name == name or c.id == name:
+                return c
+        hits = [c for c in self._containers.values() if name and c.id.startswith(name)]
+        return hits[0] if len(hits) == 1 else None
+
+    def get(self, name: str) -> Container:
+        """The container called ``name`` (or with that ID or unique ID prefix)."""
+        c = self._find(name)
+        if c is None:
+            raise DockerError.no_such_container(name)
+        return c
+
+    def __getitem__(self, name: str) -> Container:
+        return self.get(name)
+
+    # ------------------------------------------------------------------ run
+    def run(self, name: str | None = None, net: str = "default", publish=(), image: str = "centos",
+            command: str | None = None) -> Container:
+        """Linux: `docker run -d --name NAME --net NET -p PUBLISH IMAGE [COMMAND]`.
+
+        ``net`` is ``bridge`` (also ``default``), ``none``, ``host`` or
+        ``container:<name|id>``; ``publish`` a list like ``["8080:80"]``.
+        """
+        if isinstance(publish, str):
+            publish = [publish]
+        # --- checked while docker creates the container (the CLI adds --help)
+        if name is not None and not _NAME_RE.match(name):
+            raise DockerError.invalid_name(name)
+        if name is not None:
+            name = name.lstrip("/")
+            other = self._find_name(name)
+            if other is not None:
+                raise DockerError.name_conflict(name, other.id)
+        mode, target_name = _parse_mode(net)
+        bindings = [parse_publish(p) for p in publish]
+        if mode == "container" and bindings:
+            raise DockerError.publish_with_container_mode()
+        # --- checked while docker starts it
+        target = None
+        if mode == "container":
+            target = self._find(target_name)
+            if target is None:
+                raise DockerError.join_missing(target_name)
+            if not target.running:
+                raise DockerError.join_not_running(target_name)
+        n = self._counter + 1
+        cid = self.hex_id("container", n)
+        name = name or self._free_name(n)
+        sandbox = self.hex_id("sandbox", n)
+        endpoint = self.hex_id("endpoint", n)
+        warnings = ()
+        if mode == "host" and bindings:
+            warnings = ("WARNING: Published ports are discarded when using host network mode",)
+            bindings = []
+        c = Container(self, id=cid, name=name, image=image,
+                      command=tuple(shlex.split(command)) if command else _COMMANDS.get(image, ("ba"
+                                                                                                "sh",)),
+                      mode=mode, network_mode="default" if net == "default" else
+                      (f"container:{target.id}" if target else mode),
+                      netns=ROOT, sandbox_id=sandbox if mode != "container" else "",
+                      endpoint_id=endpoint if mode in ("bridge", "none", "host") else "",
+                      created=_stamp(n, cid), pid=2000 + 17 * n, warnings=warnings,
+                      hostname=cid[:12])
+        if mode == "bridge":
+            c.ip = self._free_ip()
+            c.mac = _mac_of(c.ip)
+            c.ports = tuple(self._bind_ports(c, bindings))
+        if mode in ("bridge", "none") and sandbox[:12] in self.lab.snapshot().netns:
+            raise DockerError.daemon(f"failed to create the sandbox: namespace {sandbox[:12]} "
+                                     "exists",
+                                     at_create=False, hint="a lab namespace has this sa"
+                                                           "ndbox's name")
+        self.start()
+        self._counter = n
+        tx = steps.Steps(self)
+        if mode in ("bridge", "none"):
+            c.netns, c.owns_netns = sandbox[:12], True
+            steps.create_sandbox(self, tx, c)
+        if mode == "bridge":
+            steps.wire_bridge(self, tx, c)
+            if c.ports:
+                steps.publish(self, tx, c)
+        elif mode == "host":
+            c.hostname = self.host_hostname
+            steps.note(self, text(f"docker run --net host {name}: no new namespace",
+                                  f"docker run --net host {name}: 名前空間は作らない"),
+                       text("the container's processes stay in the node's network namespace: they "
+                            f"see {self.uplink}, {self.bridge} and every other link of the host "
+                            "(their PID namespace is still their own).",
+                            "コンテナのプロセスはノードのネットワーク名前空間のまま。"
+                            f"{self.uplink} や {self.bridge} などホストのリンクがすべて見える（PID "
+                            "名前空間は別）。"),
+                       mirrors="daemon: initializeNetworking (host mode)",
+                       detail={"container": name})
+        elif mode == "container":
+            c.netns, c.hostname = target.netns, target.hostname
+            steps.note(self, text(f"docker run --net container:{target.name} {name}: join its "
+                                  "namespace",
+                                  f"docker run --net container:{target.name} {name}: その名前空間に"
+                                  "入る"),
+                       text("no namespace and no veth: the new container's processes enter "
+                            f"{target.name}'s network namespace (setns), so they share its lo, "
+                            "eth0, addresses and ports. This is how a Kubernetes pod's containers "
+                            "share the pause container's network.",
+                            f"名前空間も veth も作らず、新しいコンテナのプロセスが {target.name} の"
+                            "ネットワーク名前空間に入る（setns）。lo や eth0、アドレス、ポートを共"
+                            "有する。Kubernetes の Pod 内のコンテナが pause コンテナのネットワーク"
+                            "を共有するのと同じ仕組み。"),
+                       mirrors="daemon: initializeNetworking (container mode: "
+                               "getNetworkedContainer)",
+                       detail={"container": name})
+        self._containers[cid] = c
+        return c
+
+    def _find_name(self, name: str) -> Container | None:
+        return next((c for c in self._containers.values() if c.name == name), None)
+
+    def _free_name(self, n: int) -> str:
+        digest = self.hex_id("name", n)
+        base = f"{_ADJECTIVES[int(digest[:2], 16) % 16]}_{_SURNAMES[int(digest[2:4], 16) % 16]}"
+        name, i = base, 1
+        while self._find_name(name) is not None:
+            i += 1
+            name = f"{base}{i}"
+        return name
+
+    def _free_ip(self) -> str:
+        used = {c.ip for c in self._containers.values() if c.running and c.ip}
+        net = ipaddress.ip_network(self.subnet)
+        for host in net.hosts():
+            ip = str(host)
+            if ip != self.gateway and ip not in used:
+                return ip
+        raise DockerError.pool_exhausted("bridge", self.network_id("bridge"), self.subnet)
+
+    def _bind_ports(self, c: Container, bindings: list[PortBinding]) -> list[PortBinding]:
+        """Host ports for ``bindings``: a port is taken on an address, or on all (0.0.0.0)."""
+        taken = [(b, other.name) for other in self.containers(all=False) for b in other.ports]
+
+        def holder(b: PortBinding) -> str | None:
+            for have, owner in taken:
+                if (have.proto, have.host_port) == (b.proto, b.host_port) and (
+                        "0.0.0.0" in (have.bound_ip, b.bound_ip) or have.bound_ip == b.bound_ip):
+                    return owner
+            return None
+
+        out: list[PortBinding] = []
+        for b in bindings:
+            if b.host_port is None:
+                port = EPHEMERAL_START
+                while holder(PortBinding(b.host_ip, port, b.container_port, b.proto)) is not None:
+                    port += 1
+                b = PortBinding(b.host_ip, port, b.container_port, b.proto)
+            owner = holder(b)
+            if owner is not None:
+                raise DockerError.port_allocated(c.name, c.endpoint_id, b.bound_ip, b.host_port,
+                                                 owner)
+            taken.append((b, c.name))
+            out.append(b)
+        return out
+
+    # ------------------------------------------------------ kernel steps
+    # --------------------------------------------------------- stop and rm
+    def stop(self, name: str) -> Container:
+        """Linux: `docker stop NAME`: the network goes (sandbox deleted), the record stays."""
+        c = self.get(name)
+        if c.running:
+            steps.release(self, c, "stop")
+            c.running = False
+            c.finished = _stamp(self._counter + 1, c.id + ":finished")
+        return c
+
+    def rm(self, name: str, force: bool = True) -> None:
+        """Linux: `docker rm -f NAME` (``force=False``: `docker rm NAME`, refused while running)."""
+        c = self.get(name)
+        if c.running and not force:
+            raise DockerError(
+                f"Error response from daemon: You cannot remove a running container {c.id}. "
+                "Stop the container before attempting removal or force remove", exit=1,
+                hint=f"lab.docker.stop({c.name!r}) first, or rm(..., force=True)")
+        if c.running:
+            steps.release(self, c, "rm")
+        del self._containers[c.id]
+
+    # ---------------------------------------------------------- show
+    def ps(self, all: bool = False) -> str:  # noqa: A002 (docker's flag name)
+        """Linux: `docker ps` (``all=True``: `docker ps -a`), newest first."""
+        rows = [("CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES")]
+        for c in reversed(self.containers(all)):
+            cmd = " ".join(c.command)
+            cmd = f'"{cmd}"' if len(cmd) <= 18 else f'"{cmd[:17]}…"'
+            ports = ", ".join(f"{b.bound_ip}:{b.host_port}->{b.key}" for b in c.ports if c.running)
+            status = "Up About a minute" if c.running else "Exited (0) About a minute ago"
+            rows.append((c.short_id, c.image, cmd, "About a minute ago", status, ports, c.name))
+        widths = [max(20, max(len(r[i]) for r in rows) + 3) for i in range(6)]
+        return "".join("".join(cell.ljust(w) for cell, w in zip(r[:6], widths, strict=True))
+                       + r[6] + "\n" for r in rows)
+
+    def inspect(self, name: str) -> dict[str, Any]:
+        """Linux: `docker inspect NAME | jq '.[0]'` (a dict in docker's key order)."""
+        c = self._find(name)
+        if c is None:
+            raise DockerError.no_such_object(name)
+        return dj.container_json(self, c)
+
+    def inspect_json(self, name: str, jq: str | None = None) -> str:
+        """`docker inspect NAME` as docker prints it, or with ``jq`` applied.
+
+        ``jq=".[].NetworkSettings"`` is `docker inspect NAME | jq '.[].NetworkSettings'`.
+        """
+        doc = [self.inspect(name)]
+        return dj.render(doc) if jq is None else dj.render(dj.jq(doc, jq), indent=2)
+
+    def network_inspect(self, name: str = "bridge") -> dict[str, Any]:
+        """Linux: `docker network inspect NAME | jq '.[0]'` (bridge, host or none)."""
+        if name not in ("bridge", "host", "none"):
+            raise DockerError.no_such_network(name)
+        self.start()
+        return dj.network_json(self, name)
+
+    # ---------------------------------------------------------- exec
+    def exec(self, name: str, command: str) -> str:
+        """Linux: `docker exec NAME COMMAND`: runs ``ip``/``bridge``/``iptables`` in its namespace.
+
+        Returns what the command prints (stdout, then stderr), as a terminal shows it.
+        """
+        c = self.get(name)
+        if not c.running:
+            raise DockerError.not_running(c.id)
+        words = shlex.split(command)
+        if not words:
+            raise DockerError("docker: exec needs a command", exit=1,
+                              hint="e.g. exec('web', 'ip a')")
+        program, rest = words[0].rsplit("/", 1)[-1], shlex.join(words[1:])
+        if program in ("ip", "bridge"):
+            line = f"{program} -n {c.netns} {rest}" if c.netns != ROOT else f"{program} {rest}"
+        elif program == "iptables":
+            prefix = f"ip netns exec {c.netns} " if c.netns != ROOT else ""
+            line = f"{prefix}iptables {rest}"
+        elif program == "hostname":
+            return c.hostname + "\n"
+        else:
+            raise DockerError.not_in_path(words[0])
+        return str(self.lab.run(line.strip()))
+
+    # ---------------------------------------------------------- reach
+    def address_of(self, what: str) -> str:
+        """An address for a container name, "lan", "node", or an address as is."""
+        if what == self.lan:
+            return self.lan_cidr.split("/")[0]
+        if what == "node":
+            return self.uplink_cidr.split("/")[0]
+        c = self._find(what)
+        if c is not None:
+            if not c.ip:
+                joined = c.network_mode.split(":", 1)[1] if c.mode == "container" else ""
+                target = self._find(joined) if joined else None
+                if target is not None and target.ip:
+                    return target.ip
+                raise DockerError(f"container {c.name} has no address of its own (--net "
+                                  f"{c.network_mode})",
+                                  exit=1, hint="reach it through the namespace it runs in")
+            return c.ip
+        return what
+
+    def netns_of(self, what: str) -> str:
+        """The namespace key of a container name, "lan" or "node"."""
+        if what == "node":
+            return ROOT
+        c = self._find(what)
+        if c is not None:
+            return c.netns
+        return what
+
+    def reach(self, src: str, dst: str, proto: str = "icmp", dport: int | None = None) -> Walk:
+        """Walk a packet from ``src`` (a container, "lan" or "node") to ``dst``."""
+        return reach(self.lab.snapshot(), self.netns_of(src), self.address_of(dst), proto, dport)
+
+
+def _parse_mode(net: str) -> tuple[str, str]:
+    if net in ("bridge", "default"):
+        return "bridge", ""
+    if net in ("none", "host"):
+        return net, ""
+    if net.startswith("container:"):
+        target = net.split(":", 1)[1]
+        if not target:
+            raise DockerError.bad_container_mode()
+        return "container", target
+    if net == "container":
+        raise DockerError.bad_container_mode()
+    raise DockerError.network_not_found(net)
+
+
+def _mac_of(ip: str) -> str:
+    """docker's MAC for an address: 02:42 and the four bytes (libnetwork electMacAddress)."""
+    return "02:42:" + ":".join(f"{b:02x}" for b in ipaddress.ip_address(ip).packed)
+
+
+def _stamp(n: int, salt: str) -> str:
+    """A stable RFC 3339 time, n minutes after the talk began."""
+    nanos = int(hashlib.sha256(salt.encode()).hexdigest()[:8], 16) % 1_000_000_000
+    return (_EPOCH + timedelta(minutes=n)).strftime("%Y-%m-%dT%H:%M:%S") + f".{nanos:09d}Z"

@@ -1,0 +1,320 @@
+"""What dockerd does to the kernel, one recorded step at a time.
+
+Each function applies operations through the lab (model or kernel) as one
+timeline step with actor ``docker``, a why in English and Japanese, and the
+libnetwork function it mirrors.  :class:`Steps` remembers how to take each
+step back: if a later one fails, the done ones are undone in reverse (the
+way libnetwork's deferred cleanups do), so an error leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ..model import ROOT, NetError, NetState
+from ..model import ops as o
+from ..timeline import text
+from .docker_errors import DockerError
+from .docker_nat import daemon_rules, publish_rules
+
+if TYPE_CHECKING:
+    from .docker import Container, DockerEngine
+
+__all__ = ["Steps", "start_daemon", "create_sandbox", "wire_bridge", "publish", "note", "release",
+           "veth_name"]
+
+Undo = Callable[[NetState], list[o.Op]]
+
+
+class Steps:
+    """Steps done so far and how to take each back (snapshot-aware, newest first)."""
+
+    def __init__(self, engine: DockerEngine):
+        self.lab = engine.lab
+        self.undo: list[Undo] = []
+
+    def step(self, title, why, ops: list[o.Op], *, mirrors: str = "", actor: str = "docker",
+             undo: Undo | None = None, what: str = "", detail=None) -> None:
+        """Apply ``ops`` as one step; on failure undo everything done, then raise DockerError."""
+        if undo is not None:
+            self.undo.append(undo)  # first, so a half-applied step is taken back too
+        try:
+            self.lab.apply(*ops, title=title, why=why, mirrors=mirrors, actor=actor, detail=detail)
+        except NetError as err:
+            self.rollback()
+            raise DockerError.failed(what or title["en"], err) from err
+
+    def rollback(self) -> None:
+        """Take the done steps back as one recorded step; skip what is already gone."""
+        if not self.undo:
+            return
+        lab = self.lab
+        with lab.step(text("docker: undo the half-built container",
+                           "docker: 作りかけのコンテナを元に戻す"),
+                      text("a step failed, so docker takes back the ones it had done, in reverse "
+                           "order.",
+                           "途中の手順が失敗したので、済ませた手順を逆順に取り消す。"),
+                      actor="docker"):
+            for undo in reversed(self.undo):
+                for op in undo(lab.snapshot()):
+                    try:
+                        lab.apply(op)
+                    except NetError:
+                        continue  # gone with an earlier undo
+        self.undo.clear()
+
+
+def note(engine: DockerEngine, title, why, *, mirrors: str = "", detail=None) -> None:
+    """A step that changes nothing in the kernel (host and container modes), for the story."""
+    engine.lab.apply(title=title, why=why, mirrors=mirrors, actor="docker", detail=detail)
+
+
+# ------------------------------------------------------------------ daemon
+def start_daemon(engine: DockerEngine) -> None:
+    """The slides' host: uplink em1, docker0, ip_forward=1, the nat rules (each if missing)."""
+    state = engine.lab.snapshot()
+    node = state.netns[ROOT]
+    if node.link(engine.uplink) is None and engine.lan in state.netns:
+        raise DockerError(f"the lab already has a namespace {engine.lan!r} but the node has no "
+                          f"{engine.uplink}",
+                          exit=1, hint=f"delete it (ip netns del {engine.lan}) first")
+    tx = Steps(engine)
+    if node.link(engine.uplink) is None:
+        _uplink(engine, tx)
+    bridge, bip, subnet = engine.bridge, engine.bip, engine.subnet
+    if node.link(bridge) is None:
+        mac = "02:42:" + ":".join(engine.hex_id("docker0-mac")[i:i + 2] for i in range(0, 8, 2))
+        tx.step(text("dockerd: create the docker0 bridge", "dockerd: ブリッジ docker0 を作る"),
+                text(f"docker's default network is a Linux bridge in the node; its address {bip} "
+                     "is the containers' gateway. It is up but shows NO-CARRIER until a first "
+                     "container's veth joins it.",
+                     f"docker のデフォルトネットワークはノード上の Linux ブリッジ。アドレス {bip} "
+                     "がコンテナのゲートウェイになる。up にしても、最初のコンテナの veth がつながる"
+                     "までは NO-CARRIER のまま。"),
+                [o.LinkAdd(bridge, "bridge", mac=mac), o.AddrAdd(bridge, bip),
+                 o.LinkSet(bridge, up=True)],
+                mirrors="libnetwork bridge driver: setupDevice, setupBridgeIPv4, setupDeviceUp",
+                undo=lambda s: [o.LinkDel(bridge)] if s.netns[ROOT].link(bridge) else [],
+                what="failed to create the docker0 bridge")
+    forward = node.sysctls.get("net.ipv4.ip_forward", "0")
+    if forward != "1":
+        tx.step(text("dockerd: turn on IP forwarding", "dockerd: IP フォワーディングを有効にする"),
+                text("packets between containers and the LAN pass through the node: it must route "
+                     f"between {bridge} and {engine.uplink}, which Linux does only with "
+                     "net.ipv4.ip_forward=1.",
+                     f"コンテナと LAN の間のパケットはノードを通る。{bridge} と {engine.uplink} の"
+                     "間でルーティングするには net.ipv4.ip_forward=1 が必要。"),
+                [o.SysctlSet("net.ipv4.ip_forward", "1")],
+                mirrors="libnetwork bridge driver: setupIPForwarding",
+                undo=lambda s: [o.SysctlSet("net.ipv4.ip_forward", forward)],
+                what="failed to enable IP forwarding")
+    if "-N DOCKER" not in node.iptables.get("nat", ()):
+        rules = daemon_rules(bridge, subnet)
+        tx.step(text("dockerd: NAT rules (MASQUERADE and the DOCKER chain)",
+                     "dockerd: NAT ルール（MASQUERADE と DOCKER チェイン）"),
+                text(f"containers have private addresses ({subnet}): MASQUERADE rewrites their "
+                     "source to the node's address when they leave by another link, and the DOCKER "
+                     "chain will hold one DNAT rule per published port.",
+                     f"コンテナのアドレス（{subnet}）はプライベート。別のリンクから出ていくとき "
+                     "MASQUERADE が送信元をノードのアドレスに書き換える。DOCKER チェインには公開ポ"
+                     "ートごとの DNAT ルールが入る。"),
+                [o.Iptables("nat", r) for r in rules],
+                mirrors="libnetwork bridge driver: setupIPTables (iptables.NewChain, ProgramChain)",
+                undo=lambda s: _unprogram(s, rules),
+                what="failed to program the nat table")
+
+
+def _unprogram(state: NetState, rules: list[tuple[str, ...]]) -> list[o.Op]:
+    """The iptables commands that take ``rules`` (``-N`` then ``-A``s) back out, if present."""
+    have = state.netns[ROOT].iptables.get("nat", ())
+    ops = [o.Iptables("nat", ("-D", *r[1:])) for r in reversed(rules)
+           if r[0] == "-A" and " ".join(r) in have]
+    ops += [o.Iptables("nat", ("-X", r[1])) for r in rules if r[0] == "-N" and " ".join(r) in have]
+    return ops
+
+
+def _uplink(engine: DockerEngine, tx: Steps) -> None:
+    up, lan = engine.uplink, engine.lan
+    router = engine.lan_cidr.split("/")[0]
+    tx.step(text(f"the node's uplink {up} to the LAN", f"ノードの LAN 側インターフェース {up}"),
+            text(f"the slides' host has {up} {engine.uplink_cidr} on its LAN. simlab models it as "
+                 f"a veth whose other end is in the namespace {lan!r}, standing for the LAN "
+                 f"({router} is its router).",
+                 f"スライドのホストは LAN 側に {up} {engine.uplink_cidr} を持つ。simlab では対向が"
+                 f"名前空間 {lan!r}（LAN の代わり、{router} がルーター）にある veth で表す。"),
+            [o.NetnsAdd(lan), o.LinkAdd(up, "veth", peer="eth0", peer_netns=lan),
+             o.AddrAdd(up, engine.uplink_cidr), o.LinkSet("lo", up=True), o.LinkSet(up, up=True),
+             o.AddrAdd("eth0", engine.lan_cidr, netns=lan), o.LinkSet("lo", netns=lan, up=True),
+             o.LinkSet("eth0", netns=lan, up=True), o.RouteAdd("default", via=router, dev=up)],
+            actor="host",
+            undo=lambda s: [o.NetnsDel(lan)] if lan in s.netns else [],
+            what=f"failed to set up the uplink {up}")
+
+
+# --------------------------------------------------------------- containers
+def create_sandbox(engine: DockerEngine, tx: Steps, c: Container) -> None:
+    """A new network namespace with lo up (bridge and none modes)."""
+    key = c.netns
+    extra_en = " With --net none that is all the container gets." if c.mode == "none" else ""
+    extra_ja = "--net none ならコンテナが得るのはこれだけ。" if c.mode == "none" else ""
+    tx.step(text(f"docker run {c.name}: create its network namespace",
+                 f"docker run {c.name}: ネットワーク名前空間を作る"),
+            text("libnetwork makes a new netns for the sandbox and mounts it at "
+                 f"/var/run/docker/netns/{key}. The kernel gives it only a DOWN lo (setup_net()); "
+                 "docker brings lo up." + extra_en,
+                 f"libnetwork がサンドボックス用の netns を作り /var/run/docker/netns/{key} にマウ"
+                 "ントする。カーネルが作るのは DOWN の lo だけ（setup_net()）で、docker が lo を "
+                 "up にする。" + extra_ja),
+            [o.NetnsAdd(key), o.LinkSet("lo", netns=key, up=True)],
+            mirrors="libnetwork osl: NewSandbox (createNetworkNamespace, loopbackUp)",
+            undo=lambda s: [o.NetnsDel(key)] if key in s.netns else [],
+            what=f"failed to create the network namespace of {c.name}",
+            detail={"container": c.name})
+
+
+def veth_name(engine: DockerEngine, role: str, c: Container) -> str:
+    """``veth`` + 7 hex, free in the node (netutils.GenerateIfaceName retries on a clash)."""
+    node = engine.lab.snapshot().netns[ROOT]
+    for attempt in range(100):
+        name = "veth" + engine.hex_id(role, c.endpoint_id, attempt)[:7]
+        if node.link(name) is None and name != c.host_veth:
+            return name
+    raise DockerError.daemon("failed to generate a free veth name", at_create=False)
+
+
+def wire_bridge(engine: DockerEngine, tx: Steps, c: Container) -> None:
+    """The veth pair, docker0, eth0's MAC and address, the default route (bridge mode)."""
+    key, bridge, gw, subnet = c.netns, engine.bridge, engine.gateway, engine.subnet
+    host = c.host_veth = veth_name(engine, "veth", c)
+    tmp = veth_name(engine, "peer", c)
+    cidr = f"{c.ip}/{engine.prefixlen}"
+    detail = {"container": c.name}
+    tx.step(text("create a veth pair in the node", "ノードに veth ペアを作る"),
+            text(f"a veth pair is a virtual cable: {host} stays in the node, {tmp} will become the "
+                 "container's eth0. The kernel registers the peer first, so the container end gets "
+                 "the lower ifindex.",
+                 f"veth ペアは仮想のケーブル。{host} はノードに残り、{tmp} がコンテナの eth0 になる"
+                 "。カーネルは peer を先に登録するので、コンテナ側の ifindex の方が小さい。"),
+            [o.LinkAdd(host, "veth", peer=tmp)],
+            mirrors="libnetwork bridge driver: CreateEndpoint (netlink.LinkAdd veth)",
+            undo=lambda s: [o.LinkDel(host)] if s.netns[ROOT].link(host) else [],
+            what=f"failed to create endpoint {c.name} on network bridge", detail=detail)
+    tx.step(text(f"attach {host} to {bridge}", f"{host} を {bridge} につなぐ"),
+            text(f"the host end becomes a port of {bridge} (master {bridge}) and goes up: frames "
+                 "the container sends now reach the bridge, which forwards them by MAC.",
+                 f"ホスト側の端を {bridge} のポートにして（master {bridge}）up にする。コンテナが送"
+                 "るフレームはブリッジに届き、MAC アドレスで転送される。"),
+            [o.LinkSet(host, master=bridge), o.LinkSet(host, up=True)],
+            mirrors="libnetwork bridge driver: addToBridge, LinkSetUp(host)",
+            what=f"adding interface {host} to bridge {bridge} failed", detail=detail)
+    tx.step(text(f"move {tmp} into the container and rename it eth0",
+                 f"{tmp} をコンテナへ移し eth0 に改名"),
+            text(f"`ip link set {tmp} netns ...` moves the device (it goes down and keeps its "
+                 "ifindex if free there); inside, it is renamed eth0. Seen from the container, its "
+                 "peer lives in another namespace: eth0@ifN ... link-netnsid 0.",
+                 f"`ip link set {tmp} netns ...` でデバイスを移す（down になり、空いていれば "
+                 "ifindex はそのまま）。中で eth0 に改名する。コンテナから見ると対向は別の名前空間"
+                 "にある: eth0@ifN ... link-netnsid 0。"),
+            [o.LinkSet(tmp, to_netns=key), o.LinkSet(tmp, netns=key, name="eth0")],
+            mirrors="libnetwork osl: AddInterface (LinkSetNsFd, LinkSetName)",
+            what=f"failed to add interface {tmp} to sandbox", detail=detail)
+    tx.step(text(f"eth0: MAC {c.mac}, address {cidr}", f"eth0: MAC {c.mac}、アドレス {cidr}"),
+            text(f"docker takes the next free address of {subnet} ({c.ip}) and derives the MAC "
+                 "from it (02:42 + the four address bytes), then brings eth0 up: the kernel adds "
+                 f"the connected route {subnet} dev eth0.",
+                 f"docker は {subnet} の次の空きアドレス（{c.ip}）を取り、MAC をそこから作る"
+                 "（02:42 + アドレスの 4 バイト）。eth0 を up にすると、カーネルが直結経路 "
+                 f"{subnet} dev eth0 を追加する。"),
+            [o.LinkSet("eth0", netns=key, mac=c.mac), o.AddrAdd("eth0", cidr, netns=key),
+             o.LinkSet("eth0", netns=key, up=True)],
+            mirrors="libnetwork osl: configureInterface (setInterfaceMAC, setInterfaceIP), "
+                    "LinkSetUp",
+            what="failed to configure interface eth0", detail=detail)
+    tx.step(text(f"default route via {gw}", f"デフォルト経路 via {gw}"),
+            text(f"everything outside {subnet} goes to {bridge}'s address {gw}: the node routes it "
+                 "on (and MASQUERADE hides the container's address).",
+                 f"{subnet} の外への通信はすべて {bridge} のアドレス {gw} へ送る。ノードが先へルー"
+                 "ティングする（MASQUERADE がコンテナのアドレスを隠す）。"),
+            [o.RouteAdd("default", netns=key, via=gw, dev="eth0")],
+            mirrors="libnetwork osl: SetGatewayIPv4 (programGateway)",
+            what="failed to set gateway", detail=detail)
+
+
+def _port_rules(engine: DockerEngine, c: Container) -> list[tuple[str, ...]]:
+    return [r for b in c.ports for r in publish_rules(b, engine.bridge, c.ip)]
+
+
+def publish(engine: DockerEngine, tx: Steps, c: Container) -> None:
+    """DNAT (and hairpin MASQUERADE) for each published port."""
+    rules = _port_rules(engine, c)
+    first = c.ports[0]
+    shown = ", ".join(f"{b.bound_ip}:{b.host_port}->{b.key}" for b in c.ports)
+    tx.step(text(f"publish {shown}: DNAT in the DOCKER chain",
+                 f"{shown} を公開: DOCKER チェインに DNAT"),
+            text(f"a packet for the node's port {first.host_port} that does not come from "
+                 f"{engine.bridge} gets its destination rewritten to {c.ip}:{first.container_port} "
+                 "(DNAT) before routing, so the node forwards it to the container; the answer is "
+                 "translated back by conntrack.",
+                 f"{engine.bridge} 以外から来たノードのポート {first.host_port} 宛てのパケットは、"
+                 f"ルーティングの前に宛先を {c.ip}:{first.container_port} に書き換えられ（DNAT）、"
+                 "ノードがコンテナへ転送する。応答は conntrack が元に戻す。"),
+            [o.Iptables("nat", r) for r in rules],
+            mirrors="libnetwork portmapper: MapRange, iptables.Forward",
+            undo=lambda s: _unprogram(s, rules),
+            what=f"driver failed programming external connectivity on endpoint {c.name}",
+            detail={"container": c.name})
+
+
+def release(engine: DockerEngine, c: Container, verb: str) -> None:
+    """Undo a running container's network (``docker stop`` / ``docker rm -f``)."""
+    tx = Steps(engine)
+    detail = {"container": c.name}
+    node = engine.lab.snapshot().netns[ROOT]
+    if c.ports:
+        tx.step(text(f"docker {verb} {c.name}: remove its DNAT rules",
+                     f"docker {verb} {c.name}: DNAT ルールを消す"),
+                text("the published ports are released: their nat rules are deleted.",
+                     "公開ポートを解放し、その nat ルールを削除する。"),
+                [o.Iptables("nat", ("-D", *r[1:])) for r in _port_rules(engine, c)],
+                mirrors="libnetwork portmapper: Unmap, iptables.Forward(Delete)", detail=detail,
+                what="failed to remove the port mapping")
+    if c.mode == "bridge" and c.host_veth:
+        tx.step(text(f"docker {verb} {c.name}: delete its veth pair",
+                     f"docker {verb} {c.name}: veth ペアを削除"),
+                text(f"deleting {c.host_veth} in the node deletes its peer eth0 in the container "
+                     f"too: a veth pair lives and dies together. {engine.bridge} loses the port.",
+                     f"ノードの {c.host_veth} を消すと、コンテナ内の対向 eth0 も消える（veth ペアは"
+                     f"一緒に生まれ一緒に消える）。{engine.bridge} はそのポートを失う。"),
+                [o.LinkDel(c.host_veth)] if node.link(c.host_veth) else [],
+                mirrors="libnetwork bridge driver: DeleteEndpoint (netlink.LinkDel)", detail=detail,
+                what="failed to delete the endpoint")
+    sharers = [x for x in engine.containers(all=False)
+               if x is not c and x.netns == c.netns and c.netns != ROOT]
+    if c.owns_netns and sharers:
+        heir = sharers[0]
+        heir.owns_netns = True
+        note(engine, text(f"docker {verb} {c.name}: its namespace stays for {heir.name}",
+                          f"docker {verb} {c.name}: 名前空間は {heir.name} のために残る"),
+             text(f"{heir.name} joined this namespace (container:{c.name}); a namespace lives as "
+                  "long as a process is in it, so only docker's mount of it goes away.",
+                  f"{heir.name} がこの名前空間に入っている（container:{c.name}）。名前空間は中にプ"
+                  "ロセスがいる限り残るので、消えるのは docker のマウントだけ。"),
+             detail=detail)
+    elif c.owns_netns:
+        key = c.netns
+        tx.step(text(f"docker {verb} {c.name}: delete its network namespace",
+                     f"docker {verb} {c.name}: ネットワーク名前空間を削除"),
+                text("the sandbox goes: `ip netns del` unmounts it and the kernel frees the "
+                     "namespace, with its lo, once no process is left in it.",
+                     "サンドボックスを消す。`ip netns del` でアンマウントし、プロセスがいなくなると"
+                     "カーネルがlo ごと名前空間を解放する。"),
+                [o.NetnsDel(key)] if key in engine.lab.snapshot().netns else [],
+                mirrors="libnetwork osl: (*networkNamespace).Destroy", detail=detail,
+                what="failed to delete the sandbox")
+    elif not c.ports:
+        note(engine, text(f"docker {verb} {c.name}", f"docker {verb} {c.name}"),
+             text("this container had no network of its own: nothing changes in the kernel.",
+                  "このコンテナは自分のネットワークを持たないので、カーネル側は何も変わらない。"),
+             detail=detail)
+    c.owns_netns = False

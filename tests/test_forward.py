@@ -1,0 +1,209 @@
+"""The packet walk (simlab.model.forward.reach): a pure function of one snapshot."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from simlab.model import (
+    ROOT,
+    AddrAdd,
+    Iptables,
+    LinkAdd,
+    LinkSet,
+    NetnsAdd,
+    RouteAdd,
+    SysctlSet,
+    apply_all,
+    new_state,
+)
+from simlab.model.forward import reach, route_lookup
+
+
+def pair():
+    """Two namespaces joined by a veth: a 10.0.0.1/24 <-> b 10.0.0.2/24."""
+    return apply_all(new_state(), [
+        NetnsAdd("a"), NetnsAdd("b"),
+        LinkAdd("va", "veth", netns="a", peer="vb", peer_netns="b"),
+        AddrAdd("va", "10.0.0.1/24", netns="a"), AddrAdd("vb", "10.0.0.2/24", netns="b"),
+        LinkSet("va", netns="a", up=True), LinkSet("vb", netns="b", up=True),
+    ])
+
+
+ENDS = (("r", "ra"), ("r", "rb"), ("a", "eth0"), ("b", "eth0"))
+
+
+def router(forward: str = "1"):
+    """a (10.0.1.2) -- r -- b (10.0.2.2), each end with a default route via r."""
+    return apply_all(new_state(), [
+        NetnsAdd("a"), NetnsAdd("r"), NetnsAdd("b"),
+        LinkAdd("ra", "veth", netns="r", peer="eth0", peer_netns="a"),
+        LinkAdd("rb", "veth", netns="r", peer="eth0", peer_netns="b"),
+        AddrAdd("ra", "10.0.1.1/24", netns="r"), AddrAdd("rb", "10.0.2.1/24", netns="r"),
+        AddrAdd("eth0", "10.0.1.2/24", netns="a"), AddrAdd("eth0", "10.0.2.2/24", netns="b"),
+        *[LinkSet(d, netns=n, up=True) for n, d in ENDS],
+        RouteAdd("default", netns="a", via="10.0.1.1"),
+        RouteAdd("default", netns="b", via="10.0.2.1"),
+        SysctlSet("net.ipv4.ip_forward", forward, netns="r"),
+    ])
+
+
+def bridged():
+    """Three namespaces on one bridge br0 in the node (10.1.0.0/24, br0 is .1)."""
+    ops = [LinkAdd("br0", "bridge"), AddrAdd("br0", "10.1.0.1/24"), LinkSet("br0", up=True)]
+    for i, name in enumerate(("c1", "c2", "c3"), start=2):
+        ops += [NetnsAdd(name), LinkAdd(f"h{name}", "veth", peer="eth0", peer_netns=name),
+                LinkSet(f"h{name}", master="br0"), LinkSet(f"h{name}", up=True),
+                AddrAdd("eth0", f"10.1.0.{i}/24", netns=name), LinkSet("eth0", netns=name, up=True)]
+    return apply_all(new_state(), ops)
+
+
+def actions(walk):
+    return [h.action for h in walk.hops]
+
+
+def test_pure_function_does_not_change_the_snapshot():
+    s = router()
+    before = copy.deepcopy(s)
+    reach(s, "a", "10.0.2.2")
+    reach(s, "a", "192.0.2.9")
+    assert s == before
+
+
+def test_veth_pair_both_ways():
+    w = reach(pair(), "a", "10.0.0.2")
+    assert w.ok and w.reply_ok and not w.error
+    assert w.src == "10.0.0.1" and w.seen_src == "10.0.0.1"
+    assert w.delivered == ("b", "vb")
+    assert actions(w) == ["route", "arp", "veth", "deliver"]
+    assert "comes out of its peer vb" in w.hops[2].en
+    assert w.hops[2].ja and w.hops[2].ja != w.hops[2].en
+
+
+def test_no_route_is_network_unreachable():
+    w = reach(pair(), "a", "192.0.2.1")
+    assert not w.ok and w.error == "Network is unreachable"
+    assert w.hops[-1].action == "drop" and "ENETUNREACH" in w.hops[-1].en
+
+
+def test_a_namespace_with_only_lo_reaches_nothing_but_itself():
+    s = apply_all(new_state(), [NetnsAdd("none"), LinkSet("lo", netns="none", up=True)])
+    assert reach(s, "none", "172.17.0.1").error == "Network is unreachable"
+    assert reach(s, "none", "127.0.0.1").ok
+
+
+def test_own_address_loops_back():
+    w = reach(pair(), "a", "10.0.0.1")
+    assert w.ok and w.reply_ok and w.delivered == ("a", "lo")
+
+
+def test_arp_without_answer_is_host_unreachable():
+    w = reach(pair(), "a", "10.0.0.99")
+    assert not w.ok and w.error == "Destination Host Unreachable"
+
+
+def test_peer_down_means_no_carrier():
+    s = apply_all(pair(), [LinkSet("vb", netns="b", up=False)])
+    w = reach(s, "a", "10.0.0.2")
+    assert not w.ok and w.error == "no carrier"
+
+
+def test_routing_through_a_namespace_needs_ip_forward():
+    w = reach(router("1"), "a", "10.0.2.2")
+    assert w.ok and w.reply_ok
+    assert "forward" in actions(w)
+    off = reach(router("0"), "a", "10.0.2.2")
+    assert not off.ok and off.error == "dropped: ip_forward is 0 in r"
+
+
+def test_transit_without_route_answers_net_unreachable():
+    w = reach(router(), "a", "192.0.2.7")  # a's default goes to r, r has no route for it
+    assert not w.ok and w.error == "Destination Net Unreachable"
+    assert w.hops[-1].netns == "r"
+
+
+def test_bridge_forwards_between_ports_and_learns():
+    w = reach(bridged(), "c1", "10.1.0.3")
+    assert w.ok and w.reply_ok and w.delivered == ("c2", "eth0")
+    bridge_hops = [h for h in w.hops if h.action == "bridge"]
+    assert len(bridge_hops) == 1
+    assert "learns" in bridge_hops[0].en and "hc2" in bridge_hops[0].en
+    assert bridge_hops[0].netns == ROOT and bridge_hops[0].dev == "br0"
+
+
+def test_bridge_passes_its_own_address_up():
+    w = reach(bridged(), "c3", "10.1.0.1")
+    assert w.ok and w.delivered == (ROOT, "br0")
+    assert "bridge's own MAC" in [h for h in w.hops if h.action == "bridge"][0].en
+
+
+def test_masquerade_rewrites_the_source_and_conntrack_brings_the_answer_back():
+    s = apply_all(router(), [Iptables("nat", ("-A", "POSTROUTING", "-s", "10.0.1.0/24", "-o", "rb",
+                                              "-j", "MASQUERADE"), netns="r")])
+    w = reach(s, "a", "10.0.2.2")
+    assert w.ok and w.reply_ok
+    assert w.src == "10.0.1.2" and w.seen_src == "10.0.2.1"
+    assert any(h.action == "conntrack" for h in w.reply_hops)
+
+
+def test_without_masquerade_the_answer_has_no_way_back():
+    # b knows no route to a's subnet: only the rewritten source makes the answer possible.
+    s = apply_all(new_state(), [
+        NetnsAdd("a"), NetnsAdd("r"), NetnsAdd("b"),
+        LinkAdd("ra", "veth", netns="r", peer="eth0", peer_netns="a"),
+        LinkAdd("rb", "veth", netns="r", peer="eth0", peer_netns="b"),
+        AddrAdd("ra", "10.0.1.1/24", netns="r"), AddrAdd("rb", "10.0.2.1/24", netns="r"),
+        AddrAdd("eth0", "10.0.1.2/24", netns="a"), AddrAdd("eth0", "10.0.2.2/24", netns="b"),
+        *[LinkSet(d, netns=n, up=True) for n, d in ENDS],
+        RouteAdd("default", netns="a", via="10.0.1.1"),
+        SysctlSet("net.ipv4.ip_forward", "1", netns="r"),
+    ])
+    w = reach(s, "a", "10.0.2.2")
+    assert w.ok and not w.reply_ok and w.reply_error == "Network is unreachable"
+    rule = ("-A", "POSTROUTING", "-o", "rb", "-j", "MASQUERADE")
+    masq = apply_all(s, [Iptables("nat", rule, netns="r")])
+    assert reach(masq, "a", "10.0.2.2").reply_ok
+
+
+def test_dnat_in_prerouting_rewrites_the_destination_and_the_answer_source():
+    rule = ("-A", "PREROUTING", "-p", "tcp", "-m", "tcp", "--dport", "8080",
+            "-j", "DNAT", "--to-destination", "10.0.2.2:80")
+    s = apply_all(router(), [Iptables("nat", rule, netns="r")])
+    w = reach(s, "a", "10.0.1.1", "tcp", 8080)
+    assert w.ok and w.reply_ok
+    assert (w.seen_dst, w.seen_dport) == ("10.0.2.2", 80)
+    assert w.delivered == ("b", "eth0")
+    # ICMP does not match a tcp rule: the router itself answers.
+    assert reach(s, "a", "10.0.1.1").delivered == ("r", "ra")
+
+
+def test_filter_drop_in_forward():
+    rule = ("-A", "FORWARD", "-d", "10.0.2.2/32", "-j", "DROP")
+    s = apply_all(router(), [Iptables("filter", rule, netns="r")])
+    w = reach(s, "a", "10.0.2.2")
+    assert not w.ok and w.error == "dropped by filter FORWARD"
+
+
+def test_longest_prefix_wins():
+    s = apply_all(router(), [RouteAdd("10.0.2.0/25", netns="a", via="10.0.1.1", metric=5)])
+    ns = s.netns["a"]
+    assert route_lookup(ns, "10.0.2.2").dst == "10.0.2.0/25"
+    assert route_lookup(ns, "10.0.2.200").dst == "default"
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError):
+        reach(pair(), "a", "10.0.0.2", proto="sctp")
+    with pytest.raises(ValueError):
+        reach(pair(), "a", "10.0.0.2", proto="tcp")
+    with pytest.raises(ValueError):
+        reach(pair(), "a", "not-an-ip")
+
+
+def test_walk_text_has_every_hop():
+    w = reach(router(), "a", "10.0.2.2")
+    text = str(w)
+    assert text.splitlines()[0] == "10.0.1.2 -> 10.0.2.2 (icmp): ok, and the reply comes back"
+    assert len(text.splitlines()) == 1 + len(w.hops) + len(w.reply_hops)
+    assert all(line for line in w.lines("ja"))
