@@ -27,9 +27,15 @@ class Change:
 class Show:
     """A read-only command.
 
-    ``argv`` is the command as the real tool takes it *without* any ``-n NS``
-    (the backend adds its own way into ``netns``); ``obj`` names what is shown
-    ("link", "addr", "route", "netns", "neigh", "fdb", "brlink", "iptables").
+    ``argv`` is the command as the real tool takes it, after the tool's name
+    and *without* any ``-n NS`` / ``ip netns exec NS`` (the backend adds its own
+    way into ``netns``): ``ip -n red -br a`` gives ``tool="ip"``,
+    ``argv=("-br", "a")``, ``netns="red"``, so ``[tool, *argv]`` is what to run
+    there.  ``obj`` names what is shown ("link", "addr", "route", "netns",
+    "neigh", "fdb", "brlink", "iptables", "version"); ``options`` holds the
+    global options (``family``, ``details``, ``brief``, ``json``, ``pretty``)
+    and the parsed selectors (``filter``; ``get`` for `ip route get`;
+    ``table``/``chain`` for iptables).
     """
 
     tool: str  # "ip", "bridge" or "iptables"

@@ -2,39 +2,98 @@
 
 Rules enforced here (each one seen on a real kernel, see tests/golden):
 - a new netns holds only ``lo``, DOWN, ifindex 1 (plus tunnel fallbacks when
-  their modules are loaded); ifindexes are allocated per namespace;
+  their modules are loaded); ifindexes are allocated per namespace and never
+  reused (the counter only grows);
 - a veth pair registers its *peer* first, so the peer gets the lower ifindex;
+  a name left out is the first free ``veth%d`` / ``bridge%d`` (peer first);
 - deleting either end of a veth deletes the pair; deleting a netns deletes its
   links and the veth peers they had elsewhere;
 - moving a link to another netns sets it down, drops its addresses and routes,
-  removes it from its bridge and keeps its ifindex unless that is taken there;
-- adding an IPv4 address to an up link adds its connected route
-  (``proto kernel scope link src A``); taking a link down removes every IPv4
-  route through it, and up restores only the connected ones;
+  removes it from its bridge, resets its qdisc and keeps its ifindex unless
+  that is taken there; ``lo`` and bridges cannot move;
+- a link's first ``up`` attaches its qdisc (``noqueue`` stays after ``down``);
+  ``up`` joins the IPv4 (and a bridge's snooping) multicast groups ``bridge
+  fdb`` lists as ``self permanent``, the IPv6 ones (ff02::1, solicited-node)
+  follow IPv6 (registration, then carrier); ``down`` leaves them, the IPv6
+  ones only if IPv6 had come up;
+- addrconf: the first time a link is up *with carrier* it gets its IPv6
+  link-local address (EUI-64 of the MAC of that moment; ``lo`` gets ``::1``);
+  ``down`` removes every IPv6 address of the link; losing carrier keeps them;
+- IPv4: a second address in the subnet of a primary is ``secondary`` and goes
+  to the end of the list; deleting a primary deletes its secondaries; a primary
+  on an up link adds its connected route (``proto kernel scope link src A``);
+  ``down`` removes every route through the link and ``up`` restores only the
+  connected ones; deleting the last IPv4 address removes every route through it;
 - a gateway must be reachable through a connected route (unless ``onlink``);
+  a route without gateway needs its device up;
 - a bridge takes the lowest MAC of its ports until one is set by hand, and
-  falls back to 00:00:00:00:00:00 when the last port leaves.
-Failures raise :class:`NetError` with the kernel's errno and iproute2's text.
-``apply`` never mutates its input; it returns a new snapshot.
+  falls back to 00:00:00:00:00:00 when the last port leaves; its MTU follows
+  the smallest port until set by hand; before its first port an up bridge
+  has carrier, afterwards only while a port forwards (STP off: a port forwards
+  while it and the bridge are up and it has carrier);
+- a forwarding port learns the MAC of its veth peer once that peer has IPv6
+  up (it sends MLD reports and router solicitations for ~10 s; a port that
+  starts forwarding later than that learns nothing on a real kernel, the
+  model still does); a port that stops forwarding forgets what it learnt;
+- operstate is recomputed only when a link's carrier changes (linkwatch, once
+  the command is done), by derive.oper_on_carrier_change(); it goes stale
+  otherwise, as on the kernel.
+Failures raise :class:`NetError` with the kernel's errno and iproute2's text
+(a message ending in a newline is iproute2's complete stderr).  ``apply``
+never mutates its input and a failing operation changes nothing (the kernel
+may burn an ifindex on a failed veth add; the model does not).
 """
 
 from __future__ import annotations
 
 import errno
 import ipaddress
+import os
 import re
+from contextvars import ContextVar
 from dataclasses import replace
+from functools import lru_cache
+from itertools import compress, repeat
+from operator import attrgetter, eq, ne
 from typing import Callable
 
+from . import derive
 from . import ops as o
 from .errors import NetError
-from .state import ROOT, Addr, Link, NetState, Netns, Route, new_netns
+from .state import ROOT, Addr, FdbEntry, Link, NetState, Netns, Route, new_netns
 
-__all__ = ["apply", "apply_all", "parse_mac", "check_ifname"]
+__all__ = ["apply", "apply_all", "parse_mac", "check_ifname", "check_name_arg", "invarg", "ALL_NODES"]
 
 IFNAMSIZ = 16  # including the terminating NUL: 15 visible characters
 _MAC_RE = re.compile(r"^[0-9a-fA-F]{1,2}(:[0-9a-fA-F]{1,2}){5}$")
-_MTU_LIMITS = {"veth": (68, 65535), "bridge": (68, 65535), "loopback": (0, 2147483647)}
+_MTU_LIMITS = {"veth": (68, 65535), "bridge": (68, 65535), "loopback": (0, 0)}
+ZERO_MAC = "00:00:00:00:00:00"
+ETHER_KINDS = ("veth", "bridge")
+#: Multicast MACs of the groups a device joins: ff02::1 (from registration),
+#: 224.0.0.1 (when up) and, on a bridge, the IGMP/MLD snoopers' 224.0.0.106 / ff02::6a.
+ALL_NODES = "33:33:00:00:00:01"
+ALL_HOSTS = "01:00:5e:00:00:01"
+SNOOPERS = ("01:00:5e:00:00:6a", "33:33:00:00:00:6a")
+_V4_SCOPE = {"global": 0, "site": 200, "link": 253, "host": 254}
+#: Carrier changes of the operation being applied, as (namespace key, ifindex):
+#: linkwatch recomputes their operstate once the command is done.
+_PENDING: ContextVar[list | None] = ContextVar("simlab_linkwatch", default=None)
+#: Containers the running apply() created (id -> object).  They are private to
+#: it until it returns, so it updates them in place instead of copying a
+#: node's thousands of links on every step; anything it was given is copied first.
+_OWNED: ContextVar[dict | None] = ContextVar("simlab_owned", default=None)
+
+
+def _owned(obj) -> bool:
+    owned = _OWNED.get()
+    return owned is not None and owned.get(id(obj)) is obj
+
+
+def _own(obj):
+    owned = _OWNED.get()
+    if owned is not None:
+        owned[id(obj)] = obj
+    return obj
 
 
 def apply(state: NetState, op: o.Op) -> NetState:
@@ -48,7 +107,13 @@ def apply(state: NetState, op: o.Op) -> NetState:
     handler = _HANDLERS.get(type(op))
     if handler is None:
         raise TypeError(f"not an operation: {op!r}")
-    return handler(state, op)
+    token = _PENDING.set([])
+    owned = _OWNED.set({})
+    try:
+        return _linkwatch(handler(state, op), _PENDING.get())
+    finally:
+        _OWNED.reset(owned)
+        _PENDING.reset(token)
 
 
 def apply_all(state: NetState, ops) -> NetState:
@@ -74,41 +139,99 @@ def _link(ns: Netns, ifname: str) -> Link:
 
 
 def _with_ns(state: NetState, *namespaces: Netns) -> NetState:
-    table = dict(state.netns)
+    table = state.netns
+    if not _owned(table):
+        table = _own(dict(table))
     for ns in namespaces:
         table[ns.name] = ns
-    return replace(state, netns=table)
+    return NetState(table, state.seed, state.counter, state.tunnels)
 
 
 def _with_links(ns: Netns, *links: Link, drop: tuple[int, ...] = ()) -> Netns:
-    table = {i: l for i, l in ns.links.items() if i not in drop}
+    """``ns.with_links()``; in place when this apply() made the namespace's tables."""
+    table = ns.links
+    if not _owned(table):
+        new = ns.with_links(*links, drop=drop)
+        _own(new.links)
+        return new
+    names = ns._names()
+    if not _owned(names):
+        names = _own(dict(names))
+        object.__setattr__(ns, "_by_name", names)
+    for index in drop:
+        old = table.pop(index, None)
+        if old is not None and names.get(old.ifname) == index:
+            del names[old.ifname]
     for link in links:
+        old = table.get(link.ifindex)
         table[link.ifindex] = link
-    return replace(ns, links=table)
+        if old is not None and old.ifname != link.ifname and names.get(old.ifname) == link.ifindex:
+            del names[old.ifname]
+        names[link.ifname] = link.ifindex
+    return ns
+
+
+def _nsr(ns: Netns, **changes) -> Netns:
+    """``replace`` for a namespace whose links do not change (keeps the name index)."""
+    return ns.evolve(**changes)
+
+
+def invarg(arg: str, what: str, hint: str = "") -> NetError:
+    """iproute2's ``invarg()``: ``Error: argument "ARG" is wrong: WHAT`` (exit 255).
+
+    iproute2 passes some messages with their own newline ("Device does not
+    exist\\n"), which prints a blank line: such a ``what`` ends in ``\\n``.
+    """
+    text = f'Error: argument "{arg}" is wrong: {what}'
+    if text.endswith("\n"):
+        text += "\n"  # the complete stderr, blank line included
+    return NetError(text, errno=errno.EINVAL, exit=255, hint=hint)
 
 
 def check_ifname(name: str) -> None:
-    """The kernel's dev_valid_name(): 1 to 15 characters, no '/', ':' or space."""
+    """The kernel's checks of a device name: 1 to 15 characters, no '/', ':' or space."""
     if len(name) >= IFNAMSIZ:
         raise NetError.extack(
             "Attribute failed policy validation",
             errno.EINVAL,
             hint=f"interface names are at most 15 characters; {name!r} has {len(name)}",
         )
-    if not name or name in (".", "..") or any(c in name for c in "/: \t\n"):
-        raise NetError(
-            f'"{name}" is not a valid ifname',
-            errno=errno.EINVAL,
-            exit=1,
-            hint="use letters, digits, '-', '_' or '.', 1 to 15 characters",
-        )
+    if not name or name in (".", "..") or any(c in name for c in "/:") or any(c.isspace() for c in name):
+        raise NetError.rtnl(errno.EINVAL, hint="use letters, digits, '-', '_' or '.', 1 to 15 characters")
 
 
 def parse_mac(text: str) -> str:
-    if not _MAC_RE.match(text):
-        raise NetError(f'"{text}" is invalid lladdr.', errno=errno.EINVAL, exit=1,
-                       hint="a MAC is six hex bytes separated by colons, e.g. 02:42:ac:11:00:02")
-    return ":".join(f"{int(x, 16):02x}" for x in text.split(":"))
+    """iproute2's ll_addr_a2n(): colon-separated hex bytes; the first bad one is named.
+
+    Six bytes give ``xx:xx:xx:xx:xx:xx``; another count is for the kernel to
+    refuse (EINVAL: an Ethernet address has six).
+    """
+    out = []
+    for part in text.split(":"):
+        m = re.match(r"\s*(?:0[xX])?([0-9a-fA-F]+)", part)
+        if m is None or int(m.group(1), 16) > 255:
+            raise NetError(f'"{part}" is invalid lladdr.', errno=errno.EINVAL, exit=1,
+                           hint="a MAC is six hex bytes separated by colons, e.g. 02:42:ac:11:00:02")
+        out.append(int(m.group(1), 16))
+    if len(out) != 6:
+        raise NetError.rtnl(errno.EINVAL, hint="a MAC is six bytes, e.g. 02:42:ac:11:00:02")
+    return ":".join(f"{b:02x}" for b in out)
+
+
+def check_name_arg(name: str) -> None:
+    """iproute2's check_ifname() for ``name X`` / ``peer name X``, before the kernel sees it."""
+    if not name or len(name) >= IFNAMSIZ or "/" in name or any(c.isspace() for c in name):
+        raise invarg(name, '"name" not a valid ifname',
+                     hint="interface names are 1 to 15 characters, without '/' or spaces")
+
+
+def _unicast_mac(text: str) -> str:
+    """A MAC a device may carry: parsed, not multicast, not all zeros."""
+    mac = parse_mac(text)
+    if int(mac[:2], 16) & 1 or mac == ZERO_MAC:
+        raise NetError.rtnl(errno.EADDRNOTAVAIL,
+                            hint="a link's MAC must be unicast (first byte even) and not all zeros")
+    return mac
 
 
 def _alloc_index(ns: Netns, wanted: int | None = None) -> tuple[int, Netns]:
@@ -118,7 +241,7 @@ def _alloc_index(ns: Netns, wanted: int | None = None) -> tuple[int, Netns]:
     index = ns.next_ifindex
     while index in ns.links:
         index += 1
-    return index, replace(ns, next_ifindex=index + 1)
+    return index, _nsr(ns, next_ifindex=index + 1)
 
 
 def _assign_nsid(ns: Netns, other: str) -> Netns:
@@ -126,10 +249,10 @@ def _assign_nsid(ns: Netns, other: str) -> Netns:
     if other == ns.name or other in ns.nsids:
         return ns
     used = set(ns.nsids.values())
-    nsid = 0
+    nsid = len(used) if len(used) == max(used, default=-1) + 1 else 0
     while nsid in used:
         nsid += 1
-    return replace(ns, nsids={**ns.nsids, other: nsid})
+    return _nsr(ns, nsids={**ns.nsids, other: nsid})
 
 
 def _link_nsids(state: NetState, a: str, b: str) -> NetState:
@@ -138,45 +261,369 @@ def _link_nsids(state: NetState, a: str, b: str) -> NetState:
     return _with_ns(state, _assign_nsid(state.netns[a], b), _assign_nsid(state.netns[b], a))
 
 
-def _recompute_bridge(ns: Netns, bridge_index: int) -> Netns:
-    """Bridge MAC follows its lowest port MAC until set; MTU follows the smallest port."""
-    bridge = ns.links.get(bridge_index)
-    if bridge is None or bridge.kind != "bridge":
-        return ns
-    ports = [l for l in ns.links.values() if l.master == bridge_index]
-    if bridge.mac_set:
-        return ns
-    mac = min((p.mac for p in ports), default="00:00:00:00:00:00", key=_mac_key)
-    return _with_links(ns, replace(bridge, mac=mac))
+def _free_name(ns: Netns, prefix: str, also: str | None = None) -> str:
+    n = 0
+    while ns.link(f"{prefix}{n}") is not None or f"{prefix}{n}" == also:
+        n += 1
+    return f"{prefix}{n}"
+
+
+def _mc_add(link: Link, *macs: str) -> Link:
+    new = link.mc + tuple(m for m in macs if m not in link.mc)
+    return link if new == link.mc else link.evolve(mc=new)
+
+
+@lru_cache(maxsize=4096)
+def _solicited(address: str) -> str:
+    """MAC of the IPv6 solicited-node group of ``address`` (33:33:ff + its last 24 bits)."""
+    tail = ipaddress.IPv6Address(address).packed[-3:]
+    return "33:33:ff:" + ":".join(f"{b:02x}" for b in tail)
+
+
+# Scans at C speed (a node has thousands of links and addresses; see benchmarks/).
+_IFINDEX = attrgetter("ifindex")
+_MASTER = attrgetter("master")
+_PORT_NO = attrgetter("port_no")
+_MAC = attrgetter("mac")
+_ADDRESS = attrgetter("address")
+
+
+def _where(items, getter, value) -> list:
+    """The items whose ``getter(item) == value``, in order."""
+    return list(compress(items, map(eq, map(getter, items), repeat(value))))
+
+
+def _positions(items, getter, value) -> list[int]:
+    return list(compress(range(len(items)), map(eq, map(getter, items), repeat(value))))
+
+
+def _without(items, getter, value) -> tuple:
+    return tuple(compress(items, map(ne, map(getter, items), repeat(value))))
 
 
 def _mac_key(mac: str) -> int:
     return int(mac.replace(":", ""), 16)
 
 
-def _drop_link_state(ns: Netns, index: int) -> Netns:
-    """Remove addresses, routes, neighbours and FDB entries of a link."""
-    return replace(
+# ---------------------------------------------------------------- bridges
+def _ports(ns: Netns, bridge_index: int) -> list[Link]:
+    return _where(ns.links.values(), _MASTER, bridge_index)
+
+
+def _recompute_bridge(ns: Netns, bridge_index: int, added: Link | None = None, others: bool = False) -> Netns:
+    """Bridge MAC follows its lowest port MAC until set; MTU follows the smallest port.
+
+    ``added``: the port just enslaved, when nothing else changed, and whether
+    the bridge had ``others`` (saves a scan of the links).
+    """
+    bridge = ns.links.get(bridge_index)
+    if bridge is None or bridge.kind != "bridge":
+        return ns
+    if added is not None:
+        mac = min(bridge.mac, added.mac, key=_mac_key) if others else added.mac
+        mtu = min(bridge.mtu, added.mtu) if others else added.mtu
+    else:
+        ports = _ports(ns, bridge_index)
+        mac = min((p.mac for p in ports), default=ZERO_MAC, key=_mac_key)
+        mtu = min((p.mtu for p in ports), default=bridge.mtu)
+    changes = {}
+    if not bridge.mac_set and mac != bridge.mac:
+        changes["mac"] = mac
+    if not bridge.mtu_set and mtu != bridge.mtu:
+        changes["mtu"] = mtu
+    return _with_links(ns, bridge.evolve(**changes)) if changes else ns
+
+
+def _enslave(ns: Netns, link: Link, bridge: Link) -> tuple[Netns, Link]:
+    ports = _ports(ns, bridge.ifindex)
+    used = set(map(_PORT_NO, ports))
+    port_no = min(set(range(1, len(used) + 2)) - used)  # the lowest free one
+    link = link.evolve(master=bridge.ifindex, port_no=port_no)
+    ns = _with_links(ns, link)
+    if not bridge.had_ports:
+        ns = _with_links(ns, bridge.evolve(had_ports=True))
+    return _recompute_bridge(ns, bridge.ifindex, added=link, others=bool(ports)), link
+
+
+def _release(ns: Netns, link: Link) -> tuple[Netns, Link]:
+    """br_del_if(): the port leaves its bridge and the bridge forgets it."""
+    bridge_index = link.master
+    link = link.evolve(master=None, port_no=0, hairpin=False)
+    ns = _with_links(ns, link)
+    if link.ifindex in map(_IFINDEX, ns.fdb):
+        ns = _nsr(ns, fdb=_without(ns.fdb, _IFINDEX, link.ifindex))
+    return _recompute_bridge(ns, bridge_index), link
+
+
+# ------------------------------------------------------------- addresses
+def _v4_of(ns: Netns, index: int) -> list[tuple[int, Addr, bool]]:
+    """(position in ns.addrs, address, secondary) of a link's IPv4 addresses, in order."""
+    out: list[tuple[int, Addr, bool]] = []
+    primaries: list[Addr] = []
+    for pos in _positions(ns.addrs, _IFINDEX, index):
+        a = ns.addrs[pos]
+        if a.family != 4:
+            continue
+        secondary = any(p.prefixlen == a.prefixlen and _same_net(p, a) for p in primaries)
+        if not secondary:
+            primaries.append(a)
+        out.append((pos, a, secondary))
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _network(cidr: str):
+    return ipaddress.ip_interface(cidr).network
+
+
+def _same_net(a: Addr, b: Addr) -> bool:
+    return _network(a.cidr) == _network(b.cidr)
+
+
+def _insert_v4(ns: Netns, addr: Addr) -> Netns:
+    """__inet_insert_ifa(): a secondary goes last, a primary after the last primary."""
+    mine = _v4_of(ns, addr.ifindex)
+    secondary = any(not sec and a.prefixlen == addr.prefixlen and _same_net(a, addr) for _, a, sec in mine)
+    if secondary:
+        pos = mine[-1][0] + 1
+    else:
+        prim = [p for p, a, sec in mine
+                if not sec and _V4_SCOPE.get(addr.scope, 0) <= _V4_SCOPE.get(a.scope, 0)]
+        pos = prim[-1] + 1 if prim else (mine[0][0] if mine else len(ns.addrs))
+    return _nsr(ns, addrs=ns.addrs[:pos] + (addr,) + ns.addrs[pos:])
+
+
+@lru_cache(maxsize=4096)
+def v6_src_scope(address: str) -> int:
+    """ipv6_addr_src_scope(): 1 node-local (::1), 2 link-local, 5 site, 14 global."""
+    ip = ipaddress.IPv6Address(address)
+    if ip.is_loopback:
+        return 1
+    if ip.is_link_local:
+        return 2
+    if ip.is_site_local:
+        return 5
+    return 14
+
+
+def _insert_v6(ns: Netns, addr: Addr) -> Netns:
+    """ipv6_link_dev_addr(): ordered by scope, global first; newest first within a scope."""
+    if addr.ifindex not in map(_IFINDEX, ns.addrs):
+        return _nsr(ns, addrs=ns.addrs + (addr,))
+    scope = v6_src_scope(addr.address)
+    mine = _positions(ns.addrs, _IFINDEX, addr.ifindex)
+    pos = None
+    for p in mine:
+        a = ns.addrs[p]
+        if a.family == 6 and scope >= v6_src_scope(a.address):
+            pos = p
+            break
+    if pos is None:
+        # After the link's last IPv6 address; a link's first one goes to the end,
+        # so the tuple keeps the order in which links got IPv6 (fib6 order).
+        v6 = [p for p in mine if ns.addrs[p].family == 6]
+        pos = v6[-1] + 1 if v6 else len(ns.addrs)
+    return _nsr(ns, addrs=ns.addrs[:pos] + (addr,) + ns.addrs[pos:])
+
+
+def _connected_route(link: Link, addr: Addr) -> Route | None:
+    """fib_add_ifaddr(): the prefix route of a primary IPv4 address (lo's goes to table local)."""
+    if addr.family != 4 or link.kind == "loopback" or addr.prefixlen >= 32:
+        return None
+    net = _network(addr.cidr)
+    return Route(dst=str(net), dev=addr.ifindex, proto="kernel", scope="link", src=addr.address)
+
+
+def _add_connected(ns: Netns, link: Link) -> Netns:
+    if link.ifindex not in map(_IFINDEX, ns.addrs):
+        return ns
+    routes = list(ns.routes)
+    for _, addr, secondary in _v4_of(ns, link.ifindex):
+        route = None if secondary else _connected_route(link, addr)
+        if route is not None and not any(r.dst == route.dst and r.dev == link.ifindex
+                                         and r.proto == "kernel" for r in routes):
+            routes.append(route)
+    return _nsr(ns, routes=tuple(routes)) if len(routes) != len(ns.routes) else ns
+
+
+# --------------------------------------------------------- kernel reactions
+def _sync(state: NetState, key: str, index: int) -> NetState:
+    """Re-check what follows from carrier: the link, its peer, then their bridges."""
+    ns = state.netns.get(key)
+    link = ns.links.get(index) if ns else None
+    if link is None:
+        return state
+    order = [(key, index)]
+    if link.peer is not None:
+        order.append(link.peer)
+    for k, i in list(order):
+        other = state.netns.get(k)
+        other_link = other.links.get(i) if other else None
+        if other_link is not None and other_link.master is not None:
+            order.append((k, other_link.master))
+    done = set()
+    for k, i in order:
+        if (k, i) not in done:
+            done.add((k, i))
+            state = _sync_one(state, k, i)
+    return state
+
+
+def _sync_one(state: NetState, key: str, index: int) -> NetState:
+    ns = state.netns.get(key)
+    link = ns.links.get(index) if ns else None
+    if link is None:
+        return state
+    carrier_bit = derive.netif_carrier(state, ns, link)
+    if carrier_bit != link.carrier_ok:
+        # A carrier change queues a linkwatch event (the only thing that recomputes operstate).
+        link = link.evolve(carrier_ok=carrier_bit)
+        ns = _with_links(ns, link)
+        state = _with_ns(state, ns)
+        pending = _PENDING.get()
+        if pending is not None and (key, index) not in pending:
+            pending.append((key, index))
+    if link.up and not link.v6_ready and carrier_bit:
+        # addrconf_dev_config(): IF_READY, and the link-local address (DAD is off in the lab).
+        link = link.evolve(v6_ready=True)
+        new = None
+        if link.kind == "loopback":
+            new = Addr(index, 6, "::1", 128, scope="host")
+        elif link.kind in ETHER_KINDS and link.mac != ZERO_MAC:
+            new = Addr(index, 6, derive.eui64_link_local(link.mac), 64, scope="link")
+        if link.kind in ETHER_KINDS:
+            # ipv6_mc_up(): ff02::1 and the solicited-node groups of the addresses it has.
+            link = _mc_add(link, ALL_NODES, *(_solicited(a.address) for a in _where(ns.addrs, _IFINDEX, index)
+                                              if a.family == 6))
+        if new is not None and (new.address not in map(_ADDRESS, ns.addrs) or not any(
+                a.address == new.address for a in _where(ns.addrs, _IFINDEX, index))):
+            ns = _insert_v6(ns, new)
+            if link.kind in ETHER_KINDS:
+                link = _mc_add(link, _solicited(new.address))
+        state = _with_ns(state, _with_links(ns, link))
+        state = _heard(state, link)
+    if link.master is not None:
+        state = _learn(state, key, link)
+    return state
+
+
+def _learn(state: NetState, key: str, port: Link) -> NetState:
+    """A port that stops forwarding forgets what it learnt (br_fdb_delete_by_port());
+    one that forwards learns its peer's MAC if the peer has IPv6 up (it is still
+    soliciting routers: the RS goes out 1, 5 and 9 s after it got IPv6)."""
+    ns = state.netns[key]
+    if derive.port_state(state, ns, port) == "forwarding":
+        other = derive.peer_link(state, port)
+        if other is not None and other[1].up and other[1].v6_ready:
+            return _heard(state, other[1])
+        return state
+    if port.ifindex not in map(_IFINDEX, ns.fdb):
+        return state
+    return _with_ns(state, _nsr(ns, fdb=_without(ns.fdb, _IFINDEX, port.ifindex)))
+
+
+def _heard(state: NetState, sender: Link) -> NetState:
+    """``sender`` just got IPv6 (it sends MLD reports and a router solicitation):
+    if its veth peer is a forwarding bridge port, the bridge learns its MAC there."""
+    other = derive.peer_link(state, sender)
+    if other is None or other[1].master is None:
+        return state
+    key, port = other
+    ns = state.netns[key]
+    bridge = ns.links.get(port.master)
+    if derive.port_state(state, ns, port) != "forwarding" or bridge is None:
+        return state
+    mac = sender.mac
+    # A MAC the bridge owns is never learnt (br_fdb_update() keeps local entries).
+    if mac in (port.mac, bridge.mac):
+        return state
+    fdb = ns.fdb
+    if mac in map(_MAC, fdb):
+        if FdbEntry(port.ifindex, mac) in fdb:
+            return state
+        fdb = _without(fdb, _MAC, mac)  # a MAC lives on one port at a time
+    return _with_ns(state, _nsr(ns, fdb=(FdbEntry(port.ifindex, mac),) + fdb))
+
+
+def _linkwatch(state: NetState, pending: list) -> NetState:
+    """linkwatch_do_dev() after the command (RTNL held until then): each queued
+    link's operstate, in event order, from the state the command left."""
+    for key, index in pending:
+        ns = state.netns.get(key)
+        link = ns.links.get(index) if ns else None
+        if link is None:
+            continue
+        oper = derive.oper_on_carrier_change(ns, link, link.carrier_ok)
+        if oper != link.oper:
+            state = _with_ns(state, _with_links(ns, link.evolve(oper=oper)))
+    return state
+
+
+def _set_up(state: NetState, key: str, index: int, up: bool) -> NetState:
+    ns = state.netns[key]
+    link = ns.links[index]
+    if up:
+        link = link.evolve(up=True, activated=True)
+        if link.kind in ETHER_KINDS:
+            # br_dev_open() joins the snoopers' groups, ip_mc_up() 224.0.0.1; the IPv6
+            # groups come back with ipv6_mc_up(), once the link has carrier (_sync_one).
+            link = _mc_add(link, *(SNOOPERS if link.kind == "bridge" else ()), ALL_HOSTS)
+        ns = _with_links(ns, link)
+        if link.kind == "loopback" and not any(a.address == "127.0.0.1" and a.prefixlen == 8
+                                               for _, a, _s in _v4_of(ns, index)):
+            ns = _insert_v4(ns, Addr(index, 4, "127.0.0.1", 8, scope="host"))
+        ns = _add_connected(ns, link)
+        state = _with_ns(state, ns)
+        if link.kind == "bridge":
+            for port in _ports(ns, index):
+                state = _sync_one(state, key, port.ifindex)
+    else:
+        # dev_close(): routes through the link go, addrconf_ifdown() drops IPv6
+        # addresses, ip_mc_down()/ipv6_mc_down() leave every group.
+        # ip_mc_down() and br_dev_stop() leave their groups; ipv6_mc_down() leaves the
+        # IPv6 ones only if IPv6 had come up (ff02::1 stays from registration otherwise).
+        v6_groups = () if link.v6_ready else tuple(m for m in link.mc if m.startswith("33:33:")
+                                                    and m not in SNOOPERS)
+        link = link.evolve(up=False, v6_ready=False, mc=v6_groups)
+        ns = _with_links(ns, link)
+        ns = _nsr(ns,
+                  addrs=tuple(a for a in ns.addrs if a.ifindex != index or a.family != 6)
+                  if index in map(_IFINDEX, ns.addrs) else ns.addrs,
+                  routes=tuple(r for r in ns.routes if r.dev != index),
+                  neighs=tuple(n for n in ns.neighs if n.ifindex != index))
+        if link.kind == "bridge":
+            ports = {p.ifindex for p in _ports(ns, index)}
+            ns = _nsr(ns, fdb=tuple(f for f in ns.fdb if f.ifindex not in ports))
+        state = _with_ns(state, ns)
+    return _sync(state, key, index)
+
+
+# ------------------------------------------------------------- removal
+def _remove_link(state: NetState, key: str, index: int) -> NetState:
+    """Unregister one device: its state goes, its bridge forgets it, ports are freed."""
+    ns = state.netns[key]
+    link = ns.links[index]
+    ns = _nsr(
         ns,
         addrs=tuple(a for a in ns.addrs if a.ifindex != index),
         routes=tuple(r for r in ns.routes if r.dev != index),
         neighs=tuple(n for n in ns.neighs if n.ifindex != index),
         fdb=tuple(f for f in ns.fdb if f.ifindex != index),
     )
-
-
-def _remove_link(state: NetState, key: str, index: int) -> NetState:
-    """Unregister one device: its state goes, its bridge forgets it, ports are freed."""
-    ns = state.netns[key]
-    link = ns.links[index]
-    ns = _drop_link_state(ns, index)
     ns = _with_links(ns, drop=(index,))
     if link.kind == "bridge":
-        freed = [replace(l, master=None) for l in ns.links.values() if l.master == index]
-        ns = _with_links(ns, *freed)
+        freed = [l.evolve(master=None, port_no=0, hairpin=False)
+                 for l in ns.links.values() if l.master == index]
+        if freed:
+            ns = _with_links(ns, *freed)
+            gone = {l.ifindex for l in freed}
+            ns = _nsr(ns, fdb=tuple(f for f in ns.fdb if f.ifindex not in gone))
     if link.master is not None:
         ns = _recompute_bridge(ns, link.master)
-    return _with_ns(state, ns)
+    state = _with_ns(state, ns)
+    if link.master is not None:
+        state = _sync_one(state, key, link.master)
+    return state
 
 
 def _remove_device(state: NetState, key: str, index: int) -> NetState:
@@ -190,21 +637,10 @@ def _remove_device(state: NetState, key: str, index: int) -> NetState:
     return state
 
 
-def _connected_route(addr: Addr) -> Route | None:
-    if addr.family != 4 or addr.scope == "host" or addr.prefixlen >= 32:
-        return None
-    net = ipaddress.ip_interface(addr.cidr).network
-    return Route(dst=str(net), dev=addr.ifindex, proto="kernel", scope="link", src=addr.address)
-
-
-def _add_route(ns: Netns, route: Route) -> Netns:
-    return replace(ns, routes=ns.routes + (route,))
-
-
 # ------------------------------------------------------------------- handlers
 def _netns_add(state: NetState, op: o.NetnsAdd) -> NetState:
     if not op.name or "/" in op.name or op.name in (".", ".."):
-        raise NetError(f'Invalid netns name "{op.name}"', errno=errno.EINVAL, exit=1,
+        raise NetError(f'Invalid netns name "{op.name}"', errno=errno.EINVAL, exit=255,
                        hint="a namespace name is a plain word such as red or web")
     if op.name in state.netns:
         raise NetError(
@@ -222,43 +658,62 @@ def _netns_del(state: NetState, op: o.NetnsDel) -> NetState:
             errno=errno.ENOENT, exit=1, hint="list the namespaces with `ip netns`",
         )
     ns = state.netns[op.name]
-    for index, link in list(ns.links.items()):
+    for link in list(ns.links.values()):
         if link.peer is not None and link.peer[0] != op.name:
             pkey, pindex = link.peer
             if pkey in state.netns and pindex in state.netns[pkey].links:
                 state = _remove_link(state, pkey, pindex)
-    table = {k: replace(v, nsids={n: i for n, i in v.nsids.items() if n != op.name})
-             for k, v in state.netns.items() if k != op.name}
+    table = {}
+    for k, v in state.netns.items():
+        if k == op.name:
+            continue
+        table[k] = _nsr(v, nsids={n: i for n, i in v.nsids.items() if n != op.name}) if op.name in v.nsids else v
     return replace(state, netns=table)
 
 
 def _link_add(state: NetState, op: o.LinkAdd) -> NetState:
     ns = _ns(state, op.netns)
+    if op.peer_netns is not None and op.peer_netns not in state.netns:
+        raise invarg(op.peer_netns, 'Invalid "netns" value\n',
+                     hint=f"create it first with `ip netns add {op.peer_netns}`")
+    mac = parse_mac(op.mac) if op.mac else None
+    peer_mac = parse_mac(op.peer_mac) if op.peer_mac else None
+    if op.ifname:
+        check_ifname(op.ifname)
+    if op.peer:
+        check_name_arg(op.peer)  # `peer name X` is checked by ip itself
+        check_ifname(op.peer)
+    if op.ifname and ns.link(op.ifname) is not None:
+        raise NetError.rtnl(errno.EEXIST, hint=f"a link called {op.ifname!r} already exists here")
     if op.kind not in ("veth", "bridge"):
         raise NetError.extack("Unknown device type", errno.EOPNOTSUPP,
                               hint="simlab models link types veth and bridge")
-    check_ifname(op.ifname)
-    if ns.link(op.ifname) is not None:
-        raise NetError.rtnl(errno.EEXIST, hint=f"a link called {op.ifname!r} already exists here")
-    mac = parse_mac(op.mac) if op.mac else None
+    if mac is not None:
+        mac = _unicast_mac(mac)
+    if peer_mac is not None:
+        peer_mac = _unicast_mac(peer_mac)
     mtu = op.mtu or 1500
     if op.mtu is not None:
         _check_mtu(op.kind, op.mtu)
     if op.kind == "bridge":
+        name = op.ifname or _free_name(ns, "bridge")
         if mac is None:
             mac, state = state.next_mac()
         index, ns = _alloc_index(state.netns[op.netns])
-        link = Link(index, op.ifname, "bridge", mac, mtu=mtu, mac_set=op.mac is not None,
-                    addr_assign_type=3 if op.mac else 1)
+        # An MTU given at creation is not "set by the user" (BROPT_MTU_SET_BY_USER
+        # is set only by br_change_mtu()): the bridge still follows its ports.
+        link = Link(index, name, "bridge", mac, mtu=mtu, mac_set=op.mac is not None,
+                    addr_assign_type=3 if op.mac else 1, mc=(ALL_NODES,))
         return _with_ns(state, _with_links(ns, link))
     # veth: the peer is registered first, in its own namespace.
     pkey = op.netns if op.peer_netns is None else op.peer_netns
-    pns = _ns(state, pkey)
-    peer_name = op.peer or _free_name(pns, "veth", also=op.ifname if pkey == op.netns else None)
-    check_ifname(peer_name)
-    if pns.link(peer_name) is not None or (pkey == op.netns and peer_name == op.ifname):
+    pns = state.netns[pkey]
+    peer_name = op.peer or _free_name(pns, "veth")
+    if pns.link(peer_name) is not None:
         raise NetError.rtnl(errno.EEXIST, hint=f"a link called {peer_name!r} already exists there")
-    peer_mac = parse_mac(op.peer_mac) if op.peer_mac else None
+    name = op.ifname or _free_name(ns, "veth", also=peer_name if pkey == op.netns else None)
+    if pkey == op.netns and peer_name == name:
+        raise NetError.rtnl(errno.EEXIST, hint="the two ends of a veth pair need different names")
     if peer_mac is None:
         peer_mac, state = state.next_mac()
     if mac is None:
@@ -266,32 +721,34 @@ def _link_add(state: NetState, op: o.LinkAdd) -> NetState:
     pindex, pns = _alloc_index(state.netns[pkey])
     state = _with_ns(state, pns)
     index, ns = _alloc_index(state.netns[op.netns])
-    link = Link(index, op.ifname, "veth", mac, mtu=mtu, peer=(pkey, pindex),
-                addr_assign_type=3 if op.mac else 1)
-    peer = Link(pindex, peer_name, "veth", peer_mac, mtu=mtu, peer=(op.netns, index),
-                addr_assign_type=3 if op.peer_mac else 1)
+    link = Link(index, name, "veth", mac, mtu=mtu, peer=(pkey, pindex),
+                addr_assign_type=3 if op.mac else 1, mc=(ALL_NODES,), carrier_ok=False, oper="DOWN")
+    peer = Link(pindex, peer_name, "veth", peer_mac, peer=(op.netns, index),
+                addr_assign_type=3 if op.peer_mac else 1, mc=(ALL_NODES,), carrier_ok=False, oper="DOWN")
+    # veth_newlink() turns both carriers off: linkwatch computes each operstate,
+    # the peer first, while the other end does not count as up yet.
     if pkey == op.netns:
-        state = _with_ns(state, _with_links(ns, peer, link))
+        ns = _with_links(ns, peer, link.evolve(oper="DOWN"))
+        peer = peer.evolve(oper=derive.oper_on_carrier_change(ns, peer, False))
+        ns = _with_links(ns, peer)
+        link = link.evolve(oper=derive.oper_on_carrier_change(ns, link, False))
+        state = _with_ns(state, _with_links(ns, link))
     else:
-        state = _with_ns(state, _with_links(ns, link), _with_links(state.netns[pkey], peer))
+        pns = _with_links(state.netns[pkey], peer)
+        peer = peer.evolve(oper=derive.oper_on_carrier_change(pns, peer, False))
+        ns = _with_links(ns, link)
+        link = link.evolve(oper=derive.oper_on_carrier_change(ns, link, False))
+        state = _with_ns(state, _with_links(ns, link), _with_links(pns, peer))
     return _link_nsids(state, op.netns, pkey)
-
-
-def _free_name(ns: Netns, prefix: str, also: str | None = None) -> str:
-    n = 0
-    while ns.link(f"{prefix}{n}") is not None or f"{prefix}{n}" == also:
-        n += 1
-    return f"{prefix}{n}"
 
 
 def _check_mtu(kind: str, mtu: int) -> None:
     low, high = _MTU_LIMITS.get(kind, (68, 65535))
+    hint = f"a {kind} accepts an MTU from {low} to {high}" if high else f"a {kind} accepts an MTU from {low}"
     if mtu < low:
-        raise NetError.extack("mtu less than device minimum", errno.EINVAL,
-                              hint=f"a {kind} accepts an MTU from {low} to {high}")
-    if mtu > high:
-        raise NetError.extack("mtu greater than device maximum", errno.EINVAL,
-                              hint=f"a {kind} accepts an MTU from {low} to {high}")
+        raise NetError.extack("mtu less than device minimum", errno.EINVAL, hint=hint)
+    if high and mtu > high:
+        raise NetError.extack("mtu greater than device maximum", errno.EINVAL, hint=hint)
 
 
 def _link_del(state: NetState, op: o.LinkDel) -> NetState:
@@ -304,109 +761,137 @@ def _link_del(state: NetState, op: o.LinkDel) -> NetState:
 
 def _link_set(state: NetState, op: o.LinkSet) -> NetState:
     ns = _ns(state, op.netns)
-    link = _link(ns, op.ifname)
     key = op.netns
-    # Validate everything first so a failing command changes nothing.
-    if op.mac is not None:
-        mac = parse_mac(op.mac)
-        if int(mac[:2], 16) & 1:
-            raise NetError.rtnl(errno.EADDRNOTAVAIL, hint="a link's MAC must be unicast (first byte even)")
+    # iproute2 resolves its arguments (netns, master) before it looks the device up.
+    if op.to_netns is not None and op.to_netns not in state.netns:
+        raise invarg(op.to_netns, 'Invalid "netns" value\n',
+                     hint=f"create it first with `ip netns add {op.to_netns}`")
+    if op.master and ns.link(op.master) is None:
+        raise invarg(op.master, "Device does not exist\n",
+                     hint=f"there is no link called {op.master!r} here; create the bridge first")
+    link = ns.link(op.ifname)
+    if link is None:
+        if op.hairpin is not None:  # bridge(8) words it its own way
+            raise NetError(f'Cannot find bridge device "{op.ifname}"', errno=errno.ENODEV, exit=255,
+                           hint=f"there is no link called {op.ifname!r} here")
+        raise NetError.no_device(op.ifname)
+    # Then the kernel's checks, in do_setlink()'s order, before anything changes.
+    if op.to_netns is not None and op.to_netns != key:
+        if link.kind in ("loopback", "bridge"):
+            raise NetError.extack("The interface netns is immutable", errno.EINVAL,
+                                  hint=f"a {link.kind} cannot leave its namespace")
+        if state.netns[op.to_netns].link(link.ifname) is not None:
+            raise NetError.extack("An interface with the same name exists in the target netns",
+                                  errno.EEXIST, hint="rename it first, or the one over there")
+    target_ns = state.netns[op.to_netns] if op.to_netns is not None else ns
+    mac = _unicast_mac(op.mac) if op.mac is not None else None
     if op.mtu is not None:
         _check_mtu(link.kind, op.mtu)
-    if op.to_netns is not None and op.to_netns not in state.netns:
-        raise NetError(f'Error: argument "{op.to_netns}" is wrong: Invalid "netns" value\n',
-                       errno=errno.ENOENT, exit=255,
-                       hint=f"create it first with `ip netns add {op.to_netns}`")
-    if op.name is not None:
+    if op.name is not None and op.name != link.ifname:
+        check_name_arg(op.name)  # `name X` is checked by ip itself
         check_ifname(op.name)
-        if op.name != link.ifname and ns.link(op.name) is not None:
+        if target_ns.link(op.name) is not None:
             raise NetError.rtnl(errno.EEXIST, hint=f"a link called {op.name!r} already exists here")
     master = None
     if op.master:
-        master = _link(ns, op.master)
-        if master.kind != "bridge" or master.ifindex == link.ifindex:
+        if op.to_netns is not None and op.to_netns != key:
+            raise NetError.rtnl(errno.ENODEV, hint="the bridge is in the namespace the link is leaving")
+        master = ns.link(op.master)
+        if master.kind != "bridge":
             raise NetError.rtnl(errno.EOPNOTSUPP, hint=f"{op.master!r} is not a bridge; `master` takes a bridge")
-    if op.hairpin is not None and link.master is None:
-        raise NetError.rtnl(errno.EOPNOTSUPP, hint=f"{op.ifname} is not a bridge port")
+        if link.kind == "bridge":
+            raise NetError.extack("Can not enslave a bridge to a bridge", errno.ELOOP,
+                                  hint="a bridge cannot be a port of a bridge; use a veth between them")
+        if link.kind not in ETHER_KINDS:
+            raise NetError.rtnl(errno.EINVAL, hint=f"a {link.kind} link cannot be a bridge port")
+    if op.hairpin is not None and link.master is None and master is None:
+        raise NetError(f"RTNETLINK answers: {os.strerror(errno.EOPNOTSUPP)}",
+                       errno=errno.EOPNOTSUPP, exit=255, hint=f"{op.ifname} is not a bridge port")
 
-    # Then change, in the order iproute2 sends them: netns, name, address, mtu, master, up.
+    # Then change, in do_setlink()'s order: netns, address, mtu, name, flags, master.
     if op.to_netns is not None and op.to_netns != key:
         state, key, link = _move(state, key, link, op.to_netns)
-        ns = state.netns[key]
-    changes: dict = {}
-    if op.name is not None:
-        changes["ifname"] = op.name
-    if op.mac is not None:
-        changes.update(mac=parse_mac(op.mac), addr_assign_type=3)
-        if link.kind == "bridge":
-            changes["mac_set"] = True
+    ns = state.netns[key]
+    index = link.ifindex
+    if mac is not None and mac != link.mac:
+        link = link.evolve(mac=mac, addr_assign_type=3, mac_set=link.kind == "bridge" or link.mac_set)
+        ns = _with_links(ns, link)
+        if link.master is not None:
+            ns = _recompute_bridge(ns, link.master)
+    elif mac is not None and link.kind == "bridge":
+        link = link.evolve(mac_set=True, addr_assign_type=3)
+        ns = _with_links(ns, link)
     if op.mtu is not None:
-        changes["mtu"] = op.mtu
-    if op.promisc is not None:
-        changes["promisc"] = op.promisc
-    if op.hairpin is not None:
-        changes["hairpin"] = op.hairpin
-    old_master = link.master
-    if op.master is not None:
-        changes["master"] = master.ifindex if master else None
-        if not op.master:
-            changes["hairpin"] = False
-    link = replace(link, **changes)
-    ns = _with_links(ns, link)
-    for bridge in {old_master, link.master} - {None}:
-        ns = _recompute_bridge(ns, bridge)
-    if op.mac is not None and link.master is not None:
-        ns = _recompute_bridge(ns, link.master)
+        link = link.evolve(mtu=op.mtu, mtu_set=link.kind == "bridge" or link.mtu_set)
+        ns = _with_links(ns, link)
+        if link.master is not None:
+            ns = _recompute_bridge(ns, link.master)
+    if op.name is not None and op.name != link.ifname:
+        link = link.evolve(ifname=op.name)
+        ns = _with_links(ns, link)
+    if op.promisc is not None and op.promisc != link.promisc:
+        link = link.evolve(promisc=op.promisc)
+        ns = _with_links(ns, link)
     state = _with_ns(state, ns)
     if op.up is not None and op.up != link.up:
-        state = _set_up(state, key, link.ifindex, op.up)
+        state = _set_up(state, key, index, op.up)
+    if op.master is not None:
+        ns = state.netns[key]
+        link = ns.links[index]
+        old = link.master
+        new = master.ifindex if master is not None else None
+        if old != new:
+            if old is not None:
+                ns, link = _release(ns, link)
+            if new is not None:
+                ns, link = _enslave(ns, link, ns.links[new])
+            state = _with_ns(state, ns)
+            for bridge in (old, new):
+                if bridge is not None:
+                    state = _sync_one(state, key, bridge)
+            state = _sync(state, key, index)
+    if op.hairpin is not None:
+        ns = state.netns[key]
+        link = ns.links[index]
+        if link.hairpin != op.hairpin:
+            state = _with_ns(state, _with_links(ns, link.evolve(hairpin=op.hairpin)))
     return state
 
 
 def _move(state: NetState, key: str, link: Link, target: str):
-    """dev_change_net_namespace(): down, addresses and routes gone, maybe a new ifindex."""
-    if link.kind in ("loopback", "bridge"):
-        raise NetError.rtnl(errno.EINVAL, hint=f"a {link.kind} cannot leave its namespace")
-    tns = state.netns[target]
-    if tns.link(link.ifname) is not None:
-        raise NetError.rtnl(errno.EEXIST, hint=f"{target} already has a link called {link.ifname!r}")
+    """dev_change_net_namespace(): down, unregistered here, registered there afresh."""
     if link.up:
         state = _set_up(state, key, link.ifindex, False)
         link = state.netns[key].links[link.ifindex]
-    old_master = link.master
+    if link.master is not None:
+        ns, link = _release(state.netns[key], link)
+        state = _with_ns(state, ns)
+        state = _sync_one(state, key, link.master) if link.master is not None else state
     state = _remove_link(state, key, link.ifindex)
+    # __dev_change_net_namespace(): the old namespace reports IFLA_NEW_NETNSID,
+    # so it gets an nsid for the new one (peernet2id_alloc()).
+    state = _with_ns(state, _assign_nsid(state.netns[key], target))
     tns = state.netns[target]
     index, tns = _alloc_index(tns, wanted=link.ifindex)
-    moved = replace(link, ifindex=index, master=None, hairpin=False)
+    moved = link.evolve(ifindex=index, master=None, hairpin=False, port_no=0, activated=False,
+                    v6_ready=False, mc=(ALL_NODES,) if link.kind in ETHER_KINDS else ())
     state = _with_ns(state, _with_links(tns, moved))
+    pending = _PENDING.get()
+    if pending is not None and (key, link.ifindex) in pending:
+        pending[pending.index((key, link.ifindex))] = (target, index)
     if moved.peer is not None:
         pkey, pindex = moved.peer
         pns = state.netns[pkey]
-        state = _with_ns(state, _with_links(pns, replace(pns.links[pindex], peer=(target, index))))
+        state = _with_ns(state, _with_links(pns, pns.links[pindex].evolve(peer=(target, index))))
         state = _link_nsids(state, target, pkey)
-    del old_master
+        state = _sync(state, pkey, pindex)
     return state, target, moved
-
-
-def _set_up(state: NetState, key: str, index: int, up: bool) -> NetState:
-    ns = state.netns[key]
-    link = replace(ns.links[index], up=up)
-    ns = _with_links(ns, link)
-    if up:
-        if link.kind == "loopback" and not any(a.family == 4 for a in ns.addrs_of(index)):
-            ns = replace(ns, addrs=ns.addrs + (Addr(index, 4, "127.0.0.1", 8, scope="host"),))
-        for addr in ns.addrs_of(index):
-            route = _connected_route(addr)
-            if route is not None and not any(r.dst == route.dst and r.dev == index for r in ns.routes):
-                ns = _add_route(ns, route)
-    else:
-        ns = replace(ns, routes=tuple(r for r in ns.routes if r.dev != index),
-                     neighs=tuple(n for n in ns.neighs if n.ifindex != index))
-    return _with_ns(state, ns)
 
 
 def _parse_cidr(text: str, *, what: str = "any valid prefix") -> ipaddress.IPv4Interface | ipaddress.IPv6Interface:
     try:
+        if text.endswith("/") or text.count("/") > 1:
+            raise ValueError(text)
         return ipaddress.ip_interface(text)
     except ValueError:
         raise NetError(f'Error: {what} is expected rather than "{text}".', errno=errno.EINVAL, exit=1,
@@ -425,21 +910,35 @@ def _addr_add(state: NetState, op: o.AddrAdd) -> NetState:
     ns = _ns(state, op.netns)
     iface = _parse_cidr(op.cidr)
     link = _link(ns, op.ifname)
-    if "/" not in op.cidr:
-        iface = ipaddress.ip_interface(f"{iface.ip}/{iface.max_prefixlen}")
     family = iface.version
-    for a in ns.addrs_of(link.ifindex):
-        if a.family == family and a.address == str(iface.ip) and (family == 6 or a.prefixlen == iface.network.prefixlen):
-            raise NetError.rtnl(errno.EEXIST, hint=f"{op.ifname} already has {op.cidr}")
+    scope = op.scope or _addr_scope(iface)
+    if family == 6:
+        if any(a.ifindex == link.ifindex and a.family == 6 and a.address == str(iface.ip) for a in ns.addrs):
+            raise NetError.extack("ipv6: address already assigned", errno.EEXIST,
+                                  hint=f"{op.ifname} already has {iface.ip}")
+        addr = Addr(link.ifindex, 6, str(iface.ip), iface.network.prefixlen, scope=scope)
+        ns = _insert_v6(ns, addr)
+        if link.up and link.kind in ETHER_KINDS:
+            ns = _with_links(ns, _mc_add(link, _solicited(addr.address)))
+        return _with_ns(state, ns)
+    for _, a, _sec in _v4_of(ns, link.ifindex):
+        if a.prefixlen == iface.network.prefixlen and _same_net(a, Addr(0, 4, str(iface.ip), a.prefixlen)):
+            if a.address == str(iface.ip):
+                raise NetError.extack("ipv4: Address already assigned", errno.EEXIST,
+                                      hint=f"{op.ifname} already has {iface.with_prefixlen}")
+            if a.scope != scope:
+                raise NetError.extack("ipv4: Invalid scope value", errno.EINVAL,
+                                      hint=f"{a.cidr} on {op.ifname} has scope {a.scope}; "
+                                           "an address in its subnet needs the same scope")
     broadcast = op.broadcast
     if broadcast == "+":
-        broadcast = str(iface.network.broadcast_address) if family == 4 else None
-    addr = Addr(link.ifindex, family, str(iface.ip), iface.network.prefixlen,
-                scope=op.scope or _addr_scope(iface), broadcast=broadcast)
-    ns = replace(ns, addrs=ns.addrs + (addr,))
-    route = _connected_route(addr)
-    if link.up and route is not None and not any(r.dst == route.dst and r.dev == link.ifindex for r in ns.routes):
-        ns = _add_route(ns, route)
+        broadcast = str(iface.network.broadcast_address) if iface.network.prefixlen < 31 else None
+    elif broadcast == "-":
+        broadcast = None
+    addr = Addr(link.ifindex, 4, str(iface.ip), iface.network.prefixlen, scope=scope, broadcast=broadcast)
+    ns = _insert_v4(ns, addr)
+    if link.up:
+        ns = _add_connected(ns, link)
     return _with_ns(state, ns)
 
 
@@ -447,45 +946,96 @@ def _addr_del(state: NetState, op: o.AddrDel) -> NetState:
     ns = _ns(state, op.netns)
     iface = _parse_cidr(op.cidr)
     link = _link(ns, op.ifname)
-    prefix = iface.network.prefixlen if "/" in op.cidr else None
-    match = [a for a in ns.addrs_of(link.ifindex)
-             if a.address == str(iface.ip) and (prefix is None or a.prefixlen == prefix)]
+    if iface.version == 6:
+        prefix = iface.network.prefixlen
+        match = [a for a in ns.addrs if a.ifindex == link.ifindex and a.family == 6
+                 and a.address == str(iface.ip) and a.prefixlen == prefix]
+        if not match:
+            raise NetError.extack("ipv6: address not found", errno.EADDRNOTAVAIL,
+                                  hint=f"{op.ifname} has no address {op.cidr}; see `ip addr show {op.ifname}`")
+        ns = _nsr(ns, addrs=tuple(a for a in ns.addrs if a is not match[0]))
+        return _with_ns(state, ns)
+    wildcard = "/" not in op.cidr  # iproute2 then leaves the prefix out and warns
+    prefix = iface.network.prefixlen
+    mine = _v4_of(ns, link.ifindex)
+    match = [(a, sec) for _, a, sec in mine
+             if a.address == str(iface.ip) and (wildcard or a.prefixlen == prefix)]
     if not match:
-        raise NetError.rtnl(errno.EADDRNOTAVAIL, hint=f"{op.ifname} has no address {op.cidr}; see `ip addr show {op.ifname}`")
-    gone = match[0]
-    addrs = tuple(a for a in ns.addrs if a is not gone)
-    routes = tuple(r for r in ns.routes if r.src != gone.address or r.dev != link.ifindex)
-    ns = replace(ns, addrs=addrs, routes=routes)
-    if gone.family == 4 and not any(a.family == 4 for a in ns.addrs_of(link.ifindex)):
+        warning = ""
+        if wildcard:
+            warning = ("Warning: Executing wildcard deletion to stay compatible with old scripts.\n"
+                       f"         Explicitly specify the prefix length ({iface.ip}/32) to avoid this warning.\n"
+                       "         This special behaviour is likely to disappear in further releases,\n"
+                       "         fix your scripts!\n")
+        raise NetError(warning + "Error: ipv4: Address not found.", errno=errno.EADDRNOTAVAIL, exit=2,
+                       hint=f"{op.ifname} has no address {op.cidr}; see `ip addr show {op.ifname}`")
+    gone, secondary = match[0]
+    doomed = [gone]
+    if not secondary:
+        # promote_secondaries is off: the primary takes its secondaries with it.
+        doomed += [a for _, a, sec in mine if sec and a.prefixlen == gone.prefixlen and _same_net(a, gone)]
+    addrs = tuple(a for a in ns.addrs if not any(a is d for d in doomed))
+    gone_ips = {d.address for d in doomed}
+    # fib_del_ifaddr()/fib_sync_down_addr(): routes preferring a gone address go.
+    routes = tuple(r for r in ns.routes if r.src not in gone_ips)
+    ns = _nsr(ns, addrs=addrs, routes=routes)
+    if not any(a.ifindex == link.ifindex and a.family == 4 for a in ns.addrs):
         # The last IPv4 address went: fib_disable_ip() drops every route through the link.
-        ns = replace(ns, routes=tuple(r for r in ns.routes if r.dev != link.ifindex))
+        ns = _nsr(ns, routes=tuple(r for r in ns.routes if r.dev != link.ifindex or r.family != 4))
+    return _with_ns(state, ns)
+
+
+def _addr_flush(state: NetState, op: o.AddrFlush) -> NetState:
+    ns = _ns(state, op.netns)
+    link = _link(ns, op.ifname)
+    index = link.ifindex
+    gone = [a for a in ns.addrs if a.ifindex == index and op.family in (None, a.family)]
+    if not gone:
+        return state
+    addrs = tuple(a for a in ns.addrs if not (a.ifindex == index and op.family in (None, a.family)))
+    gone_v4 = {a.address for a in gone if a.family == 4}
+    routes = tuple(r for r in ns.routes if not (r.src in gone_v4 or (gone_v4 and r.dev == index and r.family == 4)))
+    ns = _nsr(ns, addrs=addrs, routes=routes)
+    if any(a.family == 6 for a in gone) and link.kind in ETHER_KINDS:
+        solicited = {_solicited(a.address) for a in gone if a.family == 6}
+        keep = {_solicited(a.address) for a in ns.addrs if a.ifindex == index and a.family == 6}
+        ns = _with_links(ns, link.evolve(mc=tuple(m for m in link.mc if m not in solicited - keep)))
     return _with_ns(state, ns)
 
 
 def _route_dst(text: str) -> str:
     if text == "default":
         return "default"
-    iface = _parse_cidr(text, what="inet prefix")
+    iface = _parse_cidr(text)
     if "/" not in text:
         return f"{iface.ip}/32" if iface.version == 4 else f"{iface.ip}/128"
     net = iface.network
     if net.network_address != iface.ip:
-        raise NetError(f'Error: Invalid prefix for given prefix length.', errno=errno.EINVAL, exit=2,
-                       hint=f"a route's destination is a network; did you mean {net}?")
+        raise NetError.extack("Invalid prefix for given prefix length", errno.EINVAL,
+                              hint=f"a route's destination is a network; did you mean {net}?")
     return str(net)
 
 
-def _lookup_connected(state: NetState, ns: Netns, gw: str, dev: int | None) -> int | None:
+def _lookup_connected(ns: Netns, gw: str, dev: int | None) -> int | None:
     """The link through which ``gw`` is directly reachable (a connected route), if any."""
     ip = ipaddress.ip_address(gw)
     best: tuple[int, int] | None = None
     for r in ns.routes:
         if r.scope != "link" or r.dst == "default" or r.via is not None:
             continue
-        net = ipaddress.ip_network(r.dst)
+        net = _network(r.dst)
         if ip.version == net.version and ip in net and (dev is None or r.dev == dev):
             if best is None or net.prefixlen > best[0]:
                 best = (net.prefixlen, r.dev)
+    if best is None and ip.version == 6:
+        # IPv6 prefix routes are derived from the addresses of up links.
+        for a in ns.addrs:
+            if a.family != 6 or (dev is not None and a.ifindex != dev):
+                continue
+            link = ns.links.get(a.ifindex)
+            net = ipaddress.ip_interface(a.cidr).network
+            if link is not None and link.up and ip in net and net.prefixlen < 128:
+                return a.ifindex
     return None if best is None else best[1]
 
 
@@ -499,44 +1049,57 @@ def _route_add(state: NetState, op: o.RouteAdd) -> NetState:
         except ValueError:
             raise NetError(f'Error: inet address is expected rather than "{op.via}".', errno=errno.EINVAL,
                            exit=1, hint="`via` takes the gateway's address, e.g. via 10.0.0.1") from None
-    if dev_link is not None and not dev_link.up:
-        raise NetError.extack("Device for nexthop is not up", errno.ENETDOWN,
-                              hint=f"bring it up first: ip link set {op.dev} up")
-    if op.via is not None and not op.onlink:
-        index = _lookup_connected(state, ns, op.via, dev_link.ifindex if dev_link else None)
-        if index is None:
-            raise NetError.extack("Nexthop has invalid gateway", errno.EINVAL,
-                                  hint=f"{op.via} is not on a subnet of this namespace's links; "
-                                       "add an address in its subnet first")
-    elif op.via is not None:
-        index = dev_link.ifindex if dev_link else None
-        if index is None:
-            raise NetError.extack("Nexthop device required for onlink", errno.EINVAL)
-    elif dev_link is not None:
+    family = 6 if ":" in dst else 4
+    if op.via is None:
+        if dev_link is None:
+            raise NetError.rtnl(errno.ENODEV, hint="a route needs `via GATEWAY` or `dev IFNAME`")
+        if not dev_link.up:
+            raise NetError.extack("Device for nexthop is not up", errno.ENETDOWN,
+                                  hint=f"bring it up first: ip link set {op.dev} up")
+        index = dev_link.ifindex
+    elif op.onlink:
+        if dev_link is None:
+            raise NetError.extack("Nexthop device required for onlink", errno.EINVAL,
+                                  hint="`onlink` needs `dev IFNAME`")
+        if not dev_link.up:
+            raise NetError.extack("Nexthop device is not up", errno.ENETDOWN,
+                                  hint=f"bring it up first: ip link set {op.dev} up")
         index = dev_link.ifindex
     else:
-        raise NetError.rtnl(errno.EINVAL, hint="a route needs `via GATEWAY` or `dev IFNAME`")
+        found = _lookup_connected(ns, op.via, dev_link.ifindex if dev_link else None)
+        if found is None:  # the fib lookup of the gateway failed: ENETUNREACH
+            raise NetError.extack("Nexthop has invalid gateway", errno.ENETUNREACH,
+                                  hint=f"{op.via} is not on a subnet of this namespace's links; "
+                                       "add an address in its subnet first")
+        index = found
+        if not ns.links[index].up:
+            raise NetError.extack("Nexthop device is not up", errno.ENETDOWN)
     if op.src is not None and not any(a.address == op.src for a in ns.addrs):
         raise NetError.extack("Invalid prefsrc address", errno.EINVAL,
                               hint=f"{op.src} is not an address of this namespace")
     metric = op.metric or None
+    if family == 6 and metric is None:
+        metric = 1024  # IP6_RT_PRIO_USER
     for r in ns.routes:
-        if r.dst == dst and (r.metric or None) == metric:
-            raise NetError.rtnl(errno.EEXIST, hint=f"there is already a route to {dst}; delete it first or use another metric")
-    family = 6 if ":" in dst else 4
+        if r.dst == dst and r.family == family and (r.metric or None) == metric:
+            if family == 4 or r.dev == index:
+                raise NetError.rtnl(errno.EEXIST, hint=f"there is already a route to {dst}; "
+                                                       "delete it first or use another metric")
     route = Route(dst=dst, dev=index, family=family, via=op.via, proto="boot",
                   scope="link" if op.via is None else "global", src=op.src, metric=metric,
                   onlink=op.onlink)
-    return _with_ns(state, _add_route(ns, route))
+    return _with_ns(state, _nsr(ns, routes=ns.routes + (route,)))
 
 
 def _route_del(state: NetState, op: o.RouteDel) -> NetState:
     ns = _ns(state, op.netns)
     dst = _route_dst(op.dst)
     dev = _link(ns, op.dev).ifindex if op.dev else None
-    for r in ns.routes:
+    family = 6 if ":" in dst else 4
+    candidates = sorted((r for r in ns.routes if r.family == family), key=lambda r: r.metric or 0)
+    for r in candidates:
         if r.dst == dst and (op.via is None or r.via == op.via) and (dev is None or r.dev == dev):
-            return _with_ns(state, replace(ns, routes=tuple(x for x in ns.routes if x is not r)))
+            return _with_ns(state, _nsr(ns, routes=tuple(x for x in ns.routes if x is not r)))
     raise NetError.rtnl(errno.ESRCH, hint=f"there is no route to {dst}; see `ip route`")
 
 
@@ -545,8 +1108,8 @@ def _sysctl_set(state: NetState, op: o.SysctlSet) -> NetState:
     if not op.key.startswith(("net.ipv4.", "net.ipv6.", "net.bridge.", "net.core.")):
         path = "/proc/sys/" + op.key.replace(".", "/")
         raise NetError(f"sysctl: cannot stat {path}: No such file or directory", errno=errno.ENOENT,
-                       exit=255, hint="simlab keeps the net.* sysctls of each namespace")
-    return _with_ns(state, replace(ns, sysctls={**ns.sysctls, op.key: op.value}))
+                       exit=1, hint="simlab keeps the net.* sysctls of each namespace")
+    return _with_ns(state, _nsr(ns, sysctls={**ns.sysctls, op.key: op.value}))
 
 
 def _iptables(state: NetState, op: o.Iptables) -> NetState:
@@ -555,7 +1118,7 @@ def _iptables(state: NetState, op: o.Iptables) -> NetState:
     ns = _ns(state, op.netns)
     tables = dict(ns.iptables)
     tables[op.table] = apply_iptables(op.table, tables.get(op.table, ()), op.args)
-    return _with_ns(state, replace(ns, iptables=tables))
+    return _with_ns(state, _nsr(ns, iptables=tables))
 
 
 _HANDLERS: dict[type, Callable] = {
@@ -566,6 +1129,7 @@ _HANDLERS: dict[type, Callable] = {
     o.LinkSet: _link_set,
     o.AddrAdd: _addr_add,
     o.AddrDel: _addr_del,
+    o.AddrFlush: _addr_flush,
     o.RouteAdd: _route_add,
     o.RouteDel: _route_del,
     o.SysctlSet: _sysctl_set,

@@ -31,10 +31,11 @@ def _fail(text: str, hint: str = "") -> NetError:
 def apply_iptables(table: str, lines: tuple[str, ...], args: tuple[str, ...]) -> tuple[str, ...]:
     """Apply one iptables command (``-N/-X/-A/-I/-D/-F``) to a table's lines."""
     if table not in BUILTIN_CHAINS:
-        raise NetError(f"iptables v1.8.9 (nf_tables): table '{table}' does not exist", exit=3,
+        raise NetError(f"iptables v1.8.9 (nf_tables): table '{table}' does not exist", errno=errno.ENOENT, exit=3,
                        hint="tables are filter, nat and mangle")
     if not args:
-        raise NetError("iptables v1.8.9 (nf_tables): no command specified", exit=2)
+        raise NetError("iptables v1.8.9 (nf_tables): no command specified", errno=errno.EINVAL, exit=2,
+                       hint="give a command: -N, -A, -I, -D, -X or -F")
     verb, rest = args[0], list(args[1:])
     chain = rest[0] if rest else ""
     chains = _chains(table, lines)
@@ -46,7 +47,10 @@ def apply_iptables(table: str, lines: tuple[str, ...], args: tuple[str, ...]) ->
         if chain not in chains or chain in BUILTIN_CHAINS[table]:
             raise _fail("No chain/target/match by that name.")
         if any(l.startswith(f"-A {chain} ") for l in lines) or any(l.endswith(f"-j {chain}") for l in lines):
-            raise _fail("Directory not empty.", "flush the chain and remove the rules jumping to it first")
+            # iptables-nft 1.8.9 (Debian's iptables) words it this way, exit 4.
+            raise NetError(f"iptables v1.8.9 (nf_tables):  CHAIN_DEL failed (Device or resource busy): "
+                           f"chain {chain}", errno=errno.EBUSY, exit=4,
+                           hint="flush the chain and remove the rules jumping to it first")
         return tuple(l for l in lines if l != f"-N {chain}")
     if verb == "-F":
         return tuple(l for l in lines if not (l.startswith(f"-A {chain} ") or (not chain and l.startswith("-A "))))
@@ -66,7 +70,7 @@ def apply_iptables(table: str, lines: tuple[str, ...], args: tuple[str, ...]) ->
             raise _fail("Bad rule (does a matching rule exist in that chain?).")
         i = lines.index(rule)
         return lines[:i] + lines[i + 1:]
-    raise NetError(f"iptables v1.8.9 (nf_tables): unknown option \"{verb}\"", exit=2,
+    raise NetError(f"iptables v1.8.9 (nf_tables): unknown option \"{verb}\"", errno=errno.EINVAL, exit=2,
                    hint="simlab supports -N, -X, -A, -I, -D and -F")
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "LinkSet",
     "AddrAdd",
     "AddrDel",
+    "AddrFlush",
     "RouteAdd",
     "RouteDel",
     "SysctlSet",
@@ -47,7 +48,7 @@ class NetnsDel:
 class LinkAdd:
     """Linux: `ip [-n NS] link add IFNAME [address MAC] [mtu N] type KIND [peer name P [netns PNS]]`."""
 
-    ifname: str
+    ifname: str  # "" lets the kernel pick "veth%d" / "bridge%d", as `ip link add type veth` does
     kind: str  # "veth" or "bridge"
     netns: str = ROOT
     peer: str | None = None
@@ -106,6 +107,18 @@ class AddrDel:
 
 
 @dataclass(frozen=True, slots=True)
+class AddrFlush:
+    """Linux: `ip [-n NS] [-4|-6] addr flush dev IFNAME` (every address, link-local too).
+
+    ``family`` None flushes both IPv4 and IPv6.
+    """
+
+    ifname: str
+    netns: str = ROOT
+    family: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RouteAdd:
     """Linux: `ip [-n NS] route add DST [via GW] [dev IFNAME] [src A] [metric N] [onlink]`."""
 
@@ -147,7 +160,7 @@ class Iptables:
 
 
 Op = (
-    NetnsAdd | NetnsDel | LinkAdd | LinkDel | LinkSet | AddrAdd | AddrDel
+    NetnsAdd | NetnsDel | LinkAdd | LinkDel | LinkSet | AddrAdd | AddrDel | AddrFlush
     | RouteAdd | RouteDel | SysctlSet | Iptables
 )
 
@@ -167,7 +180,7 @@ def as_command(op: Op) -> str:
     if isinstance(op, NetnsDel):
         return f"ip netns del {op.name}"
     if isinstance(op, LinkAdd):
-        words = [f"ip {_n(op.netns)}link add {op.ifname}"]
+        words = [f"ip {_n(op.netns)}link add" + (f" {op.ifname}" if op.ifname else "")]
         if op.mac:
             words.append(f"address {op.mac}")
         if op.mtu:
@@ -208,6 +221,9 @@ def as_command(op: Op) -> str:
         return f"ip {_n(op.netns)}addr add {op.cidr}{extra} dev {op.ifname}"
     if isinstance(op, AddrDel):
         return f"ip {_n(op.netns)}addr del {op.cidr} dev {op.ifname}"
+    if isinstance(op, AddrFlush):
+        family = {4: "-4 ", 6: "-6 "}.get(op.family, "")
+        return f"ip {family}{_n(op.netns)}addr flush dev {op.ifname}"
     if isinstance(op, RouteAdd | RouteDel):
         verb = "add" if isinstance(op, RouteAdd) else "del"
         words = [f"ip {_n(op.netns)}route {verb} {op.dst}"]

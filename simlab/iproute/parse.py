@@ -1,0 +1,1059 @@
+"""``parse(line)``: an iproute2 / bridge / iptables command line -> Change or Show.
+
+The words are read the way iproute2 6.1 reads them, keyword by keyword and in
+the same order, so that abbreviations mean what they mean on a real machine
+(``ip a``, ``ip r``, ``ip l sh``, ``ip link set dev X m br0`` is ``master``),
+quirks included: a device called ``a`` or ``m`` must be written ``dev a``
+because ``ip link`` reads ``a`` as ``address`` and ``m`` as ``master``.
+
+Only what iproute2 checks *before* it talks to the kernel is checked here
+(syntax, numbers, MACs, prefixes, name lengths given with ``name``); whether a
+device or namespace exists is the backend's business.  Anything outside the
+supported subset raises :class:`~simlab.model.UsageError` with iproute2's own
+words where it has them, and a hint naming what simlab supports.
+
+>>> parse("ip link add veth1 type veth peer name veth2").ops
+(LinkAdd(ifname='veth1', kind='veth', netns='', peer='veth2', peer_netns=None, mac=None, peer_mac=None, mtu=None),)
+>>> parse("ip -n red a").argv
+('a',)
+"""
+
+from __future__ import annotations
+
+import errno
+
+import ipaddress
+import re
+import shlex
+
+from ..model import ops as o
+from ..model.apply import parse_mac
+from ..model.errors import NetError, UsageError
+from ..model.state import ROOT
+from .command import Change, Show
+
+__all__ = ["parse", "SUPPORTED"]
+
+#: One line a hint can quote: what simlab understands.
+SUPPORTED = (
+    "simlab understands: ip [-n NS] [-4|-6] [-d] [-br] [-j [-p]] "
+    "{link|addr|route|neigh|netns} ..., bridge {link|fdb} ..., iptables -t TABLE -S|-N|-A|-I|-D|-X|-F, "
+    "sysctl -w, and ip netns exec NS <one of those>"
+)
+
+INCOMPLETE = 'Command line is not complete. Try option "help"'
+
+
+def parse(line: str) -> Change | Show:
+    """Parse one command line; raise :class:`~simlab.model.UsageError` when simlab cannot run it."""
+    try:
+        try:
+            words = shlex.split(line)
+        except ValueError as err:
+            raise UsageError(f"simlab: cannot split the command line: {err}", exit=2,
+                             hint="close your quotes") from None
+        return _command(words, ROOT, line)
+    except NetError:
+        raise
+    except Exception as err:  # noqa: BLE001 - the parser must only ever raise NetError
+        raise UsageError(f"simlab could not read this command ({type(err).__name__}: {err})",
+                         hint=SUPPORTED) from None
+
+
+# ----------------------------------------------------------------- helpers
+def _m(word: str, keyword: str) -> bool:
+    """iproute2's ``matches()``: ``word`` is a non-empty prefix of ``keyword``."""
+    return bool(word) and keyword.startswith(word)
+
+
+class _Args:
+    """The words still to read, with iproute2's NEXT_ARG()."""
+
+    def __init__(self, words: list[str]):
+        self.words = list(words)
+        self.i = 0
+
+    def __bool__(self) -> bool:
+        return self.i < len(self.words)
+
+    def peek(self) -> str:
+        return self.words[self.i]
+
+    def take(self) -> str:
+        word = self.words[self.i]
+        self.i += 1
+        return word
+
+    def next_arg(self) -> str:
+        if self.i >= len(self.words):
+            raise UsageError(INCOMPLETE, hint="this keyword needs a value after it")
+        return self.take()
+
+    def rest(self) -> list[str]:
+        return self.words[self.i:]
+
+
+def _unsupported(what: str, hint: str = "") -> UsageError:
+    return UsageError(f"simlab does not model {what}", hint=hint or SUPPORTED)
+
+
+def _invarg(arg: str, what: str, hint: str = "") -> UsageError:
+    text = f'Error: argument "{arg}" is wrong: {what}'
+    if text.endswith("\n"):
+        text += "\n"  # iproute2's message had its own newline: a blank line follows
+    return UsageError(text, hint=hint)
+
+
+def _duparg(key: str, arg: str) -> UsageError:
+    return UsageError(f'Error: duplicate "{key}": "{arg}" is the second value.',
+                      hint=f'"{key}" was given twice')
+
+
+def _duparg2(key: str, arg: str) -> UsageError:
+    return UsageError(f'Error: either "{key}" is duplicate, or "{arg}" is a garbage.',
+                      hint=f'one "{key}" only; check the words around "{arg}"')
+
+
+def _on_off(key: str, arg: str) -> bool:
+    if arg == "on":
+        return True
+    if arg == "off":
+        return False
+    raise UsageError(f'Error: argument of "{key}" must be "on" or "off", not "{arg}"', exit=1,
+                     hint=f"write `{key} on` or `{key} off`")
+
+
+def _mac(text: str) -> str:
+    """ll_addr_a2n(): the first bad byte is named (``"zz" is invalid lladdr.``)."""
+    return parse_mac(text)
+
+
+def _check_ifname(name: str, key: str) -> str:
+    """iproute2's check_ifname() for ``name X``: below 16 characters, no '/' or space."""
+    if not name or len(name) >= 16 or "/" in name or any(c.isspace() for c in name):
+        raise _invarg(name, f'"{key}" not a valid ifname',
+                      hint="interface names are 1 to 15 characters, without '/' or spaces")
+    return name
+
+
+def _check_altifname(name: str) -> str:
+    """check_altifname(): a bare device word may be up to 127 characters, no '/' or space."""
+    if not name or len(name) >= 128 or "/" in name or any(c.isspace() for c in name):
+        raise _invarg(name, '"dev" not a valid ifname',
+                      hint="interface names are 1 to 15 characters, without '/' or spaces")
+    return name
+
+
+_FAMILY_NAME = {None: "any valid", 4: "inet", 6: "inet6"}
+
+
+def _prefix(text: str, family: int | None) -> str:
+    """get_prefix(): an address with an optional /LEN, or ``default``; exits 1 when bad."""
+    bad = UsageError(f'Error: {_FAMILY_NAME[family]} prefix is expected rather than "{text}".', exit=1,
+                     hint="write an address with its prefix length, e.g. 10.0.0.2/24")
+    if text in ("default", "all", "any"):
+        return "default" if family != 6 else "default"
+    if text.count("/") > 1 or text.endswith("/") or text.startswith("/"):
+        raise bad
+    addr, _, plen = text.partition("/")
+    try:
+        ip = ipaddress.ip_address(addr)
+    except ValueError:
+        raise bad from None
+    if family is not None and ip.version != family:
+        raise bad
+    if plen:
+        if not plen.isdigit() or int(plen) > ip.max_prefixlen:
+            raise bad
+    return text
+
+
+def _address(text: str, family: int | None) -> str:
+    """get_addr(): one address of the family; exits 1 when bad."""
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        ip = None
+    if ip is None or (family is not None and ip.version != family):
+        raise UsageError(f'Error: {_FAMILY_NAME[family]} address is expected rather than "{text}".',
+                         exit=1, hint="write an address such as 10.0.0.1")
+    return text
+
+
+def _family_of(text: str) -> int | None:
+    if text in ("default", "all", "any"):
+        return None
+    return 6 if ":" in text else 4
+
+
+def _u32(text: str) -> int | None:
+    try:
+        value = int(text, 0)
+    except ValueError:
+        return None
+    return value if 0 <= value <= 0xFFFFFFFF else None
+
+
+# ---------------------------------------------------------------- dispatch
+def _command(words: list[str], netns: str, line: str) -> Change | Show:
+    if not words:
+        raise UsageError("simlab: no command given", exit=2, hint=SUPPORTED)
+    tool = words[0].rsplit("/", 1)[-1]
+    if tool == "ip":
+        return _ip(words[1:], netns, line)
+    if tool == "bridge":
+        return _bridge(words[1:], netns, line)
+    if tool in ("iptables", "iptables-nft", "iptables-legacy"):
+        return _iptables(words[1:], netns, line)
+    if tool == "sysctl":
+        return _sysctl(words[1:], netns, line)
+    raise UsageError(f"{words[0]}: command not found", exit=127, hint=SUPPORTED)
+
+
+_IP_OBJECTS = (
+    "address", "addrlabel", "maddress", "route", "rule", "neighbor", "neighbour", "ntable", "ntbl",
+    "link", "l2tp", "fou", "ila", "macsec", "tunnel", "tunl", "tuntap", "tap", "token", "tcpmetrics",
+    "tcp_metrics", "monitor", "xfrm", "mroute", "mrule", "netns", "netconf", "vrf", "sr", "nexthop",
+    "mptcp", "ioam", "stats", "help",
+)
+
+
+def _ip(words: list[str], netns: str, line: str) -> Change | Show:
+    args = _Args(words)
+    opts: dict = {"family": None, "details": 0, "brief": 0, "json": 0, "pretty": 0}
+    kept: list[str] = []  # the options the real tool needs, without -n NS
+    while args and args.peek().startswith("-") and len(args.peek()) > 1:
+        raw = args.take()
+        if raw == "--":
+            break
+        opt = raw[1:] if raw.startswith("--") else raw
+        if _m(opt, "-loops"):
+            raise _unsupported(f'the ip option "{raw}"')
+        if _m(opt, "-family"):
+            fam = args.next_arg() if args else None
+            families = {"inet": 4, "inet6": 6}
+            if fam not in families:
+                raise _unsupported(f'"-family {fam}"', "simlab supports -4 (inet) and -6 (inet6)")
+            opts["family"] = families[fam]
+            kept += [raw, fam]
+            continue
+        if opt in ("-4", "-6"):
+            opts["family"] = int(opt[1])
+        elif opt in ("-0", "-M", "-B"):
+            raise _unsupported(f'the ip option "{raw}"', "simlab supports -4 and -6")
+        elif _m(opt, "-human") or _m(opt, "-human-readable") or _m(opt, "-iec"):
+            pass
+        elif _m(opt, "-stats") or _m(opt, "-statistics"):
+            raise _unsupported('packet statistics ("-s")',
+                               "the model moves no packets, so it has no counters; drop -s")
+        elif _m(opt, "-details"):
+            opts["details"] += 1
+        elif _m(opt, "-resolve") or _m(opt, "-Numeric") or _m(opt, "-force"):
+            pass
+        elif _m(opt, "-oneline"):
+            raise _unsupported('the one-line format ("-o")', "drop -o, or use -br for one line per link")
+        elif _m(opt, "-timestamp") or _m(opt, "-tshort"):
+            raise _unsupported(f'the ip option "{raw}"', "timestamps belong to `ip monitor`")
+        elif _m(opt, "-Version"):
+            return Show("ip", "version", tuple(words), netns, dict(opts), line)
+        elif _m(opt, "-batch"):
+            raise _unsupported('batch files ("-b")', "run the commands one by one")
+        elif _m(opt, "-rcvbuf"):
+            args.next_arg()
+            continue
+        elif _m(opt, "-color") or opt.startswith("-color=") or opt.startswith("-c="):
+            raise _unsupported('colours ("-c")', "drop -c")
+        elif _m(opt, "-help"):
+            raise _unsupported('"ip -help"', SUPPORTED)
+        elif _m(opt, "-netns"):
+            if not args:
+                raise NetError('Cannot open network namespace "(null)": No such file or directory', errno=errno.ENOENT,
+                               exit=255, hint="-n takes a namespace name: ip -n red a")
+            netns = args.take()
+            if "/" in netns:
+                raise NetError(f'Cannot open network namespace "{netns}": No such file or directory', errno=errno.ENOENT,
+                               exit=255, hint="a namespace name is a plain word such as red")
+            continue
+        elif _m(opt, "-all"):
+            raise _unsupported('"-all"', "name one namespace with -n NS")
+        elif _m(opt, "-echo"):
+            raise _unsupported('"-echo"')
+        elif _m(opt, "-brief"):
+            opts["brief"] += 1
+        elif _m(opt, "-json"):
+            opts["json"] += 1
+        elif _m(opt, "-pretty"):
+            opts["pretty"] += 1
+        else:
+            raise UsageError(f'Option "{raw}" is unknown, try "ip -help".', hint=SUPPORTED)
+        kept.append(raw)
+    if not args:
+        raise UsageError("Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }", hint=SUPPORTED)
+    word = args.take()
+    obj = next((c for c in _IP_OBJECTS if _m(word, c)), None)
+    if obj is None:
+        raise UsageError(f'Object "{word}" is unknown, try "ip help".', exit=1, hint=SUPPORTED)
+    rest = args.rest()
+    argv = tuple(kept + [word] + rest)
+    ctx = _Ctx(netns, line, opts, argv)
+    if obj == "address":
+        return _ip_addr(_Args(rest), ctx)
+    if obj == "route":
+        return _ip_route(_Args(rest), ctx)
+    if obj in ("neighbor", "neighbour"):
+        return _ip_neigh(_Args(rest), ctx)
+    if obj == "link":
+        return _ip_link(_Args(rest), ctx)
+    if obj == "netns":
+        return _ip_netns(_Args(rest), ctx)
+    raise _unsupported(f'"ip {obj}"')
+
+
+class _Ctx:
+    """What every object parser needs: the namespace, the line and the global options."""
+
+    def __init__(self, netns: str, line: str, opts: dict, argv: tuple[str, ...]):
+        self.netns = netns
+        self.line = line
+        self.opts = opts
+        self.argv = argv
+
+    def show(self, tool: str, obj: str, **extra) -> Show:
+        return Show(tool, obj, self.argv, self.netns, {**self.opts, **extra}, self.line)
+
+    def change(self, *ops: o.Op) -> Change:
+        return Change(tuple(ops), self.line)
+
+
+def _unknown_command(word: str, help_name: str, tool: str = "ip") -> UsageError:
+    return UsageError(f'Command "{word}" is unknown, try "{tool} {help_name} help".', hint=SUPPORTED)
+
+
+# ------------------------------------------------------------------ ip link
+def _ip_link(args: _Args, ctx: _Ctx) -> Change | Show:
+    if not args:
+        return _link_show(args, ctx)
+    verb = args.take()
+    if _m(verb, "add"):
+        return _link_add(args, ctx)
+    if _m(verb, "set") or _m(verb, "change"):
+        return _link_set(args, ctx)
+    if _m(verb, "replace"):
+        raise _unsupported('"ip link replace"', "use ip link add, or ip link set")
+    if _m(verb, "delete"):
+        return _link_del(args, ctx)
+    if _m(verb, "show") or _m(verb, "lst") or _m(verb, "list"):
+        return _link_show(args, ctx)
+    if _m(verb, "xstats") or _m(verb, "afstats") or _m(verb, "property"):
+        raise _unsupported(f'"ip link {verb}"')
+    if _m(verb, "help"):
+        raise _unsupported('"ip link help"', SUPPORTED)
+    raise _unknown_command(verb, "link")
+
+
+class _LinkArgs:
+    """What iplink_parse() collected."""
+
+    def __init__(self):
+        self.dev: str | None = None
+        self.name: str | None = None
+        self.up: bool | None = None
+        self.mac: str | None = None
+        self.mtu: int | None = None
+        self.netns: str | None = None
+        self.master: str | None = None  # "" is nomaster
+        self.promisc: bool | None = None
+        self.kind: str | None = None
+
+
+def _iplink_parse(args: _Args, out: _LinkArgs) -> None:
+    """iplink_parse(): keywords in iproute2's order (``matches`` means a prefix is enough)."""
+    while args:
+        word = args.take()
+        if word == "up":
+            out.up = True
+        elif word == "down":
+            out.up = False
+        elif word == "name":
+            value = args.next_arg()
+            if out.name is not None:
+                raise _duparg("name", value)
+            out.name = _check_ifname(value, "name")
+            if out.dev is None:
+                out.dev = out.name
+        elif word == "index":
+            raise _unsupported('"index"', "the kernel picks the ifindex")
+        elif _m(word, "link"):
+            raise _unsupported(f'"{word}" (read as "link", for macvlan/vlan)',
+                               f'to name a device "{word}", write `dev {word}`')
+        elif _m(word, "address"):
+            value = args.next_arg()
+            out.mac = _mac(value)
+        elif _m(word, "broadcast") or word == "brd":
+            raise _unsupported(f'"{word}" (read as "broadcast")', f'to name a device "{word}", write `dev {word}`')
+        elif _m(word, "txqueuelen") or word == "qlen" or _m(word, "txqlen"):
+            raise _unsupported(f'"{word}" (read as "txqueuelen")', f'to name a device "{word}", write `dev {word}`')
+        elif word == "mtu":
+            value = args.next_arg()
+            if out.mtu is not None:
+                raise _duparg("mtu", value)
+            try:
+                out.mtu = int(value, 0)
+            except ValueError:
+                raise _invarg(value, 'Invalid "mtu" value\n', hint="mtu takes a number, e.g. mtu 1400") from None
+        elif word in ("xdpgeneric", "xdpdrv", "xdpoffload", "xdp"):
+            raise _unsupported("XDP programs")
+        elif word == "netns":
+            value = args.next_arg()
+            if out.netns is not None:
+                raise _duparg("netns", value)
+            out.netns = value
+        elif word in ("multicast", "allmulticast", "trailers", "arp", "carrier"):
+            value = args.next_arg()
+            _on_off(word, value)
+            raise _unsupported(f'"{word} {value}"')
+        elif word == "promisc":
+            out.promisc = _on_off("promisc", args.next_arg())
+        elif word == "vf":
+            raise _unsupported("SR-IOV virtual functions")
+        elif _m(word, "master"):
+            out.master = args.next_arg()
+        elif word == "vrf":
+            raise _unsupported("VRFs")
+        elif _m(word, "nomaster"):
+            out.master = ""
+        elif _m(word, "dynamic"):
+            _on_off("dynamic", args.next_arg())
+            raise _unsupported(f'"{word}" (read as "dynamic")', f'to name a device "{word}", write `dev {word}`')
+        elif _m(word, "type"):
+            out.kind = args.next_arg()
+            return
+        elif _m(word, "alias"):
+            raise _unsupported(f'"{word}" (read as "alias")', f'to name a device "{word}", write `dev {word}`')
+        elif word in ("group", "mode", "state", "numtxqueues", "numrxqueues", "link-netns", "link-netnsid",
+                      "protodown", "protodown_reason", "gso_max_size", "gso_max_segs", "gro_max_size",
+                      "parentdev") or _m(word, "addrgenmode"):
+            raise _unsupported(f'"ip link ... {word}"')
+        else:
+            if _m(word, "help"):
+                raise _unsupported('"help"', SUPPORTED)
+            if word == "dev":
+                word = args.next_arg()
+            if out.dev != out.name:
+                raise _duparg2("dev", word)
+            out.dev = _check_altifname(word)
+
+
+def _link_add(args: _Args, ctx: _Ctx) -> Change:
+    main = _LinkArgs()
+    _iplink_parse(args, main)
+    if main.name is not None and main.dev is not None and main.dev != main.name:
+        raise UsageError('both "name" and "dev" cannot be used when creating devices.',
+                         hint="write either `ip link add NAME type ...` or `ip link add name NAME type ...`")
+    if main.kind is None:
+        raise UsageError('Not enough information: "type" argument is required', exit=1,
+                         hint="say which kind of link: type veth or type bridge")
+    if main.master is not None or main.promisc is not None:
+        raise _unsupported('"master"/"promisc" in ip link add', "add the link first, then `ip link set`")
+    if main.netns is not None:
+        raise _unsupported('"netns" for the link itself in ip link add',
+                           "use ip -n NS link add ..., or move it afterwards with ip link set X netns NS")
+    kind = main.kind
+    peer = _LinkArgs()
+    if kind == "veth":
+        if args:
+            if args.peek() != "peer":
+                raise UsageError("Usage: ip link <options> type veth [peer <options>]\n"
+                                 "To get <options> type 'ip link add help'", exit=1,
+                                 hint="write: ip link add veth1 type veth peer name veth2")
+            args.take()
+            _iplink_parse(args, peer)
+            if peer.kind is not None:
+                raise _duparg("type", peer.kind)
+            if peer.name is not None and peer.dev is not None and peer.dev != peer.name:
+                raise UsageError('both "name" and "dev" cannot be used when creating devices.',
+                                 hint="write: peer name veth2")
+            if peer.up is not None or peer.master is not None or peer.promisc is not None:
+                raise _unsupported('"up"/"master"/"promisc" for the peer in ip link add',
+                                   "create the pair first, then `ip link set`")
+    elif kind == "bridge":
+        if args:
+            word = args.take()
+            raise _unsupported(f'the bridge option "{word}"',
+                               "simlab's bridges use the kernel defaults (STP off)")
+    elif args:
+        raise _unsupported(f'options of link type "{kind}"')
+    if peer.mtu is not None:
+        raise _unsupported('"mtu" for the peer in ip link add', "set it afterwards: ip link set PEER mtu N")
+    op = o.LinkAdd(ifname=main.dev or "", kind=kind, netns=ctx.netns,
+                   peer=peer.dev if kind == "veth" else None,
+                   peer_netns=peer.netns if kind == "veth" else None,
+                   mac=main.mac, peer_mac=peer.mac if kind == "veth" else None, mtu=main.mtu)
+    if main.up and kind in ("veth", "bridge"):
+        if not main.dev:
+            raise _unsupported('"up" in ip link add without a name', "name the link, or set it up afterwards")
+        return ctx.change(op, o.LinkSet(main.dev, netns=ctx.netns, up=True))
+    return ctx.change(op)
+
+
+def _link_set(args: _Args, ctx: _Ctx) -> Change:
+    la = _LinkArgs()
+    _iplink_parse(args, la)
+    if la.kind is not None:
+        raise _unsupported('"type" in ip link set')
+    if la.dev is None:
+        raise UsageError('Not enough information: "dev" argument is required.',
+                         hint="name the link: ip link set dev veth1 up")
+    name = None if la.name == la.dev else la.name
+    op = o.LinkSet(la.dev, netns=ctx.netns, up=la.up, mtu=la.mtu, mac=la.mac, name=name,
+                   master=la.master, to_netns=la.netns, promisc=la.promisc)
+    return ctx.change(op)
+
+
+def _link_del(args: _Args, ctx: _Ctx) -> Change:
+    la = _LinkArgs()
+    _iplink_parse(args, la)
+    if la.dev is None:
+        raise UsageError('Not enough information: "dev" argument is required.',
+                         hint="name the link: ip link del veth1")
+    if la.kind is not None or la.up is not None or la.mtu is not None or la.mac is not None \
+            or la.master is not None or la.netns is not None or la.promisc is not None:
+        raise _unsupported("options in ip link del", "write: ip link del NAME")
+    return ctx.change(o.LinkDel(la.dev, netns=ctx.netns))
+
+
+_ADDR_FILTERS = ("permanent", "dynamic", "secondary", "primary", "tentative", "-tentative",
+                 "deprecated", "-deprecated", "dadfailed", "-dadfailed", "temporary", "home",
+                 "nodad", "mngtmpaddr", "noprefixroute", "autojoin")
+
+
+def _list_filter(args: _Args, ctx: _Ctx, what: str) -> dict:
+    """The selectors of ``ip link show`` / ``ip addr show`` (ipaddr_list_flush_or_save())."""
+    flt: dict = {}
+    while args:
+        word = args.take()
+        if word == "to":
+            if what == "link":
+                raise _unsupported('"to" in ip link show')
+            flt["to"] = _prefix(args.next_arg(), ctx.opts["family"])
+        elif word == "scope":
+            value = args.next_arg()
+            if value not in ("global", "link", "host", "site", "all", "universe"):
+                raise _invarg(value, "invalid \"scope\"\n")
+            flt["scope"] = value
+        elif word == "up":
+            flt["up"] = True
+        elif word in _ADDR_FILTERS:
+            if word in ("primary", "secondary"):
+                flt[word] = True
+            else:
+                raise _unsupported(f'the address filter "{word}"')
+        elif word == "label":
+            flt["label"] = args.next_arg()
+        elif word == "group":
+            value = args.next_arg()
+            if value not in ("default", "0"):
+                raise _unsupported(f'"group {value}"', "every link is in group default")
+            flt["group"] = value
+        elif word == "master":
+            flt["master"] = args.next_arg()
+        elif word == "vrf":
+            raise _unsupported("VRFs")
+        elif word == "nomaster":
+            flt["nomaster"] = True
+        elif word == "type":
+            kind = args.next_arg()
+            if kind.endswith("_slave") and len(kind) > len("_slave"):
+                flt["slave_kind"] = kind[: -len("_slave")]
+            else:
+                flt["kind"] = kind
+        elif word == "proto":
+            raise _unsupported('"proto" in ip addr show')
+        else:
+            if word == "dev":
+                word = args.next_arg()
+            elif _m(word, "help"):
+                raise _unsupported('"help"', SUPPORTED)
+            if "dev" in flt:
+                raise _duparg2("dev", word)
+            flt["dev"] = word
+    return flt
+
+
+def _link_show(args: _Args, ctx: _Ctx) -> Show:
+    flt = _list_filter(args, ctx, "link")
+    return ctx.show("ip", "link", filter=flt)
+
+
+# ------------------------------------------------------------------ ip addr
+def _ip_addr(args: _Args, ctx: _Ctx) -> Change | Show:
+    if not args:
+        return ctx.show("ip", "addr", filter={})
+    verb = args.take()
+    if _m(verb, "add"):
+        return _addr_modify(args, ctx, add=True)
+    if _m(verb, "change") or verb == "chg" or _m(verb, "replace"):
+        raise _unsupported(f'"ip addr {verb}"', "delete the address and add it again")
+    if _m(verb, "delete"):
+        return _addr_modify(args, ctx, add=False)
+    if _m(verb, "list") or _m(verb, "show") or _m(verb, "lst"):
+        return ctx.show("ip", "addr", filter=_list_filter(args, ctx, "addr"))
+    if _m(verb, "flush"):
+        if not args:
+            raise UsageError("Flush requires arguments.", exit=1, hint="write: ip addr flush dev veth1")
+        flt = _list_filter(args, ctx, "addr")
+        if set(flt) != {"dev"}:
+            raise _unsupported("ip addr flush with selectors other than dev", "write: ip addr flush dev veth1")
+        return ctx.change(o.AddrFlush(flt["dev"], netns=ctx.netns, family=ctx.opts["family"]))
+    if _m(verb, "save") or _m(verb, "showdump") or _m(verb, "restore"):
+        raise _unsupported(f'"ip addr {verb}"')
+    if _m(verb, "help"):
+        raise _unsupported('"ip addr help"', SUPPORTED)
+    raise _unknown_command(verb, "address")
+
+
+def _addr_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
+    family = ctx.opts["family"]
+    local = None
+    dev = None
+    brd = None
+    scope = None
+    while args:
+        word = args.take()
+        if word in ("peer", "remote"):
+            raise _unsupported('point-to-point addresses ("peer")')
+        elif _m(word, "broadcast") or word == "brd":
+            value = args.next_arg()
+            if brd is not None:
+                raise _duparg("broadcast", value)
+            brd = value if value in ("+", "-") else _address(value, family or 4)
+        elif word == "anycast":
+            raise _unsupported("anycast addresses")
+        elif word == "scope":
+            value = args.next_arg()
+            if value not in ("global", "link", "host", "site", "universe") and _u32(value) is None:
+                raise _invarg(value, "invalid scope value.", hint="scope is global, link or host")
+            if value.isdigit():
+                raise _unsupported(f'"scope {value}"', "write scope global, link or host")
+            scope = "global" if value == "universe" else value
+        elif word == "dev":
+            dev = args.next_arg()
+        elif word == "label":
+            raise _unsupported("address labels", "the label is the link's name")
+        elif _m(word, "metric") or _m(word, "priority") or word == "preference":
+            raise _unsupported('"metric" on an address')
+        elif _m(word, "valid_lft") or _m(word, "preferred_lft"):
+            raise _unsupported("address lifetimes", "addresses live forever in the lab")
+        elif word in ("home", "nodad", "mngtmpaddr", "noprefixroute", "autojoin"):
+            raise _unsupported(f'the address flag "{word}"')
+        else:
+            if word == "local":
+                word = args.next_arg()
+            if _m(word, "help"):
+                raise _unsupported('"help"', SUPPORTED)
+            if local is not None:
+                raise _duparg2("local", word)
+            local = _prefix(word, family)
+            if local == "default":
+                raise UsageError(f'Error: {_FAMILY_NAME[family]} prefix is expected rather than "{word}".',
+                                 exit=1, hint="write an address with its prefix length")
+            family = _family_of(local)
+    if dev is None:
+        raise UsageError('Not enough information: "dev" argument is required.', exit=1,
+                         hint="say which link: ip addr add 10.0.0.1/24 dev veth1")
+    if local is None:
+        raise UsageError("Not enough information: \"local\" argument is required.", exit=1,
+                         hint="say which address: ip addr add 10.0.0.1/24 dev veth1")
+    if add:
+        return ctx.change(o.AddrAdd(dev, local, netns=ctx.netns, broadcast=brd, scope=scope))
+    return ctx.change(o.AddrDel(dev, local, netns=ctx.netns))
+
+
+# ----------------------------------------------------------------- ip route
+def _ip_route(args: _Args, ctx: _Ctx) -> Change | Show:
+    if not args:
+        return ctx.show("ip", "route", filter={})
+    verb = args.take()
+    if _m(verb, "add"):
+        return _route_modify(args, ctx, add=True)
+    if _m(verb, "change") or verb == "chg" or _m(verb, "replace") or _m(verb, "prepend") \
+            or _m(verb, "append") or _m(verb, "test"):
+        raise _unsupported(f'"ip route {verb}"', "delete the route and add it again")
+    if _m(verb, "delete"):
+        return _route_modify(args, ctx, add=False)
+    if _m(verb, "list") or _m(verb, "show") or _m(verb, "lst"):
+        return ctx.show("ip", "route", filter=_route_filter(args, ctx))
+    if _m(verb, "get"):
+        return _route_get(args, ctx)
+    if _m(verb, "flush") or _m(verb, "save") or _m(verb, "restore") or _m(verb, "showdump"):
+        raise _unsupported(f'"ip route {verb}"', "delete routes one by one with ip route del")
+    if _m(verb, "help"):
+        raise _unsupported('"ip route help"', SUPPORTED)
+    raise _unknown_command(verb, "route")
+
+
+_ROUTE_METRICS = ("mtu", "hoplimit", "advmss", "reordering", "rtt", "rttvar", "rto_min", "window",
+                  "cwnd", "initcwnd", "initrwnd", "ssthresh", "realms", "features", "quickack",
+                  "congctl", "expires", "as", "from", "tos", "encap", "ttl-propagate")
+
+
+def _route_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
+    family = ctx.opts["family"]
+    dst = via = dev = src = None
+    metric = None
+    onlink = False
+    while args:
+        word = args.take()
+        if word == "src":
+            src = _address(args.next_arg(), family)
+        elif word == "via":
+            value = args.next_arg()
+            if value in ("inet", "inet6"):
+                value = args.next_arg()
+            via = _address(value, family)
+            family = family or _family_of(via)
+        elif _m(word, "metric") or _m(word, "priority") or word == "preference":
+            value = args.next_arg()
+            metric = _u32(value)
+            if metric is None:
+                raise _invarg(value, '"metric" value is invalid\n', hint="metric takes a number, e.g. metric 100")
+        elif word == "scope":
+            raise _unsupported('"scope" in ip route add', "the scope follows from via/dev")
+        elif word in _ROUTE_METRICS or _m(word, "dsfield"):
+            raise _unsupported(f'the route attribute "{word}"')
+        elif _m(word, "onlink"):
+            onlink = True
+        elif _m(word, "nexthop") or _m(word, "nhid"):
+            raise _unsupported("multipath routes and nexthop objects")
+        elif _m(word, "protocol"):
+            raise _unsupported('"proto" in ip route add', "routes you add are proto boot")
+        elif _m(word, "table") or _m(word, "vrf"):
+            raise _unsupported("routing tables other than main")
+        elif word in ("dev", "oif"):
+            dev = args.next_arg()
+        elif _m(word, "pref"):
+            raise _unsupported('"pref"')
+        elif _m(word, "fastopen_no_cookie"):
+            raise _unsupported('"fastopen_no_cookie"')
+        else:
+            if word == "to":
+                word = args.next_arg()
+            if word in ("local", "broadcast", "multicast", "throw", "unreachable", "prohibit",
+                        "blackhole", "nat", "anycast"):
+                raise _unsupported(f'routes of type "{word}"', "simlab models unicast routes")
+            if word == "unicast":
+                word = args.next_arg()
+            if _m(word, "help"):
+                raise _unsupported('"help"', SUPPORTED)
+            if dst is not None:
+                raise _duparg2("to", word)
+            dst = _prefix(word, family)
+            family = family or _family_of(dst)
+    if dst is None:
+        raise UsageError("Usage: ip route { add | del | change | append | replace } ROUTE",
+                         hint="write: ip route add 10.1.0.0/16 via 10.0.0.1")
+    if add:
+        return ctx.change(o.RouteAdd(dst, netns=ctx.netns, via=via, dev=dev, src=src, metric=metric,
+                                     onlink=onlink))
+    if src is not None or onlink:
+        raise _unsupported('"src"/"onlink" in ip route del', "write: ip route del DST [via GW] [dev X]")
+    if metric is not None:
+        raise _unsupported('"metric" in ip route del', "write: ip route del DST [via GW] [dev X]")
+    return ctx.change(o.RouteDel(dst, netns=ctx.netns, via=via, dev=dev))
+
+
+def _route_filter(args: _Args, ctx: _Ctx) -> dict:
+    family = ctx.opts["family"]
+    flt: dict = {}
+    while args:
+        word = args.take()
+        if _m(word, "table"):
+            value = args.next_arg()
+            if value not in ("main", "local", "all", "254", "255", "0"):
+                raise _unsupported(f'the routing table "{value}"', "simlab has tables main and local")
+            flt["table"] = {"254": "main", "255": "local", "0": "all"}.get(value, value)
+        elif word == "dev" or word == "oif":
+            flt["dev"] = args.next_arg()
+        elif _m(word, "protocol"):
+            flt["proto"] = args.next_arg()
+        elif word == "scope":
+            flt["scope"] = args.next_arg()
+        elif word == "type":
+            flt["type"] = args.next_arg()
+        elif word == "via":
+            flt["via"] = _address(args.next_arg(), family)
+        elif word == "src":
+            flt["src"] = _address(args.next_arg(), family)
+        elif _m(word, "metric") or _m(word, "priority") or word == "preference":
+            value = args.next_arg()
+            if _u32(value) is None:
+                raise _invarg(value, '"metric" value is invalid\n')
+            flt["metric"] = _u32(value)
+        elif word in ("cached", "cloned", "vrf", "iif", "mark", "realms", "realm", "from", "tos") \
+                or _m(word, "dsfield"):
+            raise _unsupported(f'the route selector "{word}"')
+        else:
+            if word == "to":
+                word = args.next_arg()
+            if _m(word, "root"):
+                flt["root"] = _prefix(args.next_arg(), family)
+            elif _m(word, "match"):
+                flt["match"] = _prefix(args.next_arg(), family)
+            else:
+                if _m(word, "exact"):
+                    word = args.next_arg()
+                elif _m(word, "help"):
+                    raise _unsupported('"help"', SUPPORTED)
+                flt["exact"] = _prefix(word, family)
+    return flt
+
+
+def _route_get(args: _Args, ctx: _Ctx) -> Show:
+    family = ctx.opts["family"]
+    dst = None
+    while args:
+        word = args.take()
+        if word in ("from", "iif", "oif", "tos", "mark", "vrf", "uid", "ipproto", "sport", "dport",
+                    "fibmatch", "connected") or _m(word, "dsfield"):
+            raise _unsupported(f'"{word}" in ip route get', "write: ip route get ADDRESS")
+        if word == "to":
+            word = args.next_arg()
+        if dst is not None:
+            raise _duparg2("to", word)
+        dst = _prefix(word, family)
+    if dst is None:
+        raise UsageError("need at least a destination address", exit=1,
+                         hint="write: ip route get 10.0.0.2")
+    return ctx.show("ip", "route", get=dst, filter={})
+
+
+# ----------------------------------------------------------------- ip neigh
+def _ip_neigh(args: _Args, ctx: _Ctx) -> Show:
+    if args:
+        verb = args.take()
+        if _m(verb, "show") or _m(verb, "list") or _m(verb, "lst"):
+            flt: dict = {}
+            while args:
+                word = args.take()
+                if word == "dev":
+                    flt["dev"] = args.next_arg()
+                else:
+                    raise _unsupported(f'"{word}" in ip neigh show', "write: ip neigh [show [dev X]]")
+            return ctx.show("ip", "neigh", filter=flt)
+        if _m(verb, "add") or _m(verb, "change") or verb == "chg" or _m(verb, "replace") \
+                or _m(verb, "delete") or _m(verb, "get") or _m(verb, "flush"):
+            raise _unsupported(f'"ip neigh {verb}"', "the model fills the neighbour tables itself")
+        if _m(verb, "help"):
+            raise _unsupported('"ip neigh help"', SUPPORTED)
+        raise _unknown_command(verb, "neigh")
+    return ctx.show("ip", "neigh", filter={})
+
+
+# ----------------------------------------------------------------- ip netns
+def _ip_netns(args: _Args, ctx: _Ctx) -> Change | Show:
+    if not args:
+        return ctx.show("ip", "netns")
+    verb = args.take()
+    name = args.peek() if args else None
+    if name is not None and ("/" in name or name in (".", "..")):
+        raise UsageError(f'Invalid netns name "{name}"', hint="a namespace name is a plain word such as red")
+    if _m(verb, "list") or _m(verb, "show") or _m(verb, "lst"):
+        return ctx.show("ip", "netns")
+    if _m(verb, "list-id"):
+        raise _unsupported('"ip netns list-id"', "ip netns list shows the ids")
+    if _m(verb, "help"):
+        raise _unsupported('"ip netns help"', SUPPORTED)
+    if _m(verb, "add"):
+        if not args:
+            raise UsageError("No netns name specified", exit=1, hint="write: ip netns add red")
+        ns = args.take()
+        if args:
+            raise _unsupported("more than one name in ip netns add", "add them one by one")
+        return ctx.change(o.NetnsAdd(ns))
+    if _m(verb, "set"):
+        raise _unsupported('"ip netns set"', "nsids are given out as links need them")
+    if _m(verb, "delete"):
+        if not args:
+            raise UsageError("No netns name specified", exit=1, hint="write: ip netns del red")
+        ns = args.take()
+        if args:
+            raise _unsupported("more than one name in ip netns del", "delete them one by one")
+        return ctx.change(o.NetnsDel(ns))
+    if _m(verb, "identify") or _m(verb, "pids") or _m(verb, "monitor") or _m(verb, "attach"):
+        raise _unsupported(f'"ip netns {verb}"', "the lab has no processes in its namespaces")
+    if _m(verb, "exec"):
+        if not args:
+            raise UsageError("No netns name specified", exit=1, hint="write: ip netns exec red ip a")
+        ns = args.take()
+        if not args:
+            raise UsageError("No command specified", exit=1, hint="write: ip netns exec red ip a")
+        return _command(args.rest(), ns, ctx.line)
+    raise _unknown_command(verb, "netns")
+
+
+# ------------------------------------------------------------------- bridge
+_BRIDGE_OBJECTS = ("link", "fdb", "mdb", "vlan", "vni", "monitor")
+
+
+def _bridge(words: list[str], netns: str, line: str) -> Change | Show:
+    args = _Args(words)
+    opts: dict = {"family": None, "details": 0, "brief": 0, "json": 0, "pretty": 0}
+    kept: list[str] = []
+    while args and args.peek().startswith("-") and len(args.peek()) > 1:
+        raw = args.take()
+        opt = raw[1:] if raw.startswith("--") else raw
+        if _m(opt, "-help"):
+            raise _unsupported('"bridge -help"', SUPPORTED)
+        if _m(opt, "-Version"):
+            return Show("bridge", "version", tuple(words), netns, dict(opts), line)
+        if _m(opt, "-stats") or _m(opt, "-statistics"):
+            raise _unsupported('statistics ("-s")', "drop -s")
+        if _m(opt, "-details"):
+            opts["details"] += 1
+        elif _m(opt, "-oneline") or _m(opt, "-timestamp"):
+            raise _unsupported(f'the bridge option "{raw}"')
+        elif _m(opt, "-family"):
+            raise _unsupported('"-family"')
+        elif opt in ("-4", "-6"):
+            opts["family"] = int(opt[1])
+        elif _m(opt, "-netns"):
+            if not args:
+                raise NetError('Cannot open network namespace "(null)": No such file or directory', errno=errno.ENOENT,
+                               exit=255, hint="-n takes a namespace name: bridge -n red link")
+            netns = args.take()
+            continue
+        elif _m(opt, "-color") or _m(opt, "-compressvlans") or _m(opt, "-batch"):
+            raise _unsupported(f'the bridge option "{raw}"')
+        elif _m(opt, "-force"):
+            pass
+        elif _m(opt, "-json"):
+            opts["json"] += 1
+        elif _m(opt, "-pretty"):
+            opts["pretty"] += 1
+        else:
+            raise UsageError(f'Option "{raw}" is unknown, try "bridge help".', hint=SUPPORTED)
+        kept.append(raw)
+    if not args:
+        raise UsageError("Usage: bridge [ OPTIONS ] OBJECT { COMMAND | help }", hint=SUPPORTED)
+    word = args.take()
+    obj = next((c for c in _BRIDGE_OBJECTS if _m(word, c)), None)
+    if obj is None:
+        raise UsageError(f'Object "{word}" is unknown, try "bridge help".', hint=SUPPORTED)
+    rest = args.rest()
+    ctx = _Ctx(netns, line, opts, tuple(kept + [word] + rest))
+    args = _Args(rest)
+    if obj == "link":
+        return _bridge_link(args, ctx)
+    if obj == "fdb":
+        return _bridge_fdb(args, ctx)
+    raise _unsupported(f'"bridge {obj}"', "simlab supports bridge link and bridge fdb")
+
+
+def _bridge_link(args: _Args, ctx: _Ctx) -> Change | Show:
+    verb = args.take() if args else "show"
+    if _m(verb, "set") or _m(verb, "change"):
+        dev = None
+        hairpin = None
+        while args:
+            word = args.take()
+            if word == "dev":
+                dev = args.next_arg()
+            elif word in ("hairpin", "mode"):
+                value = args.next_arg()
+                if value not in ("on", "off"):
+                    raise UsageError(f'Error: argument of "{word}" must be one of "off", "on", not "{value}"',
+                                     exit=234, hint=f"write `{word} on` or `{word} off`")
+                hairpin = value == "on"
+            else:
+                raise _unsupported(f'"bridge link set ... {word}"', "simlab supports: bridge link set dev X hairpin on|off")
+        if dev is None:
+            raise UsageError("Device is a required argument.", hint="write: bridge link set dev veth1 hairpin on")
+        if hairpin is None:
+            raise _unsupported("bridge link set without hairpin", "write: bridge link set dev X hairpin on|off")
+        return ctx.change(o.LinkSet(dev, netns=ctx.netns, hairpin=hairpin))
+    if _m(verb, "show") or _m(verb, "lst") or _m(verb, "list"):
+        flt: dict = {}
+        while args:
+            word = args.take()
+            if word == "dev":
+                value = args.next_arg()
+                if "dev" in flt:
+                    raise _duparg("dev", value)
+                flt["dev"] = value
+            elif word == "master":
+                flt["master"] = args.next_arg()
+            else:
+                raise UsageError(f'Unknown argument "{word}"' if False else
+                                 f'Error: either "dev" is duplicate, or "{word}" is a garbage.',
+                                 hint="write: bridge link show [dev X]")
+        return ctx.show("bridge", "brlink", filter=flt)
+    if _m(verb, "help"):
+        raise _unsupported('"bridge link help"', SUPPORTED)
+    raise _unknown_command(verb, "link", tool="bridge")
+
+
+def _bridge_fdb(args: _Args, ctx: _Ctx) -> Show:
+    verb = args.take() if args else "show"
+    if _m(verb, "show") or _m(verb, "lst") or _m(verb, "list"):
+        flt: dict = {}
+        while args:
+            word = args.take()
+            if word == "dev":
+                flt["dev"] = args.next_arg()
+            elif word in ("br", "brport"):
+                value = args.next_arg()
+                flt["br" if word == "br" else "dev"] = value
+            elif word in ("vlan", "state", "dynamic", "self", "master"):
+                raise _unsupported(f'the fdb selector "{word}"', "simlab supports: bridge fdb show [br BR] [dev X]")
+            else:
+                if "dev" in flt:
+                    raise _duparg2("dev", word)
+                flt["dev"] = word
+        return ctx.show("bridge", "fdb", filter=flt)
+    if _m(verb, "add") or _m(verb, "append") or _m(verb, "delete") or _m(verb, "replace") \
+            or _m(verb, "get") or _m(verb, "flush"):
+        raise _unsupported(f'"bridge fdb {verb}"', "the bridges learn and forget by themselves in the model")
+    if _m(verb, "help"):
+        raise _unsupported('"bridge fdb help"', SUPPORTED)
+    raise _unknown_command(verb, "fdb", tool="bridge")
+
+
+# ------------------------------------------------------------------ iptables
+def _iptables(words: list[str], netns: str, line: str) -> Change | Show:
+    table = "filter"
+    rest: list[str] = []
+    args = _Args(words)
+    while args:
+        word = args.take()
+        if word in ("-t", "--table"):
+            table = args.next_arg() if args else ""
+            if not table:
+                raise UsageError("iptables v1.8.9 (nf_tables): option \"-t\" requires an argument",
+                                 exit=2, hint="write: iptables -t nat -S")
+        elif word.startswith("-t") and len(word) > 2 and not word.startswith("--"):
+            table = word[2:]
+        else:
+            rest.append(word)
+    if not rest:
+        raise UsageError("iptables v1.8.9 (nf_tables): no command specified", exit=2,
+                         hint="write: iptables -t nat -S")
+    verb = rest[0]
+    if verb in ("-S", "--list-rules"):
+        if len(rest) > 2:
+            raise _unsupported("options after iptables -S", "write: iptables -t TABLE -S [CHAIN]")
+        return Show("iptables", "iptables", tuple(words), netns,
+                    {"table": table, "chain": rest[1] if len(rest) > 1 else None}, line)
+    if verb in ("-N", "-A", "-I", "-D", "-X", "-F", "--new-chain", "--append", "--insert",
+                "--delete", "--delete-chain", "--flush"):
+        long = {"--new-chain": "-N", "--append": "-A", "--insert": "-I", "--delete": "-D",
+                "--delete-chain": "-X", "--flush": "-F"}
+        return Change((o.Iptables(table, (long.get(verb, verb), *rest[1:]), netns=netns),), line)
+    raise _unsupported(f'"iptables {verb}"', "simlab supports iptables -S, -N, -A, -I, -D, -X and -F")
+
+
+def _sysctl(words: list[str], netns: str, line: str) -> Change:
+    args = [w for w in words if w not in ("-w", "-q")]
+    if not args or "=" not in args[0] or len(args) > 1:
+        raise _unsupported("this sysctl form", "write: sysctl -w net.ipv4.ip_forward=1")
+    key, _, value = args[0].partition("=")
+    return Change((o.SysctlSet(key.replace("/", "."), value, netns=netns),), line)

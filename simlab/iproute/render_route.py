@@ -1,0 +1,297 @@
+"""`ip route` (tables main and local, IPv4 and IPv6) and `ip route get`.
+
+The stored routes are table main's IPv4 routes and the IPv6 routes a user
+added; the rest is derived from addresses and link state the way the kernel
+makes it (fib_add_ifaddr(), addrconf):
+
+- table local, IPv4: ``local A`` for every address (kept while the link is
+  down), ``local P/N`` for ``lo``'s prefixes, ``broadcast B`` for an explicit
+  ``brd`` and for a primary's subnet broadcast (prefix below /31) while the
+  link is up;
+- IPv6: ``fe80::/64`` (and each address's prefix) ``proto kernel metric 256``
+  in main, ``local A`` and ``multicast ff00::/8`` in local, for up links.
+
+Order: IPv4 by destination, longer prefix first for the same address, then
+metric; IPv6 in the order the routes appeared.  A route through a link
+without carrier ends in ``linkdown``.
+"""
+
+from __future__ import annotations
+
+import errno
+
+import ipaddress
+from dataclasses import dataclass
+
+from ..model import derive
+from ..model.errors import NetError
+from ..model.state import NetState, Netns
+from .jsonw import dumps
+
+__all__ = ["render_routes", "render_route_get", "table_entries"]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One route as `ip route` prints it."""
+
+    dst: str  # "default", "10.0.0.0/24", "10.0.0.1/32"
+    dev: int
+    family: int = 4
+    table: str = "main"
+    type: str = "unicast"
+    via: str | None = None
+    proto: str = "boot"
+    scope: str = "global"
+    src: str | None = None
+    metric: int | None = None
+    onlink: bool = False
+
+    def network(self):
+        if self.dst == "default":
+            return ipaddress.ip_network("0.0.0.0/0" if self.family == 4 else "::/0")
+        return ipaddress.ip_network(self.dst, strict=False)
+
+
+def _v4_entries(state: NetState, ns: Netns) -> list[Entry]:
+    out = [Entry(r.dst, r.dev, 4, "main", "unicast", r.via, r.proto, r.scope, r.src, r.metric, r.onlink)
+           for r in ns.routes if r.family == 4]
+    for link in ns.links.values():
+        secondary = derive.secondary_flags(ns, link.ifindex)
+        primaries = [a for a in ns.addrs if a.ifindex == link.ifindex and a.family == 4
+                     and not secondary.get(id(a))]
+        for a in ns.addrs:
+            if a.ifindex != link.ifindex or a.family != 4:
+                continue
+            prim = a if not secondary.get(id(a)) else next(
+                (p for p in primaries if p.prefixlen == a.prefixlen
+                 and ipaddress.ip_interface(p.cidr).network == ipaddress.ip_interface(a.cidr).network), a)
+            src = prim.address
+            out.append(Entry(f"{a.address}/32", link.ifindex, 4, "local", "local", proto="kernel",
+                             scope="host", src=src))
+            net = ipaddress.ip_interface(a.cidr).network
+            if link.kind == "loopback" and not secondary.get(id(a)) and a.prefixlen < 32:
+                out.append(Entry(str(net), link.ifindex, 4, "local", "local", proto="kernel", scope="host",
+                                 src=src))
+            if not link.up:
+                continue
+            brds = []
+            if a.broadcast and a.broadcast != "255.255.255.255":
+                brds.append(a.broadcast)
+            if not secondary.get(id(a)) and a.prefixlen < 31:
+                brds.append(str(net.broadcast_address))
+            for b in dict.fromkeys(brds):
+                out.append(Entry(f"{b}/32", link.ifindex, 4, "local", "broadcast", proto="kernel",
+                                 scope="link", src=src))
+    return out
+
+
+def _v6_entries(state: NetState, ns: Netns) -> list[Entry]:
+    out = [Entry(r.dst, r.dev, 6, "main", "unicast", r.via, r.proto, r.scope, r.src, r.metric, r.onlink)
+           for r in ns.routes if r.family == 6]
+    multicast = []
+    for a in ns.addrs:
+        if a.family != 6:
+            continue
+        link = ns.links.get(a.ifindex)
+        if link is None or not link.up:
+            continue
+        out.append(Entry(f"{a.address}/128", a.ifindex, 6, "local", "local", proto="kernel", metric=0))
+        if link.kind != "loopback":
+            net = ipaddress.ip_interface(a.cidr).network
+            if net.prefixlen < 128:
+                prefix = Entry(str(net), a.ifindex, 6, "main", "unicast", proto="kernel", metric=256)
+                if prefix not in out:
+                    out.append(prefix)
+            mc = Entry("ff00::/8", a.ifindex, 6, "local", "multicast", proto="kernel", metric=256)
+            if mc not in multicast:
+                multicast.append(mc)
+    return out + multicast
+
+
+def table_entries(state: NetState, ns: Netns, family: int, table: str) -> list[Entry]:
+    """The routes of a table ("main", "local" or "all") in `ip route`'s order."""
+    entries = _v4_entries(state, ns) if family == 4 else _v6_entries(state, ns)
+    if table != "all":
+        entries = [e for e in entries if e.table == table]
+    order = {"local": 0, "main": 1} if family == 4 and table != "all" else {"main": 0, "local": 1}
+    # Sorted by destination, longer prefix first, then metric; ties keep the
+    # order the routes appeared in (fe80::/64 of each link, ff00::/8...).
+    entries.sort(key=lambda e: (order[e.table], int(e.network().network_address),
+                                -e.network().prefixlen, e.metric or 0))
+    return entries
+
+
+def _dst_text(e: Entry) -> str:
+    if e.dst == "default":
+        return "default"
+    net = e.network()
+    return str(net.network_address) if net.prefixlen == net.max_prefixlen else str(net)
+
+
+def _route_text(state: NetState, ns: Netns, e: Entry, flt: dict, shown_table: str) -> str:
+    link = ns.links.get(e.dev)
+    words = []
+    if e.type != "unicast":
+        words.append(e.type)
+    words.append(_dst_text(e))
+    if e.via:
+        words.append(f"via {e.via}")
+    if "dev" not in flt and link is not None:
+        words.append(f"dev {link.ifname}")
+    if shown_table == "all" and e.table != "main":
+        words.append(f"table {e.table}")
+    if e.proto != "boot":
+        words.append(f"proto {e.proto}")
+    if e.family == 4 and e.scope != "global":
+        words.append(f"scope {e.scope}")
+    if e.src:
+        words.append(f"src {e.src}")
+    if e.metric is not None:
+        words.append(f"metric {e.metric}")
+    if e.onlink:
+        words.append("onlink")
+    linkdown = link is not None and e.type in ("unicast", "multicast") and not derive.carrier(state, ns, link)
+    if e.family == 6:
+        if linkdown:
+            words.append("linkdown")
+        return " ".join(words) + " pref medium\n"
+    if linkdown:
+        words.append("linkdown")
+    return " ".join(words) + " \n"
+
+
+def _route_json(state: NetState, ns: Netns, e: Entry, flt: dict, shown_table: str) -> dict:
+    link = ns.links.get(e.dev)
+    out: dict = {}
+    if e.type != "unicast":
+        out["type"] = e.type
+    out["dst"] = _dst_text(e)
+    if e.via:
+        out["gateway"] = e.via
+    if "dev" not in flt and link is not None:
+        out["dev"] = link.ifname
+    if shown_table == "all" and e.table != "main":
+        out["table"] = e.table
+    if e.proto != "boot":
+        out["protocol"] = e.proto
+    if e.family == 4 and e.scope != "global":
+        out["scope"] = e.scope
+    if e.src:
+        out["prefsrc"] = e.src
+    if e.metric is not None:
+        out["metric"] = e.metric
+    flags = []
+    if e.onlink:
+        flags.append("onlink")
+    if link is not None and e.type in ("unicast", "multicast") and not derive.carrier(state, ns, link):
+        flags.append("linkdown")
+    out["flags"] = flags
+    if e.family == 6:
+        out["pref"] = "medium"
+    return out
+
+
+def render_routes(state: NetState, ns: Netns, opts: dict, flt: dict) -> str:
+    """`ip [-6] route [show SELECTORS]`."""
+    family = opts.get("family") or 4
+    table = flt.get("table", "main")
+    entries = table_entries(state, ns, family, table)
+    if table == "all" and not opts.get("family"):
+        entries += table_entries(state, ns, 6, table)
+    if "dev" in flt:
+        link = ns.link(flt["dev"])
+        if link is None:
+            raise NetError.no_device(flt["dev"])
+        entries = [e for e in entries if e.dev == link.ifindex]
+    if "exact" in flt:
+        want = _net(flt["exact"], family)
+        entries = [e for e in entries if e.network() == want]
+    if "root" in flt:
+        want = _net(flt["root"], family)
+        entries = [e for e in entries if e.network().version == want.version and e.network().subnet_of(want)]
+    if "match" in flt:
+        want = _net(flt["match"], family)
+        entries = [e for e in entries if e.network().version == want.version and want.subnet_of(e.network())]
+    if "proto" in flt:
+        entries = [e for e in entries if e.proto == flt["proto"]]
+    if "scope" in flt:
+        entries = [e for e in entries if e.scope == flt["scope"]]
+    if "type" in flt:
+        entries = [e for e in entries if e.type == flt["type"]]
+    if "via" in flt:
+        entries = [e for e in entries if e.via == flt["via"]]
+    if "src" in flt:
+        entries = [e for e in entries if e.src == flt["src"]]
+    if "metric" in flt:
+        entries = [e for e in entries if (e.metric or 0) == flt["metric"]]
+    if opts.get("json"):
+        return dumps([_route_json(state, ns, e, flt, table) for e in entries], pretty=bool(opts.get("pretty")))
+    return "".join(_route_text(state, ns, e, flt, table) for e in entries)
+
+
+def _net(text: str, family: int):
+    if text == "default":
+        return ipaddress.ip_network("0.0.0.0/0" if family == 4 else "::/0")
+    return ipaddress.ip_network(text, strict=False)
+
+
+def _select_src(ns: Netns, dev: int, target) -> str | None:
+    """inet_select_addr(): a primary address of the device (in the target's subnet if any)."""
+    secondary = derive.secondary_flags(ns, dev)
+    mine = [a for a in ns.addrs if a.ifindex == dev and a.family == 4 and not secondary.get(id(a))]
+    for a in mine:
+        if a.scope != "host" and target in ipaddress.ip_interface(a.cidr).network:
+            return a.address
+    for a in mine:
+        if a.scope != "host":
+            return a.address
+    for a in ns.addrs:
+        if a.family == 4 and a.scope == "global":
+            return a.address
+    return None
+
+
+def render_route_get(state: NetState, ns: Netns, opts: dict, dst: str) -> str:
+    """`ip route get ADDRESS` for IPv4 (fib lookup: local table first, then main)."""
+    family = opts.get("family")
+    text = dst.split("/")[0]
+    if text == "default" or ":" in text or family == 6:
+        raise NetError("simlab does not model `ip -6 route get`", errno=errno.EINVAL, exit=255,
+                       hint="ask for an IPv4 address: ip route get 10.0.0.2")
+    target = ipaddress.ip_address(text)
+    best = None
+    for e in table_entries(state, ns, 4, "all"):
+        link = ns.links.get(e.dev)
+        if link is None or target not in e.network():
+            continue
+        if e.table == "main" and not link.up:
+            continue
+        key = (e.table == "local", e.network().prefixlen, -(e.metric or 0))
+        if best is None or key > best[0]:
+            best = (key, e)
+    if best is None:
+        raise NetError("RTNETLINK answers: Network is unreachable", errno=errno.ENETUNREACH, exit=2,
+                       hint=f"no route matches {text}: add one (ip route add default via GATEWAY)")
+    e = best[1]
+    if e.type == "local":
+        lo = next((l for l in ns.links.values() if l.kind == "loopback"), None)
+        out = f"local {text} dev {lo.ifname if lo else 'lo'} src {e.src or text} uid 0 \n    cache <local> \n"
+    else:
+        dev = ns.links[e.dev]
+        src = e.src or _select_src(ns, e.dev, ipaddress.ip_address(e.via) if e.via else target)
+        words = []
+        if e.type == "broadcast":
+            words.append("broadcast")
+        words.append(text)
+        if e.via:
+            words.append(f"via {e.via}")
+        words.append(f"dev {dev.ifname}")
+        if src:
+            words.append(f"src {src}")
+        words.append("uid 0")
+        cache = " <local,brd>" if e.type == "broadcast" else ""
+        out = " ".join(words) + f" \n    cache{cache} \n"
+    if opts.get("json"):
+        raise NetError("simlab does not model `ip -j route get`", errno=errno.EINVAL, exit=255, hint="drop -j")
+    return out

@@ -1,0 +1,250 @@
+"""simlab.iproute.parse: iproute2's syntax, abbreviations, quirks and errors."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simlab.iproute import Change, Show, parse
+from simlab.model import (AddrAdd, AddrDel, AddrFlush, Iptables, LinkAdd, LinkDel, LinkSet, NetError,
+                          NetnsAdd, NetnsDel, ROOT, RouteAdd, RouteDel, SysctlSet, UsageError)
+
+
+def ops(line):
+    cmd = parse(line)
+    assert isinstance(cmd, Change), cmd
+    assert cmd.text == line
+    return cmd.ops
+
+
+def show(line) -> Show:
+    cmd = parse(line)
+    assert isinstance(cmd, Show), cmd
+    assert cmd.text == line
+    return cmd
+
+
+@pytest.mark.parametrize("line,expected", [
+    ("ip netns add red", (NetnsAdd("red"),)),
+    ("ip netns del red", (NetnsDel("red"),)),
+    ("ip netns delete red", (NetnsDel("red"),)),
+    ("ip link add veth1 type veth peer name veth2", (LinkAdd("veth1", "veth", peer="veth2"),)),
+    ("ip link add name veth1 type veth peer name veth2", (LinkAdd("veth1", "veth", peer="veth2"),)),
+    ("ip link add veth1 type veth peer veth2", (LinkAdd("veth1", "veth", peer="veth2"),)),
+    ("ip link add veth1 type veth", (LinkAdd("veth1", "veth"),)),
+    ("ip link add type veth", (LinkAdd("", "veth"),)),
+    ("ip link add br0 type bridge", (LinkAdd("br0", "bridge"),)),
+    ("ip l a br0 type bridge", (LinkAdd("br0", "bridge"),)),
+    ("ip link add veth1 address 02:00:00:00:00:01 mtu 1400 type veth peer name veth2 address 02:00:00:00:00:02 netns red",
+     (LinkAdd("veth1", "veth", peer="veth2", peer_netns="red", mac="02:00:00:00:00:01",
+              peer_mac="02:00:00:00:00:02", mtu=1400),)),
+    ("ip -n red link add veth1 type veth peer name veth2 netns blue",
+     (LinkAdd("veth1", "veth", netns="red", peer="veth2", peer_netns="blue"),)),
+    ("ip link add br0 up type bridge", (LinkAdd("br0", "bridge"), LinkSet("br0", up=True))),
+    ("ip link del veth1", (LinkDel("veth1"),)),
+    ("ip link delete dev veth1", (LinkDel("veth1"),)),
+    ("ip link d veth1", (LinkDel("veth1"),)),
+    ("ip link set veth1 up", (LinkSet("veth1", up=True),)),
+    ("ip link set dev veth1 down", (LinkSet("veth1", up=False),)),
+    ("ip link s veth1 up down", (LinkSet("veth1", up=False),)),
+    ("ip link set veth1 mtu 1400 address 02:42:ac:11:00:02 name eth0 master br0 netns red promisc on up",
+     (LinkSet("veth1", up=True, mtu=1400, mac="02:42:ac:11:00:02", name="eth0", master="br0", to_netns="red",
+              promisc=True),)),
+    ("ip link set veth1 nomaster", (LinkSet("veth1", master=""),)),
+    ("ip link set veth1 m br0", (LinkSet("veth1", master="br0"),)),
+    ("ip link set veth1 a 02:00:00:00:00:01", (LinkSet("veth1", mac="02:00:00:00:00:01"),)),
+    ("ip link set name veth1 up", (LinkSet("veth1", up=True),)),
+    ("ip link change veth1 up", (LinkSet("veth1", up=True),)),
+    ("ip addr add 10.0.0.1/24 dev veth1", (AddrAdd("veth1", "10.0.0.1/24"),)),
+    ("ip a add 10.0.0.1/24 brd + dev veth1", (AddrAdd("veth1", "10.0.0.1/24", broadcast="+"),)),
+    ("ip address add local 10.0.0.1/24 dev veth1 scope link", (AddrAdd("veth1", "10.0.0.1/24", scope="link"),)),
+    ("ip -n red addr add 192.168.7.7 dev eth0", (AddrAdd("eth0", "192.168.7.7", netns="red"),)),
+    ("ip addr del 10.0.0.1/24 dev veth1", (AddrDel("veth1", "10.0.0.1/24"),)),
+    ("ip addr flush dev veth1", (AddrFlush("veth1"),)),
+    ("ip -6 addr flush dev veth1", (AddrFlush("veth1", family=6),)),
+    ("ip route add default via 10.0.0.1", (RouteAdd("default", via="10.0.0.1"),)),
+    ("ip r a 10.1.0.0/16 via 10.0.0.2 dev veth1 src 10.0.0.1 metric 100 onlink",
+     (RouteAdd("10.1.0.0/16", via="10.0.0.2", dev="veth1", src="10.0.0.1", metric=100, onlink=True),)),
+    ("ip route add to 10.9.0.0/16 dev veth1", (RouteAdd("10.9.0.0/16", dev="veth1"),)),
+    ("ip route add unicast 10.9.0.0/16 dev veth1", (RouteAdd("10.9.0.0/16", dev="veth1"),)),
+    ("ip route del 10.9.0.0/16 dev veth1", (RouteDel("10.9.0.0/16", dev="veth1"),)),
+    ("ip -6 route add 2001:db8::/64 via 2001:db8:1::1", (RouteAdd("2001:db8::/64", via="2001:db8:1::1"),)),
+    ("ip netns exec red ip link set lo up", (LinkSet("lo", netns="red", up=True),)),
+    ("ip netns exec red ip -n blue link set lo up", (LinkSet("lo", netns="blue", up=True),)),
+    ("ip netns exec red sysctl -w net.ipv4.ip_forward=1", (SysctlSet("net.ipv4.ip_forward", "1", netns="red"),)),
+    ("bridge link set dev veth1 hairpin on", (LinkSet("veth1", hairpin=True),)),
+    ("bridge -n red link set dev veth1 hairpin off", (LinkSet("veth1", netns="red", hairpin=False),)),
+    ("iptables -t nat -N DOCKER", (Iptables("nat", ("-N", "DOCKER")),)),
+    ("ip netns exec red iptables -t nat -A POSTROUTING -s 10.0.0.0/24 -j MASQUERADE",
+     (Iptables("nat", ("-A", "POSTROUTING", "-s", "10.0.0.0/24", "-j", "MASQUERADE"), netns="red"),)),
+    ("iptables -A FORWARD -j ACCEPT", (Iptables("filter", ("-A", "FORWARD", "-j", "ACCEPT")),)),
+])
+def test_changes(line, expected):
+    assert ops(line) == expected
+
+
+@pytest.mark.parametrize("line,tool,obj,argv,netns,extra", [
+    ("ip a", "ip", "addr", ("a",), ROOT, {}),
+    ("ip addr show dev veth1", "ip", "addr", ("addr", "show", "dev", "veth1"), ROOT, {"filter": {"dev": "veth1"}}),
+    ("ip -n red -br a", "ip", "addr", ("-br", "a"), "red", {"brief": 1}),
+    ("ip -br -n red a", "ip", "addr", ("-br", "a"), "red", {"brief": 1}),
+    ("ip netns exec red ip -d link", "ip", "link", ("-d", "link"), "red", {"details": 1}),
+    ("ip -details link show veth1", "ip", "link", ("-details", "link", "show", "veth1"), ROOT, {"details": 1}),
+    ("ip -j -p link", "ip", "link", ("-j", "-p", "link"), ROOT, {"json": 1, "pretty": 1}),
+    ("ip -4 a", "ip", "addr", ("-4", "a"), ROOT, {"family": 4}),
+    ("ip -6 route", "ip", "route", ("-6", "route"), ROOT, {"family": 6}),
+    ("ip l", "ip", "link", ("l",), ROOT, {}),
+    ("ip lin sh", "ip", "link", ("lin", "sh"), ROOT, {}),
+    ("ip link show type veth", "ip", "link", ("link", "show", "type", "veth"), ROOT, {"filter": {"kind": "veth"}}),
+    ("ip link show type bridge_slave", "ip", "link", ("link", "show", "type", "bridge_slave"), ROOT,
+     {"filter": {"slave_kind": "bridge"}}),
+    ("ip link show master br0", "ip", "link", ("link", "show", "master", "br0"), ROOT, {"filter": {"master": "br0"}}),
+    ("ip -br a show up", "ip", "addr", ("-br", "a", "show", "up"), ROOT, {"filter": {"up": True}}),
+    ("ip r", "ip", "route", ("r",), ROOT, {}),
+    ("ip ro show table local", "ip", "route", ("ro", "show", "table", "local"), ROOT, {"filter": {"table": "local"}}),
+    ("ip route show default", "ip", "route", ("route", "show", "default"), ROOT, {"filter": {"exact": "default"}}),
+    ("ip route get 10.0.0.2", "ip", "route", ("route", "get", "10.0.0.2"), ROOT, {"get": "10.0.0.2"}),
+    ("ip n", "ip", "neigh", ("n",), ROOT, {}),
+    ("ip neigh show dev veth1", "ip", "neigh", ("neigh", "show", "dev", "veth1"), ROOT, {"filter": {"dev": "veth1"}}),
+    ("ip netns", "ip", "netns", ("netns",), ROOT, {}),
+    ("ip netns list", "ip", "netns", ("netns", "list"), ROOT, {}),
+    ("ip net", "ip", "netns", ("net",), ROOT, {}),
+    ("bridge link", "bridge", "brlink", ("link",), ROOT, {}),
+    ("bridge -d link show", "bridge", "brlink", ("-d", "link", "show"), ROOT, {"details": 1}),
+    ("bridge link show dev veth1", "bridge", "brlink", ("link", "show", "dev", "veth1"), ROOT,
+     {"filter": {"dev": "veth1"}}),
+    ("bridge fdb show br br0", "bridge", "fdb", ("fdb", "show", "br", "br0"), ROOT, {"filter": {"br": "br0"}}),
+    ("bridge -n red fdb show dev veth1", "bridge", "fdb", ("fdb", "show", "dev", "veth1"), "red",
+     {"filter": {"dev": "veth1"}}),
+    ("iptables -t nat -S", "iptables", "iptables", ("-t", "nat", "-S"), ROOT, {"table": "nat"}),
+    ("ip netns exec red iptables -S", "iptables", "iptables", ("-S",), "red", {"table": "filter"}),
+])
+def test_shows(line, tool, obj, argv, netns, extra):
+    cmd = show(line)
+    assert (cmd.tool, cmd.obj, cmd.argv, cmd.netns) == (tool, obj, argv, netns)
+    for key, value in extra.items():
+        assert cmd.options[key] == value, key
+
+
+# iproute2's own words (checked against ip 6.1 on this machine) and its exit status.
+@pytest.mark.parametrize("line,message,exit", [
+    ("ip frob", 'Object "frob" is unknown, try "ip help".', 1),
+    ("ip link sett veth1 up", 'Command "sett" is unknown, try "ip link help".', 255),
+    ("ip addr frob", 'Command "frob" is unknown, try "ip address help".', 255),
+    ("ip route frob", 'Command "frob" is unknown, try "ip route help".', 255),
+    ("ip netns frob", 'Command "frob" is unknown, try "ip netns help".', 255),
+    ("ip link add veth1 address zz type veth peer name veth2", '"zz" is invalid lladdr.', 1),
+    ("ip link set veth1 address zz", '"zz" is invalid lladdr.', 1),
+    ("ip link set veth1 mtu abc", 'Error: argument "abc" is wrong: Invalid "mtu" value\n\n', 255),
+    ("ip link set veth1 mtu", 'Command line is not complete. Try option "help"', 255),
+    ("ip link set veth1 frob", 'Error: either "dev" is duplicate, or "frob" is a garbage.', 255),
+    ("ip link set veth1 mtu 1400 mtu 1300", 'Error: duplicate "mtu": "1300" is the second value.', 255),
+    ("ip link set veth1 promisc maybe", 'Error: argument of "promisc" must be "on" or "off", not "maybe"', 1),
+    ("ip link set veth1 name a/b", 'Error: argument "a/b" is wrong: "name" not a valid ifname', 255),
+    ("ip link set veth2 name eth0123456789abcd",
+     'Error: argument "eth0123456789abcd" is wrong: "name" not a valid ifname', 255),
+    ("ip link add veth3 type veth peer name veth3abcdefghijk",
+     'Error: argument "veth3abcdefghijk" is wrong: "name" not a valid ifname', 255),
+    ("ip link add a/b type bridge", 'Error: argument "a/b" is wrong: "dev" not a valid ifname', 255),
+    ("ip link add veth3", 'Not enough information: "type" argument is required', 1),
+    ("ip link add a type veth peer b", '"type" is invalid lladdr.', 1),
+    ("ip link add name j k type veth", 'both "name" and "dev" cannot be used when creating devices.', 255),
+    ("ip link set", 'Not enough information: "dev" argument is required.', 255),
+    ("ip link del", 'Not enough information: "dev" argument is required.', 255),
+    ("ip link show dev", 'Command line is not complete. Try option "help"', 255),
+    ("ip addr add 10.0.0.1/24", 'Not enough information: "dev" argument is required.', 1),
+    ("ip addr add 10.0.0.1/24 dev", 'Command line is not complete. Try option "help"', 255),
+    ("ip addr add banana dev veth1", 'Error: any valid prefix is expected rather than "banana".', 1),
+    ("ip addr add 10.0.0.300/24 dev veth1", 'Error: any valid prefix is expected rather than "10.0.0.300/24".', 1),
+    ("ip addr add 10.0.0.1/33 dev veth1", 'Error: any valid prefix is expected rather than "10.0.0.1/33".', 1),
+    ("ip addr add 10.0.0.1/ dev veth1", 'Error: any valid prefix is expected rather than "10.0.0.1/".', 1),
+    ("ip addr add 10.0.0.1/24 dev veth1 brd + brd +", 'Error: duplicate "broadcast": "+" is the second value.', 255),
+    ("ip addr add dev veth1 10.0.0.1/24 10.0.0.2/24",
+     'Error: either "local" is duplicate, or "10.0.0.2/24" is a garbage.', 255),
+    ("ip addr add 10.0.0.1/24 dev veth1 scope foo", 'Error: argument "foo" is wrong: invalid scope value.', 255),
+    ("ip addr flush", "Flush requires arguments.", 1),
+    ("ip route add banana dev veth1", 'Error: any valid prefix is expected rather than "banana".', 1),
+    ("ip route add 10.0.0.0/99 dev veth1", 'Error: any valid prefix is expected rather than "10.0.0.0/99".', 1),
+    ("ip route add 10.0.0.0/24 via banana", 'Error: inet address is expected rather than "banana".', 1),
+    ("ip route add 10.0.0.0/24 via 10.0.0.1 dev veth1 metric abc",
+     'Error: argument "abc" is wrong: "metric" value is invalid\n\n', 255),
+    ("ip route add 10.6.0.0/16 10.7.0.0/16 dev veth1",
+     'Error: either "to" is duplicate, or "10.7.0.0/16" is a garbage.', 255),
+    ("ip -4 route add 2001::/64 dev veth1", 'Error: inet prefix is expected rather than "2001::/64".', 1),
+    ("ip -6 route add 10.0.0.0/8 dev veth1", 'Error: inet6 prefix is expected rather than "10.0.0.0/8".', 1),
+    ("ip route get", "need at least a destination address", 1),
+    ("ip route get banana", 'Error: any valid prefix is expected rather than "banana".', 1),
+    ("ip -z link", 'Option "-z" is unknown, try "ip -help".', 255),
+    ("ip link show veth1 veth2", 'Error: either "dev" is duplicate, or "veth2" is a garbage.', 255),
+    ("ip link del veth1 veth2", 'Error: either "dev" is duplicate, or "veth2" is a garbage.', 255),
+    ("ip netns add", "No netns name specified", 1),
+    ("ip netns add a/b", 'Invalid netns name "a/b"', 255),
+    ("ip netns exec", "No netns name specified", 1),
+    ("ip netns exec red", "No command specified", 1),
+    ("ip -n", 'Cannot open network namespace "(null)": No such file or directory', 255),
+    ("bridge frob", 'Object "frob" is unknown, try "bridge help".', 255),
+    ("bridge link frob", 'Command "frob" is unknown, try "bridge link help".', 255),
+    ("bridge fdb frob", 'Command "frob" is unknown, try "bridge fdb help".', 255),
+    ("bridge link set dev veth1 hairpin maybe",
+     'Error: argument of "hairpin" must be one of "off", "on", not "maybe"', 234),
+])
+def test_iproute2_errors(line, message, exit):
+    with pytest.raises(NetError) as info:
+        parse(line)
+    assert info.value.message == message
+    assert info.value.exit == exit
+    assert info.value.hint
+
+
+@pytest.mark.parametrize("line", [
+    "ip -s link", "ip -o a", "ip rule", "ip tunnel", "ip link add l mtu 100 type veth", "ip link replace x",
+    "ip neigh add 10.0.0.5 lladdr 02:00:00:00:00:01 dev veth1", "ip route flush", "bridge vlan", "bridge fdb add",
+    "ip link add br0 type bridge stp_state 1", "ip link add x type vxlan id 5", "ping 10.0.0.1", "",
+    "iptables -L", "ip route add 10.0.0.0/8 table 100 dev veth1", "ip 'unterminated",
+])
+def test_outside_the_subset_is_a_usage_error_with_a_hint(line):
+    with pytest.raises(NetError) as info:
+        parse(line)
+    assert isinstance(info.value, UsageError) or info.value.exit
+    assert info.value.hint
+    assert info.value.errno
+
+
+def test_quirk_one_letter_names_are_keywords():
+    # `ip` reads "a" as "address" and "m" as "master": `dev` makes them names.
+    assert ops("ip link set dev a up") == (LinkSet("a", up=True),)
+    assert ops("ip link set dev m master br0") == (LinkSet("m", master="br0"),)
+
+
+VOCAB = ["ip", "bridge", "iptables", "sysctl", "-n", "red", "-d", "-br", "-j", "-p", "-4", "-6", "-s", "link",
+         "l", "a", "addr", "address", "r", "route", "n", "neigh", "netns", "exec", "add", "del", "set", "show",
+         "list", "flush", "get", "dev", "veth1", "veth2", "br0", "type", "veth", "bridge", "peer", "name",
+         "address", "mtu", "1400", "abc", "up", "down", "master", "nomaster", "promisc", "on", "off", "via",
+         "10.0.0.1", "10.0.0.0/24", "default", "2001:db8::1/64", "banana", "brd", "+", "scope", "link", "metric",
+         "100", "onlink", "src", "table", "local", "all", "fdb", "br", "hairpin", "-t", "nat", "-S", "-A", "-N",
+         "POSTROUTING", "-j", "MASQUERADE", "02:42:ac:11:00:02", "zz", "to", "root", "match", "exact", "dev",
+         "-w", "net.ipv4.ip_forward=1", "help", "--", "-", "--json", "-netns", "''", '"', "\\"]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(VOCAB), max_size=12))
+def test_fuzz_vocabulary_never_crashes(words):
+    line = " ".join(words)
+    try:
+        cmd = parse(line)
+    except NetError as err:
+        assert err.message is not None and err.exit != 0
+        assert not err.message.startswith("simlab could not read"), err.message  # no hidden bug
+        return
+    assert isinstance(cmd, (Change, Show))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.text(max_size=60))
+def test_fuzz_any_text_never_crashes(text):
+    for line in (text, "ip " + text, "ip link " + text, "bridge " + text, "ip netns exec red ip " + text):
+        try:
+            parse(line)
+        except NetError as err:
+            assert not err.message.startswith("simlab could not read"), err.message  # no hidden bug
