@@ -11,11 +11,17 @@ Heavy dependencies (pyroute2, matplotlib, ipywidgets) are imported only by
 the functions that need them, so ``import simlab`` works anywhere.
 """
 
+from . import scenarios, widgets
+from .export import export_timeline
+from .i18n import get_language, set_language
 from .lab import Lab, Result
 from .model import NetError, NetState, ROOT, UsageError
 from .timeline import Step, Timeline
+from .timeline_io import replay
+from .views import draw
 
 __version__ = "0.1.0"
 
 __all__ = ["Lab", "Result", "NetError", "UsageError", "NetState", "ROOT", "Step", "Timeline",
-           "__version__"]
+           "draw", "export_timeline", "get_language", "replay", "scenarios", "set_language",
+           "widgets", "__version__"]

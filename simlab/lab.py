@@ -153,11 +153,20 @@ class Lab:
         self._group = group = []
         try:
             yield group
+        except BaseException:
+            # A step is all or nothing: undo what the block already applied.
+            if group:
+                self._restore(before)
+            raise
         finally:
             self._group = None
         self._record(title, why, tuple(group), before, mirrors, actor, detail)
 
     def _record(self, title, why, ops, before, mirrors, actor, detail) -> Step:
+        if not title:
+            from .model.ops import as_command
+
+            title = "; ".join(as_command(op) for op in ops)
         if isinstance(title, str):
             title = text(title)
         if isinstance(why, str) or why is None:

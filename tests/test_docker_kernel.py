@@ -165,9 +165,6 @@ def test_model_and_kernel_print_the_same(lab):
     assert dict(zip(keys, kernel, strict=True)) == dict(zip(keys, model, strict=True))
 
 
-@pytest.mark.xfail(strict=True, reason="model: docker0 is created with a set MAC, so the kernel "
-                   "gives it no carrier before its first port (NO-CARRIER ... state DOWN); "
-                   "the model gives it one")
 def test_docker0_right_after_start_is_the_same(lab):
     with simlab.Lab(backend="model") as model:
         model.docker.start()

@@ -125,10 +125,6 @@ def test_start_builds_the_slides_host(lab):
     assert len(lab.timeline) == 4
 
 
-@pytest.mark.xfail(strict=True, reason="model: a bridge whose MAC was set (docker0 is created with "
-                                       "`address 02:42:...`) has no carrier before its first port; "
-                                       "the model gives it one (the kernel shows NO-CARRIER ... "
-                                       "state DOWN, see test_docker_kernel)")
 def test_docker0_is_no_carrier_until_a_first_container(docker, lab):
     s = lab.snapshot()
     node = s.netns[ROOT]

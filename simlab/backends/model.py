@@ -26,6 +26,20 @@ class ModelBackend:
     def apply(self, op: Op) -> None:
         self.state = apply(self.state, op)
 
+    def apply_all(self, ops: list[Op]) -> None:
+        """All or nothing: the snapshot changes only if every operation succeeds."""
+        before = self.state
+        try:
+            for op in ops:
+                self.apply(op)
+        except BaseException:
+            self.state = before
+            raise
+
+    def restore(self, state: NetState) -> None:
+        """Go back to an earlier snapshot (undo of a half-done step)."""
+        self.state = state
+
     def snapshot(self) -> NetState:
         return self.state
 

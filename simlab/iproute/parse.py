@@ -407,7 +407,8 @@ def _iplink_parse(args: _Args, out: _LinkArgs) -> None:
             value = args.next_arg()
             if out.netns is not None:
                 raise _duparg("netns", value)
-            out.netns = value
+            # `netns PID` names the namespace of a process; in a lab, pid 1 lives in the node.
+            out.netns = ROOT if value == "1" else value
         elif word in ("multicast", "allmulticast", "trailers", "arp", "carrier"):
             value = args.next_arg()
             _on_off(word, value)

@@ -69,7 +69,9 @@ def netif_carrier(state: NetState, ns: Netns, link: Link) -> bool:
         other = peer_link(state, link)
         return link.up and other is not None and other[1].up
     if link.kind == "bridge":
-        if not link.had_ports:
+        # A fresh bridge has carrier until its first port; one whose MAC was set
+        # by hand (docker0) has none until a port forwards (seen on Linux 6.18).
+        if not link.had_ports and not link.mac_set:
             return True
         return link.up and any(l.master == link.ifindex and _port_forwards(state, link, l)
                                for l in ns.links.values())

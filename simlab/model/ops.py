@@ -169,6 +169,11 @@ def _n(netns: str) -> str:
     return f"-n {netns} " if netns != ROOT else ""
 
 
+def _target(netns: str) -> str:
+    # The node has no name under /run/netns; `netns 1` names it by a pid living there (init's).
+    return netns if netns != ROOT else "1"
+
+
 def as_command(op: Op) -> str:
     """The iproute2 command a learner would type for ``op``.
 
@@ -191,7 +196,7 @@ def as_command(op: Op) -> str:
             if op.peer_mac:
                 words.append(f"address {op.peer_mac}")
             if op.peer_netns is not None and op.peer_netns != op.netns:
-                words.append(f"netns {op.peer_netns}")
+                words.append(f"netns {_target(op.peer_netns)}")
         return " ".join(words)
     if isinstance(op, LinkDel):
         return f"ip {_n(op.netns)}link del {op.ifname}"
@@ -201,7 +206,7 @@ def as_command(op: Op) -> str:
             return f"bridge {_n(op.netns)}link set dev {op.ifname} hairpin {on}"
         words = [f"ip {_n(op.netns)}link set {op.ifname}"]
         if op.to_netns is not None:
-            words.append(f"netns {op.to_netns}")
+            words.append(f"netns {_target(op.to_netns)}")
         if op.name:
             words.append(f"name {op.name}")
         if op.mac:

@@ -1,0 +1,78 @@
+"""Import rules: ``import simlab`` stays light, and the layers of design.md hold."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PKG = Path(__file__).resolve().parent.parent / "simlab"
+
+BLOCK_HEAVY = """
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {"matplotlib", "ipywidgets", "pyroute2", "networkx", "rich"}:
+            raise ImportError(f"blocked for this test: {name}")
+sys.meta_path.insert(0, Block())
+import simlab
+lab = simlab.Lab(backend="model")
+lab.ip("netns add red")
+lab.ip("link add veth1 type veth peer name veth2 netns red")
+print(lab.ip("-n red -br a"), end="")
+"""
+
+
+def test_import_simlab_without_heavy_dependencies():
+    out = subprocess.run([sys.executable, "-c", BLOCK_HEAVY], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "veth2@if" in out.stdout
+
+
+def _imports(path: Path) -> set[str]:
+    """Absolute module names a file imports (relative imports resolved)."""
+    tree = ast.parse(path.read_text())
+    parts = list(path.relative_to(PKG.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    else:
+        parts = parts[:-1]
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = parts[: len(parts) - node.level + 1]
+                mod = ".".join(base + ([node.module] if node.module else []))
+                if node.module is None:
+                    names.update(f"{mod}.{a.name}" for a in node.names)
+                else:
+                    names.add(mod)
+            elif node.module:
+                names.add(node.module)
+    return names
+
+
+def _files(sub: str) -> list[Path]:
+    target = PKG / sub
+    return [target] if target.suffix == ".py" else sorted(target.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", _files("model"), ids=lambda p: p.name)
+def test_model_uses_the_standard_library_only(path):
+    for name in _imports(path):
+        top = name.split(".")[0]
+        assert top in sys.stdlib_module_names or name.startswith("simlab.model"), (
+            f"{path.name} imports {name}: the model must stay standard-library only")
+
+
+@pytest.mark.parametrize("path", _files("views"), ids=lambda p: p.name)
+def test_views_never_touch_a_backend(path):
+    for name in _imports(path):
+        assert not name.startswith(("simlab.backends", "simlab.kernel", "simlab.lab")), (
+            f"{path.name} imports {name}: views take snapshots and timelines, never a backend")
