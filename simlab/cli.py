@@ -1,0 +1,177 @@
+"""The ``simlab`` command: ``simlab clean``, ``simlab doctor`` (others add their own).
+
+Adding a subcommand: write ``def cmd_NAME(args) -> int`` and register it with
+:func:`command`, giving a function that adds its arguments::
+
+    @command("tour", help="walk through the talk in the terminal")
+    def cmd_tour(args):
+        ...
+
+    @cmd_tour.arguments
+    def _(parser):
+        parser.add_argument("--lang", default="en")
+
+Heavy imports stay inside the commands, so ``simlab --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+__all__ = ["main", "command", "build_parser"]
+
+
+@dataclass
+class _Command:
+    name: str
+    run: Callable[[argparse.Namespace], int]
+    help: str
+    add_arguments: list[Callable[[argparse.ArgumentParser], None]] = field(default_factory=list)
+
+    def arguments(self, fn: Callable[[argparse.ArgumentParser], None]):
+        self.add_arguments.append(fn)
+        return fn
+
+    def __call__(self, args: argparse.Namespace) -> int:
+        return self.run(args)
+
+
+_COMMANDS: dict[str, _Command] = {}
+
+
+def command(name: str, *, help: str):
+    """Register ``fn(args) -> int`` as ``simlab NAME``."""
+
+    def register(fn: Callable[[argparse.Namespace], int]) -> _Command:
+        cmd = _Command(name, fn, help)
+        _COMMANDS[name] = cmd
+        return cmd
+
+    return register
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="simlab", description="simlab: Linux container networking, simulated and for real."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for cmd in _COMMANDS.values():
+        p = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
+        for add in cmd.add_arguments:
+            add(p)
+        p.set_defaults(_run=cmd)
+    from .export import add_export_parser
+    from .tour import add_tour_parser
+
+    add_tour_parser(sub)
+    add_export_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    run = getattr(args, "_run", None) or getattr(args, "func", None)
+    if run is None:
+        parser.print_help()
+        return 2
+    return run(args)
+
+
+# -------------------------------------------------------------------- clean
+@command("clean", help="remove what crashed kernel labs left behind (their ledgers say what)")
+def cmd_clean(args: argparse.Namespace) -> int:
+    from .ledger import clean
+
+    if os.geteuid() != 0:
+        print(
+            "simlab clean: needs root (it unmounts network namespaces); try: sudo simlab clean",
+            file=sys.stderr,
+        )
+        return 1
+    report = clean(args.ledger_dir)
+    for path in report.removed:
+        print(f"removed {path}")
+    for lab_id in report.labs:
+        print(f"cleaned lab {lab_id} (its process is gone)")
+    for lab_id in report.live:
+        print(f"left lab {lab_id} alone: its process is still running")
+    for error in report.errors:
+        print(f"error: {error}", file=sys.stderr)
+    if report.nothing:
+        print(
+            "nothing to clean: no lab left anything behind"
+            + (f" ({len(report.live)} running)" if report.live else "")
+        )
+    return 1 if report.errors else 0
+
+
+@cmd_clean.arguments
+def _clean_arguments(parser: argparse.ArgumentParser) -> None:
+    from .ledger import LEDGER_DIR
+
+    parser.add_argument("--ledger-dir", default=LEDGER_DIR, help=argparse.SUPPRESS)
+
+
+# ------------------------------------------------------------------- doctor
+def _version(module: str) -> str:
+    try:
+        from importlib.metadata import version
+
+        return version(module)
+    except Exception:
+        try:
+            mod = __import__(module)
+            return getattr(mod, "__version__", "installed")
+        except ImportError:
+            return "not installed"
+
+
+def doctor_lines() -> list[str]:
+    """What a trainer reads aloud before a session: versions, privileges, backend."""
+    import simlab
+
+    from .backends.choose import kernel_available
+
+    lines = [
+        f"simlab {simlab.__version__} on Python {platform.python_version()} ({sys.executable})",
+        "packages: "
+        + ", ".join(
+            f"{name} {_version(name)}"
+            for name in ("pyroute2", "networkx", "matplotlib", "ipywidgets", "jupyterlab")
+        ),
+    ]
+    root = os.geteuid() == 0
+    lines.append(f"user: uid {os.geteuid()}" + (" (root)" if root else " (not root)"))
+    netns = os.path.exists("/proc/self/ns/net")
+    lines.append("network namespaces: " + ("supported" if netns else "not available (not Linux?)"))
+    ip = shutil.which("ip")
+    if ip:
+        out = subprocess.run([ip, "-V"], capture_output=True, text=True).stdout.strip()
+        lines.append(f"ip: {out} ({ip})")
+    else:
+        lines.append("ip: not found (apt-get install iproute2)")
+    ok, reason = kernel_available()
+    if ok:
+        lines.append(f"Lab() will use the kernel backend: {reason}.")
+    else:
+        lines.append(f"Lab() will use the model backend: {reason}.")
+    return lines
+
+
+@command("doctor", help="what this machine offers simlab (versions, root, netns, backend)")
+def cmd_doctor(args: argparse.Namespace) -> int:
+    for line in doctor_lines():
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,20 @@
+"""The kernel backend: simlab's operations on real network namespaces (pyroute2).
+
+``from simlab.kernel import KernelBackend`` imports pyroute2; the submodules
+that do not need it (:mod:`~simlab.kernel.names`, :mod:`~simlab.kernel.netns`,
+used by ``simlab clean``) can be imported without it.
+"""
+
+from __future__ import annotations
+
+from .names import NETNS_DIR, RUN_DIR, LabNames, new_lab_id
+
+__all__ = ["KernelBackend", "LabNames", "new_lab_id", "NETNS_DIR", "RUN_DIR", "HIDDEN_SYSCTLS"]
+
+
+def __getattr__(name: str):
+    if name in ("KernelBackend", "HIDDEN_SYSCTLS"):
+        from . import backend
+
+        return getattr(backend, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,380 @@
+"""Read one namespace back from the kernel into the model's values.
+
+What is read, and what is left out on purpose:
+- links (``RTM_GETLINK`` dump): kind, MAC, MTU, IFF_UP, IFF_PROMISC (the
+  user-set flag: bridge ports' own promiscuity is not reported as PROMISC),
+  txqlen, veth peer (``IFLA_LINK`` + ``IFLA_LINK_NETNSID``), master, bridge
+  port number and hairpin (``IFLA_INFO_SLAVE_DATA``), whether a qdisc was
+  attached (``IFLA_QDISC`` is ``noop`` until the first up), addrconf's
+  IF_READY (``IFLA_INET6_FLAGS``), and for a bridge whether it ever had ports
+  (the bridge keeps its carrier until its first port; afterwards it has carrier
+  only while a port forwards);
+- addresses, all of them (the model keeps the IPv6 link-local and ``::1``
+  addresses addrconf makes, too), in the kernel's order;
+- routes of the main table: IPv4 all, IPv6 only those not made by the kernel
+  (the model does not keep ``fe80::/64`` and prefix routes);
+- the device multicast lists (``bridge fdb show``'s ``self permanent`` lines).
+Neighbours and learned FDB entries appear only with traffic: not read.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import struct
+from dataclasses import dataclass
+
+from pyroute2.netlink.exceptions import NetlinkError
+from pyroute2.netlink.rtnl import RTM_GETADDR, RTM_GETLINK, RTM_GETNEIGH, RTM_GETNSID, RTM_GETROUTE
+from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
+from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
+from pyroute2.netlink.rtnl.ndmsg import ndmsg
+from pyroute2.netlink.rtnl.nsidmsg import nsidmsg
+from pyroute2.netlink.rtnl.rtmsg import rtmsg
+
+from ..model.state import Addr, FdbEntry, Route
+from .rtnl import DUMP, Rtnl, attrs
+
+__all__ = [
+    "RawLink",
+    "dump_links",
+    "get_link_index",
+    "dump_addr_msgs",
+    "link_local_indexes",
+    "dump_addrs",
+    "dump_routes",
+    "dump_nsids",
+    "dump_fdb",
+    "get_link",
+]
+
+IFF_UP = 0x1
+IFF_PROMISC = 0x100
+IFF_LOWER_UP = 0x10000
+IF_READY = 0x80000000
+ARPHRD_LOOPBACK = 772
+RTN_UNICAST = 1
+RT_TABLE_MAIN = 254
+NTF_SELF = 0x02
+NUD_PERMANENT = 0x80
+AF_BRIDGE = 7
+
+SCOPES = {0: "global", 200: "site", 253: "link", 254: "host", 255: "nowhere"}
+PROTOS = {0: "unspec", 1: "redirect", 2: "kernel", 3: "boot", 4: "static", 16: "dhcp", 186: "bgp"}
+
+
+@dataclass
+class RawLink:
+    """One link as the kernel reports it (before peers are mapped to keys)."""
+
+    ifindex: int
+    ifname: str
+    kind: str
+    mac: str
+    mtu: int
+    flags: int
+    txqlen: int
+    operstate: str
+    carrier: int
+    link: int | None  # IFLA_LINK: a veth's peer ifindex
+    link_netnsid: int | None
+    master: int | None
+    port_no: int
+    hairpin: bool
+    qdisc: str
+    v6_flags: int
+
+    @property
+    def up(self) -> bool:
+        return bool(self.flags & IFF_UP)
+
+
+_OPERSTATES = ("UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP")
+_IFINFO = struct.Struct("=BxHiII")
+_U32 = struct.Struct("=I")
+(
+    IFLA_ADDRESS,
+    IFLA_IFNAME,
+    IFLA_MTU,
+    IFLA_LINK,
+    IFLA_QDISC,
+    IFLA_MASTER,
+    IFLA_TXQLEN,
+    IFLA_OPERSTATE,
+    IFLA_LINKINFO,
+    IFLA_AF_SPEC,
+    IFLA_EXT_MASK,
+    IFLA_CARRIER,
+    IFLA_LINK_NETNSID,
+) = (1, 3, 4, 5, 6, 10, 13, 16, 18, 26, 29, 33, 37)
+IFLA_INFO_KIND, IFLA_INFO_SLAVE_DATA = 1, 5
+IFLA_BRPORT_MODE, IFLA_BRPORT_NO = 4, 18
+IFLA_INET6_FLAGS = 1
+RTEXT_FILTER_SKIP_STATS = 1 << 3
+
+
+def _u32(value) -> int:
+    return _U32.unpack_from(value)[0]
+
+
+def _text(value) -> str:
+    return bytes(value).split(b"\0", 1)[0].decode()
+
+
+def parse_link(raw: bytes) -> RawLink:
+    """An RTM_NEWLINK message (with its netlink header) as a :class:`RawLink`.
+
+    Only the attributes simlab reads are decoded; struct reads, no pyroute2.
+    """
+    _family, ifi_type, index, flags, _change = _IFINFO.unpack_from(raw, 16)
+    top = attrs(raw, 32, len(raw))
+    kind, port_no, hairpin = None, 0, False
+    info = top.get(IFLA_LINKINFO)
+    if info is not None:
+        nested = attrs(info, 0, len(info))
+        if IFLA_INFO_KIND in nested:
+            kind = _text(nested[IFLA_INFO_KIND])
+        slave = nested.get(IFLA_INFO_SLAVE_DATA)
+        if slave is not None:
+            port = attrs(slave, 0, len(slave))
+            if IFLA_BRPORT_NO in port:
+                port_no = struct.unpack_from("=H", port[IFLA_BRPORT_NO])[0]
+            if IFLA_BRPORT_MODE in port:
+                hairpin = bool(port[IFLA_BRPORT_MODE][0])
+    if kind is None:
+        kind = "loopback" if ifi_type == ARPHRD_LOOPBACK else "unknown"
+    v6_flags = 0
+    spec = top.get(IFLA_AF_SPEC)
+    if spec is not None:
+        inet6 = attrs(spec, 0, len(spec)).get(socket.AF_INET6)
+        if inet6 is not None:
+            found = attrs(inet6, 0, len(inet6)).get(IFLA_INET6_FLAGS)
+            v6_flags = _u32(found) if found is not None else 0
+    mac = ""
+    if IFLA_ADDRESS in top and kind not in ("ipip", "sit", "ip6tnl"):
+        mac = ":".join(f"{b:02x}" for b in bytes(top[IFLA_ADDRESS]))
+    netnsid = (
+        struct.unpack_from("=i", top[IFLA_LINK_NETNSID])[0] if IFLA_LINK_NETNSID in top else None
+    )
+    link = _u32(top[IFLA_LINK]) if IFLA_LINK in top else None
+    operstate = top[IFLA_OPERSTATE][0] if IFLA_OPERSTATE in top else 0
+    return RawLink(
+        ifindex=index,
+        ifname=_text(top[IFLA_IFNAME]) if IFLA_IFNAME in top else "",
+        kind=kind,
+        mac=mac,
+        mtu=_u32(top[IFLA_MTU]) if IFLA_MTU in top else 0,
+        flags=flags,
+        txqlen=_u32(top[IFLA_TXQLEN]) if IFLA_TXQLEN in top else 0,
+        operstate=_OPERSTATES[operstate] if operstate < len(_OPERSTATES) else str(operstate),
+        carrier=top[IFLA_CARRIER][0] if IFLA_CARRIER in top else 0,
+        link=link if link and (link != index or netnsid is not None) else None,
+        link_netnsid=netnsid,
+        master=(_u32(top[IFLA_MASTER]) or None) if IFLA_MASTER in top else None,
+        port_no=port_no,
+        hairpin=hairpin,
+        qdisc=_text(top[IFLA_QDISC]) if IFLA_QDISC in top else "noop",
+        v6_flags=v6_flags,
+    )
+
+
+def _link_request(**fields) -> ifinfmsg:
+    msg = ifinfmsg()
+    for k, v in fields.items():
+        msg[k] = v
+    msg["attrs"] = [("IFLA_EXT_MASK", RTEXT_FILTER_SKIP_STATS)]
+    return msg
+
+
+def dump_links(rt: Rtnl) -> list[RawLink]:
+    msg = _link_request(family=socket.AF_UNSPEC)
+    return [parse_link(raw) for raw in rt.request_raw(msg, RTM_GETLINK, DUMP)]
+
+
+def get_link(rt: Rtnl, ifname: str) -> RawLink | None:
+    """One link by name (``ll_name_to_index``), or None if there is none."""
+    from .rtnl import REQ
+
+    msg = _link_request()
+    msg["attrs"].append(("IFLA_IFNAME", ifname))
+    try:
+        found = rt.request_raw(msg, RTM_GETLINK, REQ)
+    except NetlinkError:
+        return None
+    return parse_link(found[0]) if found else None
+
+
+def get_link_index(rt: Rtnl, ifindex: int) -> RawLink | None:
+    """One link by ifindex, or None."""
+    from .rtnl import REQ
+
+    msg = _link_request(index=ifindex)
+    try:
+        found = rt.request_raw(msg, RTM_GETLINK, REQ)
+    except NetlinkError:
+        return None
+    return parse_link(found[0]) if found else None
+
+
+def dump_addr_msgs(rt: Rtnl, family: int = socket.AF_UNSPEC) -> list:
+    msg = ifaddrmsg()
+    msg["family"] = family
+    return rt.request(msg, RTM_GETADDR, DUMP)
+
+
+def link_local_indexes(rt: Rtnl) -> set[int]:
+    """Links that have an IPv6 link-local address now."""
+    return {m["index"] for m in dump_addr_msgs(rt, socket.AF_INET6) if m["scope"] == 253}
+
+
+IFA_F_TENTATIVE = 0x40
+IFA_F_DADFAILED = 0x08
+
+
+def has_tentative(rt: Rtnl) -> bool:
+    """An IPv6 address is waiting for addrconf's DAD work (flags in the ifaddrmsg header)."""
+    for raw in rt.request_raw(_addr_request(socket.AF_INET6), RTM_GETADDR, DUMP):
+        flags = raw[16 + 2]
+        if flags & IFA_F_TENTATIVE and not flags & IFA_F_DADFAILED:
+            return True
+    return False
+
+
+def _addr_request(family: int) -> ifaddrmsg:
+    msg = ifaddrmsg()
+    msg["family"] = family
+    return msg
+
+
+def dump_addrs(rt: Rtnl, links: dict[int, RawLink]) -> list[Addr]:
+    out = []
+    for m in dump_addr_msgs(rt):
+        family = 4 if m["family"] == socket.AF_INET else 6
+        index = m["index"]
+        if family == 4:
+            address = m.get_attr("IFA_LOCAL") or m.get_attr("IFA_ADDRESS")
+        else:
+            address = m.get_attr("IFA_ADDRESS")
+        link = links.get(index)
+        label = m.get_attr("IFA_LABEL")
+        if link is not None and label == link.ifname:
+            label = None
+        out.append(
+            Addr(
+                index,
+                family,
+                address,
+                m["prefixlen"],
+                scope=SCOPES.get(m["scope"], str(m["scope"])),
+                broadcast=m.get_attr("IFA_BROADCAST"),
+                label=label,
+            )
+        )
+    return out
+
+
+def dump_routes(rt: Rtnl) -> list[Route]:
+    out = []
+    for family in (socket.AF_INET, socket.AF_INET6):
+        msg = rtmsg()
+        msg["family"] = family
+        for m in rt.request(msg, RTM_GETROUTE, DUMP):
+            table = m.get_attr("RTA_TABLE") or m["table"]
+            if table != RT_TABLE_MAIN or m["type"] != RTN_UNICAST:
+                continue
+            if family == socket.AF_INET6 and m["proto"] == 2:  # made by the kernel (addrconf)
+                continue
+            dst = m.get_attr("RTA_DST")
+            if m["dst_len"] == 0 and dst is None:
+                dst_text = "default"
+            else:
+                dst_text = str(ipaddress.ip_network(f"{dst}/{m['dst_len']}", strict=False))
+            metric = m.get_attr("RTA_PRIORITY")
+            out.append(
+                Route(
+                    dst=dst_text,
+                    dev=m.get_attr("RTA_OIF") or 0,
+                    family=4 if family == socket.AF_INET else 6,
+                    via=m.get_attr("RTA_GATEWAY"),
+                    proto=PROTOS.get(m["proto"], str(m["proto"])),
+                    scope=SCOPES.get(m["scope"], str(m["scope"])),
+                    src=m.get_attr("RTA_PREFSRC"),
+                    metric=metric or None,
+                    onlink=bool(m["flags"] & 4),
+                )
+            )
+    return out
+
+
+def dump_nsids(rt: Rtnl) -> list[int]:
+    """The nsids this namespace has assigned (``ip netns list-id``)."""
+    found = [m.get_attr("NETNSA_NSID") for m in rt.request(nsidmsg(), RTM_GETNSID, DUMP)]
+    return [n for n in found if n is not None and n < 0x80000000]
+
+
+def get_nsid(rt: Rtnl, fd: int) -> int | None:
+    """The nsid this namespace gives the namespace open at ``fd`` (never assigns one)."""
+    from .rtnl import REQ
+
+    msg = nsidmsg()
+    msg["attrs"] = [("NETNSA_FD", fd)]
+    found = rt.request(msg, RTM_GETNSID, REQ)
+    if not found:
+        return None
+    nsid = found[0].get_attr("NETNSA_NSID")
+    # NETNSA_NSID_NOT_ASSIGNED is -1, which pyroute2 decodes as an unsigned 32-bit value.
+    return None if nsid is None or nsid < 0 or nsid >= 0x80000000 else nsid
+
+
+def dump_fdb(rt: Rtnl) -> tuple[dict[int, tuple[str, ...]], list[FdbEntry]]:
+    """``bridge fdb show``: each device's own multicast list (``self permanent``, in
+    the kernel's order) and the entries the bridges learned (``master``, not permanent).
+    """
+    msg = ndmsg()
+    msg["family"] = AF_BRIDGE
+    mc: dict[int, list[str]] = {}
+    learned: list[FdbEntry] = []
+    for m in rt.request(msg, RTM_GETNEIGH, DUMP):
+        mac = (m.get_attr("NDA_LLADDR") or "").lower()
+        if not mac:
+            continue
+        if m["flags"] & NTF_SELF:
+            if int(mac[:2], 16) & 1:
+                mc.setdefault(m["ifindex"], []).append(mac)
+        elif (
+            m.get_attr("NDA_MASTER")
+            and not m["state"] & NUD_PERMANENT
+            and not m.get_attr("NDA_VLAN")
+        ):
+            learned.append(FdbEntry(m["ifindex"], mac))
+    return {k: tuple(v) for k, v in mc.items()}, learned
+
+
+def has_nft_tables() -> bool:
+    """Whether the calling thread's namespace has an nftables table (``nft list tables``).
+
+    iptables-nft keeps its rules in nftables tables; a namespace without any
+    has no rules, and asking costs one request instead of running iptables-save.
+    """
+    from .netns import NETLINK_NETFILTER
+
+    NFT_MSG_GETTABLE = (10 << 8) | 1  # NFNL_SUBSYS_NFTABLES, NFT_MSG_GETTABLE
+    NFT_MSG_NEWTABLE = (10 << 8) | 0
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_NETFILTER)
+    try:
+        sock.bind((0, 0))
+        sock.send(
+            struct.pack("=IHHIIBBH", 20, NFT_MSG_GETTABLE, 0x301, 1, 0, socket.AF_UNSPEC, 0, 0)
+        )
+        while True:
+            data = sock.recv(1 << 16)
+            offset = 0
+            while offset + 16 <= len(data):
+                length, kind = struct.unpack_from("=IH", data, offset)
+                if kind == NFT_MSG_NEWTABLE:
+                    return True
+                if kind in (2, 3) or length < 16:  # NLMSG_ERROR, NLMSG_DONE
+                    return False
+                offset += (length + 3) & ~3
+    finally:
+        sock.close()

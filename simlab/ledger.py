@@ -1,0 +1,223 @@
+"""What a kernel lab created, on disk, so that ``simlab clean`` can undo a crash.
+
+One file per lab, ``/run/simlab/ledger/<id>.json``, holds the lab's pid (and
+the process start time, so a reused pid is not taken for the lab) and every
+object the lab creates outside its own memory: namespace mounts (the links
+live inside the namespaces and die with them) and its run directory.  It is
+JSON lines, appended to: a header line, then ``{"add": ...}`` written
+*before* an object is created and ``{"remove": path}`` after it is removed,
+so after a SIGKILL the ledger lists at least everything that exists (an
+append costs the same for the 1st namespace and the 1000th).
+
+:func:`clean` removes, for labs whose process is gone, exactly the paths their
+ledgers list, and only paths of the two shapes a lab creates
+(``/run/netns/sl<id>-<key>`` and ``/run/simlab/<id>/...``): never by pattern,
+never another lab's, never a live lab's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+from dataclasses import dataclass, field
+
+__all__ = [
+    "LEDGER_DIR",
+    "Ledger",
+    "CleanReport",
+    "clean",
+    "pid_alive",
+    "process_start",
+    "read_ledger",
+]
+
+LEDGER_DIR = "/run/simlab/ledger"
+
+
+def process_start(pid: int) -> int | None:
+    """Start time of ``pid`` in clock ticks since boot (field 22 of /proc/PID/stat)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[19])
+
+
+def pid_alive(pid: int, start: int | None) -> bool:
+    now = process_start(pid)
+    return now is not None and (start is None or now == start)
+
+
+class Ledger:
+    """The ledger of one live lab."""
+
+    def __init__(self, lab_id: str, directory: str = LEDGER_DIR):
+        self.lab_id = lab_id
+        self.directory = directory
+        self.path = os.path.join(directory, f"{lab_id}.json")
+        self.entries: list[dict] = []
+        self.pid = os.getpid()
+        self.start = process_start(self.pid)
+        self._fd: int | None = None
+
+    @classmethod
+    def create(cls, lab_id: str, directory: str = LEDGER_DIR) -> Ledger:
+        """Claim ``lab_id``: FileExistsError if another lab holds it."""
+        ledger = cls(lab_id, directory)
+        for attempt in range(20):
+            os.makedirs(directory, mode=0o755, exist_ok=True)
+            try:
+                ledger._fd = os.open(
+                    ledger.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644
+                )
+                break
+            except FileNotFoundError:  # another lab removed the empty directory just now
+                if attempt == 19:
+                    raise
+        ledger._append({"id": lab_id, "pid": ledger.pid, "start": ledger.start})
+        return ledger
+
+    def _append(self, record: dict) -> None:
+        if self._fd is None:
+            raise RuntimeError("this ledger is closed")
+        os.write(self._fd, (json.dumps(record) + "\n").encode())
+
+    def add(self, kind: str, path: str) -> None:
+        """Record ``path`` *before* creating it (kind: "netns" mount or "dir")."""
+        self.entries.append({"kind": kind, "path": path})
+        self._append({"add": {"kind": kind, "path": path}})
+
+    def remove(self, path: str) -> None:
+        """Forget ``path`` after it was removed."""
+        self.entries = [e for e in self.entries if e["path"] != path]
+        self._append({"remove": path})
+
+    def discard(self) -> None:
+        """The lab is gone and left nothing: remove the ledger file."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+        _rmdir_if_empty(self.directory)
+        _rmdir_if_empty(os.path.dirname(self.directory))
+
+
+def read_ledger(path: str) -> dict:
+    """A ledger file replayed: ``{"id", "pid", "start", "created": [entries]}``."""
+    with open(path) as f:
+        lines = [json.loads(line) for line in f if line.strip()]
+    if not lines or "id" not in lines[0]:
+        raise ValueError("no header line")
+    data = dict(lines[0])
+    created: list[dict] = []
+    for record in lines[1:]:
+        if "add" in record:
+            created.append(dict(record["add"]))
+        elif "remove" in record:
+            created = [e for e in created if e["path"] != record["remove"]]
+    data["created"] = created
+    return data
+
+
+def _rmdir_if_empty(path: str) -> None:
+    try:
+        os.rmdir(path)
+    except OSError:
+        pass
+
+
+# ------------------------------------------------------------------- clean
+@dataclass
+class CleanReport:
+    removed: list[str] = field(default_factory=list)  # paths removed
+    labs: list[str] = field(default_factory=list)  # ids of dead labs cleaned
+    live: list[str] = field(default_factory=list)  # ids of labs still running (left alone)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def nothing(self) -> bool:
+        return not self.labs and not self.errors
+
+
+def _allowed(lab_id: str, kind: str, path: str) -> bool:
+    """Only the two shapes of path a lab creates, for that lab's id."""
+    from .kernel.names import NETNS_DIR, RUN_DIR
+
+    path = os.path.normpath(path)
+    if kind == "netns" and os.path.dirname(path) == NETNS_DIR:
+        return os.path.basename(path).startswith(f"sl{lab_id}-")
+    run_dir = os.path.join(RUN_DIR, lab_id)
+    return path == run_dir or path.startswith(run_dir + "/")
+
+
+def _remove_path(kind: str, path: str) -> bool:
+    """Remove one recorded object; True if something was there."""
+    from .kernel.netns import unmount
+
+    if kind == "dir":
+        try:
+            os.rmdir(path)
+            return True
+        except FileNotFoundError:
+            return False
+    found = unmount(path)
+    try:
+        os.unlink(path)
+        found = True
+    except FileNotFoundError:
+        pass
+    return found
+
+
+def clean(directory: str = LEDGER_DIR) -> CleanReport:
+    """Remove what dead labs left, exactly as their ledgers list it."""
+    report = CleanReport()
+    try:
+        files = sorted(f for f in os.listdir(directory) if f.endswith(".json"))
+    except FileNotFoundError:
+        files = []
+    for name in files:
+        path = os.path.join(directory, name)
+        try:
+            data = read_ledger(path)
+            lab_id, pid = str(data["id"]), int(data["pid"])
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            report.errors.append(f"{path}: unreadable ledger ({err})")
+            continue
+        if name != f"{lab_id}.json":
+            report.errors.append(f"{path}: ledger names another lab ({lab_id})")
+            continue
+        if pid_alive(pid, data.get("start")):
+            report.live.append(lab_id)
+            continue
+        ok = True
+        # Mounts first, directories last (deepest first).
+        entries = sorted(
+            data.get("created", []), key=lambda e: (e.get("kind") == "dir", -len(e["path"]))
+        )
+        for entry in entries:
+            kind, target = entry.get("kind", ""), os.path.normpath(entry.get("path", "") or ".")
+            if not _allowed(lab_id, kind, target):
+                report.errors.append(
+                    f"{target}: not a path lab {lab_id} could have made; left alone"
+                )
+                ok = False
+                continue
+            try:
+                if _remove_path(kind, target):
+                    report.removed.append(target)
+            except OSError as err:
+                if err.errno != errno.ENOENT:
+                    report.errors.append(f"{target}: {err.strerror}")
+                    ok = False
+        if ok:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+        report.labs.append(lab_id)
+    _rmdir_if_empty(directory)
+    _rmdir_if_empty(os.path.dirname(directory))
+    return report

@@ -1,0 +1,160 @@
+"""``simlab clean`` after a crash: exactly what the dead lab's ledger lists, nothing of a live lab.
+
+A lab in a child process is SIGKILLed in the middle of building (so no atexit,
+no SIGTERM handler runs); its namespaces stay mounted.  ``simlab clean``
+removes them, reports each, and leaves a second, live lab alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from simlab.model import ROOT
+from simlab.model import ops as o
+
+REPO = Path(__file__).resolve().parent.parent
+ENV = {**os.environ, "PYTHONPATH": str(REPO)}
+
+BUILDER = textwrap.dedent("""
+    import sys, time
+    from simlab.kernel import KernelBackend
+    from simlab.model import ops as o
+    kb = KernelBackend()
+    print("lab", kb.lab_id, flush=True)
+    kb.apply(o.LinkAdd("br0", "bridge"))
+    for n in range(1000):
+        kb.apply(o.NetnsAdd(f"ns{n}"))
+        kb.apply(o.LinkAdd(f"veth{n}", "veth", peer="eth0", peer_netns=f"ns{n}"))
+        kb.apply(o.LinkSet(f"veth{n}", master="br0", up=True))
+        print("built", n, flush=True)
+""")
+
+
+def _mounts_of(lab_id: str) -> list[str]:
+    with open("/proc/self/mountinfo") as f:
+        points = [line.split()[4] for line in f]
+    return [
+        p for p in points if p.startswith((f"/run/simlab/{lab_id}/", f"/run/netns/sl{lab_id}-"))
+    ]
+
+
+def _leftovers(lab_id: str) -> list[str]:
+    """What of lab ``lab_id`` is still on the machine (looked for by name, for the test only)."""
+    found = (
+        [f"/run/netns/{n}" for n in os.listdir("/run/netns") if n.startswith(f"sl{lab_id}-")]
+        if os.path.isdir("/run/netns")
+        else []
+    )
+    for path in (f"/run/simlab/{lab_id}", f"/run/simlab/ledger/{lab_id}.json"):
+        if os.path.lexists(path):
+            found.append(path)
+    return found + _mounts_of(lab_id)
+
+
+def _clean(*args: str, console: bool = False) -> subprocess.CompletedProcess:
+    script = Path(sys.executable).with_name("simlab")
+    cmd = [str(script)] if console and script.exists() else [sys.executable, "-m", "simlab.cli"]
+    return subprocess.run(
+        [*cmd, "clean", *args], capture_output=True, text=True, env=ENV, cwd=REPO, timeout=120
+    )
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("console", [False, True], ids=["python -m simlab.cli", "console script"])
+def test_clean_after_sigkill_mid_build(console):
+    from simlab.kernel import KernelBackend
+
+    with KernelBackend() as live:
+        live.apply_all(
+            [o.NetnsAdd("red"), o.LinkAdd("veth1", "veth", peer="veth2", peer_netns="red")]
+        )
+        child = subprocess.Popen(
+            [sys.executable, "-c", BUILDER], stdout=subprocess.PIPE, text=True, env=ENV, cwd=REPO
+        )
+        lab_id = child.stdout.readline().split()[1]
+        for line in child.stdout:
+            if line.startswith("built 4"):
+                break
+        child.send_signal(signal.SIGKILL)  # mid-build: no atexit, no SIGTERM handler
+        child.wait(timeout=30)
+        child.stdout.close()
+        left = _leftovers(lab_id)
+        assert f"/run/simlab/ledger/{lab_id}.json" in left and f"/run/netns/sl{lab_id}-ns0" in left
+        assert f"/run/simlab/{lab_id}/node" in _mounts_of(lab_id)
+
+        p = _clean(console=console)
+        assert p.returncode == 0, p.stderr
+        assert f"removed /run/netns/sl{lab_id}-ns0\n" in p.stdout
+        assert f"removed /run/simlab/{lab_id}/node\n" in p.stdout
+        assert f"cleaned lab {lab_id} (its process is gone)" in p.stdout
+        assert f"left lab {live.lab_id} alone" in p.stdout
+        assert _leftovers(lab_id) == []
+
+        # The live lab lost nothing and still works.
+        assert os.path.exists(live.netns_path("red")) and os.path.exists(live.names.node_path)
+        live.apply(o.LinkSet("veth1", up=True))
+        s = live.snapshot()
+        assert s.netns[ROOT].link("veth1").peer == ("red", s.netns["red"].link("veth2").ifindex)
+
+        again = _clean(console=console)
+        assert again.returncode == 0
+        assert f"cleaned lab {lab_id}" not in again.stdout and "nothing to clean" in again.stdout
+    assert _leftovers(live.lab_id) == []
+
+
+def test_clean_on_a_clean_machine(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("simlab clean needs root")
+    p = _clean("--ledger-dir", str(tmp_path / "ledger"))
+    assert p.returncode == 0
+    assert p.stdout == "nothing to clean: no lab left anything behind\n"
+
+
+def test_clean_removes_only_what_a_lab_could_have_made(tmp_path):
+    """A ledger naming other paths (corrupt or forged) gets nothing removed."""
+    if os.geteuid() != 0:
+        pytest.skip("simlab clean needs root")
+    victim = tmp_path / "precious"
+    victim.write_text("keep me")
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    ).stdout.strip()
+    ledger = tmp_path / "ledger"
+    ledger.mkdir()
+    lines = [
+        {"id": "zz9", "pid": int(dead), "start": None},
+        {"add": {"kind": "netns", "path": str(victim)}},
+        {"add": {"kind": "netns", "path": "/run/netns/somebody-else"}},
+        {"add": {"kind": "dir", "path": "/run/simlab/zz9/../../../etc"}},
+    ]
+    (ledger / "zz9.json").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    p = _clean("--ledger-dir", str(ledger))
+    assert p.returncode == 1
+    assert victim.read_text() == "keep me" and os.path.isdir("/etc")
+    assert p.stderr.count("could have made; left alone") == 3
+    assert (ledger / "zz9.json").exists()  # kept: it still lists what was not removed
+
+
+def test_clean_needs_root(monkeypatch, capsys):
+    from simlab import cli
+
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    assert cli.main(["clean"]) == 1
+    assert "needs root" in capsys.readouterr().err
+
+
+def test_doctor_reads_aloud(capsys):
+    from simlab import cli
+
+    assert cli.main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("simlab ") and "Python" in out and "pyroute2" in out
+    assert "Lab() will use the " in out and "network namespaces:" in out
