@@ -351,10 +351,6 @@ PRECHECKED = {"cni_pod_rollback"}
 
 #: Where the model differs from the kernel (each checked against the real tools).
 MODEL_OPS_DIFFER: dict[str, str] = {
-    "name_too_long": (
-        "a name longer than 15 characters fails the kernel's attribute policy with ERANGE "
-        "(nla_validate: an NLA_STRING longer than its maximum); the model says EINVAL"
-    ),
 }
 
 

@@ -193,7 +193,7 @@ def check_ifname(name: str) -> None:
     if len(name) >= IFNAMSIZ:
         raise NetError.extack(
             "Attribute failed policy validation",
-            errno.EINVAL,
+            errno.ERANGE,  # nla_validate(): an NLA_STRING longer than its policy's maximum
             hint=f"interface names are at most 15 characters; {name!r} has {len(name)}",
         )
     if not name or name in (".", "..") or any(c in name for c in "/:") or any(c.isspace() for c in name):
