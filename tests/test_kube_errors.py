@@ -22,12 +22,6 @@ def lab():
     lab.close()
 
 
-def reservations(lab) -> list[str]:
-    out = []
-    for node in lab.k8s.nodes.values():
-        for _root, _dirs, files in os.walk(node.ipam_dir):
-            out += [f for f in files if f != "lock" and not f.startswith("last_reserved_ip")]
-    return out
 
 
 def veths(state) -> set[str]:
@@ -38,7 +32,7 @@ def assert_no_leak(lab, before) -> None:
     after = lab.snapshot()
     assert sorted(after.netns) == sorted(before.netns)
     assert veths(after) == veths(before)
-    assert reservations(lab) == []
+    assert lab.k8s.reservations() == []
     assert [c.name for c in lab.docker.containers()] == []
 
 
@@ -222,10 +216,10 @@ def test_ipam_exhausted(lab):
     assert second.status == "ContainerCreating"
     assert "no IP addresses available in range set: 10.244.9.1-10.244.9.2" in events(second)
     assert sorted(lab.snapshot().netns) == sorted(before.netns)
-    assert reservations(lab) == ["10.244.9.2"]
+    assert lab.k8s.reservations() == ["10.244.9.2"]
     lab.k8s.delete("b")  # a pod without a sandbox goes at once
     lab.k8s.delete("a")
-    assert reservations(lab) == []
+    assert lab.k8s.reservations() == []
 
 
 def test_del_failure_keeps_the_pod_terminating_until_fixed(lab, tmp_path):

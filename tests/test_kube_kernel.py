@@ -85,12 +85,6 @@ def ping(lab, pod, dst: str) -> tuple[int, str]:
     return r.returncode, r.stdout + r.stderr
 
 
-def reservations(lab) -> list[str]:
-    out = []
-    for node in lab.k8s.nodes.values():
-        for _root, _dirs, files in os.walk(node.ipam_dir):
-            out += [f for f in files if f != "lock" and not f.startswith("last_reserved_ip")]
-    return out
 
 
 def delete_all(lab) -> None:
@@ -108,7 +102,7 @@ def delete_all(lab) -> None:
         ns = state.netns[node.key]
         veths = [link.ifname for link in ns.links.values() if link.kind == "veth"]
         assert veths in ([], ["em1"])
-    assert reservations(lab) == []
+    assert lab.k8s.reservations() == []
     assert lab.docker.containers() == []
 
 
@@ -184,4 +178,4 @@ def test_a_failed_add_leaves_nothing_in_the_kernel(lab):
     assert 'failed to find plugin "nope" in path' in lab.k8s.describe("web")
     after = lab.snapshot()
     assert sorted(after.netns) == sorted(before.netns)
-    assert reservations(lab) == []
+    assert lab.k8s.reservations() == []

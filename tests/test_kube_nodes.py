@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import doctest
-import os
 
 import pytest
 
@@ -22,12 +21,6 @@ def lab():
     lab.close()
 
 
-def reservations(lab) -> list[str]:
-    out = []
-    for node in lab.k8s.nodes.values():
-        for _root, _dirs, files in os.walk(node.ipam_dir):
-            out += [f for f in files if f != "lock" and not f.startswith("last_reserved_ip")]
-    return out
 
 
 @pytest.mark.parametrize("module", [kube, kube_cni, kube_nodes, kube_ptp, kube_text])
@@ -150,7 +143,7 @@ def test_deleting_every_pod_of_both_nodes_leaves_nothing(lab):
         ns = state.netns[key]
         veths = [link.ifname for link in ns.links.values() if link.kind == "veth"]
         assert veths == ["em1"]
-    assert reservations(lab) == []
+    assert lab.k8s.reservations() == []
     assert lab.k8s.get_pods() == "No resources found.\n"
 
 

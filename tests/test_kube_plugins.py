@@ -21,12 +21,6 @@ def lab():
     lab.close()
 
 
-def reservations(lab) -> list[str]:
-    out = []
-    for node in lab.k8s.nodes.values():
-        for _root, _dirs, files in os.walk(node.ipam_dir):
-            out += [f for f in files if f != "lock" and not f.startswith("last_reserved_ip")]
-    return out
 
 
 def plugin_script(tmp_path, name: str, body: str) -> str:
@@ -115,7 +109,7 @@ def test_ptp_pods_reach_each_other_through_the_node_and_leave_nothing(lab):
     assert after.netns[ROOT].addrs == before.netns[ROOT].addrs
     assert after.netns[ROOT].routes == before.netns[ROOT].routes
     assert sorted(after.netns) == sorted(before.netns)
-    assert reservations(lab) == []
+    assert lab.k8s.reservations() == []
 
 
 def test_bridge_and_ptp_compared(lab):
@@ -203,7 +197,7 @@ def test_editing_the_conflist_changes_the_next_pod_only(lab):
     lab.k8s.delete("a")
     dels = [s for s in lab.timeline if s.detail.get("k8s") == "cni-del"]
     assert json.loads(dels[-1].detail["stdin"])["bridge"] == "cni0"
-    assert reservations(lab) == ["10.244.7.2"]
+    assert lab.k8s.reservations() == ["10.244.7.2"]
 
 
 def test_a_single_plugin_conf_file(lab):
@@ -230,7 +224,7 @@ def test_a_single_plugin_conf_file(lab):
     )
     assert stdin["cniVersion"] == "0.3.1" and stdin["name"] == "mynet"
     lab.k8s.delete("web")
-    assert reservations(lab) == []
+    assert lab.k8s.reservations() == []
 
 
 def test_ptp_plugin_alone_follows_the_cni_contract(tmp_path):
@@ -278,4 +272,4 @@ def test_a_python_plugin_in_process_on_the_model(lab, tmp_path):
     assert "inet 10.244.1.2/32 scope global eth0" in lab.k8s.exec("web", "ip a")
     assert any(s.title["en"] == "simlab-ptp ADD: setupHostVeth" for s in lab.timeline)
     lab.k8s.delete("web")
-    assert reservations(lab) == []
+    assert lab.k8s.reservations() == []

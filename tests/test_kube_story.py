@@ -44,13 +44,6 @@ def lab():
     lab.close()
 
 
-def reservations(lab) -> list[str]:
-    """host-local's reservation files (named by address) of every node."""
-    out = []
-    for node in lab.k8s.nodes.values():
-        for _root, _dirs, files in os.walk(node.ipam_dir):
-            out += [f for f in files if f not in ("lock",) and not f.startswith("last_reserved_ip")]
-    return out
 
 
 def test_slide_12_story(lab):
@@ -166,7 +159,7 @@ def test_delete_leaves_nothing(lab):
     for name in ("a", "b", "c"):
         lab.k8s.run(name)
     assert [p.ip for p in lab.k8s.pods] == ["10.244.1.2", "10.244.1.3", "10.244.1.4"]
-    assert len(reservations(lab)) == 3
+    assert len(lab.k8s.reservations()) == 3
     for name in ("b", "a", "c"):
         lab.k8s.delete(name)
     after = lab.snapshot()
@@ -180,7 +173,7 @@ def test_delete_leaves_nothing(lab):
     cni0 = node.link("cni0")
     assert not [link for link in node.links.values() if link.master == cni0.ifindex]
     assert [link.ifname for link in node.links.values() if link.kind == "veth"] == ["em1"]
-    assert reservations(lab) == []
+    assert lab.k8s.reservations() == []
     assert lab.docker.containers() == []
     assert lab.k8s.get_pods() == "No resources found.\n"
     dels = [s for s in lab.timeline if s.title["en"].startswith("CNI DEL simlab-bridge")]

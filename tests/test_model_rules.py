@@ -365,7 +365,7 @@ def test_link_add_errors():
     fails(s, LinkAdd("veth2", "bridge"), exists, errno.EEXIST, 2)
     fails(s, LinkAdd("veth5", "veth", peer="veth5"), exists, errno.EEXIST, 2)
     fails(s, LinkAdd("veth1abcdefghijk", "veth", peer="veth9"), "Error: Attribute failed policy validation.",
-          errno.EINVAL, 2)
+          errno.ERANGE, 2)
     fails(s, LinkAdd("a:b", "bridge"), "RTNETLINK answers: Invalid argument", errno.EINVAL, 2)
     fails(s, LinkAdd("x", "frob"), "Error: Unknown device type.", errno.EOPNOTSUPP, 2)
     fails(s, LinkAdd("x", "veth", peer="y", peer_netns="nope"), 'Error: argument "nope" is wrong: Invalid "netns" value\n\n',

@@ -144,6 +144,14 @@ class Kubelet:
     def __repr__(self) -> str:
         return f"<Kubelet nodes={list(self.nodes)} pods={len(self._pods)}>"
 
+    def reservations(self) -> list[str]:
+        """Addresses host-local still reserves on every node (none once every pod is gone)."""
+        out = []
+        for node in self.nodes.values():
+            for _root, _dirs, files in os.walk(node.ipam_dir):
+                out += [f for f in files if f != "lock" and not f.startswith("last_reserved_ip")]
+        return out
+
     # ---------------------------------------------------------------- nodes
     def _new_node(self, name: str, key: str, address: str, pod_cidr: str) -> Node:
         node = Node(
