@@ -9,6 +9,7 @@ reference bridge + host-local from /usr/lib/cni.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -179,3 +180,45 @@ def test_a_failed_add_leaves_nothing_in_the_kernel(lab):
     after = lab.snapshot()
     assert sorted(after.netns) == sorted(before.netns)
     assert lab.k8s.reservations() == []
+
+
+def _slide12(lab) -> dict:
+    """The slide-12 story on one lab: what docker, kubectl and the pod's own `ip a` say."""
+    pod = lab.k8s.run("centos1")
+    app = [c for c in lab.docker.containers() if c.name.startswith("k8s_centos1_")][0]
+    return {
+        "inspect": lab.docker.inspect(app.name)["NetworkSettings"],
+        "ip": pod.ip,
+        "get_pods_ip_column": lab.k8s.get_pods().splitlines()[1].split()[5],
+        "ip_a": lab.k8s.exec("centos1", "ip a"),
+        "ip_route": lab.k8s.exec("centos1", "ip route"),
+        "result": json.loads(pod.result.to_json("1.0.0")),
+    }
+
+
+def test_slide12_story_is_the_same_on_model_and_kernel(lab):
+    from simlab.normalize import normalize
+
+    with simlab.Lab(backend="model") as model:
+        want = _slide12(model)
+    got = _slide12(lab)
+    # docker says there is no network; Kubernetes and the pod's own `ip a` say there is.
+    for story in (want, got):
+        assert story["inspect"]["IPAddress"] == "" and story["inspect"]["Networks"] is None
+        assert story["get_pods_ip_column"] == story["ip"]
+        assert f"inet {story['ip']}/" in story["ip_a"] and "eth0@if" in story["ip_a"]
+    assert got["ip"] == want["ip"]
+    assert got["inspect"] == want["inspect"]
+    assert normalize([got["ip_a"]]) == normalize([want["ip_a"]])
+    assert got["ip_route"] == want["ip_route"]
+    # simlab-bridge's result JSON: the same on both backends once random MACs, veth names
+    # and the netns path (a model key vs a real mount) are normalized.
+    def result_shape(r):
+        r = json.loads(json.dumps(r))
+        for i in r["interfaces"]:
+            i["mac"] = "<mac>"
+            i["name"] = "veth<hex>" if i["name"].startswith("veth") else i["name"]
+            i["sandbox"] = "<netns>" if i.get("sandbox") else i.get("sandbox")
+        return r
+
+    assert result_shape(got["result"]) == result_shape(want["result"])
