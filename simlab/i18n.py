@@ -28,6 +28,8 @@ import os
 import string
 from collections.abc import Iterable, Mapping
 
+from .model.errors import Said, say
+
 __all__ = [
     "LANGUAGES",
     "CATALOG",
@@ -40,6 +42,9 @@ __all__ = [
     "why_text",
     "why_for_ops",
     "fields_of",
+    "Said",
+    "say",
+    "in_language",
 ]
 
 #: Languages simlab speaks; the first is the fallback.
@@ -448,6 +453,16 @@ def both(key: str, /, **params) -> dict[str, str]:
 def fields_of(template: str) -> set[str]:
     """The ``{field}`` names a template uses."""
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+# ---------------------------------------------------------------- inline pairs
+# Said and say are defined with the model's errors (the model imports nothing outside
+# itself) and re-exported here, where the rest of simlab looks for its words.
+
+
+def in_language(text: str, lang: str | None = None) -> str:
+    """``text`` in ``lang`` when it is a :class:`Said`, else ``text`` as it is."""
+    return text.in_(_resolve(lang)) if isinstance(text, Said) else text
 
 
 # ---------------------------------------------------------------- why_for

@@ -72,12 +72,14 @@ def format_error(err: BaseException) -> str | None:
     from .model import NetError
 
     if isinstance(err, NetError):
-        lines = [err.message.rstrip("\n")]
+        from .i18n import in_language
+
+        lines = [in_language(err.message).rstrip("\n")]
         extra = _learner_hint(err.message)
         if extra:
             lines.append(_t("hint: ", "ヒント: ") + extra)
         elif err.hint:
-            lines.append(_t("hint: ", "ヒント: ") + err.hint)
+            lines.append(_t("hint: ", "ヒント: ") + in_language(err.hint))
         return "\n".join(lines)
     try:
         from .cni.spec import CNIError

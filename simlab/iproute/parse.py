@@ -26,6 +26,7 @@ import ipaddress
 import re
 import shlex
 
+from ..i18n import say
 from ..model import ops as o
 from ..model.apply import parse_mac
 from ..model.errors import NetError, UsageError
@@ -35,10 +36,13 @@ from .command import Change, Show
 __all__ = ["parse", "SUPPORTED"]
 
 #: One line a hint can quote: what simlab understands.
-SUPPORTED = (
+SUPPORTED = say(
     "simlab understands: ip [-n NS] [-4|-6] [-d] [-br] [-j [-p]] "
     "{link|addr|route|neigh|netns} ..., bridge {link|fdb} ..., iptables -t TABLE -S|-N|-A|-I|-D|-X|-F, "
-    "sysctl -w, and ip netns exec NS <one of those>"
+    "sysctl -w, and ip netns exec NS <one of those>",
+    "simlab が対応しているのは ip [-n NS] [-4|-6] [-d] [-br] [-j [-p]] "
+    "{link|addr|route|neigh|netns} ...、bridge {link|fdb} ...、iptables -t TABLE -S|-N|-A|-I|-D|-X|-F、"
+    "sysctl -w、および ip netns exec NS <これらのいずれか> です",
 )
 
 INCOMPLETE = 'Command line is not complete. Try option "help"'
@@ -51,7 +55,7 @@ def parse(line: str) -> Change | Show:
             words = shlex.split(line)
         except ValueError as err:
             raise UsageError(f"simlab: cannot split the command line: {err}", exit=2,
-                             hint="close your quotes") from None
+                             hint=say("close your quotes", "引用符 (クォート) を閉じてください")) from None
         return _command(words, ROOT, line)
     except NetError:
         raise
@@ -86,15 +90,24 @@ class _Args:
 
     def next_arg(self) -> str:
         if self.i >= len(self.words):
-            raise UsageError(INCOMPLETE, hint="this keyword needs a value after it")
+            raise UsageError(INCOMPLETE, hint=say("this keyword needs a value after it",
+                                                  "このキーワードの後には値が必要です"))
         return self.take()
 
     def rest(self) -> list[str]:
         return self.words[self.i:]
 
 
+def _as_dev(word: str) -> str:
+    """The hint for a device whose name ip reads as a keyword."""
+    return say(f'to name a device "{word}", write `dev {word}`',
+               f'"{word}" という名前のデバイスを指定するには `dev {word}` と書いてください')
+
+
 def _unsupported(what: str, hint: str = "") -> UsageError:
-    return UsageError(f"simlab does not model {what}", hint=hint or SUPPORTED)
+    # simlab's own words, not ip's: a Japanese notebook shows them in Japanese too
+    return UsageError(say(f"simlab does not model {what}", f"simlab は {what} を扱いません"),
+                      hint=hint or SUPPORTED)
 
 
 def _invarg(arg: str, what: str, hint: str = "") -> UsageError:
@@ -106,12 +119,13 @@ def _invarg(arg: str, what: str, hint: str = "") -> UsageError:
 
 def _duparg(key: str, arg: str) -> UsageError:
     return UsageError(f'Error: duplicate "{key}": "{arg}" is the second value.',
-                      hint=f'"{key}" was given twice')
+                      hint=say(f'"{key}" was given twice', f'"{key}" が 2 回指定されています'))
 
 
 def _duparg2(key: str, arg: str) -> UsageError:
     return UsageError(f'Error: either "{key}" is duplicate, or "{arg}" is a garbage.',
-                      hint=f'one "{key}" only; check the words around "{arg}"')
+                      hint=say(f'one "{key}" only; check the words around "{arg}"',
+                               f'"{key}" は 1 つだけにしてください。"{arg}" の前後の単語を確認してください'))
 
 
 def _on_off(key: str, arg: str) -> bool:
@@ -120,7 +134,8 @@ def _on_off(key: str, arg: str) -> bool:
     if arg == "off":
         return False
     raise UsageError(f'Error: argument of "{key}" must be "on" or "off", not "{arg}"', exit=1,
-                     hint=f"write `{key} on` or `{key} off`")
+                     hint=say(f"write `{key} on` or `{key} off`",
+                              f"`{key} on` または `{key} off` と書いてください"))
 
 
 def _mac(text: str) -> str:
@@ -132,7 +147,8 @@ def _check_ifname(name: str, key: str) -> str:
     """iproute2's check_ifname() for ``name X``: below 16 characters, no '/' or space."""
     if not name or len(name) >= 16 or "/" in name or any(c.isspace() for c in name):
         raise _invarg(name, f'"{key}" not a valid ifname',
-                      hint="interface names are 1 to 15 characters, without '/' or spaces")
+                      hint=say("interface names are 1 to 15 characters, without '/' or spaces",
+                               "インターフェース名は 1〜15 文字で、'/' や空白は使えません"))
     return name
 
 
@@ -140,7 +156,8 @@ def _check_altifname(name: str) -> str:
     """check_altifname(): a bare device word may be up to 127 characters, no '/' or space."""
     if not name or len(name) >= 128 or "/" in name or any(c.isspace() for c in name):
         raise _invarg(name, '"dev" not a valid ifname',
-                      hint="interface names are 1 to 15 characters, without '/' or spaces")
+                      hint=say("interface names are 1 to 15 characters, without '/' or spaces",
+                               "インターフェース名は 1〜15 文字で、'/' や空白は使えません"))
     return name
 
 
@@ -150,7 +167,8 @@ _FAMILY_NAME = {None: "any valid", 4: "inet", 6: "inet6"}
 def _prefix(text: str, family: int | None) -> str:
     """get_prefix(): an address with an optional /LEN, or ``default``; exits 1 when bad."""
     bad = UsageError(f'Error: {_FAMILY_NAME[family]} prefix is expected rather than "{text}".', exit=1,
-                     hint="write an address with its prefix length, e.g. 10.0.0.2/24")
+                     hint=say("write an address with its prefix length, e.g. 10.0.0.2/24",
+                              "アドレスはプレフィックス長を付けて書いてください (例: 10.0.0.2/24)"))
     if text in ("default", "all", "any"):
         return "default" if family != 6 else "default"
     if text.count("/") > 1 or text.endswith("/") or text.startswith("/"):
@@ -176,7 +194,8 @@ def _address(text: str, family: int | None) -> str:
         ip = None
     if ip is None or (family is not None and ip.version != family):
         raise UsageError(f'Error: {_FAMILY_NAME[family]} address is expected rather than "{text}".',
-                         exit=1, hint="write an address such as 10.0.0.1")
+                         exit=1, hint=say("write an address such as 10.0.0.1",
+                                          "10.0.0.1 のようなアドレスを書いてください"))
     return text
 
 
@@ -233,49 +252,60 @@ def _ip(words: list[str], netns: str, line: str) -> Change | Show:
             fam = args.next_arg() if args else None
             families = {"inet": 4, "inet6": 6}
             if fam not in families:
-                raise _unsupported(f'"-family {fam}"', "simlab supports -4 (inet) and -6 (inet6)")
+                raise _unsupported(f'"-family {fam}"',
+                                   say("simlab supports -4 (inet) and -6 (inet6)",
+                                       "simlab が対応しているのは -4 (inet) と -6 (inet6) です"))
             opts["family"] = families[fam]
             kept += [raw, fam]
             continue
         if opt in ("-4", "-6"):
             opts["family"] = int(opt[1])
         elif opt in ("-0", "-M", "-B"):
-            raise _unsupported(f'the ip option "{raw}"', "simlab supports -4 and -6")
+            raise _unsupported(f'the ip option "{raw}"', say("simlab supports -4 and -6",
+                                                             "simlab が対応しているのは -4 と -6 です"))
         elif _m(opt, "-human") or _m(opt, "-human-readable") or _m(opt, "-iec"):
             pass
         elif _m(opt, "-stats") or _m(opt, "-statistics"):
             raise _unsupported('packet statistics ("-s")',
-                               "the model moves no packets, so it has no counters; drop -s")
+                               say("the model moves no packets, so it has no counters; drop -s",
+                                   "モデルはパケットを流さないのでカウンターはありません。-s を外してください"))
         elif _m(opt, "-details"):
             opts["details"] += 1
         elif _m(opt, "-resolve") or _m(opt, "-Numeric") or _m(opt, "-force"):
             pass
         elif _m(opt, "-oneline"):
-            raise _unsupported('the one-line format ("-o")', "drop -o, or use -br for one line per link")
+            raise _unsupported('the one-line format ("-o")',
+                               say("drop -o, or use -br for one line per link",
+                                   "-o を外してください。リンクを 1 行ずつ表示したいときは -br を使います"))
         elif _m(opt, "-timestamp") or _m(opt, "-tshort"):
-            raise _unsupported(f'the ip option "{raw}"', "timestamps belong to `ip monitor`")
+            raise _unsupported(f'the ip option "{raw}"', say("timestamps belong to `ip monitor`",
+                                                             "タイムスタンプは `ip monitor` の機能です"))
         elif _m(opt, "-Version"):
             return Show("ip", "version", tuple(words), netns, dict(opts), line)
         elif _m(opt, "-batch"):
-            raise _unsupported('batch files ("-b")', "run the commands one by one")
+            raise _unsupported('batch files ("-b")', say("run the commands one by one",
+                                                         "コマンドを 1 つずつ実行してください"))
         elif _m(opt, "-rcvbuf"):
             args.next_arg()
             continue
         elif _m(opt, "-color") or opt.startswith("-color=") or opt.startswith("-c="):
-            raise _unsupported('colours ("-c")', "drop -c")
+            raise _unsupported('colours ("-c")', say("drop -c", "-c を外してください"))
         elif _m(opt, "-help"):
             raise _unsupported('"ip -help"', SUPPORTED)
         elif _m(opt, "-netns"):
             if not args:
                 raise NetError('Cannot open network namespace "(null)": No such file or directory', errno=errno.ENOENT,
-                               exit=255, hint="-n takes a namespace name: ip -n red a")
+                               exit=255, hint=say("-n takes a namespace name: ip -n red a",
+                                                  "-n には名前空間の名前を指定します: ip -n red a"))
             netns = args.take()
             if "/" in netns:
                 raise NetError(f'Cannot open network namespace "{netns}": No such file or directory', errno=errno.ENOENT,
-                               exit=255, hint="a namespace name is a plain word such as red")
+                               exit=255, hint=say("a namespace name is a plain word such as red",
+                                                  "名前空間の名前は red のような単純な単語にしてください"))
             continue
         elif _m(opt, "-all"):
-            raise _unsupported('"-all"', "name one namespace with -n NS")
+            raise _unsupported('"-all"', say("name one namespace with -n NS",
+                                             "-n NS で名前空間を 1 つ指定してください"))
         elif _m(opt, "-echo"):
             raise _unsupported('"-echo"')
         elif _m(opt, "-brief"):
@@ -339,7 +369,8 @@ def _ip_link(args: _Args, ctx: _Ctx) -> Change | Show:
     if _m(verb, "set") or _m(verb, "change"):
         return _link_set(args, ctx)
     if _m(verb, "replace"):
-        raise _unsupported('"ip link replace"', "use ip link add, or ip link set")
+        raise _unsupported('"ip link replace"', say("use ip link add, or ip link set",
+                                                    "ip link add か ip link set を使ってください"))
     if _m(verb, "delete"):
         return _link_del(args, ctx)
     if _m(verb, "show") or _m(verb, "lst") or _m(verb, "list"):
@@ -382,17 +413,16 @@ def _iplink_parse(args: _Args, out: _LinkArgs) -> None:
             if out.dev is None:
                 out.dev = out.name
         elif word == "index":
-            raise _unsupported('"index"', "the kernel picks the ifindex")
+            raise _unsupported('"index"', say("the kernel picks the ifindex", "ifindex はカーネルが決めます"))
         elif _m(word, "link"):
-            raise _unsupported(f'"{word}" (read as "link", for macvlan/vlan)',
-                               f'to name a device "{word}", write `dev {word}`')
+            raise _unsupported(f'"{word}" (read as "link", for macvlan/vlan)', _as_dev(word))
         elif _m(word, "address"):
             value = args.next_arg()
             out.mac = _mac(value)
         elif _m(word, "broadcast") or word == "brd":
-            raise _unsupported(f'"{word}" (read as "broadcast")', f'to name a device "{word}", write `dev {word}`')
+            raise _unsupported(f'"{word}" (read as "broadcast")', _as_dev(word))
         elif _m(word, "txqueuelen") or word == "qlen" or _m(word, "txqlen"):
-            raise _unsupported(f'"{word}" (read as "txqueuelen")', f'to name a device "{word}", write `dev {word}`')
+            raise _unsupported(f'"{word}" (read as "txqueuelen")', _as_dev(word))
         elif word == "mtu":
             value = args.next_arg()
             if out.mtu is not None:
@@ -400,7 +430,9 @@ def _iplink_parse(args: _Args, out: _LinkArgs) -> None:
             try:
                 out.mtu = int(value, 0)
             except ValueError:
-                raise _invarg(value, 'Invalid "mtu" value\n', hint="mtu takes a number, e.g. mtu 1400") from None
+                raise _invarg(value, 'Invalid "mtu" value\n',
+                              hint=say("mtu takes a number, e.g. mtu 1400",
+                                       "mtu には数値を指定します (例: mtu 1400)")) from None
         elif word in ("xdpgeneric", "xdpdrv", "xdpoffload", "xdp"):
             raise _unsupported("XDP programs")
         elif word == "netns":
@@ -425,12 +457,12 @@ def _iplink_parse(args: _Args, out: _LinkArgs) -> None:
             out.master = ""
         elif _m(word, "dynamic"):
             _on_off("dynamic", args.next_arg())
-            raise _unsupported(f'"{word}" (read as "dynamic")', f'to name a device "{word}", write `dev {word}`')
+            raise _unsupported(f'"{word}" (read as "dynamic")', _as_dev(word))
         elif _m(word, "type"):
             out.kind = args.next_arg()
             return
         elif _m(word, "alias"):
-            raise _unsupported(f'"{word}" (read as "alias")', f'to name a device "{word}", write `dev {word}`')
+            raise _unsupported(f'"{word}" (read as "alias")', _as_dev(word))
         elif word in ("group", "mode", "state", "numtxqueues", "numrxqueues", "link-netns", "link-netnsid",
                       "protodown", "protodown_reason", "gso_max_size", "gso_max_segs", "gro_max_size",
                       "parentdev") or _m(word, "addrgenmode"):
@@ -450,15 +482,22 @@ def _link_add(args: _Args, ctx: _Ctx) -> Change:
     _iplink_parse(args, main)
     if main.name is not None and main.dev is not None and main.dev != main.name:
         raise UsageError('both "name" and "dev" cannot be used when creating devices.',
-                         hint="write either `ip link add NAME type ...` or `ip link add name NAME type ...`")
+                         hint=say("write either `ip link add NAME type ...` "
+                                  "or `ip link add name NAME type ...`",
+                                  "`ip link add NAME type ...` か `ip link add name NAME type ...` "
+                                  "のどちらかで書いてください"))
     if main.kind is None:
         raise UsageError('Not enough information: "type" argument is required', exit=1,
-                         hint="say which kind of link: type veth or type bridge")
+                         hint=say("say which kind of link: type veth or type bridge",
+                                  "リンクの種類を指定してください: type veth または type bridge"))
     if main.master is not None or main.promisc is not None:
-        raise _unsupported('"master"/"promisc" in ip link add', "add the link first, then `ip link set`")
+        raise _unsupported('"master"/"promisc" in ip link add',
+                           say("add the link first, then `ip link set`",
+                               "まずリンクを追加し、その後で `ip link set` を使ってください"))
     if main.netns is not None:
         raise _unsupported('"netns" for the link itself in ip link add',
-                           "use ip -n NS link add ..., or move it afterwards with ip link set X netns NS")
+                           say("use ip -n NS link add ..., or move it afterwards with ip link set X netns NS",
+                               "ip -n NS link add ... を使うか、後から ip link set X netns NS で移してください"))
     kind = main.kind
     peer = _LinkArgs()
     if kind == "veth":
@@ -466,33 +505,41 @@ def _link_add(args: _Args, ctx: _Ctx) -> Change:
             if args.peek() != "peer":
                 raise UsageError("Usage: ip link <options> type veth [peer <options>]\n"
                                  "To get <options> type 'ip link add help'", exit=1,
-                                 hint="write: ip link add veth1 type veth peer name veth2")
+                                 hint=say("write: ip link add veth1 type veth peer name veth2",
+                                          "次のように書いてください: ip link add veth1 type veth peer name veth2"))
             args.take()
             _iplink_parse(args, peer)
             if peer.kind is not None:
                 raise _duparg("type", peer.kind)
             if peer.name is not None and peer.dev is not None and peer.dev != peer.name:
                 raise UsageError('both "name" and "dev" cannot be used when creating devices.',
-                                 hint="write: peer name veth2")
+                                 hint=say("write: peer name veth2",
+                                          "次のように書いてください: peer name veth2"))
             if peer.up is not None or peer.master is not None or peer.promisc is not None:
                 raise _unsupported('"up"/"master"/"promisc" for the peer in ip link add',
-                                   "create the pair first, then `ip link set`")
+                                   say("create the pair first, then `ip link set`",
+                                       "まずペアを作成し、その後で `ip link set` を使ってください"))
     elif kind == "bridge":
         if args:
             word = args.take()
             raise _unsupported(f'the bridge option "{word}"',
-                               "simlab's bridges use the kernel defaults (STP off)")
+                               say("simlab's bridges use the kernel defaults (STP off)",
+                                   "simlab のブリッジはカーネルの既定値 (STP オフ) を使います"))
     elif args:
         raise _unsupported(f'options of link type "{kind}"')
     if peer.mtu is not None:
-        raise _unsupported('"mtu" for the peer in ip link add', "set it afterwards: ip link set PEER mtu N")
+        raise _unsupported('"mtu" for the peer in ip link add',
+                           say("set it afterwards: ip link set PEER mtu N",
+                               "後から設定してください: ip link set PEER mtu N"))
     op = o.LinkAdd(ifname=main.dev or "", kind=kind, netns=ctx.netns,
                    peer=peer.dev if kind == "veth" else None,
                    peer_netns=peer.netns if kind == "veth" else None,
                    mac=main.mac, peer_mac=peer.mac if kind == "veth" else None, mtu=main.mtu)
     if main.up and kind in ("veth", "bridge"):
         if not main.dev:
-            raise _unsupported('"up" in ip link add without a name', "name the link, or set it up afterwards")
+            raise _unsupported('"up" in ip link add without a name',
+                               say("name the link, or set it up afterwards",
+                                   "リンクに名前を付けるか、後から up にしてください"))
         return ctx.change(op, o.LinkSet(main.dev, netns=ctx.netns, up=True))
     return ctx.change(op)
 
@@ -504,7 +551,8 @@ def _link_set(args: _Args, ctx: _Ctx) -> Change:
         raise _unsupported('"type" in ip link set')
     if la.dev is None:
         raise UsageError('Not enough information: "dev" argument is required.',
-                         hint="name the link: ip link set dev veth1 up")
+                         hint=say("name the link: ip link set dev veth1 up",
+                                  "リンクを指定してください: ip link set dev veth1 up"))
     name = None if la.name == la.dev else la.name
     op = o.LinkSet(la.dev, netns=ctx.netns, up=la.up, mtu=la.mtu, mac=la.mac, name=name,
                    master=la.master, to_netns=la.netns, promisc=la.promisc)
@@ -516,10 +564,12 @@ def _link_del(args: _Args, ctx: _Ctx) -> Change:
     _iplink_parse(args, la)
     if la.dev is None:
         raise UsageError('Not enough information: "dev" argument is required.',
-                         hint="name the link: ip link del veth1")
+                         hint=say("name the link: ip link del veth1",
+                                  "リンクを指定してください: ip link del veth1"))
     if la.kind is not None or la.up is not None or la.mtu is not None or la.mac is not None \
             or la.master is not None or la.netns is not None or la.promisc is not None:
-        raise _unsupported("options in ip link del", "write: ip link del NAME")
+        raise _unsupported("options in ip link del", say("write: ip link del NAME",
+                                                         "次のように書いてください: ip link del NAME"))
     return ctx.change(o.LinkDel(la.dev, netns=ctx.netns))
 
 
@@ -554,7 +604,8 @@ def _list_filter(args: _Args, ctx: _Ctx, what: str) -> dict:
         elif word == "group":
             value = args.next_arg()
             if value not in ("default", "0"):
-                raise _unsupported(f'"group {value}"', "every link is in group default")
+                raise _unsupported(f'"group {value}"', say("every link is in group default",
+                                                           "すべてのリンクは group default に属しています"))
             flt["group"] = value
         elif word == "master":
             flt["master"] = args.next_arg()
@@ -594,17 +645,22 @@ def _ip_addr(args: _Args, ctx: _Ctx) -> Change | Show:
     if _m(verb, "add"):
         return _addr_modify(args, ctx, add=True)
     if _m(verb, "change") or verb == "chg" or _m(verb, "replace"):
-        raise _unsupported(f'"ip addr {verb}"', "delete the address and add it again")
+        raise _unsupported(f'"ip addr {verb}"', say("delete the address and add it again",
+                                                    "アドレスを削除してから、もう一度追加してください"))
     if _m(verb, "delete"):
         return _addr_modify(args, ctx, add=False)
     if _m(verb, "list") or _m(verb, "show") or _m(verb, "lst"):
         return ctx.show("ip", "addr", filter=_list_filter(args, ctx, "addr"))
     if _m(verb, "flush"):
         if not args:
-            raise UsageError("Flush requires arguments.", exit=1, hint="write: ip addr flush dev veth1")
+            raise UsageError("Flush requires arguments.", exit=1,
+                             hint=say("write: ip addr flush dev veth1",
+                                      "次のように書いてください: ip addr flush dev veth1"))
         flt = _list_filter(args, ctx, "addr")
         if set(flt) != {"dev"}:
-            raise _unsupported("ip addr flush with selectors other than dev", "write: ip addr flush dev veth1")
+            raise _unsupported("ip addr flush with selectors other than dev",
+                               say("write: ip addr flush dev veth1",
+                                   "次のように書いてください: ip addr flush dev veth1"))
         return ctx.change(o.AddrFlush(flt["dev"], netns=ctx.netns, family=ctx.opts["family"]))
     if _m(verb, "save") or _m(verb, "showdump") or _m(verb, "restore"):
         raise _unsupported(f'"ip addr {verb}"')
@@ -633,18 +689,24 @@ def _addr_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
         elif word == "scope":
             value = args.next_arg()
             if value not in ("global", "link", "host", "site", "universe") and _u32(value) is None:
-                raise _invarg(value, "invalid scope value.", hint="scope is global, link or host")
+                raise _invarg(value, "invalid scope value.",
+                              hint=say("scope is global, link or host",
+                                       "scope は global、link、host のいずれかです"))
             if value.isdigit():
-                raise _unsupported(f'"scope {value}"', "write scope global, link or host")
+                raise _unsupported(f'"scope {value}"',
+                                   say("write scope global, link or host",
+                                       "scope global、scope link、scope host のいずれかで書いてください"))
             scope = "global" if value == "universe" else value
         elif word == "dev":
             dev = args.next_arg()
         elif word == "label":
-            raise _unsupported("address labels", "the label is the link's name")
+            raise _unsupported("address labels", say("the label is the link's name",
+                                                     "ラベルはリンクの名前です"))
         elif _m(word, "metric") or _m(word, "priority") or word == "preference":
             raise _unsupported('"metric" on an address')
         elif _m(word, "valid_lft") or _m(word, "preferred_lft"):
-            raise _unsupported("address lifetimes", "addresses live forever in the lab")
+            raise _unsupported("address lifetimes", say("addresses live forever in the lab",
+                                                        "ラボのアドレスは無期限に有効です"))
         elif word in ("home", "nodad", "mngtmpaddr", "noprefixroute", "autojoin"):
             raise _unsupported(f'the address flag "{word}"')
         else:
@@ -657,14 +719,17 @@ def _addr_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
             local = _prefix(word, family)
             if local == "default":
                 raise UsageError(f'Error: {_FAMILY_NAME[family]} prefix is expected rather than "{word}".',
-                                 exit=1, hint="write an address with its prefix length")
+                                 exit=1, hint=say("write an address with its prefix length",
+                                                  "アドレスはプレフィックス長を付けて書いてください"))
             family = _family_of(local)
     if dev is None:
         raise UsageError('Not enough information: "dev" argument is required.', exit=1,
-                         hint="say which link: ip addr add 10.0.0.1/24 dev veth1")
+                         hint=say("say which link: ip addr add 10.0.0.1/24 dev veth1",
+                                  "リンクを指定してください: ip addr add 10.0.0.1/24 dev veth1"))
     if local is None:
         raise UsageError("Not enough information: \"local\" argument is required.", exit=1,
-                         hint="say which address: ip addr add 10.0.0.1/24 dev veth1")
+                         hint=say("say which address: ip addr add 10.0.0.1/24 dev veth1",
+                                  "アドレスを指定してください: ip addr add 10.0.0.1/24 dev veth1"))
     if add:
         return ctx.change(o.AddrAdd(dev, local, netns=ctx.netns, broadcast=brd, scope=scope))
     return ctx.change(o.AddrDel(dev, local, netns=ctx.netns))
@@ -679,7 +744,8 @@ def _ip_route(args: _Args, ctx: _Ctx) -> Change | Show:
         return _route_modify(args, ctx, add=True)
     if _m(verb, "change") or verb == "chg" or _m(verb, "replace") or _m(verb, "prepend") \
             or _m(verb, "append") or _m(verb, "test"):
-        raise _unsupported(f'"ip route {verb}"', "delete the route and add it again")
+        raise _unsupported(f'"ip route {verb}"', say("delete the route and add it again",
+                                                     "経路を削除してから、もう一度追加してください"))
     if _m(verb, "delete"):
         return _route_modify(args, ctx, add=False)
     if _m(verb, "list") or _m(verb, "show") or _m(verb, "lst"):
@@ -687,7 +753,8 @@ def _ip_route(args: _Args, ctx: _Ctx) -> Change | Show:
     if _m(verb, "get"):
         return _route_get(args, ctx)
     if _m(verb, "flush") or _m(verb, "save") or _m(verb, "restore") or _m(verb, "showdump"):
-        raise _unsupported(f'"ip route {verb}"', "delete routes one by one with ip route del")
+        raise _unsupported(f'"ip route {verb}"', say("delete routes one by one with ip route del",
+                                                     "ip route del で経路を 1 つずつ削除してください"))
     if _m(verb, "help"):
         raise _unsupported('"ip route help"', SUPPORTED)
     raise _unknown_command(verb, "route")
@@ -717,9 +784,12 @@ def _route_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
             value = args.next_arg()
             metric = _u32(value)
             if metric is None:
-                raise _invarg(value, '"metric" value is invalid\n', hint="metric takes a number, e.g. metric 100")
+                raise _invarg(value, '"metric" value is invalid\n',
+                              hint=say("metric takes a number, e.g. metric 100",
+                                       "metric には数値を指定します (例: metric 100)"))
         elif word == "scope":
-            raise _unsupported('"scope" in ip route add', "the scope follows from via/dev")
+            raise _unsupported('"scope" in ip route add', say("the scope follows from via/dev",
+                                                              "scope は via/dev から決まります"))
         elif word in _ROUTE_METRICS or _m(word, "dsfield"):
             raise _unsupported(f'the route attribute "{word}"')
         elif _m(word, "onlink"):
@@ -727,7 +797,8 @@ def _route_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
         elif _m(word, "nexthop") or _m(word, "nhid"):
             raise _unsupported("multipath routes and nexthop objects")
         elif _m(word, "protocol"):
-            raise _unsupported('"proto" in ip route add', "routes you add are proto boot")
+            raise _unsupported('"proto" in ip route add', say("routes you add are proto boot",
+                                                              "追加した経路は proto boot になります"))
         elif _m(word, "table") or _m(word, "vrf"):
             raise _unsupported("routing tables other than main")
         elif word in ("dev", "oif"):
@@ -741,7 +812,9 @@ def _route_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
                 word = args.next_arg()
             if word in ("local", "broadcast", "multicast", "throw", "unreachable", "prohibit",
                         "blackhole", "nat", "anycast"):
-                raise _unsupported(f'routes of type "{word}"', "simlab models unicast routes")
+                raise _unsupported(f'routes of type "{word}"',
+                                   say("simlab models unicast routes",
+                                       "simlab が扱うのは unicast の経路だけです"))
             if word == "unicast":
                 word = args.next_arg()
             if _m(word, "help"):
@@ -752,14 +825,19 @@ def _route_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
             family = family or _family_of(dst)
     if dst is None:
         raise UsageError("Usage: ip route { add | del | change | append | replace } ROUTE",
-                         hint="write: ip route add 10.1.0.0/16 via 10.0.0.1")
+                         hint=say("write: ip route add 10.1.0.0/16 via 10.0.0.1",
+                                  "次のように書いてください: ip route add 10.1.0.0/16 via 10.0.0.1"))
     if add:
         return ctx.change(o.RouteAdd(dst, netns=ctx.netns, via=via, dev=dev, src=src, metric=metric,
                                      onlink=onlink))
     if src is not None or onlink:
-        raise _unsupported('"src"/"onlink" in ip route del', "write: ip route del DST [via GW] [dev X]")
+        raise _unsupported('"src"/"onlink" in ip route del',
+                           say("write: ip route del DST [via GW] [dev X]",
+                               "次のように書いてください: ip route del DST [via GW] [dev X]"))
     if metric is not None:
-        raise _unsupported('"metric" in ip route del', "write: ip route del DST [via GW] [dev X]")
+        raise _unsupported('"metric" in ip route del',
+                           say("write: ip route del DST [via GW] [dev X]",
+                               "次のように書いてください: ip route del DST [via GW] [dev X]"))
     return ctx.change(o.RouteDel(dst, netns=ctx.netns, via=via, dev=dev))
 
 
@@ -771,7 +849,9 @@ def _route_filter(args: _Args, ctx: _Ctx) -> dict:
         if _m(word, "table"):
             value = args.next_arg()
             if value not in ("main", "local", "all", "254", "255", "0"):
-                raise _unsupported(f'the routing table "{value}"', "simlab has tables main and local")
+                raise _unsupported(f'the routing table "{value}"',
+                                   say("simlab has tables main and local",
+                                       "simlab にあるテーブルは main と local です"))
             flt["table"] = {"254": "main", "255": "local", "0": "all"}.get(value, value)
         elif word == "dev" or word == "oif":
             flt["dev"] = args.next_arg()
@@ -816,7 +896,9 @@ def _route_get(args: _Args, ctx: _Ctx) -> Show:
         word = args.take()
         if word in ("from", "iif", "oif", "tos", "mark", "vrf", "uid", "ipproto", "sport", "dport",
                     "fibmatch", "connected") or _m(word, "dsfield"):
-            raise _unsupported(f'"{word}" in ip route get', "write: ip route get ADDRESS")
+            raise _unsupported(f'"{word}" in ip route get',
+                               say("write: ip route get ADDRESS",
+                                   "次のように書いてください: ip route get ADDRESS"))
         if word == "to":
             word = args.next_arg()
         if dst is not None:
@@ -824,7 +906,8 @@ def _route_get(args: _Args, ctx: _Ctx) -> Show:
         dst = _prefix(word, family)
     if dst is None:
         raise UsageError("need at least a destination address", exit=1,
-                         hint="write: ip route get 10.0.0.2")
+                         hint=say("write: ip route get 10.0.0.2",
+                                  "次のように書いてください: ip route get 10.0.0.2"))
     return ctx.show("ip", "route", get=dst, filter={})
 
 
@@ -839,11 +922,17 @@ def _ip_neigh(args: _Args, ctx: _Ctx) -> Show:
                 if word == "dev":
                     flt["dev"] = args.next_arg()
                 else:
-                    raise _unsupported(f'"{word}" in ip neigh show', "write: ip neigh [show [dev X]]")
+                    raise _unsupported(f'"{word}" in ip neigh show',
+                                       say("write: ip neigh [show [dev X]]",
+                                           "次のように書いてください: ip neigh [show [dev X]]"))
             return ctx.show("ip", "neigh", filter=flt)
         if _m(verb, "add") or _m(verb, "change") or verb == "chg" or _m(verb, "replace") \
                 or _m(verb, "delete") or _m(verb, "get") or _m(verb, "flush"):
-            raise _unsupported(f'"ip neigh {verb}"', "the model fills the neighbour tables itself")
+            raise _unsupported(f'"ip neigh {verb}"', say(
+                "simlab only shows the neighbour (ARP) table: entries come from traffic, "
+                "e.g. a real ping on the kernel backend",
+                "simlab は近隣 (ARP) テーブルを表示するだけです。エントリは通信から作られます "
+                "(例: kernel バックエンドでの実際の ping)"))
         if _m(verb, "help"):
             raise _unsupported('"ip neigh help"', SUPPORTED)
         raise _unknown_command(verb, "neigh")
@@ -857,37 +946,52 @@ def _ip_netns(args: _Args, ctx: _Ctx) -> Change | Show:
     verb = args.take()
     name = args.peek() if args else None
     if name is not None and ("/" in name or name in (".", "..")):
-        raise UsageError(f'Invalid netns name "{name}"', hint="a namespace name is a plain word such as red")
+        raise UsageError(f'Invalid netns name "{name}"',
+                         hint=say("a namespace name is a plain word such as red",
+                                  "名前空間の名前は red のような単純な単語にしてください"))
     if _m(verb, "list") or _m(verb, "show") or _m(verb, "lst"):
         return ctx.show("ip", "netns")
     if _m(verb, "list-id"):
-        raise _unsupported('"ip netns list-id"', "ip netns list shows the ids")
+        raise _unsupported('"ip netns list-id"', say("ip netns list shows the ids",
+                                                     "id は ip netns list で表示されます"))
     if _m(verb, "help"):
         raise _unsupported('"ip netns help"', SUPPORTED)
     if _m(verb, "add"):
         if not args:
-            raise UsageError("No netns name specified", exit=1, hint="write: ip netns add red")
+            raise UsageError("No netns name specified", exit=1,
+                             hint=say("write: ip netns add red",
+                                      "次のように書いてください: ip netns add red"))
         ns = args.take()
         if args:
-            raise _unsupported("more than one name in ip netns add", "add them one by one")
+            raise _unsupported("more than one name in ip netns add", say("add them one by one",
+                                                                         "1 つずつ追加してください"))
         return ctx.change(o.NetnsAdd(ns))
     if _m(verb, "set"):
-        raise _unsupported('"ip netns set"', "nsids are given out as links need them")
+        raise _unsupported('"ip netns set"', say("nsids are given out as links need them",
+                                                 "nsid はリンクが必要とするときに割り当てられます"))
     if _m(verb, "delete"):
         if not args:
-            raise UsageError("No netns name specified", exit=1, hint="write: ip netns del red")
+            raise UsageError("No netns name specified", exit=1,
+                             hint=say("write: ip netns del red",
+                                      "次のように書いてください: ip netns del red"))
         ns = args.take()
         if args:
-            raise _unsupported("more than one name in ip netns del", "delete them one by one")
+            raise _unsupported("more than one name in ip netns del", say("delete them one by one",
+                                                                         "1 つずつ削除してください"))
         return ctx.change(o.NetnsDel(ns))
     if _m(verb, "identify") or _m(verb, "pids") or _m(verb, "monitor") or _m(verb, "attach"):
-        raise _unsupported(f'"ip netns {verb}"', "the lab has no processes in its namespaces")
+        raise _unsupported(f'"ip netns {verb}"', say("the lab has no processes in its namespaces",
+                                                     "ラボの名前空間にはプロセスがありません"))
     if _m(verb, "exec"):
         if not args:
-            raise UsageError("No netns name specified", exit=1, hint="write: ip netns exec red ip a")
+            raise UsageError("No netns name specified", exit=1,
+                             hint=say("write: ip netns exec red ip a",
+                                      "次のように書いてください: ip netns exec red ip a"))
         ns = args.take()
         if not args:
-            raise UsageError("No command specified", exit=1, hint="write: ip netns exec red ip a")
+            raise UsageError("No command specified", exit=1,
+                             hint=say("write: ip netns exec red ip a",
+                                      "次のように書いてください: ip netns exec red ip a"))
         return _command(args.rest(), ns, ctx.line)
     raise _unknown_command(verb, "netns")
 
@@ -908,7 +1012,7 @@ def _bridge(words: list[str], netns: str, line: str) -> Change | Show:
         if _m(opt, "-Version"):
             return Show("bridge", "version", tuple(words), netns, dict(opts), line)
         if _m(opt, "-stats") or _m(opt, "-statistics"):
-            raise _unsupported('statistics ("-s")', "drop -s")
+            raise _unsupported('statistics ("-s")', say("drop -s", "-s を外してください"))
         if _m(opt, "-details"):
             opts["details"] += 1
         elif _m(opt, "-oneline") or _m(opt, "-timestamp"):
@@ -920,7 +1024,8 @@ def _bridge(words: list[str], netns: str, line: str) -> Change | Show:
         elif _m(opt, "-netns"):
             if not args:
                 raise NetError('Cannot open network namespace "(null)": No such file or directory', errno=errno.ENOENT,
-                               exit=255, hint="-n takes a namespace name: bridge -n red link")
+                               exit=255, hint=say("-n takes a namespace name: bridge -n red link",
+                                                  "-n には名前空間の名前を指定します: bridge -n red link"))
             netns = args.take()
             continue
         elif _m(opt, "-color") or _m(opt, "-compressvlans") or _m(opt, "-batch"):
@@ -947,7 +1052,8 @@ def _bridge(words: list[str], netns: str, line: str) -> Change | Show:
         return _bridge_link(args, ctx)
     if obj == "fdb":
         return _bridge_fdb(args, ctx)
-    raise _unsupported(f'"bridge {obj}"', "simlab supports bridge link and bridge fdb")
+    raise _unsupported(f'"bridge {obj}"', say("simlab supports bridge link and bridge fdb",
+                                              "simlab が対応しているのは bridge link と bridge fdb です"))
 
 
 def _bridge_link(args: _Args, ctx: _Ctx) -> Change | Show:
@@ -963,14 +1069,21 @@ def _bridge_link(args: _Args, ctx: _Ctx) -> Change | Show:
                 value = args.next_arg()
                 if value not in ("on", "off"):
                     raise UsageError(f'Error: argument of "{word}" must be one of "off", "on", not "{value}"',
-                                     exit=234, hint=f"write `{word} on` or `{word} off`")
+                                     exit=234, hint=say(f"write `{word} on` or `{word} off`",
+                                                        f"`{word} on` または `{word} off` と書いてください"))
                 hairpin = value == "on"
             else:
-                raise _unsupported(f'"bridge link set ... {word}"', "simlab supports: bridge link set dev X hairpin on|off")
+                raise _unsupported(f'"bridge link set ... {word}"',
+                                   say("simlab supports: bridge link set dev X hairpin on|off",
+                                       "simlab が対応しているのは bridge link set dev X hairpin on|off です"))
         if dev is None:
-            raise UsageError("Device is a required argument.", hint="write: bridge link set dev veth1 hairpin on")
+            raise UsageError("Device is a required argument.",
+                             hint=say("write: bridge link set dev veth1 hairpin on",
+                                      "次のように書いてください: bridge link set dev veth1 hairpin on"))
         if hairpin is None:
-            raise _unsupported("bridge link set without hairpin", "write: bridge link set dev X hairpin on|off")
+            raise _unsupported("bridge link set without hairpin",
+                               say("write: bridge link set dev X hairpin on|off",
+                                   "次のように書いてください: bridge link set dev X hairpin on|off"))
         return ctx.change(o.LinkSet(dev, netns=ctx.netns, hairpin=hairpin))
     if _m(verb, "show") or _m(verb, "lst") or _m(verb, "list"):
         flt: dict = {}
@@ -986,7 +1099,8 @@ def _bridge_link(args: _Args, ctx: _Ctx) -> Change | Show:
             else:
                 raise UsageError(f'Unknown argument "{word}"' if False else
                                  f'Error: either "dev" is duplicate, or "{word}" is a garbage.',
-                                 hint="write: bridge link show [dev X]")
+                                 hint=say("write: bridge link show [dev X]",
+                                          "次のように書いてください: bridge link show [dev X]"))
         return ctx.show("bridge", "brlink", filter=flt)
     if _m(verb, "help"):
         raise _unsupported('"bridge link help"', SUPPORTED)
@@ -1005,7 +1119,9 @@ def _bridge_fdb(args: _Args, ctx: _Ctx) -> Show:
                 value = args.next_arg()
                 flt["br" if word == "br" else "dev"] = value
             elif word in ("vlan", "state", "dynamic", "self", "master"):
-                raise _unsupported(f'the fdb selector "{word}"', "simlab supports: bridge fdb show [br BR] [dev X]")
+                raise _unsupported(f'the fdb selector "{word}"',
+                                   say("simlab supports: bridge fdb show [br BR] [dev X]",
+                                       "simlab が対応しているのは bridge fdb show [br BR] [dev X] です"))
             else:
                 if "dev" in flt:
                     raise _duparg2("dev", word)
@@ -1013,7 +1129,9 @@ def _bridge_fdb(args: _Args, ctx: _Ctx) -> Show:
         return ctx.show("bridge", "fdb", filter=flt)
     if _m(verb, "add") or _m(verb, "append") or _m(verb, "delete") or _m(verb, "replace") \
             or _m(verb, "get") or _m(verb, "flush"):
-        raise _unsupported(f'"bridge fdb {verb}"', "the bridges learn and forget by themselves in the model")
+        raise _unsupported(f'"bridge fdb {verb}"',
+                           say("the bridges learn and forget by themselves in the model",
+                               "モデルのブリッジは MAC アドレスを自分で学習し、自分で忘れます"))
     if _m(verb, "help"):
         raise _unsupported('"bridge fdb help"', SUPPORTED)
     raise _unknown_command(verb, "fdb", tool="bridge")
@@ -1030,18 +1148,22 @@ def _iptables(words: list[str], netns: str, line: str) -> Change | Show:
             table = args.next_arg() if args else ""
             if not table:
                 raise UsageError("iptables v1.8.9 (nf_tables): option \"-t\" requires an argument",
-                                 exit=2, hint="write: iptables -t nat -S")
+                                 exit=2, hint=say("write: iptables -t nat -S",
+                                                  "次のように書いてください: iptables -t nat -S"))
         elif word.startswith("-t") and len(word) > 2 and not word.startswith("--"):
             table = word[2:]
         else:
             rest.append(word)
     if not rest:
         raise UsageError("iptables v1.8.9 (nf_tables): no command specified", exit=2,
-                         hint="write: iptables -t nat -S")
+                         hint=say("write: iptables -t nat -S",
+                                  "次のように書いてください: iptables -t nat -S"))
     verb = rest[0]
     if verb in ("-S", "--list-rules"):
         if len(rest) > 2:
-            raise _unsupported("options after iptables -S", "write: iptables -t TABLE -S [CHAIN]")
+            raise _unsupported("options after iptables -S",
+                               say("write: iptables -t TABLE -S [CHAIN]",
+                                   "次のように書いてください: iptables -t TABLE -S [CHAIN]"))
         return Show("iptables", "iptables", tuple(words), netns,
                     {"table": table, "chain": rest[1] if len(rest) > 1 else None}, line)
     if verb in ("-N", "-A", "-I", "-D", "-X", "-F", "--new-chain", "--append", "--insert",
@@ -1049,12 +1171,16 @@ def _iptables(words: list[str], netns: str, line: str) -> Change | Show:
         long = {"--new-chain": "-N", "--append": "-A", "--insert": "-I", "--delete": "-D",
                 "--delete-chain": "-X", "--flush": "-F"}
         return Change((o.Iptables(table, (long.get(verb, verb), *rest[1:]), netns=netns),), line)
-    raise _unsupported(f'"iptables {verb}"', "simlab supports iptables -S, -N, -A, -I, -D, -X and -F")
+    raise _unsupported(f'"iptables {verb}"',
+                       say("simlab supports iptables -S, -N, -A, -I, -D, -X and -F",
+                           "simlab が対応しているのは iptables の -S、-N、-A、-I、-D、-X、-F です"))
 
 
 def _sysctl(words: list[str], netns: str, line: str) -> Change:
     args = [w for w in words if w not in ("-w", "-q")]
     if not args or "=" not in args[0] or len(args) > 1:
-        raise _unsupported("this sysctl form", "write: sysctl -w net.ipv4.ip_forward=1")
+        raise _unsupported("this sysctl form",
+                           say("write: sysctl -w net.ipv4.ip_forward=1",
+                               "次のように書いてください: sysctl -w net.ipv4.ip_forward=1"))
     key, _, value = args[0].partition("=")
     return Change((o.SysctlSet(key.replace("/", "."), value, netns=netns),), line)

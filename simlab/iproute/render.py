@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 
+from ..i18n import say
 from ..model.errors import NetError
 from ..model.netfilter import BUILTIN_CHAINS, render_rules
 from ..model.state import NetState, Netns
@@ -114,7 +115,8 @@ def _iptables(ns: Netns, opts: dict) -> str:
     if table not in BUILTIN_CHAINS:
         raise NetError(f"iptables v1.8.9 (nf_tables): table '{table}' does not exist\n"
                        "Perhaps iptables or your kernel needs to be upgraded.", errno=errno.ENOENT, exit=3,
-                       hint="tables are filter, nat and mangle")
+                       hint=say("tables are filter, nat and mangle",
+                                "テーブルは filter、nat、mangle のいずれかです"))
     text = render_rules(table, ns.iptables.get(table, ()))
     chain = opts.get("chain")
     if chain:
@@ -122,6 +124,7 @@ def _iptables(ns: Netns, opts: dict) -> str:
         keep = [l for l in lines if l.split()[1:2] == [chain]]
         if not keep:
             raise NetError("iptables: No chain/target/match by that name.", errno=errno.ENOENT, exit=1,
-                           hint="list the chains with iptables -t TABLE -S")
+                           hint=say("list the chains with iptables -t TABLE -S",
+                                    "チェインの一覧は iptables -t TABLE -S で確認できます"))
         text = "\n".join(keep) + "\n"
     return text

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 
+from ..i18n import say
 from ..model import derive
 from ..model.errors import NetError
 from ..model.state import NetState, Netns
@@ -33,13 +34,15 @@ def render_brlink(state: NetState, ns: Netns, opts: dict, flt: dict) -> str:
         link = ns.link(flt["dev"])
         if link is None:
             raise NetError(f'Cannot find device "{flt["dev"]}"', errno=errno.ENODEV, exit=255,
-                           hint=f"there is no link called {flt['dev']!r} here")
+                           hint=say(f"there is no link called {flt['dev']!r} here",
+                                    f"ここには {flt['dev']!r} というリンクはありません"))
         ports = [p for p in ports if p.ifindex == link.ifindex]
     if "master" in flt:
         master = ns.link(flt["master"])
         if master is None:
             raise NetError(f'Cannot find device "{flt["master"]}"', errno=errno.ENODEV, exit=255,
-                           hint=f"there is no link called {flt['master']!r} here")
+                           hint=say(f"there is no link called {flt['master']!r} here",
+                                    f"ここには {flt['master']!r} というリンクはありません"))
         ports = [p for p in ports if p.master == master.ifindex]
     rows = []
     for port in ports:
@@ -92,12 +95,14 @@ def render_fdb(state: NetState, ns: Netns, opts: dict, flt: dict) -> str:
         br = ns.link(flt["br"])
         if br is None:
             raise NetError(f'Cannot find bridge device "{flt["br"]}"', errno=errno.ENODEV, exit=255,
-                           hint=f"there is no link called {flt['br']!r} here")
+                           hint=say(f"there is no link called {flt['br']!r} here",
+                                    f"ここには {flt['br']!r} というリンクはありません"))
     if "dev" in flt:
         dev = ns.link(flt["dev"])
         if dev is None:
             raise NetError(f'Cannot find device "{flt["dev"]}"', errno=errno.ENODEV, exit=255,
-                           hint=f"there is no link called {flt['dev']!r} here")
+                           hint=say(f"there is no link called {flt['dev']!r} here",
+                                    f"ここには {flt['dev']!r} というリンクはありません"))
     out = []
     for link, mac, master, self_, permanent in _fdb_rows(state, ns):
         if dev is not None and link.ifindex != dev.ifindex:

@@ -15,6 +15,7 @@ import errno
 
 import ipaddress
 
+from ..i18n import say
 from ..model import derive
 from ..model.errors import NetError
 from ..model.state import ROOT, Addr, Link, NetState, Netns
@@ -52,13 +53,16 @@ def select_links(state: NetState, ns: Netns, flt: dict) -> list[Link]:
         link = ns.link(flt["dev"])
         if link is None:
             raise NetError(f'Device "{flt["dev"]}" does not exist.', errno=errno.ENODEV, exit=1,
-                           hint=f"there is no link called {flt['dev']!r} here; list them with `ip link`")
+                           hint=say(f"there is no link called {flt['dev']!r} here; list them with `ip link`",
+                                    f"ここには {flt['dev']!r} というリンクはありません。`ip link` で一覧できます"))
         links = [link]
     if "master" in flt:
         master = ns.link(flt["master"])
         if master is None:
             raise NetError(f'Error: argument "{flt["master"]}" is wrong: Device does not exist\n\n',
-                           errno=errno.ENODEV, exit=255, hint=f"there is no link called {flt['master']!r} here")
+                           errno=errno.ENODEV, exit=255,
+                           hint=say(f"there is no link called {flt['master']!r} here",
+                                    f"ここには {flt['master']!r} というリンクはありません"))
         links = [l for l in links if l.master == master.ifindex]
     if flt.get("nomaster"):
         links = [l for l in links if l.master is None]

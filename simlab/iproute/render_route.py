@@ -23,6 +23,7 @@ import errno
 import ipaddress
 from dataclasses import dataclass
 
+from ..i18n import say
 from ..model import derive
 from ..model.errors import NetError
 from ..model.state import NetState, Netns
@@ -258,7 +259,8 @@ def render_route_get(state: NetState, ns: Netns, opts: dict, dst: str) -> str:
     text = dst.split("/")[0]
     if text == "default" or ":" in text or family == 6:
         raise NetError("simlab does not model `ip -6 route get`", errno=errno.EINVAL, exit=255,
-                       hint="ask for an IPv4 address: ip route get 10.0.0.2")
+                       hint=say("ask for an IPv4 address: ip route get 10.0.0.2",
+                                "IPv4 アドレスを指定してください: ip route get 10.0.0.2"))
     target = ipaddress.ip_address(text)
     best = None
     for e in table_entries(state, ns, 4, "all"):
@@ -272,7 +274,9 @@ def render_route_get(state: NetState, ns: Netns, opts: dict, dst: str) -> str:
             best = (key, e)
     if best is None:
         raise NetError("RTNETLINK answers: Network is unreachable", errno=errno.ENETUNREACH, exit=2,
-                       hint=f"no route matches {text}: add one (ip route add default via GATEWAY)")
+                       hint=say(f"no route matches {text}: add one (ip route add default via GATEWAY)",
+                                f"{text} に一致する経路がありません。"
+                                "経路を追加してください (ip route add default via GATEWAY)"))
     e = best[1]
     if e.type == "local":
         lo = next((l for l in ns.links.values() if l.kind == "loopback"), None)
@@ -293,5 +297,6 @@ def render_route_get(state: NetState, ns: Netns, opts: dict, dst: str) -> str:
         cache = " <local,brd>" if e.type == "broadcast" else ""
         out = " ".join(words) + f" \n    cache{cache} \n"
     if opts.get("json"):
-        raise NetError("simlab does not model `ip -j route get`", errno=errno.EINVAL, exit=255, hint="drop -j")
+        raise NetError("simlab does not model `ip -j route get`", errno=errno.EINVAL, exit=255,
+                       hint=say("drop -j", "-j を外してください"))
     return out

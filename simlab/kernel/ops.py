@@ -30,6 +30,7 @@ from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
 from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 from pyroute2.netlink.rtnl.rtmsg import rtmsg
 
+from ..i18n import say
 from ..model import ops as o
 from ..model.errors import NetError
 from ..model.state import ROOT
@@ -72,7 +73,11 @@ class OpsMixin(LinkOpsMixin):
                 f'Cannot create namespace file "/run/netns/{op.name}": File exists',
                 errno=errno.EEXIST,
                 exit=1,
-                hint=f"namespace {op.name!r} already exists; pick another name or delete it first",
+                hint=say(
+                    f"namespace {op.name!r} already exists; pick another name or delete it first",
+                    f"名前空間 {op.name!r} はすでにあります。"
+                    "別の名前を選ぶか、先に削除してください",
+                ),
             )
         self._create(op.name, path)
         return [lambda: self._remove(op.name)]
@@ -84,7 +89,8 @@ class OpsMixin(LinkOpsMixin):
                 f'Cannot remove namespace file "/run/netns/{op.name}": No such file or directory',
                 errno=errno.ENOENT,
                 exit=1,
-                hint="list the namespaces with `ip netns`",
+                hint=say("list the namespaces with `ip netns`",
+                         "`ip netns` で名前空間を一覧できます"),
             )
         handle = self._ns[op.name]
         # The kernel deletes these veths when it destroys the namespace, a moment
@@ -281,7 +287,10 @@ class OpsMixin(LinkOpsMixin):
                 f"sysctl: cannot stat {path}: No such file or directory",
                 errno=errno.ENOENT,
                 exit=1,
-                hint="simlab sets the net.* sysctls of a namespace",
+                hint=say(
+                    "simlab sets the net.* sysctls of a namespace",
+                    "simlab が設定できるのは、名前空間の net.* の sysctl だけです",
+                ),
             )
 
         def body():

@@ -59,7 +59,7 @@ from typing import Callable
 
 from . import derive
 from . import ops as o
-from .errors import NetError
+from .errors import NetError, say
 from .state import ROOT, Addr, FdbEntry, Link, NetState, Netns, Route, new_netns
 
 __all__ = ["apply", "apply_all", "parse_mac", "check_ifname", "check_name_arg", "invarg", "ALL_NODES"]
@@ -194,10 +194,13 @@ def check_ifname(name: str) -> None:
         raise NetError.extack(
             "Attribute failed policy validation",
             errno.ERANGE,  # nla_validate(): an NLA_STRING longer than its policy's maximum
-            hint=f"interface names are at most 15 characters; {name!r} has {len(name)}",
+            hint=say(f"interface names are at most 15 characters; {name!r} has {len(name)}",
+                     f"インターフェース名は最大 15 文字です。{name!r} は {len(name)} 文字あります"),
         )
     if not name or name in (".", "..") or any(c in name for c in "/:") or any(c.isspace() for c in name):
-        raise NetError.rtnl(errno.EINVAL, hint="use letters, digits, '-', '_' or '.', 1 to 15 characters")
+        raise NetError.rtnl(errno.EINVAL,
+                            hint=say("use letters, digits, '-', '_' or '.', 1 to 15 characters",
+                                     "英字、数字、'-'、'_'、'.' を使い、1 から 15 文字にしてください"))
 
 
 def parse_mac(text: str) -> str:
@@ -211,10 +214,13 @@ def parse_mac(text: str) -> str:
         m = re.match(r"\s*(?:0[xX])?([0-9a-fA-F]+)", part)
         if m is None or int(m.group(1), 16) > 255:
             raise NetError(f'"{part}" is invalid lladdr.', errno=errno.EINVAL, exit=1,
-                           hint="a MAC is six hex bytes separated by colons, e.g. 02:42:ac:11:00:02")
+                           hint=say("a MAC is six hex bytes separated by colons, e.g. 02:42:ac:11:00:02",
+                                    "MAC アドレスはコロンで区切った 6 バイトの 16 進数です "
+                                    "(例: 02:42:ac:11:00:02)"))
         out.append(int(m.group(1), 16))
     if len(out) != 6:
-        raise NetError.rtnl(errno.EINVAL, hint="a MAC is six bytes, e.g. 02:42:ac:11:00:02")
+        raise NetError.rtnl(errno.EINVAL, hint=say("a MAC is six bytes, e.g. 02:42:ac:11:00:02",
+                                                   "MAC アドレスは 6 バイトです (例: 02:42:ac:11:00:02)"))
     return ":".join(f"{b:02x}" for b in out)
 
 
@@ -222,7 +228,8 @@ def check_name_arg(name: str) -> None:
     """iproute2's check_ifname() for ``name X`` / ``peer name X``, before the kernel sees it."""
     if not name or len(name) >= IFNAMSIZ or "/" in name or any(c.isspace() for c in name):
         raise invarg(name, '"name" not a valid ifname',
-                     hint="interface names are 1 to 15 characters, without '/' or spaces")
+                     hint=say("interface names are 1 to 15 characters, without '/' or spaces",
+                              "インターフェース名は 1 から 15 文字で、'/' や空白は使えません"))
 
 
 def _unicast_mac(text: str) -> str:
@@ -230,7 +237,9 @@ def _unicast_mac(text: str) -> str:
     mac = parse_mac(text)
     if int(mac[:2], 16) & 1 or mac == ZERO_MAC:
         raise NetError.rtnl(errno.EADDRNOTAVAIL,
-                            hint="a link's MAC must be unicast (first byte even) and not all zeros")
+                            hint=say("a link's MAC must be unicast (first byte even) and not all zeros",
+                                     "リンクの MAC アドレスはユニキャスト (先頭バイトが偶数) で、"
+                                     "すべて 0 以外である必要があります"))
     return mac
 
 
@@ -641,12 +650,14 @@ def _remove_device(state: NetState, key: str, index: int) -> NetState:
 def _netns_add(state: NetState, op: o.NetnsAdd) -> NetState:
     if not op.name or "/" in op.name or op.name in (".", ".."):
         raise NetError(f'Invalid netns name "{op.name}"', errno=errno.EINVAL, exit=255,
-                       hint="a namespace name is a plain word such as red or web")
+                       hint=say("a namespace name is a plain word such as red or web",
+                                "名前空間の名前は red や web のような単純な単語にしてください"))
     if op.name in state.netns:
         raise NetError(
             f'Cannot create namespace file "/run/netns/{op.name}": File exists',
             errno=errno.EEXIST, exit=1,
-            hint=f"namespace {op.name!r} already exists; pick another name or delete it first",
+            hint=say(f"namespace {op.name!r} already exists; pick another name or delete it first",
+                     f"名前空間 {op.name!r} はすでにあります。別の名前にするか、先に削除してください"),
         )
     return _with_ns(state, new_netns(op.name, state.tunnels))
 
@@ -655,7 +666,8 @@ def _netns_del(state: NetState, op: o.NetnsDel) -> NetState:
     if op.name not in state.netns or op.name == ROOT:
         raise NetError(
             f'Cannot remove namespace file "/run/netns/{op.name}": No such file or directory',
-            errno=errno.ENOENT, exit=1, hint="list the namespaces with `ip netns`",
+            errno=errno.ENOENT, exit=1,
+            hint=say("list the namespaces with `ip netns`", "名前空間の一覧は `ip netns` で見られます"),
         )
     ns = state.netns[op.name]
     for link in list(ns.links.values()):
@@ -675,7 +687,8 @@ def _link_add(state: NetState, op: o.LinkAdd) -> NetState:
     ns = _ns(state, op.netns)
     if op.peer_netns is not None and op.peer_netns not in state.netns:
         raise invarg(op.peer_netns, 'Invalid "netns" value\n',
-                     hint=f"create it first with `ip netns add {op.peer_netns}`")
+                     hint=say(f"create it first with `ip netns add {op.peer_netns}`",
+                              f"先に `ip netns add {op.peer_netns}` で作成してください"))
     mac = parse_mac(op.mac) if op.mac else None
     peer_mac = parse_mac(op.peer_mac) if op.peer_mac else None
     if op.ifname:
@@ -684,10 +697,13 @@ def _link_add(state: NetState, op: o.LinkAdd) -> NetState:
         check_name_arg(op.peer)  # `peer name X` is checked by ip itself
         check_ifname(op.peer)
     if op.ifname and ns.link(op.ifname) is not None:
-        raise NetError.rtnl(errno.EEXIST, hint=f"a link called {op.ifname!r} already exists here")
+        raise NetError.rtnl(errno.EEXIST, hint=say(f"a link called {op.ifname!r} already exists here",
+                                                   f"ここにはすでに {op.ifname!r} という名前の"
+                                                   "リンクがあります"))
     if op.kind not in ("veth", "bridge"):
         raise NetError.extack("Unknown device type", errno.EOPNOTSUPP,
-                              hint="simlab models link types veth and bridge")
+                              hint=say("simlab models link types veth and bridge",
+                                       "simlab が扱えるリンクの種類は veth と bridge です"))
     if mac is not None:
         mac = _unicast_mac(mac)
     if peer_mac is not None:
@@ -710,10 +726,13 @@ def _link_add(state: NetState, op: o.LinkAdd) -> NetState:
     pns = state.netns[pkey]
     peer_name = op.peer or _free_name(pns, "veth")
     if pns.link(peer_name) is not None:
-        raise NetError.rtnl(errno.EEXIST, hint=f"a link called {peer_name!r} already exists there")
+        raise NetError.rtnl(errno.EEXIST, hint=say(f"a link called {peer_name!r} already exists there",
+                                                   f"対向側の名前空間にはすでに {peer_name!r} という名前の"
+                                                   "リンクがあります"))
     name = op.ifname or _free_name(ns, "veth", also=peer_name if pkey == op.netns else None)
     if pkey == op.netns and peer_name == name:
-        raise NetError.rtnl(errno.EEXIST, hint="the two ends of a veth pair need different names")
+        raise NetError.rtnl(errno.EEXIST, hint=say("the two ends of a veth pair need different names",
+                                                   "veth ペアの両端には別々の名前が必要です"))
     if peer_mac is None:
         peer_mac, state = state.next_mac()
     if mac is None:
@@ -744,7 +763,9 @@ def _link_add(state: NetState, op: o.LinkAdd) -> NetState:
 
 def _check_mtu(kind: str, mtu: int) -> None:
     low, high = _MTU_LIMITS.get(kind, (68, 65535))
-    hint = f"a {kind} accepts an MTU from {low} to {high}" if high else f"a {kind} accepts an MTU from {low}"
+    hint = (say(f"a {kind} accepts an MTU from {low} to {high}",
+                f"{kind} に設定できる MTU は {low} から {high} までです") if high
+            else say(f"a {kind} accepts an MTU from {low}", f"{kind} に設定できる MTU は {low} 以上です"))
     if mtu < low:
         raise NetError.extack("mtu less than device minimum", errno.EINVAL, hint=hint)
     if high and mtu > high:
@@ -755,7 +776,9 @@ def _link_del(state: NetState, op: o.LinkDel) -> NetState:
     ns = _ns(state, op.netns)
     link = _link(ns, op.ifname)
     if link.kind == "loopback":
-        raise NetError.rtnl(errno.EOPNOTSUPP, hint="lo belongs to the namespace; delete the namespace instead")
+        raise NetError.rtnl(errno.EOPNOTSUPP,
+                            hint=say("lo belongs to the namespace; delete the namespace instead",
+                                     "lo は名前空間に付属するリンクです。代わりに名前空間を削除してください"))
     return _remove_device(state, op.netns, link.ifindex)
 
 
@@ -765,24 +788,32 @@ def _link_set(state: NetState, op: o.LinkSet) -> NetState:
     # iproute2 resolves its arguments (netns, master) before it looks the device up.
     if op.to_netns is not None and op.to_netns not in state.netns:
         raise invarg(op.to_netns, 'Invalid "netns" value\n',
-                     hint=f"create it first with `ip netns add {op.to_netns}`")
+                     hint=say(f"create it first with `ip netns add {op.to_netns}`",
+                              f"先に `ip netns add {op.to_netns}` で作成してください"))
     if op.master and ns.link(op.master) is None:
         raise invarg(op.master, "Device does not exist\n",
-                     hint=f"there is no link called {op.master!r} here; create the bridge first")
+                     hint=say(f"there is no link called {op.master!r} here; create the bridge first",
+                              f"ここには {op.master!r} という名前のリンクはありません。"
+                              "先にブリッジを作成してください"))
     link = ns.link(op.ifname)
     if link is None:
         if op.hairpin is not None:  # bridge(8) words it its own way
             raise NetError(f'Cannot find bridge device "{op.ifname}"', errno=errno.ENODEV, exit=255,
-                           hint=f"there is no link called {op.ifname!r} here")
+                           hint=say(f"there is no link called {op.ifname!r} here",
+                                    f"ここには {op.ifname!r} という名前のリンクはありません"))
         raise NetError.no_device(op.ifname)
     # Then the kernel's checks, in do_setlink()'s order, before anything changes.
     if op.to_netns is not None and op.to_netns != key:
         if link.kind in ("loopback", "bridge"):
             raise NetError.extack("The interface netns is immutable", errno.EINVAL,
-                                  hint=f"a {link.kind} cannot leave its namespace")
+                                  hint=say(f"a {link.kind} cannot leave its namespace",
+                                           f"{link.kind} は自分の名前空間から移動できません"))
         if state.netns[op.to_netns].link(link.ifname) is not None:
             raise NetError.extack("An interface with the same name exists in the target netns",
-                                  errno.EEXIST, hint="rename it first, or the one over there")
+                                  errno.EEXIST,
+                                  hint=say("rename it first, or the one over there",
+                                           "先にこのリンクか、移動先にある同じ名前のリンクの名前を"
+                                           "変えてください"))
     target_ns = state.netns[op.to_netns] if op.to_netns is not None else ns
     mac = _unicast_mac(op.mac) if op.mac is not None else None
     if op.mtu is not None:
@@ -791,22 +822,34 @@ def _link_set(state: NetState, op: o.LinkSet) -> NetState:
         check_name_arg(op.name)  # `name X` is checked by ip itself
         check_ifname(op.name)
         if target_ns.link(op.name) is not None:
-            raise NetError.rtnl(errno.EEXIST, hint=f"a link called {op.name!r} already exists here")
+            raise NetError.rtnl(errno.EEXIST, hint=say(f"a link called {op.name!r} already exists here",
+                                                       f"ここにはすでに {op.name!r} という名前の"
+                                                       "リンクがあります"))
     master = None
     if op.master:
         if op.to_netns is not None and op.to_netns != key:
-            raise NetError.rtnl(errno.ENODEV, hint="the bridge is in the namespace the link is leaving")
+            raise NetError.rtnl(errno.ENODEV,
+                                hint=say("the bridge is in the namespace the link is leaving",
+                                         "ブリッジは、このリンクが出ていく側の名前空間にあります"))
         master = ns.link(op.master)
         if master.kind != "bridge":
-            raise NetError.rtnl(errno.EOPNOTSUPP, hint=f"{op.master!r} is not a bridge; `master` takes a bridge")
+            raise NetError.rtnl(errno.EOPNOTSUPP,
+                                hint=say(f"{op.master!r} is not a bridge; `master` takes a bridge",
+                                         f"{op.master!r} はブリッジではありません。"
+                                         "`master` にはブリッジを指定してください"))
         if link.kind == "bridge":
             raise NetError.extack("Can not enslave a bridge to a bridge", errno.ELOOP,
-                                  hint="a bridge cannot be a port of a bridge; use a veth between them")
+                                  hint=say("a bridge cannot be a port of a bridge; use a veth between them",
+                                           "ブリッジを別のブリッジのポートにはできません。"
+                                           "間を veth でつないでください"))
         if link.kind not in ETHER_KINDS:
-            raise NetError.rtnl(errno.EINVAL, hint=f"a {link.kind} link cannot be a bridge port")
+            raise NetError.rtnl(errno.EINVAL, hint=say(f"a {link.kind} link cannot be a bridge port",
+                                                       f"{link.kind} リンクはブリッジのポートにできません"))
     if op.hairpin is not None and link.master is None and master is None:
         raise NetError(f"RTNETLINK answers: {os.strerror(errno.EOPNOTSUPP)}",
-                       errno=errno.EOPNOTSUPP, exit=255, hint=f"{op.ifname} is not a bridge port")
+                       errno=errno.EOPNOTSUPP, exit=255,
+                       hint=say(f"{op.ifname} is not a bridge port",
+                                f"{op.ifname} はブリッジのポートではありません"))
 
     # Then change, in do_setlink()'s order: netns, address, mtu, name, flags, master.
     if op.to_netns is not None and op.to_netns != key:
@@ -895,7 +938,9 @@ def _parse_cidr(text: str, *, what: str = "any valid prefix") -> ipaddress.IPv4I
         return ipaddress.ip_interface(text)
     except ValueError:
         raise NetError(f'Error: {what} is expected rather than "{text}".', errno=errno.EINVAL, exit=1,
-                       hint="write an address with its prefix length, e.g. 10.0.0.2/24") from None
+                       hint=say("write an address with its prefix length, e.g. 10.0.0.2/24",
+                                "アドレスはプレフィックス長を付けて書いてください "
+                                "(例: 10.0.0.2/24)")) from None
 
 
 def _addr_scope(iface) -> str:
@@ -915,7 +960,8 @@ def _addr_add(state: NetState, op: o.AddrAdd) -> NetState:
     if family == 6:
         if any(a.ifindex == link.ifindex and a.family == 6 and a.address == str(iface.ip) for a in ns.addrs):
             raise NetError.extack("ipv6: address already assigned", errno.EEXIST,
-                                  hint=f"{op.ifname} already has {iface.ip}")
+                                  hint=say(f"{op.ifname} already has {iface.ip}",
+                                           f"{op.ifname} にはすでに {iface.ip} が付いています"))
         addr = Addr(link.ifindex, 6, str(iface.ip), iface.network.prefixlen, scope=scope)
         ns = _insert_v6(ns, addr)
         if link.up and link.kind in ETHER_KINDS:
@@ -925,11 +971,15 @@ def _addr_add(state: NetState, op: o.AddrAdd) -> NetState:
         if a.prefixlen == iface.network.prefixlen and _same_net(a, Addr(0, 4, str(iface.ip), a.prefixlen)):
             if a.address == str(iface.ip):
                 raise NetError.extack("ipv4: Address already assigned", errno.EEXIST,
-                                      hint=f"{op.ifname} already has {iface.with_prefixlen}")
+                                      hint=say(f"{op.ifname} already has {iface.with_prefixlen}",
+                                               f"{op.ifname} にはすでに {iface.with_prefixlen} "
+                                               "が付いています"))
             if a.scope != scope:
                 raise NetError.extack("ipv4: Invalid scope value", errno.EINVAL,
-                                      hint=f"{a.cidr} on {op.ifname} has scope {a.scope}; "
-                                           "an address in its subnet needs the same scope")
+                                      hint=say(f"{a.cidr} on {op.ifname} has scope {a.scope}; "
+                                               "an address in its subnet needs the same scope",
+                                               f"{op.ifname} の {a.cidr} のスコープは {a.scope} です。"
+                                               "同じサブネットのアドレスには同じスコープが必要です"))
     broadcast = op.broadcast
     if broadcast == "+":
         broadcast = str(iface.network.broadcast_address) if iface.network.prefixlen < 31 else None
@@ -952,7 +1002,10 @@ def _addr_del(state: NetState, op: o.AddrDel) -> NetState:
                  and a.address == str(iface.ip) and a.prefixlen == prefix]
         if not match:
             raise NetError.extack("ipv6: address not found", errno.EADDRNOTAVAIL,
-                                  hint=f"{op.ifname} has no address {op.cidr}; see `ip addr show {op.ifname}`")
+                                  hint=say(f"{op.ifname} has no address {op.cidr}; "
+                                           f"see `ip addr show {op.ifname}`",
+                                           f"{op.ifname} にアドレス {op.cidr} はありません。"
+                                           f"`ip addr show {op.ifname}` で確認してください"))
         ns = _nsr(ns, addrs=tuple(a for a in ns.addrs if a is not match[0]))
         return _with_ns(state, ns)
     wildcard = "/" not in op.cidr  # iproute2 then leaves the prefix out and warns
@@ -968,7 +1021,9 @@ def _addr_del(state: NetState, op: o.AddrDel) -> NetState:
                        "         This special behaviour is likely to disappear in further releases,\n"
                        "         fix your scripts!\n")
         raise NetError(warning + "Error: ipv4: Address not found.", errno=errno.EADDRNOTAVAIL, exit=2,
-                       hint=f"{op.ifname} has no address {op.cidr}; see `ip addr show {op.ifname}`")
+                       hint=say(f"{op.ifname} has no address {op.cidr}; see `ip addr show {op.ifname}`",
+                                f"{op.ifname} にアドレス {op.cidr} はありません。"
+                                f"`ip addr show {op.ifname}` で確認してください"))
     gone, secondary = match[0]
     doomed = [gone]
     if not secondary:
@@ -1012,7 +1067,8 @@ def _route_dst(text: str) -> str:
     net = iface.network
     if net.network_address != iface.ip:
         raise NetError.extack("Invalid prefix for given prefix length", errno.EINVAL,
-                              hint=f"a route's destination is a network; did you mean {net}?")
+                              hint=say(f"a route's destination is a network; did you mean {net}?",
+                                       f"ルートの宛先にはネットワークを指定します。{net} のことですか?"))
     return str(net)
 
 
@@ -1048,43 +1104,54 @@ def _route_add(state: NetState, op: o.RouteAdd) -> NetState:
             ipaddress.ip_address(op.via)
         except ValueError:
             raise NetError(f'Error: inet address is expected rather than "{op.via}".', errno=errno.EINVAL,
-                           exit=1, hint="`via` takes the gateway's address, e.g. via 10.0.0.1") from None
+                           exit=1, hint=say("`via` takes the gateway's address, e.g. via 10.0.0.1",
+                                            "`via` にはゲートウェイのアドレスを指定します "
+                                            "(例: via 10.0.0.1)")) from None
     family = 6 if ":" in dst else 4
     if op.via is None:
         if dev_link is None:
-            raise NetError.rtnl(errno.ENODEV, hint="a route needs `via GATEWAY` or `dev IFNAME`")
+            raise NetError.rtnl(errno.ENODEV, hint=say("a route needs `via GATEWAY` or `dev IFNAME`",
+                                                       "ルートには `via GATEWAY` か `dev IFNAME` が必要です"))
         if not dev_link.up:
             raise NetError.extack("Device for nexthop is not up", errno.ENETDOWN,
-                                  hint=f"bring it up first: ip link set {op.dev} up")
+                                  hint=say(f"bring it up first: ip link set {op.dev} up",
+                                           f"先に UP にしてください: ip link set {op.dev} up"))
         index = dev_link.ifindex
     elif op.onlink:
         if dev_link is None:
             raise NetError.extack("Nexthop device required for onlink", errno.EINVAL,
-                                  hint="`onlink` needs `dev IFNAME`")
+                                  hint=say("`onlink` needs `dev IFNAME`",
+                                           "`onlink` には `dev IFNAME` が必要です"))
         if not dev_link.up:
             raise NetError.extack("Nexthop device is not up", errno.ENETDOWN,
-                                  hint=f"bring it up first: ip link set {op.dev} up")
+                                  hint=say(f"bring it up first: ip link set {op.dev} up",
+                                           f"先に UP にしてください: ip link set {op.dev} up"))
         index = dev_link.ifindex
     else:
         found = _lookup_connected(ns, op.via, dev_link.ifindex if dev_link else None)
         if found is None:  # the fib lookup of the gateway failed: ENETUNREACH
             raise NetError.extack("Nexthop has invalid gateway", errno.ENETUNREACH,
-                                  hint=f"{op.via} is not on a subnet of this namespace's links; "
-                                       "add an address in its subnet first")
+                                  hint=say(f"{op.via} is not on a subnet of this namespace's links; "
+                                           "add an address in its subnet first",
+                                           f"{op.via} はこの名前空間のどのリンクのサブネットにもありません。"
+                                           "先にそのサブネットのアドレスを追加してください"))
         index = found
         if not ns.links[index].up:
             raise NetError.extack("Nexthop device is not up", errno.ENETDOWN)
     if op.src is not None and not any(a.address == op.src for a in ns.addrs):
         raise NetError.extack("Invalid prefsrc address", errno.EINVAL,
-                              hint=f"{op.src} is not an address of this namespace")
+                              hint=say(f"{op.src} is not an address of this namespace",
+                                       f"{op.src} はこの名前空間のアドレスではありません"))
     metric = op.metric or None
     if family == 6 and metric is None:
         metric = 1024  # IP6_RT_PRIO_USER
     for r in ns.routes:
         if r.dst == dst and r.family == family and (r.metric or None) == metric:
             if family == 4 or r.dev == index:
-                raise NetError.rtnl(errno.EEXIST, hint=f"there is already a route to {dst}; "
-                                                       "delete it first or use another metric")
+                raise NetError.rtnl(errno.EEXIST, hint=say(f"there is already a route to {dst}; "
+                                                           "delete it first or use another metric",
+                                                           f"{dst} へのルートはすでにあります。"
+                                                           "先に削除するか、別の metric を指定してください"))
     route = Route(dst=dst, dev=index, family=family, via=op.via, proto="boot",
                   scope="link" if op.via is None else "global", src=op.src, metric=metric,
                   onlink=op.onlink)
@@ -1100,7 +1167,8 @@ def _route_del(state: NetState, op: o.RouteDel) -> NetState:
     for r in candidates:
         if r.dst == dst and (op.via is None or r.via == op.via) and (dev is None or r.dev == dev):
             return _with_ns(state, _nsr(ns, routes=tuple(x for x in ns.routes if x is not r)))
-    raise NetError.rtnl(errno.ESRCH, hint=f"there is no route to {dst}; see `ip route`")
+    raise NetError.rtnl(errno.ESRCH, hint=say(f"there is no route to {dst}; see `ip route`",
+                                              f"{dst} へのルートはありません。`ip route` で確認してください"))
 
 
 def _sysctl_set(state: NetState, op: o.SysctlSet) -> NetState:
@@ -1108,7 +1176,8 @@ def _sysctl_set(state: NetState, op: o.SysctlSet) -> NetState:
     if not op.key.startswith(("net.ipv4.", "net.ipv6.", "net.bridge.", "net.core.")):
         path = "/proc/sys/" + op.key.replace(".", "/")
         raise NetError(f"sysctl: cannot stat {path}: No such file or directory", errno=errno.ENOENT,
-                       exit=1, hint="simlab keeps the net.* sysctls of each namespace")
+                       exit=1, hint=say("simlab keeps the net.* sysctls of each namespace",
+                                        "simlab が扱うのは名前空間ごとの net.* の sysctl だけです"))
     return _with_ns(state, _nsr(ns, sysctls={**ns.sysctls, op.key: op.value}))
 
 

@@ -9,7 +9,41 @@ from __future__ import annotations
 
 import errno as _errno
 
-__all__ = ["NetError", "UsageError"]
+
+__all__ = ["NetError", "UsageError", "Said", "say"]
+
+
+class Said(str):
+    """An English text that carries its Japanese twin in ``.ja``.
+
+    It *is* the English string (so ``str(err)``, logs and tests read English);
+    :meth:`in_` gives it in a language (``simlab.i18n.in_language`` in the current
+    one).  Hints use it: they are written beside the code that raises them, where a
+    catalogue key would hide them.
+    """
+
+    ja: str
+
+    def __new__(cls, en: str, ja: str) -> "Said":
+        text = super().__new__(cls, en)
+        text.ja = ja
+        return text
+
+    def in_(self, lang: str) -> str:
+        return self.ja if lang == "ja" and self.ja else str(self)
+
+    def __reduce__(self):  # pickles (multiprocessing, timelines) keep both texts
+        return (Said, (str(self), self.ja))
+
+
+def say(en: str, ja: str) -> Said:
+    """A text in both languages, e.g. ``hint=say(f"... {name!r}", f"... {name!r}")``.
+
+    >>> h = say("list them with `ip link`", "`ip link` で一覧できます")
+    >>> h == "list them with `ip link`", h.in_("ja")
+    (True, '`ip link` で一覧できます')
+    """
+    return Said(en, ja)
 
 
 class NetError(Exception):
@@ -48,7 +82,8 @@ class NetError(Exception):
             f'Cannot find device "{name}"',
             errno=_errno.ENODEV,
             exit=1,
-            hint=f"there is no link called {name!r} in this namespace; list them with `ip link`",
+            hint=say(f"there is no link called {name!r} in this namespace; list them with `ip link`",
+                     f"この名前空間に {name!r} という名前のリンクはありません。`ip link` で一覧できます"),
         )
 
     @classmethod
@@ -57,7 +92,9 @@ class NetError(Exception):
             f'Cannot open network namespace "{name}": No such file or directory',
             errno=_errno.ENOENT,
             exit=255,
-            hint=f"create it first with `ip netns add {name}`, or list them with `ip netns`",
+            hint=say(f"create it first with `ip netns add {name}`, or list them with `ip netns`",
+                     f"先に `ip netns add {name}` で作成してください。"
+                     "名前空間の一覧は `ip netns` で見られます"),
         )
 
 

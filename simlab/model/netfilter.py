@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import errno
 
-from .errors import NetError
+from .errors import NetError, say
 
 __all__ = ["BUILTIN_CHAINS", "apply_iptables", "render_rules"]
 
@@ -32,10 +32,12 @@ def apply_iptables(table: str, lines: tuple[str, ...], args: tuple[str, ...]) ->
     """Apply one iptables command (``-N/-X/-A/-I/-D/-F``) to a table's lines."""
     if table not in BUILTIN_CHAINS:
         raise NetError(f"iptables v1.8.9 (nf_tables): table '{table}' does not exist", errno=errno.ENOENT, exit=3,
-                       hint="tables are filter, nat and mangle")
+                       hint=say("tables are filter, nat and mangle",
+                                "テーブルは filter、nat、mangle の 3 つです"))
     if not args:
         raise NetError("iptables v1.8.9 (nf_tables): no command specified", errno=errno.EINVAL, exit=2,
-                       hint="give a command: -N, -A, -I, -D, -X or -F")
+                       hint=say("give a command: -N, -A, -I, -D, -X or -F",
+                                "コマンド (-N、-A、-I、-D、-X、-F のいずれか) を指定してください"))
     verb, rest = args[0], list(args[1:])
     chain = rest[0] if rest else ""
     chains = _chains(table, lines)
@@ -50,13 +52,17 @@ def apply_iptables(table: str, lines: tuple[str, ...], args: tuple[str, ...]) ->
             # iptables-nft 1.8.9 (Debian's iptables) words it this way, exit 4.
             raise NetError(f"iptables v1.8.9 (nf_tables):  CHAIN_DEL failed (Device or resource busy): "
                            f"chain {chain}", errno=errno.EBUSY, exit=4,
-                           hint="flush the chain and remove the rules jumping to it first")
+                           hint=say("flush the chain and remove the rules jumping to it first",
+                                    "先にチェインを flush し、"
+                                    "そのチェインへジャンプするルールを削除してください"))
         return tuple(l for l in lines if l != f"-N {chain}")
     if verb == "-F":
         return tuple(l for l in lines if not (l.startswith(f"-A {chain} ") or (not chain and l.startswith("-A "))))
     if verb in ("-A", "-I", "-D"):
         if chain not in chains:
-            raise _fail("No chain/target/match by that name.", f"create the chain first with -N {chain}")
+            raise _fail("No chain/target/match by that name.",
+                        say(f"create the chain first with -N {chain}",
+                            f"先に -N {chain} でチェインを作成してください"))
         rule = "-A " + " ".join([chain] + [_q(w) for w in rest[1:]])
         target = rule.split(" -j ")[-1].split()[0] if " -j " in rule else None
         if target and target not in chains and target not in ("ACCEPT", "DROP", "RETURN", "MASQUERADE", "DNAT", "SNAT", "REJECT"):
@@ -71,7 +77,8 @@ def apply_iptables(table: str, lines: tuple[str, ...], args: tuple[str, ...]) ->
         i = lines.index(rule)
         return lines[:i] + lines[i + 1:]
     raise NetError(f"iptables v1.8.9 (nf_tables): unknown option \"{verb}\"", errno=errno.EINVAL, exit=2,
-                   hint="simlab supports -N, -X, -A, -I, -D and -F")
+                   hint=say("simlab supports -N, -X, -A, -I, -D and -F",
+                            "simlab が対応しているのは -N、-X、-A、-I、-D、-F です"))
 
 
 def _q(word: str) -> str:

@@ -59,6 +59,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from ..i18n import say
 from ..model import ROOT
 from ..model.forward import Walk, reach
 from ..timeline import text
@@ -276,8 +277,10 @@ class DockerEngine:
         if mode in ("bridge", "none") and sandbox[:12] in self.lab.snapshot().netns:
             raise DockerError.daemon(f"failed to create the sandbox: namespace {sandbox[:12]} "
                                      "exists",
-                                     at_create=False, hint="a lab namespace has this sa"
-                                                           "ndbox's name")
+                                     at_create=False,
+                                     hint=say("a lab namespace has this sandbox's name",
+                                              "ラボの名前空間に、このサンドボックスと同じ名前の"
+                                              "ものがあります"))
         self.start()
         self._counter = n
         tx = steps.Steps(self)
@@ -385,7 +388,9 @@ class DockerEngine:
             raise DockerError(
                 f"Error response from daemon: You cannot remove a running container {c.id}. "
                 "Stop the container before attempting removal or force remove", exit=1,
-                hint=f"lab.docker.stop({c.name!r}) first, or rm(..., force=True)")
+                hint=say(f"lab.docker.stop({c.name!r}) first, or rm(..., force=True)",
+                         f"先に lab.docker.stop({c.name!r}) で停止するか、"
+                         "rm(..., force=True) を使ってください"))
         if c.running:
             steps.release(self, c, "rm")
         del self._containers[c.id]
@@ -438,7 +443,7 @@ class DockerEngine:
         words = shlex.split(command)
         if not words:
             raise DockerError("docker: exec needs a command", exit=1,
-                              hint="e.g. exec('web', 'ip a')")
+                              hint=say("e.g. exec('web', 'ip a')", "例: exec('web', 'ip a')"))
         program, rest = words[0].rsplit("/", 1)[-1], shlex.join(words[1:])
         if program in ("ip", "bridge"):
             line = f"{program} -n {c.netns} {rest}" if c.netns != ROOT else f"{program} {rest}"
@@ -467,7 +472,10 @@ class DockerEngine:
                     return target.ip
                 raise DockerError(f"container {c.name} has no address of its own (--net "
                                   f"{c.network_mode})",
-                                  exit=1, hint="reach it through the namespace it runs in")
+                                  exit=1,
+                                  hint=say("reach it through the namespace it runs in",
+                                           "このコンテナが動いている名前空間を通して"
+                                           "到達してください"))
             return c.ip
         return what
 

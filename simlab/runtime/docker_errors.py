@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno as _errno
 
+from ..i18n import say
 from ..model.errors import NetError
 
 __all__ = ["DockerError"]
@@ -38,7 +39,8 @@ class DockerError(NetError):
         return cls.daemon(
             f'Conflict. The container name "/{name}" is already in use by container "{owner_id}". '
             "You have to remove (or rename) that container to be able to reuse that name.",
-            hint=f"remove it first (lab.docker.rm({name!r})) or pick another name",
+            hint=say(f"remove it first (lab.docker.rm({name!r})) or pick another name",
+                     f"先に削除する（lab.docker.rm({name!r})）か、別の名前を選んでください"),
             errno=_errno.EEXIST,
         )
 
@@ -46,8 +48,10 @@ class DockerError(NetError):
     def invalid_name(cls, name: str) -> DockerError:
         return cls.daemon(
             f"Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
-            hint="a name starts with a letter or digit and then uses letters, digits, '_', '.' or "
-                 "'-'",
+            hint=say("a name starts with a letter or digit and then uses letters, digits, '_', "
+                     "'.' or '-'",
+                     "名前は英字か数字で始め、その後には英字、数字、'_'、'.'、'-' を"
+                     "使ってください"),
             errno=_errno.EINVAL,
         )
 
@@ -55,7 +59,8 @@ class DockerError(NetError):
     def network_not_found(cls, mode: str) -> DockerError:
         return cls.daemon(
             f"network {mode} not found",
-            hint="the modes are bridge (the default), host, none and container:<name|id>",
+            hint=say("the modes are bridge (the default), host, none and container:<name|id>",
+                     "モードは bridge (既定)、host、none、container:<name|id> のいずれかです"),
             errno=_errno.ENOENT,
         )
 
@@ -63,7 +68,9 @@ class DockerError(NetError):
     def bad_container_mode(cls) -> DockerError:
         return cls(
             "docker: invalid container format container:<name|id>." + _HELP,
-            hint="name the container whose network namespace to join: net='container:web'",
+            hint=say("name the container whose network namespace to join: net='container:web'",
+                     "ネットワーク名前空間に参加したいコンテナの名前を書いてください: "
+                     "net='container:web'"),
             exit=125, errno=_errno.EINVAL,
         )
 
@@ -71,8 +78,10 @@ class DockerError(NetError):
     def publish_with_container_mode(cls) -> DockerError:
         return cls.daemon(
             "conflicting options: port publishing and the container type network mode",
-            hint="a container that joins another one's namespace uses that container's ports; "
-                 "publish them when running the other container",
+            hint=say("a container that joins another one's namespace uses that container's "
+                     "ports; publish them when running the other container",
+                     "別のコンテナの名前空間に参加したコンテナは、そのコンテナのポートを使います。"
+                     "ポートは相手のコンテナを起動するときに公開してください"),
             errno=_errno.EINVAL,
         )
 
@@ -80,7 +89,10 @@ class DockerError(NetError):
     def bad_publish(cls, spec: str, what: str) -> DockerError:
         return cls(
             f"docker: Invalid {what}: {spec}." + _HELP,
-            hint="write a mapping as [HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp], e.g. '8080:80'",
+            hint=say("write a mapping as [HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp], "
+                     "e.g. '8080:80'",
+                     "ポートの対応は [HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp] の形で"
+                     "書いてください (例: '8080:80')"),
             exit=125, errno=_errno.EINVAL,
         )
 
@@ -88,8 +100,10 @@ class DockerError(NetError):
     def join_missing(cls, target: str) -> DockerError:
         return cls.daemon(
             f"No such container: {target}", at_create=False, errno=_errno.ENOENT,
-            hint=f"net='container:{target}' joins the namespace of a running container; "
-                 "start that one first (see lab.docker.ps())",
+            hint=say(f"net='container:{target}' joins the namespace of a running container; "
+                     "start that one first (see lab.docker.ps())",
+                     f"net='container:{target}' は実行中のコンテナの名前空間に参加します。"
+                     "先にそのコンテナを起動してください (lab.docker.ps() で確認できます)"),
         )
 
     @classmethod
@@ -97,7 +111,8 @@ class DockerError(NetError):
         return cls.daemon(
             f"cannot join network of a non running container: {target}", at_create=False,
             errno=_errno.ESRCH,
-            hint="a stopped container has no network namespace left to share",
+            hint=say("a stopped container has no network namespace left to share",
+                     "停止したコンテナには、共有できるネットワーク名前空間が残っていません"),
         )
 
     @classmethod
@@ -107,8 +122,10 @@ class DockerError(NetError):
             f"driver failed programming external connectivity on endpoint {name} ({endpoint_id}): "
             f"Bind for {host_ip}:{port} failed: port is already allocated",
             at_create=False, errno=_errno.EADDRINUSE,
-            hint=f"container {owner!r} already publishes host port {port}; pick another host port "
-                 "or remove that container",
+            hint=say(f"container {owner!r} already publishes host port {port}; pick another "
+                     "host port or remove that container",
+                     f"コンテナ {owner!r} がすでにホストのポート {port} を公開しています。"
+                     "別のホストポートを選ぶか、そのコンテナを削除してください"),
         )
 
     @classmethod
@@ -117,8 +134,10 @@ class DockerError(NetError):
             "no available IPv4 addresses on this network's address "
             f"pools: {network} ({network_id})",
             at_create=False, errno=_errno.ENOSPC,
-            hint=f"every address of {subnet} is taken (the gateway keeps one); remove a container, "
-                 "or start docker with a larger bip",
+            hint=say(f"every address of {subnet} is taken (the gateway keeps one); remove a "
+                     "container, or start docker with a larger bip",
+                     f"{subnet} のアドレスはすべて使用中です (1 つはゲートウェイが使います)。"
+                     "コンテナを削除するか、より大きな bip で docker を起動してください"),
         )
 
     @classmethod
@@ -126,31 +145,38 @@ class DockerError(NetError):
         """A kernel step refused (something the lab changed under docker's feet)."""
         first = cause.message.strip().splitlines()[0] if cause.message.strip() else str(cause.errno)
         return cls.daemon(f"{what}: {first}", at_create=False, errno=cause.errno,
-                          hint=cause.hint or "the lab's state no longer matches what docker set up")
+                          hint=cause.hint or say(
+                              "the lab's state no longer matches what docker set up",
+                              "ラボの状態が、docker が設定した状態と合わなくなっています"))
 
     # -------------------------------------------------------- other commands
     @classmethod
     def no_such_container(cls, name: str) -> DockerError:
         """``docker rm/exec/stop`` of an unknown container."""
         return cls(f"Error response from daemon: No such container: {name}", exit=1,
-                   errno=_errno.ENOENT, hint="list the containers with lab.docker.ps(all=True)")
+                   errno=_errno.ENOENT,
+                   hint=say("list the containers with lab.docker.ps(all=True)",
+                            "lab.docker.ps(all=True) でコンテナを一覧できます"))
 
     @classmethod
     def no_such_object(cls, name: str) -> DockerError:
         """``docker inspect`` of an unknown name."""
         return cls(f"Error: No such object: {name}", exit=1, errno=_errno.ENOENT,
-                   hint="list the containers with lab.docker.ps(all=True)")
+                   hint=say("list the containers with lab.docker.ps(all=True)",
+                            "lab.docker.ps(all=True) でコンテナを一覧できます"))
 
     @classmethod
     def not_running(cls, cid: str) -> DockerError:
         return cls(f"Error response from daemon: Container {cid} is not running", exit=1,
-                   errno=_errno.ESRCH, hint="a stopped container has no namespace to run commands "
-                                            "in")
+                   errno=_errno.ESRCH,
+                   hint=say("a stopped container has no namespace to run commands in",
+                            "停止したコンテナには、コマンドを実行する名前空間がありません"))
 
     @classmethod
     def no_such_network(cls, name: str) -> DockerError:
         return cls(f"Error: No such network: {name}", exit=1, errno=_errno.ENOENT,
-                   hint="the networks are bridge, host and none")
+                   hint=say("the networks are bridge, host and none",
+                            "ネットワークは bridge、host、none の 3 つです"))
 
     @classmethod
     def not_in_path(cls, program: str) -> DockerError:
@@ -159,5 +185,6 @@ class DockerError(NetError):
             f'starting container process caused "exec: \\"{program}\\": '
             'executable file not found in $PATH"',
             exit=126, errno=_errno.ENOENT,
-            hint="simlab's containers run ip, bridge, iptables and hostname",
+            hint=say("simlab's containers run ip, bridge, iptables and hostname",
+                     "simlab のコンテナで実行できるのは ip、bridge、iptables、hostname です"),
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from ..i18n import say
 from ..model import ROOT, NetError, NetState
 from ..model import ops as o
 from ..timeline import text
@@ -78,7 +79,10 @@ def start_daemon(engine: DockerEngine) -> None:
     if node.link(engine.uplink) is None and engine.lan in state.netns:
         raise DockerError(f"the lab already has a namespace {engine.lan!r} but the node has no "
                           f"{engine.uplink}",
-                          exit=1, hint=f"delete it (ip netns del {engine.lan}) first")
+                          exit=1,
+                          hint=say(f"delete it (ip netns del {engine.lan}) first",
+                                   "先にその名前空間を削除してください "
+                                   f"(ip netns del {engine.lan})"))
     tx = Steps(engine)
     if node.link(engine.uplink) is None:
         _uplink(engine, tx)
