@@ -185,6 +185,8 @@ def clean(directory: str = LEDGER_DIR) -> CleanReport:
         try:
             data = read_ledger(path)
             lab_id, pid = str(data["id"]), int(data["pid"])
+        except FileNotFoundError:
+            continue  # that lab closed while we looked: it took its ledger along
         except (OSError, ValueError, KeyError, TypeError) as err:
             report.errors.append(f"{path}: unreadable ledger ({err})")
             continue

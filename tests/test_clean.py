@@ -143,6 +143,20 @@ def test_clean_removes_only_what_a_lab_could_have_made(tmp_path):
     assert (ledger / "zz9.json").exists()  # kept: it still lists what was not removed
 
 
+def test_a_ledger_that_vanishes_while_clean_looks_is_a_lab_that_closed(tmp_path, monkeypatch):
+    """Another process's lab may close between listing the ledgers and reading one."""
+    from simlab import ledger as ledger_module
+
+    (tmp_path / "ab1.json").write_text('{"id": "ab1", "pid": 1, "start": null}\n')
+
+    def vanished(path):
+        raise FileNotFoundError(2, "No such file or directory", path)
+
+    monkeypatch.setattr(ledger_module, "read_ledger", vanished)
+    report = ledger_module.clean(str(tmp_path))
+    assert report.nothing and report.errors == [] and report.labs == []
+
+
 def test_clean_needs_root(monkeypatch, capsys):
     from simlab import cli
 
