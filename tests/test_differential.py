@@ -23,14 +23,15 @@ What is normalized, and why (nothing else is):
   sorted; everything else (names, indexes, flags, states, errors) still counts;
 - namespace names: the kernel backend's ``sl<id>-`` prefix is taken off by the
   backend itself (simlab.kernel.names);
-- snapshots: random MACs (``<mac>``, in links and learned FDB entries),
+- snapshots: random MACs (``<mac>``, in links, learned FDB entries and neighbours),
   link-locals and solicited-node groups made from them, and the operstate of
   an admin-down link (netlink reports ``DOWN`` for it, ``rtnl_fill_ifinfo``,
   whatever the kernel stored);
   ``next_ifindex`` as the index the next new link would get (the kernel's
   counter itself is not visible; a link moved in with its own index does not
   advance it);
-  addresses are compared per link and family in order, routes as a set.
+  addresses are compared per link and family in order, routes and neighbours as
+  sets (``ip neigh`` lists the kernel's hash buckets, in an order of its own).
 """
 
 from __future__ import annotations
@@ -151,7 +152,10 @@ def canon_state(state, keep=frozenset()):
             "links": tuple(links),
             "addrs": tuple(addrs),
             "routes": sorted(map(repr, ns.routes)),
-            "neighs": sorted(map(repr, ns.neighs)),
+            "neighs": sorted(
+                (n.ifindex, n.dst, "<mac>" if n.lladdr and _random_mac(n.lladdr, keep) else n.lladdr,
+                 n.state) for n in ns.neighs
+            ),
             "fdb": sorted(
                 (e.ifindex, "<mac>" if _random_mac(e.mac, keep) else e.mac) for e in ns.fdb
             ),

@@ -78,7 +78,13 @@ def _netns_list(state: NetState, ns: Netns, opts: dict) -> str:
 
 
 def _neigh(state: NetState, ns: Netns, opts: dict, flt: dict) -> str:
-    entries = list(ns.neighs)
+    """`ip neigh`: one line per entry, ``DST [dev X] [lladdr MAC] STATE `` (a space last).
+
+    The kernel dumps its ARP table before its NDP table, so IPv4 entries come
+    first; within a table it goes by a hash with a random seed, which no
+    snapshot can predict: the entries keep the snapshot's order there.
+    """
+    entries = sorted(ns.neighs, key=lambda n: ":" in n.dst)
     if "dev" in flt:
         link = ns.link(flt["dev"])
         if link is None:
@@ -95,7 +101,8 @@ def _neigh(state: NetState, ns: Netns, opts: dict, flt: dict) -> str:
                 row["dev"] = ns.links[n.ifindex].ifname
             if n.lladdr:
                 row["lladdr"] = n.lladdr
-            row["state"] = [n.state]
+            if n.state:
+                row["state"] = n.state.split()
             rows.append(row)
         return dumps(rows, pretty=bool(opts.get("pretty")))
     out = []
@@ -105,8 +112,8 @@ def _neigh(state: NetState, ns: Netns, opts: dict, flt: dict) -> str:
             words.append(f"dev {ns.links[n.ifindex].ifname}")
         if n.lladdr:
             words.append(f"lladdr {n.lladdr}")
-        words.append(n.state)
-        out.append(" ".join(words) + " \n")
+        words.append(n.state)  # a word per NUD bit set, none for NUD_NONE (print_neigh_state)
+        out.append(" ".join(w for w in words if w) + " \n")
     return "".join(out)
 
 

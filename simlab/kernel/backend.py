@@ -68,8 +68,8 @@ HIDDEN_SYSCTLS = (
     ("net.ipv4.ip_forward", "0"),
 )
 
-# Groups of the change monitor: links, IPv4/IPv6 addresses and routes ...
-_RTMGRP = 0x1 | 0x10 | 0x40 | 0x100 | 0x400
+# Groups of the change monitor: links, neighbours, IPv4/IPv6 addresses and routes ...
+_RTMGRP = 0x1 | 0x4 | 0x10 | 0x40 | 0x100 | 0x400
 # ... plus nsids (RTNLGRP_NSID) and IPv4 netconf (ip_forward).
 _RTNLGRP_EXTRA = (28, 24)
 _NFNLGRP_NFTABLES = 7

@@ -13,8 +13,9 @@ What is read, and what is left out on purpose:
   addresses addrconf makes, too), in the kernel's order;
 - routes of the main table: IPv4 all, IPv6 only those not made by the kernel
   (the model does not keep ``fe80::/64`` and prefix routes);
-- the device multicast lists (``bridge fdb show``'s ``self permanent`` lines).
-Neighbours and learned FDB entries appear only with traffic: not read.
+- the device multicast lists (``bridge fdb show``'s ``self permanent`` lines)
+  and the FDB entries the bridges learned;
+- the neighbour (ARP/NDP) entries ``ip neigh`` lists (:func:`dump_neighs`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from pyroute2.netlink.rtnl.ndmsg import ndmsg
 from pyroute2.netlink.rtnl.nsidmsg import nsidmsg
 from pyroute2.netlink.rtnl.rtmsg import rtmsg
 
-from ..model.state import Addr, FdbEntry, Route
+from ..model.state import Addr, FdbEntry, Neigh, Route
 from .rtnl import DUMP, Rtnl, attrs
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "dump_routes",
     "dump_nsids",
     "dump_fdb",
+    "dump_neighs",
     "get_link",
 ]
 
@@ -56,6 +58,8 @@ ARPHRD_LOOPBACK = 772
 RTN_UNICAST = 1
 RT_TABLE_MAIN = 254
 NTF_SELF = 0x02
+NTF_EXT_LEARNED = 0x10
+NUD_NOARP = 0x40
 NUD_PERMANENT = 0x80
 AF_BRIDGE = 7
 
@@ -348,6 +352,52 @@ def dump_fdb(rt: Rtnl) -> tuple[dict[int, tuple[str, ...]], list[FdbEntry]]:
         ):
             learned.append(FdbEntry(m["ifindex"], mac))
     return {k: tuple(v) for k, v in mc.items()}, learned
+
+
+#: NUD state bits, in the order iproute2 prints them (``print_neigh_state``).
+NUD_NAMES = ("INCOMPLETE", "REACHABLE", "STALE", "DELAY", "PROBE", "FAILED", "NOARP", "PERMANENT")
+#: ``ip neigh show``'s default state filter (ipneigh.c: ``0xFF & ~NUD_NOARP``).
+SHOWN_STATES = 0xFF & ~NUD_NOARP
+_NDMSG = struct.Struct("=BxxxiHBB")
+NDA_DST, NDA_LLADDR = 1, 2
+
+
+def nud_name(state: int) -> str:
+    """The words iproute2 prints for NUD ``state`` ("" for NUD_NONE)."""
+    return " ".join(name for bit, name in enumerate(NUD_NAMES) if state & (1 << bit))
+
+
+def parse_neigh(raw: bytes) -> Neigh | None:
+    """An RTM_NEWNEIGH message as a :class:`Neigh`, or None when ``ip neigh`` hides it.
+
+    iproute2's ``print_neigh`` hides an entry none of whose state bits is in
+    its filter (so NUD_NOARP alone, and NUD_NONE, which has no bit), unless it
+    was externally learned (proxy entries come only in a dump asked with NTF_PROXY).
+    """
+    family, ifindex, state, flags, _type = _NDMSG.unpack_from(raw, 16)
+    if not state & SHOWN_STATES and not flags & NTF_EXT_LEARNED:
+        return None
+    found = attrs(raw, 16 + _NDMSG.size, len(raw))
+    lladdr = found.get(NDA_LLADDR)  # the kernel sends one only in a NUD_VALID state
+    return Neigh(
+        ifindex=ifindex,
+        dst=socket.inet_ntop(family, bytes(found[NDA_DST])),
+        lladdr=":".join(f"{b:02x}" for b in bytes(lladdr)) if lladdr is not None else None,
+        state=nud_name(state),
+    )
+
+
+def dump_neighs(rt: Rtnl) -> list[Neigh]:
+    """``ip neigh show``: the entries it lists, in the kernel's order.
+
+    One dump with family AF_UNSPEC walks the ARP table, then the NDP table;
+    within a table the kernel goes bucket by bucket of a hash with a random
+    seed per table, so that order is the kernel's and nothing else's.
+    """
+    msg = ndmsg()
+    msg["family"] = socket.AF_UNSPEC
+    found = (parse_neigh(raw) for raw in rt.request_raw(msg, RTM_GETNEIGH, DUMP))
+    return [n for n in found if n is not None]
 
 
 def has_nft_tables() -> bool:

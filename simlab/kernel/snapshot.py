@@ -9,6 +9,17 @@ asynchronously, so that a snapshot is what the next ``ip`` command would show:
   ``RTM_GETLINK`` of a link runs its queued event (``linkwatch_sync_dev``);
 - IPv6 addresses start ``tentative`` until addrconf's work runs, DAD or not;
 - a bridge learns its ports' peers from their first frames (MLD reports).
+
+Neighbour entries change with traffic and timers.  The monitor also listens
+to RTNLGRP_NEIGH, but not every move is announced: REACHABLE -> DELAY (timer),
+STALE -> DELAY and FAILED -> INCOMPLETE (a packet uses the entry), a new
+entry's NONE -> INCOMPLETE, and an entry added by hand as FAILED or INCOMPLETE
+send no RTM_NEWNEIGH.  So a namespace that holds an entry in any state but
+PERMANENT has its neighbours dumped again at every snapshot; the others cost
+nothing until an event.  What stays unseen, in a namespace without such
+entries: a new entry while it is INCOMPLETE, until its answer (REACHABLE) or
+its last probe (FAILED, about 3 s later) is announced, and an entry added by
+hand as FAILED or INCOMPLETE, until the next announced change there.
 """
 
 from __future__ import annotations
@@ -50,6 +61,8 @@ class SnapshotMixin:
                     changed = True
                 if handle.cache is None or changed or len(handle.sysctl_keys) > 1:
                     handle.cache = self._read(handle)
+                elif _on_timers(handle.cache):
+                    handle.cache = _with_neighs(handle.cache, rd.dump_neighs(handle.rt))
                 table[key] = handle.cache
             state = NetState(netns=table, seed=self.seed, tunnels=self.tunnels)
             last = getattr(self, "_last_state", None)
@@ -196,6 +209,7 @@ class SnapshotMixin:
             addrs=addrs,
             fdb=tuple(fdb),
             routes=tuple(rd.dump_routes(handle.rt)),
+            neighs=tuple(rd.dump_neighs(handle.rt)),
             sysctls=sysctls,
             iptables=dict(handle.iptables),
             next_ifindex=handle.next_ifindex,
@@ -230,6 +244,17 @@ class SnapshotMixin:
 
 
 # ---------------------------------------------------------------- helpers
+def _on_timers(ns: Netns) -> bool:
+    """Some neighbour entry may change state without an announcement (see the module docstring)."""
+    return any(n.state != "PERMANENT" for n in ns.neighs)
+
+
+def _with_neighs(ns: Netns, neighs: list) -> Netns:
+    """``ns`` with these neighbour entries (the same object when they did not change)."""
+    found = tuple(neighs)
+    return ns if found == ns.neighs else ns.evolve(neighs=found)
+
+
 def _lagging(link: rd.RawLink) -> bool:
     """Operstate disagrees with carrier: a linkwatch event is (or may be) queued."""
     if link.kind not in ("veth", "bridge"):
