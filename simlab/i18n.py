@@ -226,6 +226,13 @@ _ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("why.op.SysctlSet",
      "This changes the kernel setting {key}; network settings are separate in each namespace.",
      "カーネルの設定 {key} を変更します。ネットワーク関連の設定は名前空間ごとに独立しています。"),
+    ("why.op.Ping",
+     "A ping sends ICMP echo requests to {dst} and waits for the replies; on the way the "
+     "sender asks for the next hop's MAC with ARP, so neighbour tables (ip neigh) and bridge "
+     "FDBs (bridge fdb) fill up.",
+     "ping は {dst} に ICMP echo request を送り、応答を待ちます。その途中で送信側は次のホップの "
+     "MAC アドレスを ARP で尋ねるので、近隣テーブル (ip neigh) とブリッジの FDB (bridge fdb) "
+     "にエントリが増えます。"),
     ("why.op.Iptables.nat",
      "A rule in the nat table rewrites addresses as packets pass: MASQUERADE, for example, "
      "lets containers reach the outside with the node's address.",
@@ -495,6 +502,8 @@ def _why_key(op) -> tuple[str, dict]:
         if get("key") == "net.ipv4.ip_forward" and str(get("value")) == "1":
             return "why.op.SysctlSet.ip_forward", {}
         return "why.op.SysctlSet", {"key": get("key")}
+    if name == "Ping":
+        return "why.op.Ping", {"dst": get("dst")}
     if name == "Iptables":
         if get("table") == "nat":
             return "why.op.Iptables.nat", {}

@@ -96,23 +96,28 @@ class Lab:
     def run(self, line: str) -> Result:
         """Run one command line as a terminal would: never raises for a failing command."""
         try:
-            return Result(self._execute(line))
+            return self._execute(line)
         except NetError as err:
             msg = err.message if err.message.endswith("\n") else err.message + "\n"
             return Result("", msg, err.exit)
 
     def _checked(self, line: str) -> str:
-        return self._execute(line)
+        return self._execute(line).stdout
 
-    def _execute(self, line: str) -> str:
+    def _execute(self, line: str) -> Result:
         from .iproute import Change, parse, render
+        from .model.ops import Ping
 
         cmd = parse(line)
         if isinstance(cmd, Change):
+            if len(cmd.ops) == 1 and isinstance(cmd.ops[0], Ping):
+                op = cmd.ops[0]  # traffic: ping prints, and its exit status says how it went
+                report = self.ping(op.netns, op.dst, op.count)
+                return Result(report.text, "", report.exit)
             self.apply(*cmd.ops, title=text(line.strip()), actor="ip")
-            return ""
+            return Result("")
         real = self._backend.show(cmd.tool, list(cmd.argv), cmd.netns)
-        return real if real is not None else render(cmd, self.snapshot())
+        return Result(real if real is not None else render(cmd, self.snapshot()))
 
     # ----------------------------------------------------------- operations
     def apply(self, *ops: Op, title=None, why=None, mirrors: str = "", actor: str = "python",
@@ -179,6 +184,29 @@ class Lab:
         restore = getattr(self._backend, "restore", None)
         if restore is not None:
             restore(before)
+
+    # ------------------------------------------------------------- traffic
+    def ping(self, src: str, dst: str, count: int = 1):
+        """`ip netns exec SRC ping -c COUNT DST`; returns a :class:`~simlab.model.ping.PingReport`.
+
+        The kernel backend sends real echoes; the model walks the packets.  Either way
+        ``report.text`` is what ping prints (without times), ``report.walk`` the model's
+        story of the first echo, and the step shows what the traffic taught the machines
+        on the way: ``ip neigh`` entries and learned ``bridge fdb`` entries.  ``src`` is a
+        namespace name ("" for the lab's node).
+        """
+        from dataclasses import replace
+
+        from .i18n import why_text
+        from .model.ops import Ping
+        from .model.ping import model_report
+
+        op = Ping(dst, netns=src, count=count)
+        report = model_report(self.snapshot(), op)  # checks the arguments before anything runs
+        self._backend.last_ping = None
+        self.apply(op, why=why_text(op), actor="ping")
+        real = getattr(self._backend, "last_ping", None)
+        return report if real is None else replace(real, walk=report.walk)
 
     # ------------------------------------------------------------ runtimes
     @property

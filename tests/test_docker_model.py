@@ -353,10 +353,10 @@ def _inspect_missing(d):
 
 def _exec_unknown_program(d):
     d.run("web")
-    return (lambda: d.exec("web", "ping 8.8.8.8"),
+    return (lambda: d.exec("web", "tcpdump -i eth0"),
             "rpc error: code = 2 desc = oci runtime error: exec failed: container_linux.go:262: "
             "starting "
-            'container process caused "exec: \\"ping\\": executable file not found in $PATH"', 126)
+            'container process caused "exec: \\"tcpdump\\": executable file not found in $PATH"', 126)
 
 
 ERRORS = [_conflict, _unknown_mode, _missing_target, _stopped_target, _port_taken,

@@ -93,9 +93,13 @@ def test_a_namespace_with_only_lo_reaches_nothing_but_itself():
     assert reach(s, "none", "127.0.0.1").ok
 
 
-def test_own_address_loops_back():
-    w = reach(pair(), "a", "10.0.0.1")
+def test_own_address_loops_back_through_lo():
+    s = apply_all(pair(), [LinkSet("lo", netns="a", up=True)])
+    w = reach(s, "a", "10.0.0.1")
     assert w.ok and w.reply_ok and w.delivered == ("a", "lo")
+    # with lo down the kernel drops it silently (tests/test_ping.py checks this on the kernel)
+    w = reach(pair(), "a", "10.0.0.1")
+    assert not w.ok and w.error == "dropped: lo is down"
 
 
 def test_arp_without_answer_is_host_unreachable():

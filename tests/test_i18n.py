@@ -117,6 +117,7 @@ def _every_op_variant():
         o.SysctlSet("net.ipv4.ip_forward", "1"), o.SysctlSet("net.ipv4.conf.all.rp_filter", "0"),
         o.Iptables("nat", ("-A", "POSTROUTING", "-j", "MASQUERADE")),
         o.Iptables("filter", ("-A", "FORWARD", "-j", "ACCEPT")),
+        o.Ping("10.0.0.2", netns="red"),
     ]
 
 

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simlab.iproute import Change, Show, parse
+from simlab.model.ops import Ping
 from simlab.model import (AddrAdd, AddrDel, AddrFlush, Iptables, LinkAdd, LinkDel, LinkSet, NetError,
                           NetnsAdd, NetnsDel, ROOT, RouteAdd, RouteDel, SysctlSet, UsageError)
 
@@ -200,7 +201,7 @@ def test_iproute2_errors(line, message, exit):
 @pytest.mark.parametrize("line", [
     "ip -s link", "ip -o a", "ip rule", "ip tunnel", "ip link add l mtu 100 type veth", "ip link replace x",
     "ip neigh add 10.0.0.5 lladdr 02:00:00:00:00:01 dev veth1", "ip route flush", "bridge vlan", "bridge fdb add",
-    "ip link add br0 type bridge stp_state 1", "ip link add x type vxlan id 5", "ping 10.0.0.1", "",
+    "ip link add br0 type bridge stp_state 1", "ip link add x type vxlan id 5", "ping -f 10.0.0.1", "ping", "",
     "iptables -L", "ip route add 10.0.0.0/8 table 100 dev veth1", "ip 'unterminated",
 ])
 def test_outside_the_subset_is_a_usage_error_with_a_hint(line):
@@ -209,6 +210,15 @@ def test_outside_the_subset_is_a_usage_error_with_a_hint(line):
     assert isinstance(info.value, UsageError) or info.value.exit
     assert info.value.hint
     assert info.value.errno
+
+
+@pytest.mark.parametrize("line, dst, netns, count", [
+    ("ping 10.0.0.1", "10.0.0.1", "", 1),
+    ("ping -c 3 10.0.0.1", "10.0.0.1", "", 3),
+    ("ip netns exec red ping -c1 10.0.0.2", "10.0.0.2", "red", 1),
+])
+def test_ping_is_traffic_as_an_operation(line, dst, netns, count):
+    assert parse(line).ops == (Ping(dst, netns=netns, count=count),)
 
 
 def test_quirk_one_letter_names_are_keywords():

@@ -317,6 +317,51 @@ def cells():
              print("\\n".join(walk.lines(LANG)))
              """),
         md("""
+           ### Now send it: `lab.ping`
+
+           `reach` only reads the snapshot. `lab.ping("red", "10.0.0.2")` sends the echo: on the
+           kernel backend a real one from inside `red`, on the model the same walk. It prints
+           what `ping` prints (simlab leaves out the times) and becomes a step of its own.
+
+           **🤔 Predict, then reveal:** after one ping, which namespace knows the other's MAC
+           address: `red`, `blue`, or both?
+
+           <details><summary>Answer</summary>
+
+           Both. To send, `red` asked "who has 10.0.0.2?" (ARP) and keeps the answer in its
+           neighbour table as `REACHABLE`. `blue` learnt `red`'s MAC from that very question and
+           keeps it as `DELAY`: it used the entry for its reply without having checked it, so the
+           kernel checks it 5 seconds later and then shows `REACHABLE` (the model has no clock:
+           its entries stay as the ping left them). A second ping needs no ARP at all.
+
+           </details>
+           """,
+           """
+           ### 実際に送る: `lab.ping`
+
+           `reach` はスナップショットを読むだけです。`lab.ping("red", "10.0.0.2")` は echo を
+           実際に送ります。kernel バックエンドでは `red` の中から本物を、モデルでは同じ道筋を
+           たどります。`ping` と同じ表示（時間は省略）をし、それ自体が一つのステップになります。
+
+           **🤔 予想してから答え合わせ:** ping を一度送ったあと、相手の MAC アドレスを知っているのは
+           `red`、`blue`、それとも両方？
+
+           <details><summary>答え</summary>
+
+           両方です。送るために `red` は「10.0.0.2 は誰？」と ARP で尋ね、その答えを近隣テーブルに
+           `REACHABLE` として残します。`blue` はその問い合わせから `red` の MAC を覚え、`DELAY`
+           として残します。確かめないまま応答に使ったので、カーネルは 5 秒後に確認してから
+           `REACHABLE` にします（モデルには時計がないので、ping の直後の状態のままです）。
+           二回目の ping では ARP はもう要りません。
+
+           </details>
+           """),
+        code("""
+             print(lab.ping("red", "10.0.0.2", count=2))
+             print(lab.ip("-n red neigh"), end="")
+             print(lab.ip("-n blue neigh"), end="")
+             """),
+        md("""
            ## 7. Everything you did, step by step
 
            The stepper replays this notebook's steps. Pick `blue` in the namespace menu to see its

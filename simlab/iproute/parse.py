@@ -39,10 +39,10 @@ __all__ = ["parse", "SUPPORTED"]
 SUPPORTED = say(
     "simlab understands: ip [-n NS] [-4|-6] [-d] [-br] [-j [-p]] "
     "{link|addr|route|neigh|netns} ..., bridge {link|fdb} ..., iptables -t TABLE -S|-N|-A|-I|-D|-X|-F, "
-    "sysctl -w, and ip netns exec NS <one of those>",
+    "sysctl -w, ping -c N ADDR, and ip netns exec NS <one of those>",
     "simlab が対応しているのは ip [-n NS] [-4|-6] [-d] [-br] [-j [-p]] "
     "{link|addr|route|neigh|netns} ...、bridge {link|fdb} ...、iptables -t TABLE -S|-N|-A|-I|-D|-X|-F、"
-    "sysctl -w、および ip netns exec NS <これらのいずれか> です",
+    "sysctl -w、ping -c N ADDR、および ip netns exec NS <これらのいずれか> です",
 )
 
 INCOMPLETE = 'Command line is not complete. Try option "help"'
@@ -226,6 +226,8 @@ def _command(words: list[str], netns: str, line: str) -> Change | Show:
         return _iptables(words[1:], netns, line)
     if tool == "sysctl":
         return _sysctl(words[1:], netns, line)
+    if tool == "ping":
+        return _ping(words[1:], netns, line)
     raise UsageError(f"{words[0]}: command not found", exit=127, hint=SUPPORTED)
 
 
@@ -1174,6 +1176,40 @@ def _iptables(words: list[str], netns: str, line: str) -> Change | Show:
     raise _unsupported(f'"iptables {verb}"',
                        say("simlab supports iptables -S, -N, -A, -I, -D, -X and -F",
                            "simlab が対応しているのは iptables の -S、-N、-A、-I、-D、-X、-F です"))
+
+
+def _ping(words: list[str], netns: str, line: str) -> Change:
+    """`ping [-c COUNT] DST` (iputils' wording for what it refuses)."""
+    count, targets, args = 1, [], list(words)
+    while args:
+        word = args.pop(0)
+        if word.startswith("-c"):
+            value = word[2:] or (args.pop(0) if args else "")
+            if not value:
+                raise UsageError("ping: option requires an argument -- 'c'", exit=2,
+                                 hint=say("write: ping -c 1 10.0.0.2",
+                                          "次のように書いてください: ping -c 1 10.0.0.2"))
+            try:
+                count = int(value)
+            except ValueError:
+                raise UsageError(f"ping: invalid argument: '{value}'", exit=1,
+                                 hint=say("-c takes the number of echoes, e.g. -c 1",
+                                          "-c には echo の回数を指定します (例: -c 1)")) from None
+        elif word.startswith("-") and len(word) > 1:
+            raise _unsupported(f'the ping option "{word}"',
+                               say("simlab's ping takes -c COUNT and an address: ping -c 1 10.0.0.2",
+                                   "simlab の ping が受け付けるのは -c COUNT とアドレスです: "
+                                   "ping -c 1 10.0.0.2"))
+        else:
+            targets.append(word)
+    if not targets:
+        raise UsageError("ping: usage error: Destination address required", exit=1,
+                         hint=say("write: ping -c 1 10.0.0.2",
+                                  "次のように書いてください: ping -c 1 10.0.0.2"))
+    if len(targets) > 1:
+        raise _unsupported("ping with several destinations",
+                           say("ping one address at a time", "アドレスは 1 つずつ ping してください"))
+    return Change((o.Ping(targets[0], netns=netns, count=count),), line)
 
 
 def _sysctl(words: list[str], netns: str, line: str) -> Change:

@@ -276,6 +276,28 @@ class OpsMixin(LinkOpsMixin):
             msg["flags"] = 4
         handle.rt.request(msg, RTM_NEWROUTE, CREATE)
 
+    # ----------------------------------------------------------------- ping
+    def _ping(self, op: o.Ping):
+        """Real echoes from inside the namespace; the report waits in ``last_ping``."""
+        from ..model.ping import check_target
+        from .echo import echo
+
+        handle = self._ns_of(op.netns)
+        check_target(op)
+
+        def arp_pending() -> bool:  # anyone on the way still asking (the sender, a router)
+            return any(n.state == "INCOMPLETE" for each in list(self._ns.values())
+                       for n in rd.dump_neighs(each.rt))
+
+        def open_socket() -> socket.socket:
+            return self._thread.inside(handle.path, socket.socket, socket.AF_INET,
+                                       socket.SOCK_RAW, socket.IPPROTO_ICMP)
+
+        self.last_ping = echo(open_socket, op.dst, op.count, arp_pending)
+        for each in self._ns.values():  # traffic changes neighbour tables and FDBs anywhere
+            each.cache = None
+        return []
+
     # ----------------------------------------------------- sysctl, iptables
     def _sysctl_set(self, op: o.SysctlSet):
         handle = self._ns_of(op.netns)
@@ -384,6 +406,7 @@ HANDLERS: dict[type, Callable] = {
     o.RouteDel: OpsMixin._route_del,
     o.SysctlSet: OpsMixin._sysctl_set,
     o.Iptables: OpsMixin._iptables,
+    o.Ping: OpsMixin._ping,
 }
 if hasattr(o, "AddrFlush"):
     HANDLERS[o.AddrFlush] = OpsMixin._addr_flush

@@ -60,6 +60,8 @@ from typing import Callable
 from . import derive
 from . import ops as o
 from .errors import NetError, say
+from .learn import fdb_learn
+from .ping import ping as _ping
 from .state import ROOT, Addr, FdbEntry, Link, NetState, Netns, Route, new_netns
 
 __all__ = ["apply", "apply_all", "parse_mac", "check_ifname", "check_name_arg", "invarg", "ALL_NODES"]
@@ -539,19 +541,9 @@ def _heard(state: NetState, sender: Link) -> NetState:
         return state
     key, port = other
     ns = state.netns[key]
-    bridge = ns.links.get(port.master)
-    if derive.port_state(state, ns, port) != "forwarding" or bridge is None:
+    if derive.port_state(state, ns, port) != "forwarding" or port.master not in ns.links:
         return state
-    mac = sender.mac
-    # A MAC the bridge owns is never learnt (br_fdb_update() keeps local entries).
-    if mac in (port.mac, bridge.mac):
-        return state
-    fdb = ns.fdb
-    if mac in map(_MAC, fdb):
-        if FdbEntry(port.ifindex, mac) in fdb:
-            return state
-        fdb = _without(fdb, _MAC, mac)  # a MAC lives on one port at a time
-    return _with_ns(state, _nsr(ns, fdb=(FdbEntry(port.ifindex, mac),) + fdb))
+    return fdb_learn(state, key, port.ifindex, sender.mac)
 
 
 def _linkwatch(state: NetState, pending: list) -> NetState:
@@ -1202,5 +1194,6 @@ _HANDLERS: dict[type, Callable] = {
     o.RouteAdd: _route_add,
     o.RouteDel: _route_del,
     o.SysctlSet: _sysctl_set,
+    o.Ping: _ping,
     o.Iptables: _iptables,
 }

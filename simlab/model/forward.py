@@ -10,7 +10,8 @@ Rules followed here (the kernel's, in the order it applies them):
   lookup: the longest matching prefix wins, ties go to the lowest metric; no
   route means ``connect()`` fails with *Network is unreachable* (ENETUNREACH);
 - an address of the namespace itself (on an up link, or 127/8 while ``lo`` is
-  up) is delivered locally through ``lo``;
+  up) is delivered locally through ``lo``, so with ``lo`` down the packet is
+  dropped without an error;
 - the source address is the route's ``src``, else the out link's address in
   the next hop's subnet, else its first address;
 - the next hop (the gateway, or the destination on a connected route) is
@@ -33,7 +34,11 @@ Rules followed here (the kernel's, in the order it applies them):
 Not modelled: the raw and mangle tables, policy routing, rp_filter, ICMP
 redirects, br_netfilter, IPv6, and sockets (a TCP packet delivered to a
 namespace counts as reaching it, whether or not something listens there).
-Learning (ARP cache, bridge FDB) is reported in the hops, never stored.
+Learning (ARP cache, bridge FDB) is reported in the hops and as events
+(``Walk.learned``); :func:`reach` never changes the snapshot, but the answer
+is walked in the snapshot the request left (the destination learnt the sender
+from its ARP request), and :func:`simlab.model.learn.learn` turns the events into the
+state after a ping (the ``Ping`` operation).
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ import shlex
 from dataclasses import dataclass, field, replace
 
 from .derive import carrier, peer_link, port_state, ports_of
+from .learn import Heard, Resolved, learn
 from .state import ROOT, Link, Netns, NetState, Route
 
 __all__ = ["Hop", "Walk", "reach", "route_lookup", "is_local"]
@@ -88,6 +94,8 @@ class Walk:
     reply_ok: bool = False
     reply_hops: tuple[Hop, ...] = ()
     reply_error: str = ""
+    #: What the packets taught the machines on the way, in order (see simlab.model.learn).
+    learned: tuple[Resolved | Heard, ...] = ()
 
     def lines(self, lang: str = "en") -> list[str]:
         """The story, one hop per line."""
@@ -143,6 +151,7 @@ class _Trip:
     delivered: tuple[str, str] | None = None
     pkt: _Pkt | None = None
     src: str | None = None  # the source the sender chose
+    learned: list = field(default_factory=list)  # Resolved / Heard events
 
     def add(self, netns: str, dev: str | None, action: str, en: str, ja: str) -> None:
         self.hops.append(Hop(netns, dev, action, en, ja))
@@ -482,6 +491,7 @@ def _resolve(trip: _Trip, state: NetState, key: str, out: Link, src: str | None,
     """ARP for ``nexthop`` on ``out``: (namespace key, link that answers, way there) or None."""
     ns = state.netns[key]
     if not carrier(state, ns, out):
+        trip.learned.append(Resolved(key, out.ifindex, out.mac, src, nexthop, None))
         trip.fail(key, out.ifname, "no carrier",
                   f"{out.ifname} has no carrier (NO-CARRIER: its peer or every bridge port is "
                   "down): the frame is lost",
@@ -503,6 +513,12 @@ def _resolve(trip: _Trip, state: NetState, key: str, out: Link, src: str | None,
                 break
     cached = next((n for n in ns.neighs
                    if n.ifindex == out.ifindex and n.dst == nexthop and n.lladdr), None)
+    if cached is None:  # the ARP request is flooded: every bridge on the segment hears the asker
+        trip.learned += [Heard(step.netns, step.b.ifindex, out.mac) for _, _, path in candidates
+                         for step in path if step.kind in ("bridge-up", "bridge-fwd")]
+    trip.learned.append(Resolved(key, out.ifindex, out.mac, src, nexthop,
+                                 None if answer is None else (answer[0], answer[1].ifindex,
+                                                              answer[1].mac)))
     if answer is None:
         trip.fail(key, out.ifname, "Destination Host Unreachable",
                   f"ARP: who-has {nexthop} tell {src} is broadcast on {out.ifname}; nobody on this "
@@ -512,6 +528,12 @@ def _resolve(trip: _Trip, state: NetState, key: str, out: Link, src: str | None,
                   "Unreachable）")
         return None
     k, link, path = answer
+    if cached is None:  # the ARP reply comes back the way the request went
+        trip.learned += [Heard(step.netns, (step.c if step.kind == "bridge-fwd" else step.b).ifindex,
+                               link.mac) for step in path if step.kind in ("bridge-fwd", "bridge-out")]
+    # the packet itself follows the answer's path: bridges hear the sender on the way in
+    trip.learned += [Heard(step.netns, step.b.ifindex, out.mac) for step in path
+                     if step.kind in ("bridge-up", "bridge-fwd")]
     if cached is not None:
         trip.add(key, out.ifname, "arp",
                  f"neighbour: {nexthop} is already in the ARP cache as {cached.lladdr} "
@@ -558,6 +580,13 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
                 pkt = replace(pkt, src=pkt.dst)
                 entered = replace(entered, src=pkt.src)
                 trip.src = pkt.src
+            lo = ns.link("lo")
+            if in_link is None and (lo is None or not lo.up):
+                return trip.fail(key, "lo", "dropped: lo is down",
+                                 f"{pkt.dst} is an address of this namespace, so the packet goes "
+                                 "through lo; lo is DOWN, so it is dropped (no error, no answer)",
+                                 f"{pkt.dst} はこの名前空間自身のアドレスなので、パケットは lo を"
+                                 "通る。lo が DOWN なので破棄される（エラーも応答もない）")
             if in_link is None:
                 trip.add(key, "lo", "local",
                          f"{pkt.dst} is an address of this namespace: the packet loops back "
@@ -724,10 +753,11 @@ def reach(state: NetState, src_netns: str, dst_ip: str, proto: str = "icmp",
                 src_netns=src_netns, dst=dst_ip, proto=proto, dport=first.dport,
                 delivered=out.delivered)
     if out.delivered is None or out.pkt is None:
-        return walk
+        return replace(walk, learned=tuple(out.learned))
     seen = out.pkt
     answer = _Pkt(seen.dst, seen.src, proto, seen.dport, seen.sport)
-    back = _trip(state, out.delivered[0], answer, reply_to=out.ct)
+    # The answer meets the caches the request filled (the destination learnt the sender).
+    back = _trip(learn(state, out.learned), out.delivered[0], answer, reply_to=out.ct)
     came_home = (back.delivered is not None and back.delivered[0] == src_netns
                  and back.pkt is not None and back.pkt.dst == src)
     error = back.error
@@ -735,4 +765,5 @@ def reach(state: NetState, src_netns: str, dst_ip: str, proto: str = "icmp",
         error = f"the answer went to {_label(back.delivered[0])}, not back to {_label(src_netns)}"
     return replace(walk, seen_src=seen.src, seen_dst=seen.dst, seen_dport=seen.dport,
                    reply_ok=came_home, reply_hops=tuple(back.hops),
-                   reply_error="" if came_home else error)
+                   reply_error="" if came_home else error,
+                   learned=tuple(out.learned + back.learned))

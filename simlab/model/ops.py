@@ -26,6 +26,7 @@ __all__ = [
     "RouteDel",
     "SysctlSet",
     "Iptables",
+    "Ping",
     "as_command",
 ]
 
@@ -159,9 +160,22 @@ class Iptables:
     netns: str = ROOT
 
 
+@dataclass(frozen=True, slots=True)
+class Ping:
+    """Linux: `ip netns exec NS ping -c COUNT DST`.
+
+    Traffic, not configuration: what it changes is what the packets teach the
+    machines on the way (ARP caches, bridge FDBs; see :mod:`simlab.model.learn`).
+    """
+
+    dst: str
+    netns: str = ROOT
+    count: int = 1
+
+
 Op = (
     NetnsAdd | NetnsDel | LinkAdd | LinkDel | LinkSet | AddrAdd | AddrDel | AddrFlush
-    | RouteAdd | RouteDel | SysctlSet | Iptables
+    | RouteAdd | RouteDel | SysctlSet | Iptables | Ping
 )
 
 
@@ -250,6 +264,9 @@ def as_command(op: Op) -> str:
     if isinstance(op, Iptables):
         prefix = f"ip netns exec {op.netns} " if op.netns != ROOT else ""
         return f"{prefix}iptables -t {op.table} " + " ".join(_quote(a) for a in op.args)
+    if isinstance(op, Ping):
+        prefix = f"ip netns exec {op.netns} " if op.netns != ROOT else ""
+        return f"{prefix}ping -c {op.count} {op.dst}"
     raise TypeError(f"not an operation: {op!r}")
 
 

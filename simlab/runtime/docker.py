@@ -115,7 +115,7 @@ class Container:
         return self.id[:12]
 
     def exec(self, command: str) -> str:
-        """Linux: `docker exec NAME COMMAND` (``ip``, ``bridge``, ``iptables``, ``hostname``)."""
+        """Linux: `docker exec NAME COMMAND` (``ip``, ``bridge``, ``iptables``, ``ping``, ``hostname``)."""
         return self.engine.exec(self.name, command)
 
     def inspect(self) -> dict[str, Any]:
@@ -433,7 +433,7 @@ class DockerEngine:
 
     # ---------------------------------------------------------- exec
     def exec(self, name: str, command: str) -> str:
-        """Linux: `docker exec NAME COMMAND`: runs ``ip``/``bridge``/``iptables`` in its namespace.
+        """Linux: `docker exec NAME COMMAND`: ``ip``/``bridge``/``iptables``/``ping`` in its namespace.
 
         Returns what the command prints (stdout, then stderr), as a terminal shows it.
         """
@@ -450,6 +450,9 @@ class DockerEngine:
         elif program == "iptables":
             prefix = f"ip netns exec {c.netns} " if c.netns != ROOT else ""
             line = f"{prefix}iptables {rest}"
+        elif program == "ping":
+            prefix = f"ip netns exec {c.netns} " if c.netns != ROOT else ""
+            line = f"{prefix}ping {rest}"
         elif program == "hostname":
             return c.hostname + "\n"
         else:

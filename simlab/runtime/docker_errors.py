@@ -185,6 +185,6 @@ class DockerError(NetError):
             f'starting container process caused "exec: \\"{program}\\": '
             'executable file not found in $PATH"',
             exit=126, errno=_errno.ENOENT,
-            hint=say("simlab's containers run ip, bridge, iptables and hostname",
-                     "simlab のコンテナで実行できるのは ip、bridge、iptables、hostname です"),
+            hint=say("simlab's containers run ip, bridge, iptables, ping and hostname",
+                     "simlab のコンテナで実行できるのは ip、bridge、iptables、ping、hostname です"),
         )

@@ -778,7 +778,7 @@ class Kubelet:
         return describe_pod(self.pod(pod, namespace), self.clock)
 
     def exec(self, pod: str, command: str, namespace: str = "default") -> str:
-        """Linux: `kubectl exec POD -- COMMAND` (``ip``, ``bridge``, ``iptables``, ``hostname``)."""
+        """Linux: `kubectl exec POD -- COMMAND` (``ip``, ``bridge``, ``iptables``, ``ping``, ``hostname``)."""
         p = self.pod(pod, namespace)
         sandboxes = self._sandboxes[p.node.name]
         if p.status != "Running" or not sandboxes.exists(p.app_name):
