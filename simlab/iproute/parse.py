@@ -932,9 +932,9 @@ def _ip_neigh(args: _Args, ctx: _Ctx) -> Show:
                 or _m(verb, "delete") or _m(verb, "get") or _m(verb, "flush"):
             raise _unsupported(f'"ip neigh {verb}"', say(
                 "simlab only shows the neighbour (ARP) table: entries come from traffic, "
-                "e.g. a real ping on the kernel backend",
+                "e.g. ip netns exec NS ping -c 1 ADDR",
                 "simlab は近隣 (ARP) テーブルを表示するだけです。エントリは通信から作られます "
-                "(例: kernel バックエンドでの実際の ping)"))
+                "(例: ip netns exec NS ping -c 1 ADDR)"))
         if _m(verb, "help"):
             raise _unsupported('"ip neigh help"', SUPPORTED)
         raise _unknown_command(verb, "neigh")
