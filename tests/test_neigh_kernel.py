@@ -14,18 +14,17 @@ text before and after the snapshot and retries when the two differ.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 import time
 from dataclasses import replace
+from types import SimpleNamespace
 
 import pytest
 
 import simlab
 from simlab.iproute import parse, render
 from simlab.model.state import Neigh
-from test_kube_kernel import PING
+from test_kube_kernel import ping as pod_ping
 
 pytestmark = pytest.mark.kernel
 
@@ -58,16 +57,8 @@ def lab():
 
 
 def ping(lab, key: str, dst: str) -> tuple[int, str]:
-    """A real ICMP echo from inside namespace ``key``."""
-    nsenter = shutil.which("nsenter") or "nsenter"
-    path = lab.raw_backend.netns_path(key)
-    r = subprocess.run(
-        [nsenter, f"--net={path}", sys.executable, "-c", PING, dst],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    return r.returncode, r.stdout + r.stderr
+    """A real ICMP echo from inside namespace ``key`` (the k8s tests' witness, not lab.ping)."""
+    return pod_ping(lab, SimpleNamespace(netns=key), dst)
 
 
 def neigh_add(lab, key: str, args: str) -> None:

@@ -51,7 +51,7 @@ from .derive import carrier, peer_link, port_state, ports_of
 from .learn import Heard, Resolved, learn
 from .state import ROOT, Link, Netns, NetState, Route
 
-__all__ = ["Hop", "Walk", "reach", "route_lookup", "is_local"]
+__all__ = ["Hop", "Walk", "reach", "route_lookup", "is_local", "source_for"]
 
 _MAX_HOPS = 64  # IP TTL of Linux (net.ipv4.ip_default_ttl)
 _EPHEMERAL = 40000  # a source port from the ephemeral range, for the story only
@@ -571,7 +571,7 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
             pkt = _nat(trip, key, ns, "PREROUTING", pkt, in_if, None)
         else:
             if pkt.src is None:  # connect() picks the source for the address asked, before DNAT
-                pkt = entered = replace(pkt, src=_source_for(ns, pkt.dst))
+                pkt = entered = replace(pkt, src=source_for(ns, pkt.dst))
                 trip.src = pkt.src
             pkt = _nat(trip, key, ns, "OUTPUT", pkt, None, None)
         local, holder = is_local(ns, pkt.dst)
@@ -669,7 +669,7 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
                      "パケットは TTL が尽きるまで循環した")
 
 
-def _source_for(ns: Netns, dst: str) -> str | None:
+def source_for(ns: Netns, dst: str) -> str | None:
     """The source address a socket in ``ns`` gets for ``dst`` (None: no route)."""
     if is_local(ns, dst)[0]:
         return dst

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from . import ops as o
 from .errors import NetError, say
-from .forward import Walk, _source_for, reach
+from .forward import Walk, source_for, reach
 from .learn import learn
 from .state import NetState
 
@@ -126,7 +126,7 @@ def _echo(state: NetState, seq: int, walk: Walk) -> Echo:
     if not walk.ok and error in ("Destination Host Unreachable", "Destination Net Unreachable"):
         where = walk.hops[-1].netns if walk.hops else walk.src_netns
         if where != walk.src_netns:  # a router answers from its address towards the sender
-            return Echo(seq, error=error, error_from=_source_for(state.netns[where], walk.src))
+            return Echo(seq, error=error, error_from=source_for(state.netns[where], walk.src))
         # The sender's own kernel sends the error to itself, through lo: lo down, no error.
         lo = state.netns[where].link("lo")
         if lo is not None and lo.up:
