@@ -200,7 +200,8 @@ def to_notebook(stem: str, cells: list[Cell], lang: str) -> dict:
     metadata = {"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO,
                 "simlab": {"lang": lang, "generated_by": "notebooks/_build.py"}}
     if stem.startswith("99"):
-        metadata["rise"] = {"scroll": True, "enable_chalkboard": False}
+        # top-aligned slides (center: false) leave room for the figures; scroll for the rest
+        metadata["rise"] = {"scroll": True, "center": False, "enable_chalkboard": False}
     return {"cells": out, "metadata": metadata, "nbformat": 4, "nbformat_minor": 5}
 
 
