@@ -68,9 +68,9 @@ SCENARIOS = {
         "-n a route add default via 10.1.0.1", "-n b route add default via 10.2.0.1",
         "ping a 10.2.0.2",   # ip_forward is 0 on the node: dropped, no answer
         "sysctl -w net.ipv4.ip_forward=1",
-        "ping a 10.2.0.2",   # routed: ttl 63
-        "ping a 10.3.0.9",   # the node has no route: Destination Net Unreachable from 10.1.0.1
         "ping a 10.2.0.9",   # the node's ARP fails: Destination Host Unreachable from 10.1.0.1
+        "ping a 10.3.0.9",   # the node has no route: Destination Net Unreachable from 10.1.0.1
+        "ping a 10.2.0.2",   # routed: ttl 63 (last: its DELAY entries turn REACHABLE 5 s later)
     ],
 }
 
@@ -157,9 +157,9 @@ def test_a_router_lowers_the_ttl_and_answers_errors(model):
     assert pings["ping a 10.2.0.2"][1] == 1  # the first one: forwarding off
     lab = simlab.Lab(backend="model")
     out = _play(lab, SCENARIOS["router"])
-    assert out[1][2] == 0 and "ttl=63" in out[1][1]
+    assert "From 10.1.0.1 icmp_seq=1 Destination Host Unreachable" in out[1][1]
     assert "From 10.1.0.1 icmp_seq=1 Destination Net Unreachable" in out[2][1]
-    assert "From 10.1.0.1 icmp_seq=1 Destination Host Unreachable" in out[3][1]
+    assert out[3][2] == 0 and "ttl=63" in out[3][1]
     assert ("10.2.0.2", "REACHABLE") in _neighs(lab, ROOT)
     assert ("10.2.0.9", "FAILED") in _neighs(lab, ROOT)
 
