@@ -25,6 +25,7 @@ from typing import TextIO
 from .i18n import LANGUAGES, get_language, t
 from .model import ROOT, NetState
 from .timeline import Step, Timeline
+from .views.ipa import command_for, ip_a
 
 __all__ = ["add_tour_parser", "build_parser", "main", "run_from_args", "show_step", "touched",
            "ip_a_text", "ip_a_command", "wrap_ja"]
@@ -74,52 +75,12 @@ def main(argv: list[str] | None = None, *, console=None, stdin: TextIO | None = 
 # ---------------------------------------------------------------- rendering
 def ip_a_command(key: str) -> str:
     """The command that shows namespace ``key``'s addresses (the node: plain `ip a`)."""
-    return "ip a" if key == ROOT else f"ip -n {key} a"
+    return command_for(key)
 
 
 def ip_a_text(snapshot: NetState, key: str) -> str:
     """What `ip a` prints in namespace ``key`` of ``snapshot``."""
-    command = ip_a_command(key)
-    try:
-        from .iproute import parse, render
-    except ImportError:
-        return _fallback_ip_a(snapshot, key)
-    try:
-        return render(parse(command), snapshot)
-    except Exception:  # noqa: BLE001 - the tour must go on while the renderer is being written
-        return _fallback_ip_a(snapshot, key)
-
-
-def _fallback_ip_a(snapshot: NetState, key: str) -> str:
-    """A plain `ip a` from the snapshot, used until :mod:`simlab.iproute` renders it."""
-    from .model import derive
-
-    ns = snapshot.netns[key]
-    lines = []
-    for index in sorted(ns.links):
-        link = ns.links[index]
-        name = link.ifname
-        other = derive.peer_link(snapshot, link)
-        if link.peer is not None:
-            name += f"@{other[1].ifname}" if other and other[0] == key else f"@if{link.peer[1]}"
-        flags = ",".join(derive.flags(snapshot, ns, link))
-        master = ""
-        if link.master is not None and link.master in ns.links:
-            master = f" master {ns.links[link.master].ifname}"
-        lines.append(f"{index}: {name}: <{flags}> mtu {link.mtu} qdisc {derive.qdisc(link)}"
-                     f"{master} state {derive.operstate(snapshot, ns, link)}")
-        if link.kind == "loopback":
-            lines.append(f"    link/loopback {link.mac} brd 00:00:00:00:00:00")
-        elif link.kind in ("veth", "bridge"):
-            where = ""
-            if other is not None and other[0] != key:
-                where = f" link-netns {other[0]}" if other[0] != ROOT else " link-netnsid 0"
-            lines.append(f"    link/ether {link.mac} brd ff:ff:ff:ff:ff:ff{where}")
-        for addr in derive.all_addrs(snapshot, ns, link):
-            family = "inet" if addr.family == 4 else "inet6"
-            label = f" {addr.label or link.ifname}" if addr.family == 4 else ""
-            lines.append(f"    {family} {addr.cidr} scope {addr.scope}{label}")
-    return "\n".join(lines) + "\n"
+    return ip_a(snapshot, key)
 
 
 def touched(step: Step) -> list[str]:

@@ -27,7 +27,7 @@ from .model import ROOT
 from .views.diff import Diff
 from .views.diff import diff as _diff
 from .views.draw import COLORS, Scene
-from .views.ipa import command_for, ip_a
+from .views.ipa import SHOWS, command_for, ip_a, show_text
 from .views.layout import compute
 from .views.story import frames as _frames
 
@@ -181,6 +181,10 @@ class Stepper:
                                       description=label("label.namespace", lang),
                                       style={"description_width": "initial"})
         self.ns_dropdown.add_class("simlab-ns")
+        # what to show of that namespace: addresses, routes, the ARP cache, a bridge's FDB
+        self.show_dropdown = W.Dropdown(options=[(command_for(ROOT, w), w) for w in SHOWS],
+                                        value="a", layout=W.Layout(width="auto"))
+        self.show_dropdown.add_class("simlab-show")
         self.ipa = W.HTML()
         self.ipa.add_class("simlab-ipa")
 
@@ -190,6 +194,7 @@ class Stepper:
         self.last_btn.on_click(lambda _b: self.show(len(self.frames) - 1))
         self.slider.observe(lambda ch: self._render(ch["new"]), names="value")
         self.ns_dropdown.observe(lambda ch: self._render_ipa(), names="value")
+        self.show_dropdown.observe(lambda ch: self._render_ipa(), names="value")
 
         controls = W.HBox([self.first_btn, self.back_btn, self.play, self.slider, self.next_btn,
                            self.last_btn],
@@ -197,7 +202,8 @@ class Stepper:
         side = W.VBox([self.title, self.why, self.commands, self.legend],
                       layout=W.Layout(width="36%", padding="0 0 0 12px"))
         main = W.HBox([W.Box([self.image], layout=W.Layout(width="64%")), side])
-        self.widget = W.VBox([controls, main, self.ns_dropdown, self.ipa])
+        self.widget = W.VBox([controls, main, W.HBox([self.ns_dropdown, self.show_dropdown]),
+                              self.ipa])
         self.widget.add_class("simlab-stepper")
         self._render(min(max(start, 0), n - 1), force=True)
         if start:
@@ -209,7 +215,7 @@ class Stepper:
         if not self.frames:
             raise ValueError("the timeline has no steps yet: make some (lab.ip(...)) and try again")
         self._cache: dict[int, bytes] = {}
-        self._ipa_cache: dict[tuple[int, str], tuple[str, set[int]]] = {}
+        self._ipa_cache: dict[tuple[int, str, str], tuple[str, set[int]]] = {}
         graphs = [self.frames[0].before] + [f.after for f in self.frames]
         self.layout = compute(graphs)
         w_in = self._width or (13.0 if self.presenter else 9.5)
@@ -278,20 +284,22 @@ class Stepper:
             self._cache[index] = png
         return png
 
-    def ipa_text(self, index: int | None = None, ns: str | None = None) -> str:
-        """`ip -n NS a` as it was after step ``index`` (rendered from the snapshot)."""
+    def ipa_text(self, index: int | None = None, ns: str | None = None,
+                 what: str | None = None) -> str:
+        """`ip -n NS a` (or ``what``: "route", "neigh", "fdb") after step ``index``."""
         return self._ipa(self.index if index is None else index,
-                         self.ns_dropdown.value if ns is None else ns)[0]
+                         self.ns_dropdown.value if ns is None else ns,
+                         self.show_dropdown.value if what is None else what)[0]
 
-    def _ipa(self, index: int, ns: str) -> tuple[str, set[int]]:
-        key = (index, ns)
+    def _ipa(self, index: int, ns: str, what: str) -> tuple[str, set[int]]:
+        key = (index, ns, what)
         if key not in self._ipa_cache:
             step = self.frames[index].step
             if ns not in step.after.netns:
                 self._ipa_cache[key] = (label("ipa.absent", self.lang, ns=ns or "node"), set())
             else:
-                text = ip_a(step.after, ns)
-                old = ip_a(step.before, ns) if ns in step.before.netns else None
+                text = show_text(step.after, ns, what)
+                old = show_text(step.before, ns, what) if ns in step.before.netns else None
                 self._ipa_cache[key] = (text, _new_lines(old, text))
         return self._ipa_cache[key]
 
@@ -326,9 +334,9 @@ class Stepper:
 
     def _render_ipa(self, index: int | None = None) -> None:
         index = self.index if index is None else index
-        ns = self.ns_dropdown.value
-        text, marks = self._ipa(index, ns)
-        head = html.escape(f"$ {command_for(ns)}")
+        ns, what = self.ns_dropdown.value, self.show_dropdown.value
+        text, marks = self._ipa(index, ns, what)
+        head = html.escape(f"$ {command_for(ns, what)}")
         self.ipa.value = (f'<div style="{_css(self.presenter)}"><code>{head}</code></div>'
                           + _pre(text, self.presenter, marks))
 

@@ -49,6 +49,35 @@ def test_buttons_and_slider_move_the_shown_step(lab):
     assert s.index == 5 and "rename to eth0" in s.title.value
 
 
+def test_the_panel_shows_routes_the_arp_cache_and_the_fdb_too():
+    import simlab
+
+    real = simlab.Lab(backend="model")
+    for cmd in ("netns add a", "netns add b", "link add br0 type bridge", "link set br0 up",
+                "link add ha type veth peer name eth0 netns a", "link set ha master br0",
+                "link add hb type veth peer name eth0 netns b", "link set hb master br0",
+                "link set ha up", "link set hb up", "-n a addr add 10.7.0.1/24 dev eth0",
+                "-n b addr add 10.7.0.2/24 dev eth0", "-n a link set eth0 up",
+                "-n b link set eth0 up"):
+        real.ip(cmd)
+    real.ping("a", "10.7.0.2")
+    s = Stepper(real, ns="a")
+    s.show(len(s.frames) - 1)  # the ping
+    s.show_dropdown.value = "neigh"
+    assert "$ ip -n a neigh" in s.ipa.value
+    assert s.ipa_text().startswith("10.7.0.2 dev eth0 lladdr ") and "REACHABLE" in s.ipa_text()
+    assert "simlab-ipa-new" in s.ipa.value  # the ping made that line
+    s.show_dropdown.value = "route"
+    assert s.ipa_text() == "10.7.0.0/24 dev eth0 proto kernel scope link src 10.7.0.1 \n"
+    s.ns_dropdown.value = ROOT
+    s.show_dropdown.value = "fdb"
+    assert "$ bridge fdb" in s.ipa.value and "master br0" in s.ipa_text()
+    s.show(0)
+    s.show_dropdown.value = "neigh"
+    s.ns_dropdown.value = "a"
+    assert s.ipa_text() == ""  # before anything: an empty table
+
+
 def test_ipa_panel_shows_the_namespace_at_that_step(lab):
     s = Stepper(lab, ns="red")
     s.show(2)  # the pair is still in the node

@@ -167,7 +167,8 @@ def cells():
              **added** is green, what it **changed** amber, what it **removed** a red ghost;
            * on the right: the step's title, *why*, and the commands;
            * under it, `ip a` of the namespace you pick, as it was after that step (new lines
-             highlighted).
+             highlighted); the second menu shows its `ip route`, `ip neigh` (the ARP cache) or
+             `bridge fdb` instead.
 
            Going back never re-runs anything: the stepper shows the recorded snapshots.
            """,
@@ -183,7 +184,8 @@ def cells():
              **変更**は橙、**削除**は赤い点線で示されます。
            * 右側にはステップのタイトル、*解説*、コマンドが出ます。
            * その下には、選んだ名前空間の `ip a` が、そのステップの直後の状態で表示されます
-             （新しい行は色付き）。
+             （新しい行は色付き）。二つ目のメニューで `ip route`、`ip neigh`（ARP キャッシュ）、
+             `bridge fdb` に切り替えられます。
 
            戻っても何も再実行しません。ステッパーは記録したスナップショットを表示します。
            """),
