@@ -274,3 +274,30 @@ def test_docker_exec_ping_on_the_model():
 def test_docker_exec_ping_on_both_backends():
     model, kernel = _docker_story("model"), _docker_story("kernel")
     assert [sorted(t.splitlines()) for t in kernel] == [sorted(t.splitlines()) for t in model]
+
+
+def _kube_story(backend):
+    """Pods on two nodes (bridge and ptp): kubectl exec ping across the underlay."""
+    with simlab.Lab(backend=backend) as lab:
+        k = lab.k8s
+        a = k.run("a")
+        k.add_node("k8s-node02")
+        b = k.run("b", node="k8s-node02")
+        k.use_plugin("ptp", node="k8s-node02", subnet="10.244.3.0/24")
+        c = k.run("c", node="k8s-node02")
+        out = [k.exec(src.name, f"ping -c 1 {dst.ip}") for src, dst in ((a, b), (b, c), (c, a))]
+        out += [k.exec(p.name, "ip neigh") for p in (a, b, c)]
+        return [_coarse(normalize([text])[0]) for text in out]
+
+
+def test_kubectl_exec_ping_across_nodes_on_the_model():
+    a_to_b, b_to_c, c_to_a, *_ = _kube_story("model")
+    assert "64 bytes from 10.244.2.2: icmp_seq=1 ttl=62" in a_to_b  # node 1, node 2
+    assert "64 bytes from 10.244.3.1: icmp_seq=1 ttl=63" in b_to_c  # node 2
+    assert "64 bytes from 10.244.1.2: icmp_seq=1 ttl=62" in c_to_a
+
+
+@pytest.mark.kernel
+def test_kubectl_exec_ping_across_nodes_on_both_backends():
+    model, kernel = _kube_story("model"), _kube_story("kernel")
+    assert [sorted(t.splitlines()) for t in kernel] == [sorted(t.splitlines()) for t in model]

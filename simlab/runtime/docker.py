@@ -67,6 +67,7 @@ from . import docker_inspect as dj
 from . import docker_steps as steps
 from .docker_errors import DockerError
 from .docker_nat import EPHEMERAL_START, PortBinding, parse_publish
+from .exec_line import in_netns
 
 __all__ = ["DockerEngine", "Container", "DockerError"]
 
@@ -444,18 +445,10 @@ class DockerEngine:
         if not words:
             raise DockerError("docker: exec needs a command", exit=1,
                               hint=say("e.g. exec('web', 'ip a')", "例: exec('web', 'ip a')"))
-        program, rest = words[0].rsplit("/", 1)[-1], shlex.join(words[1:])
-        if program in ("ip", "bridge"):
-            line = f"{program} -n {c.netns} {rest}" if c.netns != ROOT else f"{program} {rest}"
-        elif program == "iptables":
-            prefix = f"ip netns exec {c.netns} " if c.netns != ROOT else ""
-            line = f"{prefix}iptables {rest}"
-        elif program == "ping":
-            prefix = f"ip netns exec {c.netns} " if c.netns != ROOT else ""
-            line = f"{prefix}ping {rest}"
-        elif program == "hostname":
+        if words[0].rsplit("/", 1)[-1] == "hostname":
             return c.hostname + "\n"
-        else:
+        line = in_netns(c.netns, words)
+        if line is None:
             raise DockerError.not_in_path(words[0])
         return str(self.lab.run(line.strip()))
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 import hashlib
 import shlex
 
-from ..model import ROOT
 from ..model import ops as o
 from ..timeline import text
+from .exec_line import in_netns
 
 __all__ = ["PAUSE_IMAGE", "Sandbox", "DockerSandboxes", "NamespaceSandboxes"]
 
@@ -171,14 +171,10 @@ class NamespaceSandboxes:
     def exec(self, name: str, command: str) -> str:
         _, key, hostname = self._made[name]
         words = shlex.split(command)
-        program, rest = words[0].rsplit("/", 1)[-1], shlex.join(words[1:])
-        if program in ("ip", "bridge"):
-            line = f"{program} -n {key} {rest}" if key != ROOT else f"{program} {rest}"
-        elif program == "iptables":
-            line = f"ip netns exec {key} iptables {rest}"
-        elif program == "hostname":
+        if words[0].rsplit("/", 1)[-1] == "hostname":
             return hostname + "\n"
-        else:
+        line = in_netns(key, words)
+        if line is None:
             return (
                 f"OCI runtime exec failed: exec failed: container_linux.go:380: starting container "
                 f'process caused: exec: "{words[0]}": executable file not found in $PATH: unknown\n'
