@@ -27,11 +27,17 @@ __all__ = ["echo"]
 
 _UNREACH = {0: "Destination Net Unreachable", 1: "Destination Host Unreachable",
             3: "Destination Port Unreachable"}
+
 _PAYLOAD = bytes(range(56))  # 56 data bytes: 64 with the ICMP header, as ping sends
 _WAIT = 1.0  # ping -W 1
 _ARP_WAIT = 3.5  # mcast_solicit (3) probes, retrans_time (1 s) apart
 IP_RECVERR = 11  # <linux/in.h>
 _ORIGIN_ICMP = 2  # SO_EE_ORIGIN_ICMP
+
+
+def _unreachable(code: int) -> str:
+    """What ping prints for an ICMP Destination Unreachable with ``code``."""
+    return _UNREACH.get(code, f"Dest Unreachable, Bad Code: {code}")
 
 
 def _checksum(data: bytes) -> int:
@@ -63,8 +69,7 @@ def _answer(data: bytes, src: str, ident: int, seq: int) -> Echo | None:
         qihl = (inner[0] & 0x0F) * 4
         qkind, _, _, qid, qseq = struct.unpack("!BBHHH", inner[qihl:qihl + 8])
         if (qkind, qid, qseq) == (8, ident, seq):
-            text = _UNREACH.get(code, f"Dest Unreachable, Bad Code: {code}")
-            return Echo(seq, error=text, error_from=src)
+            return Echo(seq, error=_unreachable(code), error_from=src)
     return None
 
 
@@ -82,8 +87,7 @@ def _queued_error(sock: socket.socket, ident: int, seq: int) -> Echo | None:
         if origin != _ORIGIN_ICMP or etype != 3 or len(data) < 8:
             continue
         if data[0] == 8 and struct.unpack_from("!HH", data, 4) == (ident, seq):  # our request
-            return Echo(seq, error=_UNREACH.get(code, f"Dest Unreachable, Bad Code: {code}"),
-                        error_from=offender)
+            return Echo(seq, error=_unreachable(code), error_from=offender)
     return None
 
 

@@ -29,8 +29,8 @@ from .state import FdbEntry, Neigh, NetState
 
 __all__ = ["Resolved", "Heard", "learn", "fdb_learn"]
 
-#: States with a MAC that can be used to send (``NUD_VALID``).
 _MAC = attrgetter("mac")
+#: States with a MAC that can be used to send (``NUD_VALID``).
 _USABLE = ("REACHABLE", "STALE", "DELAY", "PROBE", "PERMANENT", "NOARP")
 
 
@@ -71,12 +71,17 @@ def _entry(state: NetState, key: str, ifindex: int, dst: str) -> Neigh | None:
     return next((n for n in state.netns[key].neighs if n.ifindex == ifindex and n.dst == dst), None)
 
 
-def _put(state: NetState, key: str, entry: Neigh) -> NetState:
-    ns = state.netns[key]
-    kept = tuple(n for n in ns.neighs if (n.ifindex, n.dst) != (entry.ifindex, entry.dst))
+def _with(state: NetState, key: str, **changes) -> NetState:
+    """``state`` with namespace ``key`` changed (links untouched)."""
     table = dict(state.netns)
-    table[key] = ns.evolve(neighs=kept + (entry,))
+    table[key] = state.netns[key].evolve(**changes)
     return replace(state, netns=table)
+
+
+def _put(state: NetState, key: str, entry: Neigh) -> NetState:
+    kept = tuple(n for n in state.netns[key].neighs
+                 if (n.ifindex, n.dst) != (entry.ifindex, entry.dst))
+    return _with(state, key, neighs=kept + (entry,))
 
 
 def _resolved(state: NetState, ev: Resolved) -> NetState:
@@ -115,6 +120,4 @@ def fdb_learn(state: NetState, key: str, port: int, mac: str) -> NetState:
             return state
         ports = {i for i, l in ns.links.items() if l.master == bridge.ifindex}
         fdb = tuple(f for f in fdb if not (f.mac == mac and f.ifindex in ports))
-    table = dict(state.netns)
-    table[key] = ns.evolve(fdb=(FdbEntry(port, mac),) + fdb)
-    return replace(state, netns=table)
+    return _with(state, key, fdb=(FdbEntry(port, mac),) + fdb)
