@@ -21,15 +21,17 @@ PYTEST := SIMLAB_STRICT_GLYPHS=1 $(PY) -m pytest
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv lab lab-present test test-ui bench clean distclean
+.PHONY: help venv system-lab system-test lab lab-present test test-ui bench clean distclean
 
 help:
 	@echo "make lab          set up .venv and open JupyterLab on $(NOTEBOOK) (ARGS='--no-browser ...')"
 	@echo "make lab-present  the same with big fonts and the simple (single-document) interface"
-	@echo "make test         set up .venv and run every test (pytest + notebooks; browser tests if $(CHROMIUM) exists)"
+	@echo "make test         set up .venv and run every test (pytest + notebooks + browser tests; as root installs the Debian packages)"
 	@echo "make test-ui      only the browser tests in tests/ui (needs $(CHROMIUM))"
 	@echo "make bench        run benchmarks/run.py"
 	@echo "make venv         only create/update .venv (pip install -e '.[lab,test]')"
+	@echo "make system-lab   as root with apt: install the kernel backend's Debian packages (lab does it)"
+	@echo "make system-test  the same plus chromium and fonts-noto-cjk for the browser tests (test does it)"
 	@echo "make clean        remove caches and test artifacts (make distclean also removes .venv)"
 
 # ---------------------------------------------------------------------------------------------
@@ -58,15 +60,25 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 # ---------------------------------------------------------------------------------------------
+# The machine's own programs (simlab/system.py holds the list: iproute2, iptables,
+# containernetworking-plugins; for tests also chromium and fonts-noto-cjk). As root with apt-get
+# the missing ones are installed, and named; otherwise they are named with what goes without them.
+system-lab:
+	@$(PYTHON) -m simlab.system install lab
+
+system-test:
+	@$(PYTHON) -m simlab.system install test
+
+# ---------------------------------------------------------------------------------------------
 # The server's root is the repository (notebooks and simlab's source side by side); the browser
 # opens default_url, and the URL that jupyter prints goes straight to the notebook as well.
 # (A notebook given as an argument would make its folder the root instead.)
 LAB_FLAGS = $(ALLOW_ROOT) --ServerApp.root_dir=$(CURDIR)
 
-lab: venv
+lab: system-lab venv
 	$(PY) -m jupyterlab $(LAB_FLAGS) --LabApp.default_url=/lab/tree/$(NOTEBOOK) $(ARGS)
 
-lab-present: venv
+lab-present: system-lab venv
 	@mkdir -p $(PRESENTER_SETTINGS)
 	@cp -R jupyter-settings/presenter/. $(PRESENTER_SETTINGS)/
 	JUPYTERLAB_SETTINGS_DIR=$(abspath $(PRESENTER_SETTINGS)) \
@@ -86,15 +98,15 @@ endef
 
 # One pytest run for tests/ and notebooks/: tests/conftest.py (nbclient stall workaround)
 # then also covers the notebooks that nbmake executes.
-test: venv
+test: system-test venv
 	$(call run_pytest,-n 2 -m "not ui" --nbmake --nbmake-timeout=120 tests notebooks)
 	@if [ -x $(CHROMIUM) ]; then \
 	  $(MAKE) --no-print-directory test-ui; \
 	else \
-	  echo "note: $(CHROMIUM) not found, browser tests not run (apt-get install chromium; make test-ui)"; \
+	  echo "note: $(CHROMIUM) not found, browser tests not run (as root: make test installs it)"; \
 	fi
 
-test-ui: venv
+test-ui: system-test venv
 	$(call run_pytest,-m ui tests/ui)
 
 bench: venv

@@ -158,6 +158,18 @@ def doctor_lines() -> list[str]:
         lines.append(f"ip: {out} ({ip})")
     else:
         lines.append("ip: not found (apt-get install iproute2)")
+    from .system import NEEDS, packages
+
+    lines.append("system tools:")
+    lack = []
+    for need in NEEDS:
+        where = need.where()
+        lines.append(f"  {need.command}: " + (where if where else f"missing: {need.advice()}"))
+        if not where:
+            lack.append(need)
+    if lack:
+        lines.append("install what is missing: apt-get install " + " ".join(packages(lack))
+                     + " (as root, make test installs them all)")
     ok, reason = kernel_available()
     if ok:
         lines.append(f"Lab() will use the kernel backend: {reason}.")

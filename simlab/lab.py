@@ -144,6 +144,11 @@ class Lab:
             raise
         return self._record(title, why, tuple(ops), before, mirrors, actor, detail)
 
+    def preflight(self, *ops: Op) -> None:
+        """Fail now, with the backend's clear error, if it could not carry out ``ops`` for
+        want of a program (the kernel runs iptables); changes nothing."""
+        self._backend.preflight(list(ops))
+
     @contextlib.contextmanager
     def step(self, title, why=None, *, mirrors: str = "", actor: str = "python",
              detail=None) -> Iterator[list[Op]]:

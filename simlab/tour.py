@@ -23,6 +23,7 @@ import sys
 from typing import TextIO
 
 from .i18n import LANGUAGES, get_language, t
+from .backends.choose import KernelUnavailable
 from .model import ROOT, NetState
 from .timeline import Step, Timeline
 from .views.ipa import command_for, ip_a
@@ -262,7 +263,7 @@ def _build(args, console, lang: str) -> tuple[Timeline | None, int, str]:
         return None, 2, ""
     try:
         lab = scenarios.run(name, backend=args.backend)
-    except PermissionError as err:  # the kernel backend without root
+    except (PermissionError, KernelUnavailable) as err:  # kernel: not root, or a tool missing
         console.print(str(err), style="red", highlight=False, markup=False)
         return None, 2, ""
     except NetError as err:

@@ -4,6 +4,7 @@
 2. ``kernel`` marker: skipped unless we are root and can make network namespaces; under
    ``SIMLAB_REQUIRE_KERNEL=1`` every skip of a kernel test (including ``pytest.skip()`` inside
    it) is reported as a failure instead.
+   ``reference`` marker (Debian's CNI plugins) follows the same policy, under the same variable.
 3. ``ui`` marker (and everything under tests/ui/): skipped unless /usr/bin/chromium and the
    playwright package exist; a failure instead under ``SIMLAB_REQUIRE_UI=1``.
 """
@@ -18,12 +19,15 @@ from pathlib import Path
 
 import pytest
 
+from simlab.system import missing
+
 CHROMIUM = "/usr/bin/chromium"
 UI_DIR = Path(__file__).parent / "ui"
 
 # marker -> (environment variable that forbids skipping, what to set up)
 _REQUIRED_BY_ENV = {
     "kernel": ("SIMLAB_REQUIRE_KERNEL", "run as root on Linux with network namespaces"),
+    "reference": ("SIMLAB_REQUIRE_KERNEL", "as root: make test, or apt-get install containernetworking-plugins"),
     "ui": ("SIMLAB_REQUIRE_UI", "Debian: apt-get install chromium"),
 }
 
@@ -104,7 +108,21 @@ def kernel_available() -> tuple[bool, str]:
         return False, f"netns probe could not run ({e})"
     if r.returncode != 0:
         return False, (r.stderr.strip().splitlines() or ["netns probe failed"])[-1]
+    lack = missing("kernel")
+    if lack:
+        return False, "; ".join(n.advice() for n in lack)
     return True, "root with network namespaces"
+
+
+@functools.cache
+def reference_available() -> tuple[bool, str]:
+    """Can tests run Debian's reference CNI plugins (root, and the plugins installed)?"""
+    if os.geteuid() != 0:
+        return False, f"not root (uid {os.geteuid()})"
+    lack = missing("reference")
+    if lack:
+        return False, "; ".join(n.advice() for n in lack)
+    return True, "Debian's reference CNI plugins"
 
 
 @functools.cache

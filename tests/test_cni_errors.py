@@ -22,11 +22,6 @@ SIMLAB = {
     "host-local": os.path.join(BIN, "simlab-host-local"),
 }
 REF_DIR = "/usr/lib/cni"
-HAVE_REF = (
-    os.path.exists(os.path.join(REF_DIR, "bridge"))
-    and os.geteuid() == 0
-    and shutil.which("unshare")
-)
 
 BASE = {
     "CNI_COMMAND": "ADD",
@@ -316,9 +311,7 @@ def test_simlab_plugin_exact_output(case, tmp_path):
     assert "Traceback" not in errtext
 
 
-@pytest.mark.skipif(
-    not HAVE_REF, reason="Debian's containernetworking-plugins not installed, or not root"
-)
+@pytest.mark.reference
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_same_output_as_reference(case, tmp_path):
     _, plugin, changes, stdin, _, _ = case
@@ -417,9 +410,7 @@ def test_host_local_exhaustion_and_duplicate(tmp_path):
     assert sorted(os.listdir(tmp_path / "rsA-pool")) == ["last_reserved_ip.0", "lock"]
 
 
-@pytest.mark.skipif(
-    not HAVE_REF, reason="Debian's containernetworking-plugins not installed, or not root"
-)
+@pytest.mark.reference
 def test_host_local_same_store_as_reference(tmp_path):
     """The same calls on both: same outputs, same files, same bytes."""
     conf = (

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.kernel
+pytestmark = [pytest.mark.kernel, pytest.mark.reference]
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "cni_plugins"
@@ -49,14 +49,6 @@ def backend(request):
     return request.param
 
 
-@pytest.fixture(scope="module", autouse=True)
-def needs_reference():
-    if not os.path.exists(os.path.join(REF_DIR, "bridge")):
-        pytest.skip(
-            "Debian's plugins are not installed (apt-get install containernetworking-plugins)"
-        )
-    if not shutil.which("iptables"):
-        pytest.skip("iptables is not installed")
 
 
 def probe(

@@ -222,9 +222,7 @@ def test_plugin_error_keeps_its_code(bin_dir):
     assert "plugin type='learner-passthrough' failed (add)" in str(e.value)
 
 
-@pytest.mark.skipif(
-    not os.path.exists("/usr/lib/cni/host-local"), reason="Debian's plugins not installed"
-)
+@pytest.mark.reference
 def test_reference_host_local_as_simlab_bridge_ipam_on_the_model(tmp_path):
     """On the model the bridge can delegate to Debian's host-local (it never touches a network)."""
     model = ModelBackend()

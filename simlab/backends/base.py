@@ -26,6 +26,13 @@ class Backend(Protocol):
     def apply(self, op: Op) -> None:
         """Carry out ``op``; raise :class:`simlab.model.NetError` and change nothing on failure."""
 
+    def preflight(self, ops: list[Op]) -> None:
+        """Raise the :class:`NetError` a tool missing for ``ops`` would cause, changing nothing.
+
+        Lets a runtime fail before its first step rather than half-way (docker's daemon
+        start needs iptables on the kernel).
+        """
+
     def snapshot(self) -> NetState:
         """The current state of every namespace this backend manages."""
 

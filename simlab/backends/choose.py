@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["choose", "kernel_available"]
+from ..system import missing
+
+__all__ = ["KernelUnavailable", "choose", "kernel_available", "kernel_privileged"]
 
 
-def kernel_available() -> tuple[bool, str]:
+class KernelUnavailable(RuntimeError):
+    """``Lab(backend="kernel")`` as root on a machine that lacks a program it runs."""
+
+
+def kernel_privileged() -> tuple[bool, str]:
     """Can this process build real namespaces?  (ok, reason in one sentence)."""
     if not os.path.exists("/proc/self/ns/net"):
         return False, "this system has no Linux network namespaces (not Linux?)"
@@ -18,6 +24,15 @@ def kernel_available() -> tuple[bool, str]:
     except ImportError:
         return False, "pyroute2 is not installed (pip install pyroute2)"
     return True, "root with network namespaces and pyroute2"
+
+
+def kernel_available() -> tuple[bool, str]:
+    """Can a kernel lab run here: privileges, and the machine's tools it runs (ip, iptables...)?"""
+    ok, reason = kernel_privileged()
+    lack = missing("kernel") if ok else []
+    if lack:
+        return False, "; ".join(n.advice() for n in lack)
+    return ok, reason
 
 
 def _has_net_admin() -> bool:
@@ -43,6 +58,10 @@ def choose(backend: str, *, seed: int = 0, tunnels: tuple[str, ...] = ()):
         raise ValueError(f"backend must be 'auto', 'model' or 'kernel', not {backend!r}")
     ok, reason = kernel_available()
     if not ok:
+        if backend == "kernel" and kernel_privileged()[0]:  # root, but a tool is missing
+            raise KernelUnavailable(
+                f"the kernel backend cannot start: {reason}. Or use Lab(backend='model')."
+            )
         if backend == "kernel":
             raise PermissionError(
                 f"the kernel backend needs root: {reason}. Run as root on Linux "

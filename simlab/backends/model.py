@@ -36,6 +36,9 @@ class ModelBackend:
             self.state = before
             raise
 
+    def preflight(self, ops: list[Op]) -> None:
+        """Nothing to check: the model runs no program of the machine."""
+
     def restore(self, state: NetState) -> None:
         """Go back to an earlier snapshot (undo of a half-done step)."""
         self.state = state

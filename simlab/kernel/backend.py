@@ -39,6 +39,7 @@ from ..model import ops as o
 from ..model.apply import apply_all as model_apply_all
 from ..model.errors import NetError
 from ..model.state import ROOT, TUNNEL_FALLBACKS, Netns
+from ..system import env as system_env, require
 from . import checks, cleanup
 from . import read as rd
 from .names import LabNames, filter_netns_list, new_lab_id
@@ -73,7 +74,6 @@ _RTMGRP = 0x1 | 0x4 | 0x10 | 0x40 | 0x100 | 0x400
 # ... plus nsids (RTNLGRP_NSID) and IPv4 netconf (ip_forward).
 _RTNLGRP_EXTRA = (28, 24)
 _NFNLGRP_NFTABLES = 7
-_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C", "LC_ALL": "C"}
 
 
 @dataclass(eq=False)
@@ -121,9 +121,9 @@ class KernelBackend(OpsMixin, SnapshotMixin):
         precheck: bool = True,
         _attach: dict | None = None,
     ):
-        from ..backends.choose import kernel_available
+        from ..backends.choose import kernel_privileged
 
-        ok, reason = kernel_available()
+        ok, reason = kernel_privileged()  # a missing tool fails the op that runs it
         if not ok:
             raise PermissionError(
                 f"the kernel backend needs root: {reason}. Run as root on Linux, "
@@ -417,6 +417,12 @@ class KernelBackend(OpsMixin, SnapshotMixin):
         """Carry out one operation; on failure nothing is left half done."""
         self.apply_all([op])
 
+    def preflight(self, ops) -> None:
+        """Raise the clear error of a missing tool that ``ops`` would run, before any change."""
+        for op in ops:
+            for tool in _TOOLS.get(type(op), ()):
+                require(tool)
+
     def apply_all(self, ops) -> None:
         """Carry out operations in order, all or nothing."""
         ops = list(ops)
@@ -567,8 +573,10 @@ class KernelBackend(OpsMixin, SnapshotMixin):
             cmd = [tool, "-n", self.names.netns_name(netns), *argv]
         else:
             cmd = ["ip", "netns", "exec", self.names.netns_name(netns), tool, *argv]
+        for program in dict.fromkeys((cmd[0], tool)):
+            require(program)
         p = subprocess.run(
-            cmd, capture_output=True, text=True, env=_ENV, stdin=subprocess.DEVNULL, timeout=60
+            cmd, capture_output=True, text=True, env=system_env(), stdin=subprocess.DEVNULL, timeout=60
         )
         if p.returncode != 0:
             text = self.names.unmap(p.stderr)
@@ -583,6 +591,10 @@ class KernelBackend(OpsMixin, SnapshotMixin):
 
 
 # ---------------------------------------------------------------- helpers
+#: The machine's programs an operation runs (the rest is netlink): iptables, and its reader.
+_TOOLS = {o.Iptables: ("nsenter", "iptables", "iptables-save")}
+
+
 def _is_netns_list(argv: list[str]) -> bool:
     words = [w for w in argv if not w.startswith("-")]
     if not words or words[0] not in ("netns", "netn", "net"):

@@ -34,6 +34,7 @@ from ..i18n import say
 from ..model import ops as o
 from ..model.errors import NetError
 from ..model.state import ROOT
+from ..system import env as system_env, require
 from . import checks
 from . import read as rd
 from .links import LinkOpsMixin
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
 
 __all__ = ["OpsMixin", "HANDLERS"]
 
-_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C", "LC_ALL": "C"}
 #: Keys a namespace has its own copy of; nothing outside net.* is ever written.
 _SYSCTL_PREFIXES = (
     "net.ipv4.",
@@ -356,11 +356,13 @@ class OpsMixin(LinkOpsMixin):
         return [lambda: self._run_in(handle, ["iptables", "-w", "-t", op.table, *args])]
 
     def _run_in(self, handle: _Ns, argv: list[str]) -> subprocess.CompletedProcess:
+        require("nsenter")
+        require(argv[0])
         return subprocess.run(
             ["nsenter", f"--net={handle.path}", "--", *argv],
             capture_output=True,
             text=True,
-            env=_ENV,
+            env=system_env(),
             stdin=subprocess.DEVNULL,
             timeout=60,
         )

@@ -60,7 +60,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..i18n import say
-from ..model import ROOT
+from ..model import ROOT, NetError
+from ..model import ops as o
 from ..model.forward import Walk, reach
 from ..timeline import text
 from . import docker_inspect as dj
@@ -197,6 +198,11 @@ class DockerEngine:
             return self
         if bip is not None:
             self._set_bip(bip)
+        try:  # dockerd programs iptables first: without it, it fails before building anything
+            self.lab.preflight(o.Iptables("nat", ("-S",)))
+        except NetError as err:
+            raise DockerError.daemon(f"failed to program the nat table: {err.message}", at_create=False,
+                                     hint=err.hint) from None
         steps.start_daemon(self)
         self.started = True
         return self
