@@ -12,6 +12,7 @@ the functions that need them, so ``import simlab`` works anywhere.
 """
 
 from . import scenarios, widgets
+from .cli import doctor
 from .export import export_timeline
 from .i18n import get_language, set_language
 from .lab import Lab, Result
@@ -23,5 +24,5 @@ from .views import draw
 __version__ = "0.1.0"
 
 __all__ = ["Lab", "Result", "NetError", "UsageError", "NetState", "ROOT", "Step", "Timeline",
-           "draw", "export_timeline", "get_language", "replay", "scenarios", "set_language",
+           "doctor", "draw", "export_timeline", "get_language", "replay", "scenarios", "set_language",
            "widgets", "__version__"]
