@@ -384,9 +384,9 @@ def mode_panels(modes: Sequence[str] = ("none", "host", "bridge", "container"), 
     big = _PRESENTER if presenter is None else bool(presenter)
     out = []
     for mode in modes:
-        name = _SHOWN[mode]
         lab = scenarios.run(f"docker-{mode}", lab=lab_factory() if lab_factory else None)
         try:
+            name = _SHOWN[mode]
             netns = lab.docker.get(name).netns
             fs = _frames(lab)
         finally:
