@@ -17,6 +17,7 @@ from .export import export_timeline
 from .i18n import get_language, set_language
 from .lab import Lab, Result
 from .model import NetError, NetState, ROOT, UsageError
+from .model.forward import reach
 from .timeline import Step, Timeline
 from .timeline_io import replay
 from .views import draw
@@ -24,5 +25,5 @@ from .views import draw
 __version__ = "0.1.0"
 
 __all__ = ["Lab", "Result", "NetError", "UsageError", "NetState", "ROOT", "Step", "Timeline",
-           "doctor", "draw", "export_timeline", "get_language", "replay", "scenarios", "set_language",
-           "widgets", "__version__"]
+           "doctor", "draw", "export_timeline", "get_language", "reach", "replay", "scenarios",
+           "set_language", "widgets", "__version__"]
