@@ -23,12 +23,11 @@ from __future__ import annotations
 import errno
 
 import ipaddress
-import re
 import shlex
 
 from ..i18n import say
 from ..model import ops as o
-from ..model.apply import parse_mac
+from ..model.checks import check_dev_name, check_name_arg, check_netns_name, invarg, parse_mac
 from ..model.errors import NetError, UsageError
 from ..model.state import ROOT
 from .command import Change, Show
@@ -110,13 +109,6 @@ def _unsupported(what: str, hint: str = "") -> UsageError:
                       hint=hint or SUPPORTED)
 
 
-def _invarg(arg: str, what: str, hint: str = "") -> UsageError:
-    text = f'Error: argument "{arg}" is wrong: {what}'
-    if text.endswith("\n"):
-        text += "\n"  # iproute2's message had its own newline: a blank line follows
-    return UsageError(text, hint=hint)
-
-
 def _duparg(key: str, arg: str) -> UsageError:
     return UsageError(f'Error: duplicate "{key}": "{arg}" is the second value.',
                       hint=say(f'"{key}" was given twice', f'"{key}" が 2 回指定されています'))
@@ -136,29 +128,6 @@ def _on_off(key: str, arg: str) -> bool:
     raise UsageError(f'Error: argument of "{key}" must be "on" or "off", not "{arg}"', exit=1,
                      hint=say(f"write `{key} on` or `{key} off`",
                               f"`{key} on` または `{key} off` と書いてください"))
-
-
-def _mac(text: str) -> str:
-    """ll_addr_a2n(): the first bad byte is named (``"zz" is invalid lladdr.``)."""
-    return parse_mac(text)
-
-
-def _check_ifname(name: str, key: str) -> str:
-    """iproute2's check_ifname() for ``name X``: below 16 characters, no '/' or space."""
-    if not name or len(name) >= 16 or "/" in name or any(c.isspace() for c in name):
-        raise _invarg(name, f'"{key}" not a valid ifname',
-                      hint=say("interface names are 1 to 15 characters, without '/' or spaces",
-                               "インターフェース名は 1〜15 文字で、'/' や空白は使えません"))
-    return name
-
-
-def _check_altifname(name: str) -> str:
-    """check_altifname(): a bare device word may be up to 127 characters, no '/' or space."""
-    if not name or len(name) >= 128 or "/" in name or any(c.isspace() for c in name):
-        raise _invarg(name, '"dev" not a valid ifname',
-                      hint=say("interface names are 1 to 15 characters, without '/' or spaces",
-                               "インターフェース名は 1〜15 文字で、'/' や空白は使えません"))
-    return name
 
 
 _FAMILY_NAME = {None: "any valid", 4: "inet", 6: "inet6"}
@@ -411,7 +380,7 @@ def _iplink_parse(args: _Args, out: _LinkArgs) -> None:
             value = args.next_arg()
             if out.name is not None:
                 raise _duparg("name", value)
-            out.name = _check_ifname(value, "name")
+            out.name = check_name_arg(value)
             if out.dev is None:
                 out.dev = out.name
         elif word == "index":
@@ -420,7 +389,7 @@ def _iplink_parse(args: _Args, out: _LinkArgs) -> None:
             raise _unsupported(f'"{word}" (read as "link", for macvlan/vlan)', _as_dev(word))
         elif _m(word, "address"):
             value = args.next_arg()
-            out.mac = _mac(value)
+            out.mac = parse_mac(value)
         elif _m(word, "broadcast") or word == "brd":
             raise _unsupported(f'"{word}" (read as "broadcast")', _as_dev(word))
         elif _m(word, "txqueuelen") or word == "qlen" or _m(word, "txqlen"):
@@ -432,7 +401,7 @@ def _iplink_parse(args: _Args, out: _LinkArgs) -> None:
             try:
                 out.mtu = int(value, 0)
             except ValueError:
-                raise _invarg(value, 'Invalid "mtu" value\n',
+                raise invarg(value, 'Invalid "mtu" value\n',
                               hint=say("mtu takes a number, e.g. mtu 1400",
                                        "mtu には数値を指定します (例: mtu 1400)")) from None
         elif word in ("xdpgeneric", "xdpdrv", "xdpoffload", "xdp"):
@@ -476,7 +445,7 @@ def _iplink_parse(args: _Args, out: _LinkArgs) -> None:
                 word = args.next_arg()
             if out.dev != out.name:
                 raise _duparg2("dev", word)
-            out.dev = _check_altifname(word)
+            out.dev = check_dev_name(word)
 
 
 def _link_add(args: _Args, ctx: _Ctx) -> Change:
@@ -592,7 +561,7 @@ def _list_filter(args: _Args, ctx: _Ctx, what: str) -> dict:
         elif word == "scope":
             value = args.next_arg()
             if value not in ("global", "link", "host", "site", "all", "universe"):
-                raise _invarg(value, "invalid \"scope\"\n")
+                raise invarg(value, "invalid \"scope\"\n")
             flt["scope"] = value
         elif word == "up":
             flt["up"] = True
@@ -691,7 +660,7 @@ def _addr_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
         elif word == "scope":
             value = args.next_arg()
             if value not in ("global", "link", "host", "site", "universe") and _u32(value) is None:
-                raise _invarg(value, "invalid scope value.",
+                raise invarg(value, "invalid scope value.",
                               hint=say("scope is global, link or host",
                                        "scope は global、link、host のいずれかです"))
             if value.isdigit():
@@ -786,7 +755,7 @@ def _route_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
             value = args.next_arg()
             metric = _u32(value)
             if metric is None:
-                raise _invarg(value, '"metric" value is invalid\n',
+                raise invarg(value, '"metric" value is invalid\n',
                               hint=say("metric takes a number, e.g. metric 100",
                                        "metric には数値を指定します (例: metric 100)"))
         elif word == "scope":
@@ -870,7 +839,7 @@ def _route_filter(args: _Args, ctx: _Ctx) -> dict:
         elif _m(word, "metric") or _m(word, "priority") or word == "preference":
             value = args.next_arg()
             if _u32(value) is None:
-                raise _invarg(value, '"metric" value is invalid\n')
+                raise invarg(value, '"metric" value is invalid\n')
             flt["metric"] = _u32(value)
         elif word in ("cached", "cloned", "vrf", "iif", "mark", "realms", "realm", "from", "tos") \
                 or _m(word, "dsfield"):
@@ -947,10 +916,8 @@ def _ip_netns(args: _Args, ctx: _Ctx) -> Change | Show:
         return ctx.show("ip", "netns")
     verb = args.take()
     name = args.peek() if args else None
-    if name is not None and ("/" in name or name in (".", "..")):
-        raise UsageError(f'Invalid netns name "{name}"',
-                         hint=say("a namespace name is a plain word such as red",
-                                  "名前空間の名前は red のような単純な単語にしてください"))
+    if name:  # an empty one is for the backend to refuse
+        check_netns_name(name)
     if _m(verb, "list") or _m(verb, "show") or _m(verb, "lst"):
         return ctx.show("ip", "netns")
     if _m(verb, "list-id"):
