@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from .errors import NetError
 from .state import Link, Netns, NetState
 
 __all__ = ["Txn"]
@@ -36,7 +37,11 @@ class Txn:
         return table
 
     def ns(self, key: str) -> Netns:
-        return self.state.netns[key]
+        """The namespace ``key`` as it is now; iproute2's error when there is none."""
+        ns = self.state.netns.get(key)
+        if ns is None:
+            raise NetError.no_netns(key)
+        return ns
 
     def put(self, *namespaces: Netns) -> None:
         """Put ``namespaces`` (new versions of them) into the snapshot."""

@@ -10,7 +10,7 @@ from .. import ops as o
 from ..errors import NetError, Said, say
 from ..state import Addr, Link, Netns, Route
 from ..txn import Txn
-from .find import ETHER_KINDS, IFINDEX, find_link, find_ns, network, positions
+from .find import ETHER_KINDS, IFINDEX, find_link, network, positions
 from .groups import mc_add, solicited
 
 _V4_SCOPE = {"global": 0, "site": 200, "link": 253, "host": 254}
@@ -126,7 +126,7 @@ def _no_such(op) -> Said:
 
 
 def addr_add(t: Txn, op: o.AddrAdd) -> None:
-    ns = find_ns(t.state, op.netns)
+    ns = t.ns(op.netns)
     iface = parse_cidr(op.cidr)
     link = find_link(ns, op.ifname)
     scope = op.scope or _addr_scope(iface)
@@ -167,7 +167,7 @@ def addr_add(t: Txn, op: o.AddrAdd) -> None:
 
 
 def addr_del(t: Txn, op: o.AddrDel) -> None:
-    ns = find_ns(t.state, op.netns)
+    ns = t.ns(op.netns)
     iface = parse_cidr(op.cidr)
     link = find_link(ns, op.ifname)
     prefix = iface.network.prefixlen
@@ -208,7 +208,7 @@ def addr_del(t: Txn, op: o.AddrDel) -> None:
 
 
 def addr_flush(t: Txn, op: o.AddrFlush) -> None:
-    ns = find_ns(t.state, op.netns)
+    ns = t.ns(op.netns)
     link = find_link(ns, op.ifname)
     index = link.ifindex
     gone = [a for a in ns.addrs if a.ifindex == index and op.family in (None, a.family)]

@@ -1,4 +1,4 @@
-"""Finding a namespace, a link or table rows, with iproute2's error when one is missing.
+"""Finding a link (with iproute2's error when it is missing) and table rows.
 
 The scans run at C speed (``compress``/``map`` over attrgetters): a node has
 thousands of links and addresses (see benchmarks/).
@@ -12,7 +12,7 @@ from itertools import compress, repeat
 from operator import attrgetter, eq, ne
 
 from ..errors import NetError
-from ..state import Link, NetState, Netns
+from ..state import Link, Netns
 
 IFINDEX = attrgetter("ifindex")
 MASTER = attrgetter("master")
@@ -20,13 +20,6 @@ PORT_NO = attrgetter("port_no")
 ADDRESS = attrgetter("address")
 ZERO_MAC = "00:00:00:00:00:00"
 ETHER_KINDS = ("veth", "bridge")
-
-
-def find_ns(state: NetState, key: str) -> Netns:
-    ns = state.netns.get(key)
-    if ns is None:
-        raise NetError.no_netns(key)
-    return ns
 
 
 def find_link(ns: Netns, ifname: str) -> Link:

@@ -1,4 +1,5 @@
-"""``ip link add|del``: veth pairs and bridges, names, MACs, MTUs, and unregistering a device."""
+"""``ip link add|del``: veth pairs and bridges, names, MACs, MTUs, ifindexes and nsids, and
+unregistering a device."""
 
 from __future__ import annotations
 
@@ -12,9 +13,8 @@ from ..state import Link, Netns
 from ..txn import Txn
 from .bridge import recompute_bridge
 from .carrier import sync_one
-from .find import ZERO_MAC, find_link, find_ns
+from .find import ZERO_MAC, find_link
 from .groups import ALL_NODES
-from .ids import alloc_index, link_nsids
 
 
 def dev_valid_name(name: str) -> None:
@@ -61,6 +61,33 @@ def name_taken(name: str, there: bool = False) -> NetError:
                                                 f"{where_ja}すでに {name!r} という名前のリンクがあります"))
 
 
+def alloc_index(ns: Netns, wanted: int | None = None) -> tuple[int, Netns]:
+    """Per-netns ifindex: keep ``wanted`` if free, else the namespace's next one."""
+    if wanted is not None and wanted not in ns.links:
+        return wanted, ns
+    index = ns.next_ifindex
+    while index in ns.links:
+        index += 1
+    return index, ns.evolve(next_ifindex=index + 1)
+
+
+def assign_nsid(ns: Netns, other: str) -> Netns:
+    """Give ``other`` an nsid as seen from ``ns`` (the smallest free one)."""
+    if other == ns.name or other in ns.nsids:
+        return ns
+    used = set(ns.nsids.values())
+    nsid = len(used) if len(used) == max(used, default=-1) + 1 else 0
+    while nsid in used:
+        nsid += 1
+    return ns.evolve(nsids={**ns.nsids, other: nsid})
+
+
+def link_nsids(t: Txn, a: str, b: str) -> None:
+    """Two namespaces a veth now joins know each other by nsid."""
+    if a != b:
+        t.put(assign_nsid(t.ns(a), b), assign_nsid(t.ns(b), a))
+
+
 def _free_name(ns: Netns, prefix: str, also: str | None = None) -> str:
     n = 0
     while ns.link(f"{prefix}{n}") is not None or f"{prefix}{n}" == also:
@@ -96,7 +123,7 @@ def _check_add(t: Txn, ns: Netns, op: o.LinkAdd) -> tuple[str | None, str | None
 
 
 def link_add(t: Txn, op: o.LinkAdd) -> None:
-    ns = find_ns(t.state, op.netns)
+    ns = t.ns(op.netns)
     mac, peer_mac = _check_add(t, ns, op)
     if op.kind == "bridge":
         _bridge_add(t, ns, op, mac)
@@ -156,7 +183,7 @@ def _veth_add(t: Txn, ns: Netns, op: o.LinkAdd, mac: str | None, peer_mac: str |
 
 
 def link_del(t: Txn, op: o.LinkDel) -> None:
-    ns = find_ns(t.state, op.netns)
+    ns = t.ns(op.netns)
     link = find_link(ns, op.ifname)
     if link.kind == "loopback":
         raise NetError.rtnl(errno.EOPNOTSUPP,

@@ -17,10 +17,10 @@ from ..state import Link
 from ..txn import Txn
 from .bridge import enslave, recompute_bridge, release
 from .carrier import set_up, sync, sync_one
-from .find import ETHER_KINDS, find_ns
+from .find import ETHER_KINDS
 from .groups import ALL_NODES
-from .ids import alloc_index, assign_nsid, link_nsids
-from .link import check_mtu, dev_valid_name, name_taken, remove_link, unicast_mac
+from .link import (alloc_index, assign_nsid, check_mtu, dev_valid_name, link_nsids, name_taken, remove_link,
+                   unicast_mac)
 
 
 def link_set(t: Txn, op: o.LinkSet) -> None:
@@ -44,7 +44,7 @@ def link_set(t: Txn, op: o.LinkSet) -> None:
 
 def _find(t: Txn, op: o.LinkSet) -> Link:
     """iproute2 resolves its arguments (netns, master) before it looks the device up."""
-    ns = find_ns(t.state, op.netns)
+    ns = t.ns(op.netns)
     if op.to_netns is not None and op.to_netns not in t.state.netns:
         raise bad_netns(op.to_netns)
     if op.master and ns.link(op.master) is None:

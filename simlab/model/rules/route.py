@@ -10,7 +10,7 @@ from ..errors import NetError, say
 from ..state import Netns, Route
 from ..txn import Txn
 from .addr import parse_cidr
-from .find import find_link, find_ns, network
+from .find import find_link, network
 
 
 def _route_dst(text: str) -> str:
@@ -93,7 +93,7 @@ def _nexthop_dev(ns: Netns, op: o.RouteAdd) -> int:
 
 
 def route_add(t: Txn, op: o.RouteAdd) -> None:
-    ns = find_ns(t.state, op.netns)
+    ns = t.ns(op.netns)
     dst = _route_dst(op.dst)
     index = _nexthop_dev(ns, op)
     family = 6 if ":" in dst else 4
@@ -118,7 +118,7 @@ def route_add(t: Txn, op: o.RouteAdd) -> None:
 
 
 def route_del(t: Txn, op: o.RouteDel) -> None:
-    ns = find_ns(t.state, op.netns)
+    ns = t.ns(op.netns)
     dst = _route_dst(op.dst)
     dev = find_link(ns, op.dev).ifindex if op.dev else None
     family = 6 if ":" in dst else 4

@@ -6,17 +6,16 @@ from .. import ops as o
 from ..checks import check_sysctl
 from ..netfilter import apply_iptables
 from ..txn import Txn
-from .find import find_ns
 
 
 def sysctl_set(t: Txn, op: o.SysctlSet) -> None:
-    ns = find_ns(t.state, op.netns)
+    ns = t.ns(op.netns)
     check_sysctl(op.key)
     t.put(ns.evolve(sysctls={**ns.sysctls, op.key: op.value}))
 
 
 def iptables(t: Txn, op: o.Iptables) -> None:
-    ns = find_ns(t.state, op.netns)
+    ns = t.ns(op.netns)
     tables = dict(ns.iptables)
     tables[op.table] = apply_iptables(op.table, tables.get(op.table, ()), op.args)
     t.put(ns.evolve(iptables=tables))
