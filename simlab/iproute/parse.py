@@ -27,7 +27,8 @@ import shlex
 
 from ..i18n import say
 from ..model import ops as o
-from ..model.checks import check_dev_name, check_name_arg, check_netns_name, invarg, parse_mac
+from ..model.checks import (FAMILY_NAME, check_dev_name, check_name_arg, check_netns_name, get_prefix,
+                             invarg, parse_mac)
 from ..model.errors import NetError, UsageError
 from ..model.state import ROOT
 from .command import Change, Show
@@ -130,28 +131,11 @@ def _on_off(key: str, arg: str) -> bool:
                               f"`{key} on` または `{key} off` と書いてください"))
 
 
-_FAMILY_NAME = {None: "any valid", 4: "inet", 6: "inet6"}
-
-
 def _prefix(text: str, family: int | None) -> str:
     """get_prefix(): an address with an optional /LEN, or ``default``; exits 1 when bad."""
-    bad = UsageError(f'Error: {_FAMILY_NAME[family]} prefix is expected rather than "{text}".', exit=1,
-                     hint=say("write an address with its prefix length, e.g. 10.0.0.2/24",
-                              "アドレスはプレフィックス長を付けて書いてください (例: 10.0.0.2/24)"))
     if text in ("default", "all", "any"):
-        return "default" if family != 6 else "default"
-    if text.count("/") > 1 or text.endswith("/") or text.startswith("/"):
-        raise bad
-    addr, _, plen = text.partition("/")
-    try:
-        ip = ipaddress.ip_address(addr)
-    except ValueError:
-        raise bad from None
-    if family is not None and ip.version != family:
-        raise bad
-    if plen:
-        if not plen.isdigit() or int(plen) > ip.max_prefixlen:
-            raise bad
+        return "default"
+    get_prefix(text, family)
     return text
 
 
@@ -162,7 +146,7 @@ def _address(text: str, family: int | None) -> str:
     except ValueError:
         ip = None
     if ip is None or (family is not None and ip.version != family):
-        raise UsageError(f'Error: {_FAMILY_NAME[family]} address is expected rather than "{text}".',
+        raise UsageError(f'Error: {FAMILY_NAME[family]} address is expected rather than "{text}".',
                          exit=1, hint=say("write an address such as 10.0.0.1",
                                           "10.0.0.1 のようなアドレスを書いてください"))
     return text
@@ -689,7 +673,7 @@ def _addr_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
                 raise _duparg2("local", word)
             local = _prefix(word, family)
             if local == "default":
-                raise UsageError(f'Error: {_FAMILY_NAME[family]} prefix is expected rather than "{word}".',
+                raise UsageError(f'Error: {FAMILY_NAME[family]} prefix is expected rather than "{word}".',
                                  exit=1, hint=say("write an address with its prefix length",
                                                   "アドレスはプレフィックス長を付けて書いてください"))
             family = _family_of(local)

@@ -1,11 +1,11 @@
 """What iproute2 checks itself before it talks to the kernel, with its own words.
 
 A bad command fails the same way on the kernel backend as in a terminal: these
-are iproute2 6.1's client-side checks (names, MACs, netns names and sysctl keys
-come from :mod:`simlab.model.checks`, which the parser and the model use too;
-ip/ipaddress.c / ip/iproute.c prefix parsing is here), and the translation of a netlink error into what ``ip`` prints
-(lib/libnetlink.c: ``Error: <extack>.`` or ``RTNETLINK answers: <strerror>``,
-exit status 2).
+are iproute2 6.1's client-side checks (names, MACs, netns names and sysctl
+keys come from :mod:`simlab.model.checks`, which the parser and the model use
+too; ip/ipaddress.c / ip/iproute.c prefix parsing is here), and the
+translation of a netlink error into what ``ip`` prints (lib/libnetlink.c:
+``Error: <extack>.`` or ``RTNETLINK answers: <strerror>``, exit status 2).
 """
 
 from __future__ import annotations
@@ -63,27 +63,7 @@ no_master = shared.no_master
 check_sysctl = shared.check_sysctl  # ``sysctl -w``: per-namespace keys only
 
 
-def parse_prefix(text: str):
-    """``get_prefix``: an address with an optional /len, as ``ip addr`` and ``ip route`` take it.
-
-    Returns (ip_interface, prefix given?).
-    """
-    try:
-        if text.count("/") > 1:
-            raise ValueError
-        addr, slash, plen = text.partition("/")
-        if slash and not plen.isdigit():
-            raise ValueError
-        ip = ipaddress.ip_address(addr)
-        bits = ip.max_prefixlen
-        length = int(plen) if slash else bits
-        if length > bits:
-            raise ValueError
-        return ipaddress.ip_interface(f"{ip}/{length}"), bool(slash)
-    except ValueError:
-        raise NetError(
-            f'Error: any valid prefix is expected rather than "{text}".', errno=errno.EINVAL, exit=1
-        ) from None
+parse_prefix = shared.get_prefix  # ``get_prefix``: (ip_interface, prefix given?)
 
 
 def parse_addr(text: str):

@@ -51,7 +51,6 @@ addrconf, learning, linkwatch), :mod:`.rules.addr`, :mod:`.rules.route`,
 :mod:`.checks`, copy-on-write in :mod:`.txn`.
 """
 
-
 from __future__ import annotations
 
 from typing import Callable, Iterable

@@ -11,14 +11,15 @@ which sysctls a namespace has its own copy of.
 from __future__ import annotations
 
 import errno
+import ipaddress
 import re
 
 from .errors import NetError, UsageError, say
 
 __all__ = [
-    "IFNAMSIZ", "ALTIFNAMSIZ", "MTU_RANGE", "SYSCTL_PREFIXES", "invarg", "check_name_arg",
+    "IFNAMSIZ", "ALTIFNAMSIZ", "MTU_RANGE", "SYSCTL_PREFIXES", "FAMILY_NAME", "invarg", "check_name_arg",
     "check_dev_name", "check_netns_name", "bad_netns", "no_master", "ll_addr", "mac_text", "parse_mac",
-    "mtu_range", "check_sysctl",
+    "mtu_range", "check_sysctl", "get_prefix",
 ]
 
 IFNAMSIZ = 16  # including the terminating NUL: 15 visible characters
@@ -119,6 +120,28 @@ def parse_mac(text: str) -> str:
         raise NetError.rtnl(errno.EINVAL, hint=say("a MAC is six bytes, e.g. 02:42:ac:11:00:02",
                                                    "MAC アドレスは 6 バイトです (例: 02:42:ac:11:00:02)"))
     return mac_text(raw)
+
+
+#: How iproute2 names an address family in its errors.
+FAMILY_NAME = {None: "any valid", 4: "inet", 6: "inet6"}
+
+
+def get_prefix(text: str, family: int | None = None
+               ) -> tuple[ipaddress.IPv4Interface | ipaddress.IPv6Interface, bool]:
+    """``get_prefix()``: ``ADDR[/LEN]`` of the family (exit 1 when bad): the interface,
+    and whether a length was given (without one it is the whole address: /32 or /128)."""
+    bad = UsageError(f'Error: {FAMILY_NAME[family]} prefix is expected rather than "{text}".', exit=1,
+                     hint=say("write an address with its prefix length, e.g. 10.0.0.2/24",
+                              "アドレスはプレフィックス長を付けて書いてください (例: 10.0.0.2/24)"))
+    addr, slash, plen = text.partition("/")
+    try:
+        ip = ipaddress.ip_address(addr)
+    except ValueError:
+        raise bad from None
+    if (family is not None and ip.version != family) or (
+            slash and (not plen.isdigit() or int(plen) > ip.max_prefixlen)):
+        raise bad
+    return ipaddress.ip_interface(f"{ip}/{int(plen) if slash else ip.max_prefixlen}"), bool(slash)
 
 
 def mtu_range(kind: str) -> tuple[int, int]:

@@ -7,6 +7,7 @@ import ipaddress
 from functools import lru_cache
 
 from .. import ops as o
+from ..checks import get_prefix
 from ..errors import NetError, Said, say
 from ..state import Addr, Link, Netns, Route
 from ..txn import Txn
@@ -85,7 +86,8 @@ def _connected_route(link: Link, addr: Addr) -> Route | None:
     """fib_add_ifaddr(): the prefix route of a primary IPv4 address (lo's goes to table local)."""
     if addr.family != 4 or link.kind == "loopback" or addr.prefixlen >= 32:
         return None
-    return Route(dst=str(network(addr.cidr)), dev=addr.ifindex, proto="kernel", scope="link", src=addr.address)
+    return Route(dst=str(network(addr.cidr)), dev=addr.ifindex, proto="kernel", scope="link",
+                 src=addr.address)
 
 
 def add_connected(ns: Netns, link: Link) -> Netns:
@@ -98,18 +100,6 @@ def add_connected(ns: Netns, link: Link) -> Netns:
                                          and r.proto == "kernel" for r in routes):
             routes.append(route)
     return ns.evolve(routes=tuple(routes)) if len(routes) != len(ns.routes) else ns
-
-
-def parse_cidr(text: str, *, what: str = "any valid prefix") -> ipaddress.IPv4Interface | ipaddress.IPv6Interface:
-    try:
-        if text.endswith("/") or text.count("/") > 1:
-            raise ValueError(text)
-        return ipaddress.ip_interface(text)
-    except ValueError:
-        raise NetError(f'Error: {what} is expected rather than "{text}".', errno=errno.EINVAL, exit=1,
-                       hint=say("write an address with its prefix length, e.g. 10.0.0.2/24",
-                                "アドレスはプレフィックス長を付けて書いてください "
-                                "(例: 10.0.0.2/24)")) from None
 
 
 def _addr_scope(iface) -> str:
@@ -127,7 +117,7 @@ def _no_such(op) -> Said:
 
 def addr_add(t: Txn, op: o.AddrAdd) -> None:
     ns = t.ns(op.netns)
-    iface = parse_cidr(op.cidr)
+    iface = get_prefix(op.cidr)[0]
     link = find_link(ns, op.ifname)
     scope = op.scope or _addr_scope(iface)
     if iface.version == 6:
@@ -168,7 +158,7 @@ def addr_add(t: Txn, op: o.AddrAdd) -> None:
 
 def addr_del(t: Txn, op: o.AddrDel) -> None:
     ns = t.ns(op.netns)
-    iface = parse_cidr(op.cidr)
+    iface = get_prefix(op.cidr)[0]
     link = find_link(ns, op.ifname)
     prefix = iface.network.prefixlen
     if iface.version == 6:
@@ -216,7 +206,8 @@ def addr_flush(t: Txn, op: o.AddrFlush) -> None:
         return
     addrs = tuple(a for a in ns.addrs if not (a.ifindex == index and op.family in (None, a.family)))
     gone_v4 = {a.address for a in gone if a.family == 4}
-    routes = tuple(r for r in ns.routes if not (r.src in gone_v4 or (gone_v4 and r.dev == index and r.family == 4)))
+    routes = tuple(r for r in ns.routes
+                   if not (r.src in gone_v4 or (gone_v4 and r.dev == index and r.family == 4)))
     ns = ns.evolve(addrs=addrs, routes=routes)
     if any(a.family == 6 for a in gone) and link.kind in ETHER_KINDS:
         gone_groups = {solicited(a.address) for a in gone if a.family == 6}

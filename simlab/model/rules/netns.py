@@ -39,6 +39,7 @@ def netns_del(t: Txn, op: o.NetnsDel) -> None:
                 remove_link(t, pkey, pindex)
     table = {}
     for k, v in t.state.netns.items():
-        if k != op.name:
-            table[k] = v.evolve(nsids={n: i for n, i in v.nsids.items() if n != op.name}) if op.name in v.nsids else v
+        if k != op.name:  # the others forget the nsid they gave it
+            forgot = {n: i for n, i in v.nsids.items() if n != op.name}
+            table[k] = v.evolve(nsids=forgot) if op.name in v.nsids else v
     t.state = replace(t.state, netns=table)

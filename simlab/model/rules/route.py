@@ -6,18 +6,18 @@ import errno
 import ipaddress
 
 from .. import ops as o
+from ..checks import get_prefix
 from ..errors import NetError, say
 from ..state import Netns, Route
 from ..txn import Txn
-from .addr import parse_cidr
 from .find import find_link, network
 
 
 def _route_dst(text: str) -> str:
     if text == "default":
         return "default"
-    iface = parse_cidr(text)
-    if "/" not in text:
+    iface, given = get_prefix(text)
+    if not given:
         return f"{iface.ip}/32" if iface.version == 4 else f"{iface.ip}/128"
     net = iface.network
     if net.network_address != iface.ip:
