@@ -53,6 +53,7 @@ in_root() {
   local root=$1; shift
   unshare --mount --propagation private -- bash -c '
     root=$1; shift
+    mount --bind "$root" "$root"  # "/" must be a mount point: ip -n makes it rslave
     mount -t proc proc "$root/proc"
     mount -t sysfs sys "$root/sys"
     mount --rbind /dev "$root/dev"
