@@ -221,7 +221,7 @@ def plugin_bin_dir(state_dir: str) -> str:
             f.write(
                 f"#!{sys.executable}\n"
                 "import sys\n"
-                "from simlab.runtime.kube_ptp import main\n"
+                "from simlab.cni.plugins.ptp import main\n"
                 "sys.exit(main())\n"
             )
         os.chmod(exe, 0o755)
@@ -295,8 +295,7 @@ def runtime_for_node(lab, node: Node, cni_path: list[str]) -> Runtime:
     executables run sandboxed.  Kernel: every plugin is a process started in
     the node's namespace (``nsenter --net=<node> --``).
     """
-    from ..cni.plugins import IN_PROCESS
-    from . import kube_ptp
+    from ..cni.plugins import IN_PROCESS, ptp
 
     rec = LabRecorder(lab)
     if lab.backend == "model":
@@ -306,7 +305,7 @@ def runtime_for_node(lab, node: Node, cni_path: list[str]) -> Runtime:
             recorder=rec,
             on_invoke=rec.invocation,
             exec_prefix=sandboxed_prefix(),
-            in_process={**IN_PROCESS, kube_ptp.PLUGIN: kube_ptp.in_process},
+            in_process={**IN_PROCESS, ptp.PLUGIN: ptp.in_process},
         )
     rec = KernelNodeRecorder(lab, node.key)
     nsenter = shutil.which("nsenter") or "nsenter"

@@ -27,7 +27,7 @@ import sys
 from dataclasses import dataclass, field
 
 from ...model import ops as o
-from .. import ip, ipam, ns, skel, utils
+from .. import ip, ipam, ns, skel
 from .. import netlink as nl
 from ..args import ArgsError, load_args, unmarshallable_string
 from ..gojson import (
@@ -52,6 +52,7 @@ from ..spec import (
     Route,
     parse_result,
 )
+from . import common, dispatch
 
 __all__ = [
     "NetConf",
@@ -228,9 +229,7 @@ STEPS = {
 
 
 def _step(title: str, **fields):
-    """``nl.step`` for one of :data:`STEPS`, its texts filled in."""
-    mirrors, en, ja = STEPS[title]
-    return nl.step(title, {"en": en.format(**fields), "ja": ja.format(**fields)}, mirrors)
+    return common.step(STEPS, title, **fields)
 
 
 # mirrors bridge.go: loadNetConf
@@ -484,10 +483,7 @@ def cmd_add(args: skel.CmdArgs) -> None:
             br, br_interface = setup_bridge(n)
 
         with _step("GetNS", netns=args.netns):
-            try:
-                netns = ns.get_ns(args.netns)
-            except (ns.NSPathNotExistErr, ns.NSPathNotNSErr, OSError, nl.NetlinkError) as err:
-                raise RuntimeError(f'failed to open netns "{args.netns}": {err}') from None
+            netns = common.open_netns(args.netns)
         defers.callback(netns.close)
 
         with _step("setupVeth", ifname=args.ifname, br=n.br_name):
@@ -565,11 +561,9 @@ def cmd_add(args: skel.CmdArgs) -> None:
                                 raise RuntimeError(f"failed to enable forwarding: {err}") from None
 
             if n.ip_masq:
-                chain = utils.format_chain_name(n.name, args.container_id)
-                comment = utils.format_comment(n.name, args.container_id)
-                with _step("SetupIPMasq", chain=chain):
-                    for ipc in result.ips:
-                        ip.setup_ip_masq(ipc.address, chain, comment)
+                common.setup_ip_masq(
+                    STEPS, n.name, args.container_id, [i.address for i in result.ips]
+                )
         else:
             with _step("LinkSetUp", ifname=args.ifname):
                 with netns.do():
@@ -613,24 +607,13 @@ def cmd_del(args: skel.CmdArgs) -> None:
         ipam_del()
         return
 
-    # There is a netns so try to clean up. Delete can be called multiple times
-    # so don't return an error if the device is already removed.
-    # If the device isn't there then don't try to clean up IP masq either.
-    ipnets: list[str] = []
-
-    def delete_link(_netns) -> None:
-        nonlocal ipnets
-        try:
-            ipnets = ip.del_link_by_name_addr(args.ifname)
-        except ip.ErrLinkNotFound:
-            return
-
+    # DEL may come again: a link already gone is no error, and with it goes the masquerade
+    # teardown (no addresses are left to name the rules by)
     try:
         with _step("DelLinkByNameAddr", ifname=args.ifname):
-            ns.with_net_ns_path(args.netns, delete_link)
+            ipnets = common.del_link_in_netns(args.netns, args.ifname)
     except ns.NSPathNotExistErr:
-        # if NetNs is passed down by the Cloud Orchestration Engine, or if it called multiple times
-        # so don't return an error if the device is already removed.
+        # the orchestrator may have removed the namespace already, or this is a repeated DEL
         ipam_del()
         return
 
@@ -640,11 +623,7 @@ def cmd_del(args: skel.CmdArgs) -> None:
     # omitted: macspoofchk teardown
 
     if is_layer3 and n.ip_masq:
-        chain = utils.format_chain_name(n.name, args.container_id)
-        comment = utils.format_comment(n.name, args.container_id)
-        with _step("TeardownIPMasq", chain=chain):
-            for ipn in ipnets:
-                ip.teardown_ip_masq(ipn, chain, comment)
+        common.teardown_ip_masq(STEPS, n.name, args.container_id, ipnets)
 
 
 # mirrors bridge.go: main
@@ -751,10 +730,7 @@ def validate_cni_container_interface(intf: Interface) -> CniBridgeIf:
 # mirrors bridge.go: cmdCheck
 def cmd_check(args: skel.CmdArgs) -> None:
     n, _ = load_net_conf(args.stdin_data, args.args)
-    try:
-        netns = ns.get_ns(args.netns)
-    except (ns.NSPathNotExistErr, ns.NSPathNotNSErr, OSError, nl.NetlinkError) as err:
-        raise RuntimeError(f'failed to open netns "{args.netns}": {err}') from None
+    netns = common.open_netns(args.netns)
     with contextlib.ExitStack() as defers:
         defers.callback(netns.close)
 
@@ -840,16 +816,17 @@ def run(
 
     ``env`` and ``stdin`` are exactly what the executable would get.
     """
-    from . import IN_PROCESS
-
-    session = nl.Session(
+    return dispatch(
+        FUNCS,
+        env,
+        stdin,
+        plugin=PLUGIN,
+        about=ABOUT,
         backend=backend,
         recorder=recorder,
-        plugin=PLUGIN,
-        netns_paths=dict(netns_paths or {}),
-        in_process=IN_PROCESS if in_process is None else in_process,
+        netns_paths=netns_paths,
+        in_process=in_process,
     )
-    return skel.dispatch(env, stdin, FUNCS, about=ABOUT, session=session)
 
 
 if __name__ == "__main__":

@@ -16,8 +16,8 @@ import os
 import sys
 
 from ... import skel
-from ...netlink import Session
 from ...spec import CURRENT_VERSION, Result
+from .. import dispatch
 from .allocator import IPAllocator
 from .config import load_ipam_config
 from .disk import Store
@@ -139,14 +139,17 @@ def run(
     env, stdin, *, backend=None, recorder=None, netns_paths=None, in_process=None
 ) -> tuple[int, str, str]:
     """One call in-process: ``(exit, stdout, stderr)``, exactly what the executable prints."""
-    session = Session(
+    return dispatch(
+        FUNCS,
+        env,
+        stdin,
+        plugin=PLUGIN,
+        about=ABOUT,
         backend=backend,
         recorder=recorder,
-        plugin=PLUGIN,
-        netns_paths=dict(netns_paths or {}),
-        in_process=dict(in_process or {}),
+        netns_paths=netns_paths,
+        in_process=in_process,
     )
-    return skel.dispatch(env, stdin, FUNCS, about=ABOUT, session=session)
 
 
 if __name__ == "__main__":  # pragma: no cover - python -m uses __main__.py

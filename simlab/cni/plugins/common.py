@@ -1,0 +1,69 @@
+"""What simlab-bridge and simlab-ptp share: steps, opening the netns, DEL's link, masquerade.
+
+bridge.go and ptp.go each write these few lines out again around the same
+``pkg/ip`` and ``pkg/ns`` calls; here they are written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from .. import ip, ns, utils
+from .. import netlink as nl
+
+__all__ = ["step", "open_netns", "del_link_in_netns", "setup_ip_masq", "teardown_ip_masq"]
+
+#: title -> (the Go code it mirrors, why in English, why in Japanese), ``{field}`` templates.
+Steps = Mapping[str, tuple[str, str, str]]
+
+
+def step(steps: Steps, title: str, **fields):
+    """``nl.step`` for one of a plugin's ``STEPS``, its texts filled in."""
+    mirrors, en, ja = steps[title]
+    return nl.step(title, {"en": en.format(**fields), "ja": ja.format(**fields)}, mirrors)
+
+
+def open_netns(path: str) -> ns.NetNS:
+    """``ns.GetNS`` with the plugins' error: ``failed to open netns "<path>": ...``."""
+    try:
+        return ns.get_ns(path)
+    except (ns.NSPathNotExistErr, ns.NSPathNotNSErr, OSError, nl.NetlinkError) as err:
+        raise RuntimeError(f'failed to open netns "{path}": {err}') from None
+
+
+def del_link_in_netns(netns_path: str, ifname: str) -> list[str]:
+    """DEL's link: delete ``ifname`` in the namespace, return the addresses it had.
+
+    A link already gone is no error (DEL may be called again), and gives no
+    addresses, so there is no masquerade to tear down either; a namespace
+    already gone raises :class:`ns.NSPathNotExistErr` for the caller to judge.
+    """
+    ipnets: list[str] = []
+
+    def delete_link(_netns) -> None:
+        nonlocal ipnets
+        try:
+            ipnets = ip.del_link_by_name_addr(ifname)
+        except ip.ErrLinkNotFound:
+            return
+
+    ns.with_net_ns_path(netns_path, delete_link)
+    return ipnets
+
+
+def setup_ip_masq(steps: Steps, name: str, container_id: str, addresses: Iterable[str]) -> None:
+    """``ipMasq``: one nat chain per container masquerades what leaves its subnet."""
+    chain = utils.format_chain_name(name, container_id)
+    comment = utils.format_comment(name, container_id)
+    with step(steps, "SetupIPMasq", chain=chain):
+        for address in addresses:
+            ip.setup_ip_masq(address, chain, comment)
+
+
+def teardown_ip_masq(steps: Steps, name: str, container_id: str, ipnets: Iterable[str]) -> None:
+    """Remove what :func:`setup_ip_masq` added for the container."""
+    chain = utils.format_chain_name(name, container_id)
+    comment = utils.format_comment(name, container_id)
+    with step(steps, "TeardownIPMasq", chain=chain):
+        for ipn in ipnets:
+            ip.teardown_ip_masq(ipn, chain, comment)
