@@ -295,20 +295,18 @@ def calc_gateways(result: Result, n: NetConf) -> tuple[GwInfo, GwInfo]:
     gws_v4, gws_v6 = GwInfo(), GwInfo()
     for ipc in result.ips:
         iface = ipaddress.ip_interface(ipc.address)
-        # Determine if this config is IPv4 or IPv6
+        # each family keeps its own gateways and default route
         if iface.version == 4:
             gws, default_net = gws_v4, "0.0.0.0/0"
         else:
             gws, default_net = gws_v6, "::/0"
         gws.family = iface.version
-        # All IPs currently refer to the container interface
+        # index 2 of the result's interfaces: the container end (after bridge and host veth)
         ipc.interface = 2
-        # If not provided, calculate the gateway address corresponding
-        # to the selected IP address
+        # isGateway without an IPAM gateway: take the subnet's first address (calcGatewayIP)
         if not ipc.gateway and n.is_gw:
             ipc.gateway = calc_gateway_ip(ipc.address)
-        # Add a default route for this family using the current
-        # gateway address if necessary.
+        # isDefaultGateway: a default route via this gateway, unless IPAM already gave one
         if n.is_default_gw:
             for route in result.routes:
                 if route.gw and route.dst == default_net:
@@ -317,7 +315,7 @@ def calc_gateways(result: Result, n: NetConf) -> tuple[GwInfo, GwInfo]:
             if not gws.default_route_found:
                 result.routes.append(Route(default_net, ipc.gateway))
                 gws.default_route_found = True
-        # Append this gateway address to the list of gateways
+        # the bridge will carry it, with the subnet's prefix (ensureAddr)
         if n.is_gw:
             gws.gws.append(f"{ipc.gateway}/{iface.network.prefixlen}")
     return gws_v4, gws_v6
@@ -329,14 +327,12 @@ def ensure_addr(br, family: int, ipn: str, force_address: bool) -> None:
     addrs = nl.addr_list(br, family)
     want = ipaddress.ip_interface(ipn)
     for a in addrs:
-        # string comp is actually easiest for doing IPNet comps
+        # the same address and prefix: nothing to do (Go compares the strings too)
         if a.cidr == ipn:
             return
         have = ipaddress.ip_interface(a.cidr)
-        # Multiple IPv6 addresses are allowed on the bridge if the
-        # corresponding subnets do not overlap. For IPv4 or for
-        # overlapping IPv6 subnets, reconfigure the IP address if
-        # forceAddress is true, otherwise throw an error.
+        # A bridge holds one IPv4 gateway; IPv6 ones may stand side by side while their
+        # subnets stay apart. A clash is replaced only with forceAddress, else it is an error.
         if family == 4 or want.ip in have.network or have.ip in want.network:
             if force_address:
                 delete_addr(br, a.cidr)
@@ -347,8 +343,8 @@ def ensure_addr(br, family: int, ipn: str, force_address: bool) -> None:
     except nl.NetlinkError as err:
         if err.errno != _errno.EEXIST:
             raise RuntimeError(f'could not add IP address to "{br.ifname}": {err}') from None
-    # Set the bridge's MAC to itself. Otherwise, the bridge will take the
-    # lowest-numbered mac on the bridge, and will change as ifs churn.
+    # Pin the bridge's MAC: left unset, the kernel lends it the lowest port MAC, which
+    # changes whenever ports come and go (and the gateway's neighbours would go stale).
     # (br was read in setupBridge: a port-less bridge read 00:00:00:00:00:00 there,
     # which the kernel refuses -- the upstream bug seen in cni-errors.md E10.)
     try:
@@ -389,10 +385,9 @@ def ensure_bridge(br_name: str, mtu: int, promisc_mode: bool, vlan_filtering: bo
             nl.set_promisc_on(nl.link_by_name(br_name))
         except nl.NetlinkError as err:
             raise RuntimeError(f'could not set promiscuous mode on "{br_name}": {err}') from None
-    # Re-fetch link to read all attributes and if it already existed,
-    # ensure it's really a bridge with similar configuration
+    # read it back: an existing link of that name must really be a bridge (bridgeByName)
     br = bridge_by_name(br_name)
-    # we want to own the routes for this interface
+    # router advertisements must not add routes to the gateway's interface
     with contextlib.suppress(nl.NetlinkError, ValueError):
         nl.sysctl(f"net/ipv6/conf/{br_name}/accept_ra", "0")
     nl.link_set_up(br)
@@ -409,26 +404,26 @@ def setup_veth(
     cont_iface = Interface("")
     host_iface = Interface("")
     with netns.do() as host_ns:
-        # create the veth pair in the container and move host end into host netns
+        # the pair is born in the container; SetupVeth moves the host end out
         host_veth, container_veth = ip.setup_veth(ifname, mtu, mac, host_ns)
         cont_iface.name = container_veth.ifname
         cont_iface.mac = container_veth.mac
         cont_iface.sandbox = netns.path()
         host_iface.name = host_veth.ifname
-    # need to lookup hostVeth again as its index has changed during ns move
+    # the move to the host namespace may renumber the host end: read it again
     try:
         host_veth = nl.link_by_name(host_iface.name)
     except nl.NetlinkError as err:
         raise RuntimeError(f'failed to lookup "{host_iface.name}": {err}') from None
     host_iface.mac = host_veth.mac
-    # connect host veth end to the bridge
+    # plug the host end into the bridge
     try:
         nl.link_set_master(host_veth, br)
     except nl.NetlinkError as err:
         raise RuntimeError(
             f'failed to connect "{host_veth.ifname}" to bridge {br.ifname}: {err}'
         ) from None
-    # set hairpin mode
+    # hairpin lets a port send a frame back out where it came in
     try:
         nl.link_set_hairpin(host_veth, hairpin_mode)
     except nl.NetlinkError as err:
@@ -446,7 +441,7 @@ def calc_gateway_ip(ipn: str) -> str:
 # mirrors bridge.go: setupBridge
 def setup_bridge(n: NetConf):
     vlan_filtering = n.vlan != 0
-    # create bridge if necessary
+    # an existing bridge is reused (ensureBridge tolerates EEXIST)
     try:
         br = ensure_bridge(n.br_name, n.mtu, n.promisc_mode, vlan_filtering)
     except (RuntimeError, nl.NetlinkError) as err:
@@ -491,7 +486,7 @@ def cmd_add(args: skel.CmdArgs) -> None:
                 netns, br, args.ifname, n.mtu, n.hairpin_mode, n.vlan, n.mac
             )
 
-        # Assume L2 interface only
+        # until IPAM answers this is a layer-2 result: interfaces only
         result = Result(
             CURRENT_VERSION, interfaces=[br_interface, host_interface, container_interface]
         )
@@ -499,13 +494,13 @@ def cmd_add(args: skel.CmdArgs) -> None:
         # omitted: macspoofchk (nftables rules against spoofed MACs; refused in load_net_conf)
 
         if is_layer3:
-            # run the IPAM plugin and get back the config to apply
+            # the IPAM plugin decides the addresses and routes (delegated, same env and stdin)
             with _step("IPAM ADD", ipam=n.ipam_type):
                 r = ipam.exec_add(n.ipam_type, args.stdin_data)
-            # release IP in case of failure
+            # from here on a failure gives the address back (Go's deferred ipam.ExecDel)
             rollback.callback(_ipam_del_quietly, n.ipam_type, args.stdin_data)
 
-            # Convert whatever the IPAM result was into the current Result type
+            # IPAM may answer in an older spec version: read it as the current one
             ipam_result = r.convert(CURRENT_VERSION)
             result.ips = list(ipam_result.ips)
             result.routes = list(ipam_result.routes)
@@ -513,10 +508,9 @@ def cmd_add(args: skel.CmdArgs) -> None:
             if len(result.ips) == 0:
                 raise RuntimeError("IPAM plugin returned missing IP config")
 
-            # Gather gateway information for each IP family
             gws_v4, gws_v6 = calc_gateways(result, n)
 
-            # Configure the container hardware address and IP address(es)
+            # DAD and ARP sysctls first, then addresses and routes (ConfigureIface)
             with _step("ConfigureIface", ifname=args.ifname):
                 with netns.do():
                     if n.enable_dad:
@@ -529,10 +523,9 @@ def cmd_add(args: skel.CmdArgs) -> None:
                             nl.sysctl(f"net/ipv6/conf/{args.ifname}/accept_dad", "0")
                     with contextlib.suppress(nl.NetlinkError, ValueError):
                         nl.sysctl(f"net/ipv4/conf/{args.ifname}/arp_notify", "1")
-                    # Add the IP to the interface
                     ipam.configure_iface(args.ifname, result)
 
-            # check bridge port state
+            # the host port may take a moment to come UP: retry for about 2.5 s, then fail
             retries = (0, 50, 500, 1000, 1000)
             for idx, sleep in enumerate(retries):
                 nl.sleep_ms(sleep)
@@ -544,7 +537,7 @@ def cmd_add(args: skel.CmdArgs) -> None:
                     raise RuntimeError(f"bridge port in error state: {state.lower()}")
 
             if n.is_gw:
-                # Set the IP address(es) on the bridge and enable forwarding
+                # isGateway: the node answers for the gateway on the bridge and routes
                 for gws in (gws_v4, gws_v6):
                     for gw in gws.gws:
                         # omitted: with vlan != 0 the gateway goes on ensureVlanInterface's veth
@@ -571,20 +564,20 @@ def cmd_add(args: skel.CmdArgs) -> None:
                         link = nl.link_by_name(args.ifname)
                     except nl.NetlinkError as err:
                         raise RuntimeError(f"failed to retrieve link: {err}") from None
-                    # If layer 2 we still need to set the container veth to up
+                    # without IPAM nothing else brings the container end up
                     try:
                         nl.link_set_up(link)
                     except nl.NetlinkError as err:
                         raise RuntimeError(f'failed to set "{args.ifname}" up: {err}') from None
 
-        # Refetch the bridge since its MAC address may change when the first
-        # veth is added or after its IP address is set
+        # the first port or the gateway address may have changed the bridge's MAC: report the
+        # one it has now
         br = bridge_by_name(n.br_name)
         br_interface.mac = br.mac
 
         result.dns = n.dns
 
-        # Return an error requested by testcases, if any
+        # a test may inject a failure here to check the rollback
         if debug_post_ipam_error is not None:
             raise debug_post_ipam_error
 
@@ -617,7 +610,7 @@ def cmd_del(args: skel.CmdArgs) -> None:
         ipam_del()
         return
 
-    # call ipam.ExecDel after clean up device in netns
+    # the address goes back only after the link is gone
     ipam_del()
 
     # omitted: macspoofchk teardown
@@ -687,7 +680,7 @@ def validate_cni_veth_interface(
 ) -> CniBridgeIf:
     veth_found, link = validate_interface(intf, False)
     if link.kind != "veth":
-        # just skip it, it's not what CNI created
+        # not a veth: something the plugin did not create, so not ours to judge
         return veth_found
     try:
         _, veth_found.peer_index = ip.get_veth_peer_ifindex(link.ifname)
@@ -734,12 +727,11 @@ def cmd_check(args: skel.CmdArgs) -> None:
     with contextlib.ExitStack() as defers:
         defers.callback(netns.close)
 
-        # run the IPAM plugin and get back the config to apply
-        # (1.1.1 does this even without IPAM, where it fails with "no plugin name provided")
+        # IPAM checks its reservation first (1.1.1 asks even without IPAM, and then fails
+        # with "no plugin name provided")
         with _step("IPAM CHECK", ipam=n.ipam_type or "the IPAM plugin"):
             ipam.exec_check(n.ipam_type, args.stdin_data)
 
-        # Parse previous result.
         if n.raw_prev_result is None:
             raise RuntimeError("Required prevResult missing")
         prev = dict(n.raw_prev_result)
@@ -751,7 +743,7 @@ def cmd_check(args: skel.CmdArgs) -> None:
             raise RuntimeError(f"could not parse prevResult: {err.msg}") from None
 
         br_map, cont_map = Interface(""), Interface("")
-        # Find interfaces for names whe know, CNI Bridge and container
+        # pick out the two interfaces known by name: the bridge and the container end
         for intf in result.interfaces:
             if n.br_name == intf.name:
                 br_map = intf
@@ -763,32 +755,27 @@ def cmd_check(args: skel.CmdArgs) -> None:
         with _step("validate"):
             br_cni = validate_cni_br_interface(br_map, n)
 
-            # The namespace must be the same as what was configured
             if args.netns != cont_map.sandbox:
                 raise RuntimeError(
                     f"Sandbox in prevResult {cont_map.sandbox} doesn't match configured netns: "
                     f"{args.netns}"
                 )
 
-            # Check interface against values found in the container
             with netns.do():
                 cont_cni = validate_cni_container_interface(cont_map)
 
-            # Now look for veth that is peer with container interface.
-            # Anything else wasn't created by CNI, skip it
+            # among the rest, the host veth is the one paired with the container end and
+            # enslaved to the bridge; other entries are not the plugin's
             veth_cni = CniBridgeIf()
             for intf in result.interfaces:
-                # Skip this result if name is the same as cni bridge
-                # It's either the cni bridge we dealt with above, or something with the
-                # same name in a different namespace.  We just skip since it's not ours
+                # a name equal to the bridge's or the container end's is either the one checked
+                # above or a namesake in another namespace: neither is the host veth
                 if br_map.name == intf.name:
                     continue
-                # same here for container name
                 if cont_map.name == intf.name:
                     continue
                 veth_cni = validate_cni_veth_interface(intf, br_cni, cont_cni)
                 if veth_cni.found:
-                    # veth with container interface as peer and bridge as master found
                     break
 
             if not br_cni.found:
@@ -800,7 +787,7 @@ def cmd_check(args: skel.CmdArgs) -> None:
             if not veth_cni.found:
                 raise RuntimeError(f"CNI veth created for bridge {n.br_name} was not found")
 
-            # Check prevResults for ips, routes and dns against values found in the container
+            # finally the addresses and routes inside the container (dns is not checked)
             with netns.do():
                 ip.validate_expected_interface_ips(args.ifname, result.ips)
                 ip.validate_expected_route(result.routes)

@@ -220,7 +220,7 @@ def setup_container_veth(netns: ns.NetNS, ifname: str, host_name: str, mtu: int,
             pr.interfaces = [host_iface, cont_iface]
             link = nl.link_by_name(ifname)
             for ipc in pr.ips:
-                # All addresses apply to the container veth interface, as host prefixes
+                # every address goes on the container end (index 1), as a /32 or /128
                 ipc.interface = 1
                 ipc.address = _host_prefix(ipc.address)
                 try:
@@ -270,7 +270,7 @@ def setup_host_veth(veth_name: str, result: Result) -> None:
         gw=_gateway(first),
         ip=str(ipaddress.ip_interface(first.address).ip),
     ):
-        # hostVeth moved namespaces and may have a new ifindex
+        # the move out of the pod may renumber the host end: look it up by name
         try:
             veth = nl.link_by_name(veth_name)
         except nl.NetlinkError as err:
@@ -283,7 +283,7 @@ def setup_host_veth(veth_name: str, result: Result) -> None:
             except nl.NetlinkError as err:
                 raise RuntimeError(f"failed to add IP addr {gw} to veth: {err}") from None
             try:
-                # dst happens to be the same as IP/net of host veth
+                # with /32 pods the host route's dst is exactly the pod's address
                 nl.route_add(_host_prefix(ipc.address), None, veth)
             except nl.NetlinkError as err:
                 if "exists" not in str(err):
@@ -304,10 +304,10 @@ def cmd_add(args: skel.CmdArgs) -> None:
     conf = load_net_conf(args.stdin_data)
     opened: list = []  # the netns, once the veth may exist
     with contextlib.ExitStack() as rollback:
-        # run the IPAM plugin and get back the config to apply
+        # the address comes first: everything below is built around it
         with _step("IPAM ADD", ipam=conf.ipam_type):
             r = ipam.exec_add(conf.ipam_type, args.stdin_data)
-        # Invoke ipam del if err to avoid ip leak
+        # from here on a failure must give the address back
         rollback.callback(_rollback, conf.ipam_type, args.stdin_data, opened, args.ifname)
         result = r.convert(CURRENT_VERSION)
         if not result.ips:
@@ -332,7 +332,7 @@ def cmd_add(args: skel.CmdArgs) -> None:
             common.setup_ip_masq(
                 STEPS, conf.name, args.container_id, [i.address for i in result.ips]
             )
-        # Only override the DNS settings in the previous result if any DNS fields were provided
+        # the config's dns wins over IPAM's only when it sets something
         if conf.dns is not None and conf.dns.is_set():
             result.dns = conf.dns
         rollback.pop_all()  # Go: err == nil, so the deferred cleanup does nothing
