@@ -35,9 +35,15 @@ def _title(p: Pod, en: str, ja: str) -> dict:
     return text(f"kubelet ({p.node.name}): {en}", f"kubelet（{p.node.name}）: {ja}")
 
 
+def _tell(lab, title, why, mirrors: str = "", detail=None) -> None:
+    """One kubelet step on the timeline (it changes nothing in the kernel itself)."""
+    lab.apply(title=title, why=why, mirrors=mirrors, actor="kubelet", detail=detail)
+
+
 def sandbox(lab, p: Pod) -> None:
     """The pod's sandbox starts with ``--net none``: a namespace with lo only."""
-    lab.apply(
+    _tell(
+        lab,
         title=_title(
             p,
             f"start the sandbox of {p.namespace}/{p.name} with --net none",
@@ -58,7 +64,6 @@ def sandbox(lab, p: Pod) -> None:
             "docker の担当ではなく、次に kubelet が CNI を通して追加する。",
         ),
         mirrors='dockershim docker_sandbox.go: RunPodSandbox (HostConfig.NetworkMode = "none")',
-        actor="kubelet",
         detail={"k8s": "sandbox", "pod": p.name, "container": p.sandbox_name},
     )
 
@@ -121,11 +126,11 @@ def cni_call(
             "kubelet は何度でも繰り返せる。",
         )
         mirrors = "dockershim network/cni/cni.go: deleteFromNetwork (DelNetworkList)"
-    lab.apply(
+    _tell(
+        lab,
         title=title,
         why=why,
         mirrors=mirrors,
-        actor="kubelet",
         detail={
             "k8s": f"cni-{command.lower()}",
             "pod": p.name,
@@ -146,7 +151,8 @@ def pod_ip(lab, p: Pod, result: Result, cni_version: str) -> None:
         if first
         else "no address"
     )
-    lab.apply(
+    _tell(
+        lab,
         title=_title(
             p,
             f"{p.namespace}/{p.name} has IP {p.ip or '<none>'}",
@@ -161,7 +167,6 @@ def pod_ip(lab, p: Pod, result: Result, cni_version: str) -> None:
             "では相変わらずコンテナにネットワークが無いことになっている（スライド 12・13）。",
         ),
         mirrors="kuberuntime_manager.go: SyncPod (podIP from the sandbox's network status)",
-        actor="kubelet",
         detail={
             "k8s": "pod-ip",
             "pod": p.name,
@@ -174,7 +179,8 @@ def pod_ip(lab, p: Pod, result: Result, cni_version: str) -> None:
 def network_not_ready(lab, p: Pod, err: ConfigError, msg: str) -> None:
     """No usable conflist: the node's network is not ready and no sandbox starts."""
     problems = "; ".join(err.problems)
-    lab.apply(
+    _tell(
+        lab,
         title=_title(
             p,
             f"network not ready, no sandbox for {p.namespace}/{p.name}",
@@ -193,7 +199,6 @@ def network_not_ready(lab, p: Pod, err: ConfigError, msg: str) -> None:
         ),
         mirrors="kubelet.go: syncPod (runtimeState.networkErrors); "
         "cni.go: getDefaultCNINetwork",
-        actor="kubelet",
         detail={
             "k8s": "network-not-ready",
             "pod": p.name,
@@ -205,7 +210,8 @@ def network_not_ready(lab, p: Pod, err: ConfigError, msg: str) -> None:
 
 def cni_failed(lab, p: Pod, message: str) -> None:
     """ADD failed: kubelet takes the attempt back (DEL, sandbox removed) and retries later."""
-    lab.apply(
+    _tell(
+        lab,
         title=_title(
             p,
             "CNI ADD failed: the sandbox is taken down",
@@ -223,14 +229,14 @@ def cni_failed(lab, p: Pod, message: str) -> None:
         ),
         mirrors="dockershim docker_sandbox.go: RunPodSandbox (on SetUpPod error: TearDownPod, "
         "StopContainer)",
-        actor="kubelet",
         detail={"k8s": "cni-failed", "pod": p.name, "error": message},
     )
 
 
 def deleted_without_sandbox(lab, p: Pod) -> None:
     """``kubectl delete`` of a pod that never got a sandbox: nothing in the kernel."""
-    lab.apply(
+    _tell(
+        lab,
         title=_title(
             p,
             f"delete {p.namespace}/{p.name} (it had no sandbox)",
@@ -240,14 +246,14 @@ def deleted_without_sandbox(lab, p: Pod) -> None:
             "the pod never got a sandbox, so there is nothing to tear down in the kernel.",
             "この Pod はサンドボックスを持たなかったので、カーネル側に片付けるものは無い。",
         ),
-        actor="kubelet",
         detail={"k8s": "delete", "pod": p.name},
     )
 
 
 def kill_pod(lab, p: Pod) -> None:
     """``kubectl delete``: containers stopped, CNI DEL, then the sandbox removed."""
-    lab.apply(
+    _tell(
+        lab,
         title=_title(
             p,
             f"kubectl delete pod {p.name}: stop it",
@@ -263,6 +269,5 @@ def kill_pod(lab, p: Pod) -> None:
         ),
         mirrors="kuberuntime_manager.go: KillPod (killContainersWithSyncResult, "
         "StopPodSandbox)",
-        actor="kubelet",
         detail={"k8s": "delete", "pod": p.name},
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 
-__all__ = ["IN_PROCESS", "Runner", "dispatch", "runner", "run_in_process"]
+__all__ = ["IN_PROCESS", "Runner", "dispatch", "caller", "runner", "run_in_process"]
 
 #: ``runner(env, stdin, parent_session) -> (exit, stdout, stderr)``: one in-process plugin call.
 Runner = Callable[[Mapping[str, str], bytes, object], tuple[int, str, str]]
@@ -47,6 +47,19 @@ def dispatch(
         in_process=IN_PROCESS if in_process is None else in_process,
     )
     return skel.dispatch(env, stdin, funcs, about=about, session=session)
+
+
+def caller(funcs, *, plugin: str, about: str) -> Callable[..., tuple[int, str, str]]:
+    """A plugin module's ``run(env, stdin, **session)``: :func:`dispatch` of its functions.
+
+    ``session`` is ``backend`` (the lab's model), ``recorder``, ``netns_paths``
+    and ``in_process``.
+    """
+
+    def run(env, stdin, **session) -> tuple[int, str, str]:
+        return dispatch(funcs, env, stdin, plugin=plugin, about=about, **session)
+
+    return run
 
 
 def runner(funcs, *, plugin: str = "", about: str = "") -> Runner:

@@ -21,6 +21,7 @@ process on the kernel (:func:`main`); see :mod:`simlab.cni.netlink`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import errno as _errno
 import ipaddress
 import sys
@@ -52,7 +53,7 @@ from ..spec import (
     Route,
     parse_result,
 )
-from . import common, dispatch
+from . import caller, common
 
 __all__ = [
     "NetConf",
@@ -228,8 +229,8 @@ STEPS = {
 }
 
 
-def _step(title: str, **fields):
-    return common.step(STEPS, title, **fields)
+#: ``with _step(title, **fields):`` one of :data:`STEPS` on the lab's timeline.
+_step = functools.partial(common.step, STEPS)
 
 
 # mirrors bridge.go: loadNetConf
@@ -796,24 +797,8 @@ def cmd_check(args: skel.CmdArgs) -> None:
 FUNCS = skel.Funcs(add=cmd_add, check=cmd_check, delete=cmd_del)
 
 
-def run(
-    env, stdin, *, backend, recorder=None, netns_paths=None, in_process=None
-) -> tuple[int, str, str]:
-    """One call in-process against ``backend`` (the lab's model): ``(exit, stdout, stderr)``.
-
-    ``env`` and ``stdin`` are exactly what the executable would get.
-    """
-    return dispatch(
-        FUNCS,
-        env,
-        stdin,
-        plugin=PLUGIN,
-        about=ABOUT,
-        backend=backend,
-        recorder=recorder,
-        netns_paths=netns_paths,
-        in_process=in_process,
-    )
+#: One call in-process: ``run(env, stdin, backend=...)`` -> ``(exit, stdout, stderr)``.
+run = caller(FUNCS, plugin=PLUGIN, about=ABOUT)
 
 
 if __name__ == "__main__":

@@ -53,17 +53,18 @@ def del_link_in_netns(netns_path: str, ifname: str) -> list[str]:
 
 def setup_ip_masq(steps: Steps, name: str, container_id: str, addresses: Iterable[str]) -> None:
     """``ipMasq``: one nat chain per container masquerades what leaves its subnet."""
-    chain = utils.format_chain_name(name, container_id)
-    comment = utils.format_comment(name, container_id)
-    with step(steps, "SetupIPMasq", chain=chain):
-        for address in addresses:
-            ip.setup_ip_masq(address, chain, comment)
+    _ip_masq(steps, "SetupIPMasq", ip.setup_ip_masq, name, container_id, addresses)
 
 
 def teardown_ip_masq(steps: Steps, name: str, container_id: str, ipnets: Iterable[str]) -> None:
     """Remove what :func:`setup_ip_masq` added for the container."""
+    _ip_masq(steps, "TeardownIPMasq", ip.teardown_ip_masq, name, container_id, ipnets)
+
+
+def _ip_masq(steps: Steps, title: str, change, name: str, container_id: str, nets) -> None:
+    # the chain and its comment are named after the network and the container (utils.go)
     chain = utils.format_chain_name(name, container_id)
     comment = utils.format_comment(name, container_id)
-    with step(steps, "TeardownIPMasq", chain=chain):
-        for ipn in ipnets:
-            ip.teardown_ip_masq(ipn, chain, comment)
+    with step(steps, title, chain=chain):
+        for ipn in nets:
+            change(ipn, chain, comment)

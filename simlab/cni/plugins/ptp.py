@@ -31,6 +31,7 @@ shares with simlab-bridge what ptp.go shares with bridge.go (:mod:`.common`).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import ipaddress
 import sys
@@ -40,7 +41,7 @@ from .. import ip, ipam, ns, skel
 from .. import netlink as nl
 from ..gojson import BOOL, INT, RAW_MAP, STR, GoJSONError, Struct, decode_struct, unmarshal
 from ..spec import CURRENT_VERSION, DNS, Interface, Result, Route, parse_result
-from . import common, dispatch, runner
+from . import caller, common, runner
 
 __all__ = [
     "PLUGIN",
@@ -143,8 +144,8 @@ STEPS = {
 }
 
 
-def _step(title: str, **fields):
-    return common.step(STEPS, title, **fields)
+#: ``with _step(title, **fields):`` one of :data:`STEPS` on the lab's timeline.
+_step = functools.partial(common.step, STEPS)
 
 
 @dataclass
@@ -385,21 +386,8 @@ def main() -> int:
     return skel.plugin_main(FUNCS, about=ABOUT, plugin=PLUGIN)
 
 
-def run(
-    env, stdin, *, backend, recorder=None, netns_paths=None, in_process=None
-) -> tuple[int, str, str]:
-    """One call in-process against ``backend``: ``(exit, stdout, stderr)``."""
-    return dispatch(
-        FUNCS,
-        env,
-        stdin,
-        plugin=PLUGIN,
-        about=ABOUT,
-        backend=backend,
-        recorder=recorder,
-        netns_paths=netns_paths,
-        in_process=in_process,
-    )
+#: One call in-process: ``run(env, stdin, backend=...)`` -> ``(exit, stdout, stderr)``.
+run = caller(FUNCS, plugin=PLUGIN, about=ABOUT)
 
 
 #: The runner :class:`simlab.cni.Runtime` calls (``in_process={"simlab-ptp": in_process}``).

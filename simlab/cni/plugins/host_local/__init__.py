@@ -17,7 +17,7 @@ import sys
 
 from ... import skel
 from ...spec import CURRENT_VERSION, Result
-from .. import dispatch
+from .. import caller
 from .allocator import IPAllocator
 from .config import load_ipam_config
 from .disk import Store
@@ -135,21 +135,8 @@ def cmd_del(args: skel.CmdArgs) -> None:
 FUNCS = skel.Funcs(add=cmd_add, check=cmd_check, delete=cmd_del)
 
 
-def run(
-    env, stdin, *, backend=None, recorder=None, netns_paths=None, in_process=None
-) -> tuple[int, str, str]:
-    """One call in-process: ``(exit, stdout, stderr)``, exactly what the executable prints."""
-    return dispatch(
-        FUNCS,
-        env,
-        stdin,
-        plugin=PLUGIN,
-        about=ABOUT,
-        backend=backend,
-        recorder=recorder,
-        netns_paths=netns_paths,
-        in_process=in_process,
-    )
+#: One call in-process: ``run(env, stdin, backend=...)`` -> ``(exit, stdout, stderr)``.
+run = caller(FUNCS, plugin=PLUGIN, about=ABOUT)
 
 
 if __name__ == "__main__":  # pragma: no cover - python -m uses __main__.py
