@@ -53,6 +53,7 @@ from ..spec import (
     Route,
     parse_result,
 )
+from ...model.text import say
 from . import caller, common
 
 __all__ = [
@@ -136,95 +137,125 @@ class GwInfo:
     default_route_found: bool = False
 
 
-# Each step of ADD/DEL/CHECK as the lab shows it: the Go code it mirrors, why (English, Japanese).
+# Each step of ADD/DEL/CHECK as the lab shows it: the Go code it mirrors, and why.
 STEPS = {
     "setupBridge": (
         "bridge.go: setupBridge",
-        "Create the bridge {br} on the node (or reuse it) and bring it up: every container of "
-        "this network gets a port on it.",
-        "ノードにブリッジ {br} を作り(既存なら再利用)UP にする。このネットワークのコンテナは"
-        "全部ここにつながる。",
+        say(
+            "Create the bridge {br} on the node (or reuse it) and bring it up: every container of "
+            "this network gets a port on it.",
+            "ノードにブリッジ {br} を作り(既存なら再利用)UP にする。このネットワークのコンテナは"
+            "全部ここにつながる。",
+        ),
     ),
     "GetNS": (
         "ns_linux.go: GetNS",
-        "Open the container's network namespace {netns} (the runtime created it).",
-        "ランタイムが作ったコンテナのネットワーク名前空間 {netns} を開く。",
+        say(
+            "Open the container's network namespace {netns} (the runtime created it).",
+            "ランタイムが作ったコンテナのネットワーク名前空間 {netns} を開く。",
+        ),
     ),
     "setupVeth": (
         "bridge.go: setupVeth",
-        "Make a veth pair inside the container: {ifname} stays there, its peer is born on the "
-        "node and is plugged into {br}.",
-        "コンテナ内で veth ペアを作る。{ifname} はコンテナ側に残り、相方はノード側に生まれて "
-        "{br} につながる。",
+        say(
+            "Make a veth pair inside the container: {ifname} stays there, its peer is born on the "
+            "node and is plugged into {br}.",
+            "コンテナ内で veth ペアを作る。{ifname} はコンテナ側に残り、相方はノード側に生まれて "
+            "{br} につながる。",
+        ),
     ),
     "IPAM ADD": (
         "ipam.go: ExecAdd",
-        "Ask the IPAM plugin {ipam} for an address: same env, same config on stdin.",
-        "IPAM プラグイン {ipam} にアドレスを頼む(同じ環境変数・同じ設定を stdin に)。",
+        say(
+            "Ask the IPAM plugin {ipam} for an address: same env, same config on stdin.",
+            "IPAM プラグイン {ipam} にアドレスを頼む(同じ環境変数・同じ設定を stdin に)。",
+        ),
     ),
     "IPAM DEL (rollback)": (
         "bridge.go: cmdAdd (defer ipam.ExecDel)",
-        "ADD failed after the address was reserved: give it back, as Go's deferred "
-        "ipam.ExecDel does.",
-        "アドレス確保の後で ADD が失敗したので、Go の defer (ipam.ExecDel) と同じく"
-        "アドレスを返す。",
+        say(
+            "ADD failed after the address was reserved: give it back, as Go's deferred "
+            "ipam.ExecDel does.",
+            "アドレス確保の後で ADD が失敗したので、Go の defer (ipam.ExecDel) と同じく"
+            "アドレスを返す。",
+        ),
     ),
     "ConfigureIface": (
         "ipam_linux.go: ConfigureIface",
-        "Inside the container: put the address on {ifname}, bring it up, add the routes.",
-        "コンテナ内で {ifname} にアドレスを付け、UP にし、ルートを足す。",
+        say(
+            "Inside the container: put the address on {ifname}, bring it up, add the routes.",
+            "コンテナ内で {ifname} にアドレスを付け、UP にし、ルートを足す。",
+        ),
     ),
     "ensureAddr": (
         "bridge.go: ensureAddr",
-        "isGateway: the gateway {gw} goes on {br}, so the node routes the subnet and containers "
-        "can reach their gateway; then the bridge MAC is pinned.",
-        "isGateway: ゲートウェイ {gw} を {br} に付ける。ノードがこのサブネットに経路を持ち、"
-        "コンテナはゲートウェイに届く。最後にブリッジの MAC を固定する。",
+        say(
+            "isGateway: the gateway {gw} goes on {br}, so the node routes the subnet and "
+            "containers can reach their gateway; then the bridge MAC is pinned.",
+            "isGateway: ゲートウェイ {gw} を {br} に付ける。ノードがこのサブネットに経路を持ち、"
+            "コンテナはゲートウェイに届く。最後にブリッジの MAC を固定する。",
+        ),
     ),
     "enableIPForward": (
         "bridge.go: enableIPForward",
-        "Let the node forward packets between its interfaces (net.ipv4.ip_forward=1, for the "
-        "whole node namespace; DEL never turns it off).",
-        "ノードがインターフェース間でパケットを転送できるようにする"
-        "(net.ipv4.ip_forward=1。ノード全体に効き、DEL でも戻さない)。",
+        say(
+            "Let the node forward packets between its interfaces (net.ipv4.ip_forward=1, for the "
+            "whole node namespace; DEL never turns it off).",
+            "ノードがインターフェース間でパケットを転送できるようにする"
+            "(net.ipv4.ip_forward=1。ノード全体に効き、DEL でも戻さない)。",
+        ),
     ),
     "SetupIPMasq": (
         "ipmasq_linux.go: SetupIPMasq",
-        "ipMasq: a nat chain {chain} masquerades what the container sends outside its subnet.",
-        "ipMasq: nat チェイン {chain} で、サブネットの外へ出るパケットの送信元をノードの"
-        "アドレスに書き換える。",
+        say(
+            "ipMasq: a nat chain {chain} masquerades what the container sends outside its subnet.",
+            "ipMasq: nat チェイン {chain} で、サブネットの外へ出るパケットの送信元をノードの"
+            "アドレスに書き換える。",
+        ),
     ),
     "LinkSetUp": (
         "bridge.go: cmdAdd (L2)",
-        "No IPAM: a layer-2 attachment; just bring {ifname} up.",
-        "IPAM なし(L2 のみ):{ifname} を UP にするだけ。",
+        say(
+            "No IPAM: a layer-2 attachment; just bring {ifname} up.",
+            "IPAM なし(L2 のみ):{ifname} を UP にするだけ。",
+        ),
     ),
     "DelLinkByNameAddr": (
         "link_linux.go: DelLinkByNameAddr",
-        "Delete {ifname} in the container; the kernel deletes its veth peer on the node too, so "
-        "the port leaves the bridge.",
-        "コンテナの {ifname} を消す。veth の相方(ノード側)もカーネルが一緒に消すので、"
-        "ブリッジのポートも消える。",
+        say(
+            "Delete {ifname} in the container; the kernel deletes its veth peer on the node too, "
+            "so the port leaves the bridge.",
+            "コンテナの {ifname} を消す。veth の相方(ノード側)もカーネルが一緒に消すので、"
+            "ブリッジのポートも消える。",
+        ),
     ),
     "IPAM DEL": (
         "ipam.go: ExecDel",
-        "Let {ipam} release the address reserved for this container.",
-        "{ipam} にこのコンテナのアドレスを返してもらう。",
+        say(
+            "Let {ipam} release the address reserved for this container.",
+            "{ipam} にこのコンテナのアドレスを返してもらう。",
+        ),
     ),
     "TeardownIPMasq": (
         "ipmasq_linux.go: TeardownIPMasq",
-        "Remove the nat chain {chain} and the POSTROUTING jump to it.",
-        "nat チェイン {chain} と POSTROUTING からのジャンプを消す。",
+        say(
+            "Remove the nat chain {chain} and the POSTROUTING jump to it.",
+            "nat チェイン {chain} と POSTROUTING からのジャンプを消す。",
+        ),
     ),
     "IPAM CHECK": (
         "ipam.go: ExecCheck",
-        "Ask {ipam} whether the address is still held.",
-        "{ipam} にアドレスがまだ確保されているか確かめる。",
+        say(
+            "Ask {ipam} whether the address is still held.",
+            "{ipam} にアドレスがまだ確保されているか確かめる。",
+        ),
     ),
     "validate": (
         "bridge.go: cmdCheck",
-        "Compare the bridge, both veth ends, addresses and routes with prevResult.",
-        "ブリッジ・veth の両端・アドレス・ルートを prevResult と照らし合わせる。",
+        say(
+            "Compare the bridge, both veth ends, addresses and routes with prevResult.",
+            "ブリッジ・veth の両端・アドレス・ルートを prevResult と照らし合わせる。",
+        ),
     ),
 }
 

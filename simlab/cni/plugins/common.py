@@ -10,17 +10,19 @@ from collections.abc import Iterable, Mapping
 
 from .. import ip, ns, utils
 from .. import netlink as nl
+from ...model.text import Text
 
 __all__ = ["step", "open_netns", "del_link_in_netns", "setup_ip_masq", "teardown_ip_masq"]
 
-#: title -> (the Go code it mirrors, why in English, why in Japanese), ``{field}`` templates.
-Steps = Mapping[str, tuple[str, str, str]]
+#: title -> (the Go code it mirrors, why), the why's ``{field}``s filled in at run time.
+Steps = Mapping[str, tuple[str, Text]]
 
 
 def step(steps: Steps, title: str, **fields):
     """``nl.step`` for one of a plugin's ``STEPS``, its texts filled in."""
-    mirrors, en, ja = steps[title]
-    return nl.step(title, {"en": en.format(**fields), "ja": ja.format(**fields)}, mirrors)
+    mirrors, why = steps[title]
+    # a plugin's records cross a process boundary as JSON: the why goes as {"en", "ja"}
+    return nl.step(title, why.format(**fields).as_dict(), mirrors)
 
 
 def open_netns(path: str) -> ns.NetNS:

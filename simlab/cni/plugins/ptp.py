@@ -41,6 +41,7 @@ from .. import ip, ipam, ns, skel
 from .. import netlink as nl
 from ..gojson import BOOL, INT, RAW_MAP, STR, GoJSONError, Struct, decode_struct, unmarshal
 from ..spec import CURRENT_VERSION, DNS, Interface, Result, Route, parse_result
+from ...model.text import say
 from . import caller, common, runner
 
 __all__ = [
@@ -76,70 +77,91 @@ _SCHEMA = Struct(
     },
 )
 
-#: title -> (the Go code it mirrors, why in English, why in Japanese)
+#: title -> (the Go code it mirrors, why), ``{field}``s filled in when the step runs
 STEPS = {
     "IPAM ADD": (
         "ptp.go: cmdAdd (ipam.ExecAdd)",
-        "Ask the IPAM plugin {ipam} for the pod's address first: ptp needs it before it builds "
-        "anything.",
-        "まず IPAM プラグイン {ipam} に Pod のアドレスを頼む。ptp は何かを作る前にアドレスが必要。",
+        say(
+            "Ask the IPAM plugin {ipam} for the pod's address first: ptp needs it before it builds "
+            "anything.",
+            "まず IPAM プラグイン {ipam} に Pod のアドレスを頼む。ptp は何かを作る前にアドレスが必要。",
+        ),
     ),
     "enableIPForward": (
         "ptp.go: cmdAdd (ip.EnableForward)",
-        "Every packet of the pod is routed by the node, so the node must forward: ip_forward=1.",
-        "Pod のパケットはすべてノードがルーティングするので、ノードで ip_forward=1 にする。",
+        say(
+            "Every packet of the pod is routed by the node, so the node must forward: "
+            "ip_forward=1.",
+            "Pod のパケットはすべてノードがルーティングするので、ノードで ip_forward=1 にする。",
+        ),
     ),
     "GetNS": (
         "ns_linux.go: GetNS",
-        "Open the pod's network namespace {netns} (the runtime created it, with --net none).",
-        "ランタイムが（--net none で）作った Pod のネットワーク名前空間 {netns} を開く。",
+        say(
+            "Open the pod's network namespace {netns} (the runtime created it, with --net none).",
+            "ランタイムが（--net none で）作った Pod のネットワーク名前空間 {netns} を開く。",
+        ),
     ),
     "setupContainerVeth": (
         "ptp.go: setupContainerVeth",
-        "Inside the pod: a veth pair whose {ifname} stays in the pod and whose peer {host} is born "
-        "on the node. {ifname} gets {addr} (a /32: no subnet, no neighbours), a link route to the "
-        "gateway {gw} and a default route via it.",
-        "Pod の中で veth ペアを作る。{ifname} は Pod に残り、相方 {host} はノード側に生まれる。"
-        "{ifname} には {addr}（/32: サブネットも隣人もない）、ゲートウェイ {gw} へのリンク経路、"
-        "そしてそれを経由するデフォルト経路を設定する。",
+        say(
+            "Inside the pod: a veth pair whose {ifname} stays in the pod and whose peer {host} is "
+            "born on the node. {ifname} gets {addr} (a /32: no subnet, no neighbours), a link "
+            "route to the gateway {gw} and a default route via it.",
+            "Pod の中で veth ペアを作る。{ifname} は Pod に残り、相方 {host} はノード側に生まれる。"
+            "{ifname} には {addr}（/32: サブネットも隣人もない）、ゲートウェイ {gw} へのリンク経路、"
+            "そしてそれを経由するデフォルト経路を設定する。",
+        ),
     ),
     "setupHostVeth": (
         "ptp.go: setupHostVeth",
-        "On the node: {host} gets the gateway {gw}/32, so it answers the pod's ARP for it, and a "
-        "host route {ip}/32 dev {host} tells the node where the pod is. No bridge: the node "
-        "routes.",
-        "ノード側: {host} にゲートウェイ {gw}/32 を付け、Pod からの ARP に答えられるようにする。"
-        "ホスト経路 {ip}/32 dev {host} で Pod の居場所をノードに教える。ブリッジは使わず、"
-        "ノードがルーティングする。",
+        say(
+            "On the node: {host} gets the gateway {gw}/32, so it answers the pod's ARP for it, and "
+            "a host route {ip}/32 dev {host} tells the node where the pod is. No bridge: the node "
+            "routes.",
+            "ノード側: {host} にゲートウェイ {gw}/32 を付け、Pod からの ARP に答えられるようにする。"
+            "ホスト経路 {ip}/32 dev {host} で Pod の居場所をノードに教える。ブリッジは使わず、"
+            "ノードがルーティングする。",
+        ),
     ),
     "SetupIPMasq": (
         "ipmasq_linux.go: SetupIPMasq",
-        "Masquerade the pod's traffic leaving its network (chain {chain}).",
-        "Pod のネットワーク外へ出る通信をマスカレードする（チェイン {chain}）。",
+        say(
+            "Masquerade the pod's traffic leaving its network (chain {chain}).",
+            "Pod のネットワーク外へ出る通信をマスカレードする（チェイン {chain}）。",
+        ),
     ),
     "rollback": (
         "ptp.go: cmdAdd (defer ipam.ExecDel)",
-        "ADD failed after the address was reserved: give it back (and delete the veth if it "
-        "exists), as Go's deferred cleanup does.",
-        "アドレス確保の後で ADD が失敗したので、Go の defer と同じくアドレスを返す（veth "
-        "があれば削除する）。",
+        say(
+            "ADD failed after the address was reserved: give it back (and delete the veth if it "
+            "exists), as Go's deferred cleanup does.",
+            "アドレス確保の後で ADD が失敗したので、Go の defer と同じくアドレスを返す（veth "
+            "があれば削除する）。",
+        ),
     ),
     "IPAM DEL": (
         "ptp.go: cmdDel (ipam.ExecDel)",
-        "Release the pod's address first (ptp does IPAM DEL before it touches the namespace).",
-        "まず Pod のアドレスを解放する（ptp は名前空間に触れる前に IPAM DEL を行う）。",
+        say(
+            "Release the pod's address first (ptp does IPAM DEL before it touches the namespace).",
+            "まず Pod のアドレスを解放する（ptp は名前空間に触れる前に IPAM DEL を行う）。",
+        ),
     ),
     "DelLinkByNameAddr": (
         "ptp.go: cmdDel (ip.DelLinkByNameAddr)",
-        "Delete {ifname} in the pod: its peer on the node goes with it, and with the peer its "
-        "gateway address and the host route.",
-        "Pod 内の {ifname} を削除する。ノード側の相方も一緒に消え、"
-        "そこに付いていたゲートウェイのアドレスとホスト経路も消える。",
+        say(
+            "Delete {ifname} in the pod: its peer on the node goes with it, and with the peer its "
+            "gateway address and the host route.",
+            "Pod 内の {ifname} を削除する。ノード側の相方も一緒に消え、"
+            "そこに付いていたゲートウェイのアドレスとホスト経路も消える。",
+        ),
     ),
     "TeardownIPMasq": (
         "ipmasq_linux.go: TeardownIPMasq",
-        "Remove the pod's masquerade rules (chain {chain}).",
-        "Pod のマスカレードルールを削除する（チェイン {chain}）。",
+        say(
+            "Remove the pod's masquerade rules (chain {chain}).",
+            "Pod のマスカレードルールを削除する（チェイン {chain}）。",
+        ),
     ),
 }
 
