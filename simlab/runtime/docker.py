@@ -60,7 +60,6 @@ from typing import Any
 from ..i18n import say
 from ..model import ROOT
 from ..model.forward import Walk, reach
-from ..timeline import text
 from . import docker_inspect as dj
 from . import docker_steps as steps
 from .docker_errors import DockerError
@@ -295,33 +294,10 @@ class DockerEngine:
                 steps.publish(net, tx, c)
         elif mode == "host":
             c.hostname = self.host_hostname
-            steps.note(self.lab, text(f"docker run --net host {name}: no new namespace",
-                                  f"docker run --net host {name}: 名前空間は作らない"),
-                       text("the container's processes stay in the node's network namespace: they "
-                            f"see {self.uplink}, {self.bridge} and every other link of the host "
-                            "(their PID namespace is still their own).",
-                            "コンテナのプロセスはノードのネットワーク名前空間のまま。"
-                            f"{self.uplink} や {self.bridge} などホストのリンクがすべて見える（PID "
-                            "名前空間は別）。"),
-                       mirrors="daemon: initializeNetworking (host mode)",
-                       detail={"container": name})
+            steps.join_host(self.lab, net, c)
         elif mode == "container":
             c.netns, c.hostname = target.netns, target.hostname
-            steps.note(self.lab, text(f"docker run --net container:{target.name} {name}: join its "
-                                  "namespace",
-                                  f"docker run --net container:{target.name} {name}: その名前空間に"
-                                  "入る"),
-                       text("no namespace and no veth: the new container's processes enter "
-                            f"{target.name}'s network namespace (setns), so they share its lo, "
-                            "eth0, addresses and ports. This is how a Kubernetes pod's containers "
-                            "share the pause container's network.",
-                            f"名前空間も veth も作らず、新しいコンテナのプロセスが {target.name} の"
-                            "ネットワーク名前空間に入る（setns）。lo や eth0、アドレス、ポートを共"
-                            "有する。Kubernetes の Pod 内のコンテナが pause コンテナのネットワーク"
-                            "を共有するのと同じ仕組み。"),
-                       mirrors="daemon: initializeNetworking (container mode: "
-                               "getNetworkedContainer)",
-                       detail={"container": name})
+            steps.join_container(self.lab, c, target)
         self._containers[cid] = c
         return c
 

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from .docker import Container
     from .docker_net import DockerNetwork
 
-__all__ = ["Steps", "start_daemon", "create_sandbox", "wire_bridge", "publish", "note", "release",
-           "veth_name"]
+__all__ = ["Steps", "start_daemon", "create_sandbox", "wire_bridge", "join_host",
+           "join_container", "publish", "note", "release", "veth_name"]
 
 Undo = Callable[[NetState], list[o.Op]]
 
@@ -244,6 +244,36 @@ def wire_bridge(lab, net: DockerNetwork, tx: Steps, c: Container) -> None:
             [o.RouteAdd("default", netns=key, via=gw, dev="eth0")],
             mirrors="libnetwork osl: SetGatewayIPv4 (programGateway)",
             what="failed to set gateway", detail=detail)
+
+
+def join_host(lab, net: DockerNetwork, c: Container) -> None:
+    """``--net host``: nothing to build, the container runs in the node's namespace."""
+    note(lab, text(f"docker run --net host {c.name}: no new namespace",
+                   f"docker run --net host {c.name}: 名前空間は作らない"),
+         text("the container's processes stay in the node's network namespace: they "
+              f"see {net.uplink}, {net.bridge} and every other link of the host "
+              "(their PID namespace is still their own).",
+              "コンテナのプロセスはノードのネットワーク名前空間のまま。"
+              f"{net.uplink} や {net.bridge} などホストのリンクがすべて見える（PID "
+              "名前空間は別）。"),
+         mirrors="daemon: initializeNetworking (host mode)",
+         detail={"container": c.name})
+
+
+def join_container(lab, c: Container, target: Container) -> None:
+    """``--net container:X``: the new container's processes enter X's namespace."""
+    note(lab, text(f"docker run --net container:{target.name} {c.name}: join its namespace",
+                   f"docker run --net container:{target.name} {c.name}: その名前空間に入る"),
+         text("no namespace and no veth: the new container's processes enter "
+              f"{target.name}'s network namespace (setns), so they share its lo, "
+              "eth0, addresses and ports. This is how a Kubernetes pod's containers "
+              "share the pause container's network.",
+              f"名前空間も veth も作らず、新しいコンテナのプロセスが {target.name} の"
+              "ネットワーク名前空間に入る（setns）。lo や eth0、アドレス、ポートを共"
+              "有する。Kubernetes の Pod 内のコンテナが pause コンテナのネットワーク"
+              "を共有するのと同じ仕組み。"),
+         mirrors="daemon: initializeNetworking (container mode: getNetworkedContainer)",
+         detail={"container": c.name})
 
 
 def _port_rules(net: DockerNetwork, c: Container) -> list[tuple[str, ...]]:

@@ -37,6 +37,10 @@ class PodWorker:
         self._pods = pods
         self.state_dir = state_dir
 
+    def _event(self, p: Pod, kind: str, reason: str, message: str) -> None:
+        """An event kubelet reports on the pod (``kubectl describe`` lists them)."""
+        p.events.append(Event(kind, reason, self.clock.now, "kubelet", message))
+
     def cni_path(self, node: Node) -> list[str]:
         """The node's CNI_PATH: its own, else simlab's plugin directories."""
         return list(node.cni_path) if node.cni_path else kc.default_path(self.state_dir)
@@ -57,15 +61,8 @@ class PodWorker:
         try:
             sb = sandboxes.create(p.sandbox_name, p.name)
         except (DockerError, NetError) as err:  # the sandbox never existed (docker undid its steps)
-            p.events.append(
-                Event(
-                    "Warning",
-                    "FailedCreatePodSandBox",
-                    self.clock.now,
-                    "kubelet",
-                    f"Failed to create pod sandbox: {err}",
-                )
-            )
+            message = f"Failed to create pod sandbox: {err}"
+            self._event(p, "Warning", "FailedCreatePodSandBox", message)
             return
         p.sandbox_id, p.netns = sb.id, sb.netns
         if self.lab.backend == "model":
@@ -101,7 +98,7 @@ class PodWorker:
             "reason:NetworkPluginNotReady message:docker: network plugin is not ready: "
             f"{err.message}"
         )
-        p.events.append(Event("Warning", "NetworkNotReady", self.clock.now, "kubelet", msg))
+        self._event(p, "Warning", "NetworkNotReady", msg)
         story.network_not_ready(self.lab, p, err, msg)
 
     def runtime(self, node: Node):
@@ -125,14 +122,11 @@ class PodWorker:
             return rt.add(net, p.sandbox_id, p.netns_path, "eth0", args)
         except CNIError as err:
             message = kc.setup_error(err, net, p.sandbox_id)
-        p.events.append(
-            Event(
-                "Warning",
-                "FailedCreatePodSandBox",
-                self.clock.now,
-                "kubelet",
-                "Failed to create pod sandbox: rpc error: code = Unknown desc = " + message,
-            )
+        self._event(
+            p,
+            "Warning",
+            "FailedCreatePodSandBox",
+            "Failed to create pod sandbox: rpc error: code = Unknown desc = " + message,
         )
         story.cni_failed(self.lab, p, message)
         p.net, p.conf_path = net, conf_path
@@ -160,16 +154,13 @@ class PodWorker:
             if quiet:
                 return False
             message = kc.setup_error(err, p.net, p.sandbox_id, "delete")
-            p.events.append(
-                Event(
-                    "Warning",
-                    "FailedKillPod",
-                    self.clock.now,
-                    "kubelet",
-                    f'error killing pod: failed to "KillPodSandbox" for "{p.uid}" '
-                    "with KillPodSandboxError: "
-                    f'"rpc error: code = Unknown desc = {message}"',
-                )
+            self._event(
+                p,
+                "Warning",
+                "FailedKillPod",
+                f'error killing pod: failed to "KillPodSandbox" for "{p.uid}" '
+                "with KillPodSandboxError: "
+                f'"rpc error: code = Unknown desc = {message}"',
             )
             return False
         return True
@@ -193,11 +184,7 @@ class PodWorker:
             return
         p.status = "Terminating"
         story.kill_pod(self.lab, p)
-        p.events.append(
-            Event(
-                "Normal", "Killing", self.clock.now, "kubelet", f"Stopping container {p.container}"
-            )
-        )
+        self._event(p, "Normal", "Killing", f"Stopping container {p.container}")
         sandboxes.remove(p.app_name)
         p.app_id = ""
         if not self._cni_del(p):

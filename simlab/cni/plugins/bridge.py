@@ -36,12 +36,9 @@ from ..gojson import (
     INT,
     RAW_MAP,
     STR,
-    GoJSONError,
     ListOf,
     MapOf,
     Struct,
-    decode_struct,
-    unmarshal,
 )
 from ..spec import (
     CURRENT_VERSION,
@@ -266,11 +263,7 @@ _step = functools.partial(common.step, STEPS)
 
 # mirrors bridge.go: loadNetConf
 def load_net_conf(data: bytes, env_args: str) -> tuple[NetConf, str]:
-    try:
-        raw = decode_struct(unmarshal(data), _SCHEMA)
-    except GoJSONError as err:
-        raise RuntimeError(f"failed to load netconf: {err}") from None
-    raw = {k: v for k, v in raw.items() if v is not None}
+    raw = common.decode_net_conf(data, _SCHEMA)
     n = NetConf(
         cni_version=raw.get("cniVersion", ""),
         name=raw.get("name", ""),

@@ -10,9 +10,10 @@ from collections.abc import Iterable, Mapping
 
 from .. import ip, ns, utils
 from .. import netlink as nl
+from ..gojson import GoJSONError, Struct, decode_struct, unmarshal
 from ...model.text import Text
 
-__all__ = ["step", "open_netns", "del_link_in_netns", "setup_ip_masq", "teardown_ip_masq"]
+__all__ = ["step", "decode_net_conf", "open_netns", "del_link_in_netns", "setup_ip_masq", "teardown_ip_masq"]
 
 #: title -> (the Go code it mirrors, why), the why's ``{field}``s filled in at run time.
 Steps = Mapping[str, tuple[str, Text]]
@@ -23,6 +24,15 @@ def step(steps: Steps, title: str, **fields):
     mirrors, why = steps[title]
     # a plugin's records cross a process boundary as JSON: the why goes as {"en", "ja"}
     return nl.step(title, why.format(**fields).as_dict(), mirrors)
+
+
+def decode_net_conf(data: bytes, schema: Struct) -> dict:
+    """The netconf on stdin decoded as Go's ``json.Unmarshal`` would, absent keys dropped."""
+    try:
+        raw = decode_struct(unmarshal(data), schema)
+    except GoJSONError as err:
+        raise RuntimeError(f"failed to load netconf: {err}") from None
+    return {k: v for k, v in raw.items() if v is not None}
 
 
 def open_netns(path: str) -> ns.NetNS:

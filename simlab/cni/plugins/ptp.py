@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 from .. import ip, ipam, ns, skel
 from .. import netlink as nl
-from ..gojson import BOOL, INT, RAW_MAP, STR, GoJSONError, Struct, decode_struct, unmarshal
+from ..gojson import BOOL, INT, RAW_MAP, STR, Struct, unmarshal
 from ..spec import CURRENT_VERSION, DNS, Interface, Result, Route, parse_result
 from ...model.text import say
 from . import caller, common, runner
@@ -182,11 +182,7 @@ class NetConf:
 
 # mirrors ptp.go: NetConf (json.Unmarshal)
 def load_net_conf(data: bytes) -> NetConf:
-    try:
-        raw = decode_struct(unmarshal(data), _SCHEMA)
-    except GoJSONError as err:
-        raise RuntimeError(f"failed to load netconf: {err}") from None
-    raw = {k: v for k, v in raw.items() if v is not None}
+    raw = common.decode_net_conf(data, _SCHEMA)
     conf = NetConf(
         raw.get("cniVersion", ""),
         raw.get("name", ""),
