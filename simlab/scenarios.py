@@ -126,36 +126,34 @@ def bridge(lab) -> None:
               LinkSet("eth0", netns=ns, up=True), ns=ns, host=host, ip=ip)
 
 
+def _docker_runs(lab, *runs: tuple[str, str, str]) -> None:
+    """For each ``(key, name, net)``: the scenario's words, then `docker run --net NET NAME`."""
+    docker = _dockerd(lab)
+    for key, name, net in runs:
+        _tell(lab, key, "docker")
+        docker.run(name, net=net)
+
+
 def docker_none(lab) -> None:
     """`docker run --net none`: a namespace with only lo."""
-    docker = _dockerd(lab)
-    _tell(lab, "sc.docker-none.run", "docker")
-    docker.run("web", net="none")
+    _docker_runs(lab, ("sc.docker-none.run", "web", "none"))
 
 
 def docker_host(lab) -> None:
     """`docker run --net host`: the container uses the node's namespace."""
-    docker = _dockerd(lab)
-    _tell(lab, "sc.docker-host.run", "docker")
-    docker.run("web", net="host")
+    _docker_runs(lab, ("sc.docker-host.run", "web", "host"))
 
 
 def docker_bridge(lab) -> None:
     """`docker run --net bridge`: two containers on docker0."""
-    docker = _dockerd(lab)
-    _tell(lab, "sc.docker-bridge.run", "docker")
-    docker.run("web", net="bridge")
-    _tell(lab, "sc.docker-bridge.second", "docker")
-    docker.run("db", net="bridge")
+    _docker_runs(lab, ("sc.docker-bridge.run", "web", "bridge"),
+                 ("sc.docker-bridge.second", "db", "bridge"))
 
 
 def docker_container(lab) -> None:
     """`docker run --net container:web`: a second container in web's namespace."""
-    docker = _dockerd(lab)
-    _tell(lab, "sc.docker-container.first", "docker")
-    docker.run("web", net="bridge")
-    _tell(lab, "sc.docker-container.join", "docker")
-    docker.run("sidecar", net="container:web")
+    _docker_runs(lab, ("sc.docker-container.first", "web", "bridge"),
+                 ("sc.docker-container.join", "sidecar", "container:web"))
 
 
 def k8s(lab) -> None:
