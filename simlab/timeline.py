@@ -28,7 +28,7 @@ def text(en: str, ja: str | None = None) -> Text:
 
 @dataclass(frozen=True)
 class Step:
-    """One step: title and why (a :class:`Text`, or a ``{"en": .., "ja": ..}`` mapping read as one)."""
+    """One step; its title and why are :class:`Text` (a ``{"en", "ja"}`` mapping is read as one)."""
 
     title: Text
     why: Text

@@ -21,13 +21,14 @@ process on the kernel (:func:`main`); see :mod:`simlab.cni.netlink`.
 from __future__ import annotations
 
 import contextlib
-import functools
 import errno as _errno
+import functools
 import ipaddress
 import sys
 from dataclasses import dataclass, field
 
 from ...model import ops as o
+from ...model.text import say
 from .. import ip, ipam, ns, skel
 from .. import netlink as nl
 from ..args import ArgsError, load_args, unmarshallable_string
@@ -50,7 +51,6 @@ from ..spec import (
     Route,
     parse_result,
 )
-from ...model.text import say
 from . import caller, common
 
 __all__ = [

@@ -8,12 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from ...model.text import Text
 from .. import ip, ns, utils
 from .. import netlink as nl
 from ..gojson import GoJSONError, Struct, decode_struct, unmarshal
-from ...model.text import Text
 
-__all__ = ["step", "decode_net_conf", "open_netns", "del_link_in_netns", "setup_ip_masq", "teardown_ip_masq"]
+__all__ = [
+    "step",
+    "decode_net_conf",
+    "open_netns",
+    "del_link_in_netns",
+    "setup_ip_masq",
+    "teardown_ip_masq",
+]
 
 #: title -> (the Go code it mirrors, why), the why's ``{field}``s filled in at run time.
 Steps = Mapping[str, tuple[str, Text]]

@@ -37,11 +37,11 @@ import ipaddress
 import sys
 from dataclasses import dataclass
 
+from ...model.text import say
 from .. import ip, ipam, ns, skel
 from .. import netlink as nl
 from ..gojson import BOOL, INT, RAW_MAP, STR, Struct, unmarshal
 from ..spec import CURRENT_VERSION, DNS, Interface, Result, Route, parse_result
-from ...model.text import say
 from . import caller, common, runner
 
 __all__ = [
