@@ -7,8 +7,8 @@ timeline (``text(en, ja)``), a catalogue entry in every language
 It *is* the English string, so ``str(err)``, logs, ``"veth" in hint`` and
 string joins read English as before; ``.ja`` is its twin and :meth:`Text.in_`
 picks a language.  It also reads like the ``{"en": ..., "ja": ...}`` mapping a
-step kept before (``title["en"]``, ``title.get(lang)``, iterating gives the
-languages; ``len`` and the str methods stay a string's), and
+step kept before (``title["en"]``, ``title.get(lang)``, ``keys()``; iterating,
+``len`` and the other str methods stay a string's), and
 :meth:`Text.as_dict` is that mapping, the form saved timelines and CNI traces
 keep on disk.
 
@@ -73,9 +73,6 @@ class Text(str):
                 raise KeyError(key)
             return self.in_(key) if key == "ja" else self.en
         return str.__getitem__(self, key)
-
-    def __iter__(self):  # its languages, as the mapping did (str methods do not iterate)
-        return iter(LANGUAGES)
 
     def get(self, lang: str, default=None):
         return self[lang] if lang in LANGUAGES else default
