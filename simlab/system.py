@@ -43,7 +43,11 @@ class Need:
     def where(self) -> str | None:
         """Its path on this machine, or None."""
         if os.path.isabs(self.command):
-            return self.command if os.access(self.command, os.X_OK) else None
+            return self.command if os.path.exists(self.command) else None
+        if ".so." in self.command:  # a shared library, looked up as the dynamic linker would
+            import ctypes.util
+
+            return ctypes.util.find_library(self.command[3:].split(".so.")[0])
         return shutil.which(self.command, path=PATH)
 
     def advice(self) -> str:
@@ -63,6 +67,8 @@ NEEDS: tuple[Need, ...] = (
     Need("/usr/lib/cni/host-local", "containernetworking-plugins", "reference",
          "use_plugin('reference') needs Debian's reference host-local IPAM"),
     Need("/usr/bin/chromium", "chromium", "ui", "the browser tests (make test-ui) need Debian's chromium"),
+    Need("libatomic.so.1", "libatomic1", "ui",
+         "playwright's own node (it drives chromium in the browser tests) needs libatomic"),
     Need("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "fonts-noto-cjk", "ui",
          "Japanese text in the browser tests needs a CJK font"),
 )

@@ -32,7 +32,7 @@ def test_every_need_names_its_package_and_the_command():
         assert need.purpose in ("kernel", "reference", "ui")
     assert system.packages(list(system.NEEDS)) == [
         "iproute2", "util-linux", "iptables", "containernetworking-plugins", "chromium",
-        "fonts-noto-cjk",
+        "libatomic1", "fonts-noto-cjk",
     ]
 
 
