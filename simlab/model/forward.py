@@ -43,8 +43,10 @@ state after a ping (the ``Ping`` operation).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from .derive import carrier, peer_link, port_state, ports_of
@@ -231,7 +233,7 @@ class _Rule:
     chain: str
     matches: tuple[tuple[bool, str, str], ...]  # (negated, option, value)
     target: str
-    args: dict
+    args: Mapping[str, str]  # read only: parsed rules are shared (see _parse_rule)
     line: str
     unknown: str = ""  # an option simlab does not evaluate: the rule never matches
 
@@ -243,7 +245,13 @@ _MATCH_OPTS = {"-s", "-d", "-i", "-o", "-p", "--dport", "--sport", "--dst-type",
                "--ctstate"}
 
 
+@functools.lru_cache(maxsize=4096)
 def _parse_rule(line: str) -> _Rule | None:
+    """One ``iptables -S`` line as a rule, parsed once per distinct line.
+
+    Rules stay stored as the text ``iptables -S`` prints (what the kernel backend reads
+    back and what a learner compares); a walk reads them through this cache.
+    """
     try:
         words = shlex.split(line)
     except ValueError:
