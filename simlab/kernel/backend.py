@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 from pyroute2.netlink.exceptions import NetlinkError
 
+from ..backends.base import Backend, Capabilities
 from ..ledger import Ledger
 from ..model import ops as o
 from ..model.apply import apply_all as model_apply_all
@@ -41,6 +42,7 @@ from ..model.errors import NetError
 from ..model.state import ROOT, TUNNEL_FALLBACKS, Netns
 from ..system import env as system_env, require
 from . import checks, cleanup
+from .access import kernel_privileged
 from . import read as rd
 from .names import LabNames, filter_netns_list, new_lab_id
 from .netns import (
@@ -101,7 +103,7 @@ class _Ns:
                     s.close()
 
 
-class KernelBackend(OpsMixin, SnapshotMixin):
+class KernelBackend(OpsMixin, SnapshotMixin, Backend):
     """Operations on real namespaces through netlink (pyroute2).
 
     ``KernelBackend()`` needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN).  It makes
@@ -112,6 +114,7 @@ class KernelBackend(OpsMixin, SnapshotMixin):
     """
 
     name = "kernel"
+    capabilities = Capabilities(in_process_plugins=False, seeded=False)
 
     def __init__(
         self,
@@ -121,8 +124,6 @@ class KernelBackend(OpsMixin, SnapshotMixin):
         precheck: bool = True,
         _attach: dict | None = None,
     ):
-        from ..backends.choose import kernel_privileged
-
         ok, reason = kernel_privileged()  # a missing tool fails the op that runs it
         if not ok:
             raise PermissionError(
@@ -370,6 +371,9 @@ class KernelBackend(OpsMixin, SnapshotMixin):
         """Where namespace ``key`` is mounted (what ``CNI_NETNS`` or ``nsenter --net=`` takes)."""
         return self._ns_of(key).path
 
+    def netns_key(self, name: str) -> str | None:
+        return self.names.key_of(name)
+
     def _ns_of(self, key: str) -> _Ns:
         handle = self._ns.get(key)
         if handle is None:
@@ -413,18 +417,14 @@ class KernelBackend(OpsMixin, SnapshotMixin):
             raise checks.from_netlink(err) from None
 
     # ---------------------------------------------------------------- apply
-    def apply(self, op: o.Op) -> None:
-        """Carry out one operation; on failure nothing is left half done."""
-        self.apply_all([op])
-
     def preflight(self, ops) -> None:
         """Raise the clear error of a missing tool that ``ops`` would run, before any change."""
         for op in ops:
             for tool in _TOOLS.get(type(op), ()):
                 require(tool)
 
-    def apply_all(self, ops) -> None:
-        """Carry out operations in order, all or nothing."""
+    def apply_all(self, ops) -> list[object]:
+        """Carry out operations in order, all or nothing; a ping's outcome is its report."""
         ops = list(ops)
         with self._lock:
             if self._closed:
@@ -437,15 +437,21 @@ class KernelBackend(OpsMixin, SnapshotMixin):
             undo: list[Callable[[], None]] = []
             ahead = self._prefetchable(ops)
             done: list = []
+            outcomes: list[object] = []
             try:
                 for n, op in enumerate(ops):
                     self._prefetch(ops, ahead, n)
                     handler = HANDLERS.get(type(op))
                     if handler is None:
                         raise TypeError(f"not an operation: {op!r}")
-                    undo.extend(handler(self, op) or ())
+                    result = handler(self, op)
+                    if isinstance(result, list):
+                        undo.extend(result)
+                        result = None
+                    outcomes.append(result)
                     done.append(op)
                 self._journal.append(undo)
+                return outcomes
             except BaseException as err:
                 self._drop_prefetched()
                 for action in reversed(undo):

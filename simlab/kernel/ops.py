@@ -278,7 +278,7 @@ class OpsMixin(LinkOpsMixin):
 
     # ----------------------------------------------------------------- ping
     def _ping(self, op: o.Ping):
-        """Real echoes from inside the namespace; the report waits in ``last_ping``."""
+        """Real echoes from inside the namespace: the outcome is ping's report (nothing to undo)."""
         from ..model.ping import check_target
         from .echo import echo
 
@@ -293,10 +293,10 @@ class OpsMixin(LinkOpsMixin):
             return self._thread.inside(handle.path, socket.socket, socket.AF_INET,
                                        socket.SOCK_RAW, socket.IPPROTO_ICMP)
 
-        self.last_ping = echo(open_socket, op.dst, op.count, arp_pending)
+        report = echo(open_socket, op.dst, op.count, arp_pending)
         for each in self._ns.values():  # traffic changes neighbour tables and FDBs anywhere
             each.cache = None
-        return []
+        return report
 
     # ----------------------------------------------------- sysctl, iptables
     def _sysctl_set(self, op: o.SysctlSet):

@@ -275,7 +275,7 @@ class Kubelet:
         """
         n = self._node(node)
         if kind == "reference":
-            if self.lab.backend != "kernel":
+            if self.lab.capabilities.in_process_plugins:
                 raise KubeError(
                     "Debian's reference plugins change the real kernel, so they run only on the "
                     "kernel backend (simlab.Lab(backend='kernel'), as root); on the model use "
@@ -315,7 +315,7 @@ class Kubelet:
         plugin written against :mod:`simlab.cni.netlink` is called this way
         (see :func:`simlab.cni.plugins.run_in_process` for the runner's shape).
         """
-        if self.lab.backend != "model":
+        if not self.lab.capabilities.in_process_plugins:
             raise KubeError(
                 "only the model runs plugins in-process; on the kernel put an executable "
                 "on the node's CNI_PATH (use_plugin('custom', type=..., cni_path=[...]))"
@@ -448,7 +448,7 @@ class Kubelet:
             )
             return
         p.sandbox_id, p.netns = sb.id, sb.netns
-        if self.lab.backend == "model":
+        if self.lab.capabilities.in_process_plugins:
             p.netns_path = f"/proc/{sb.pid}/ns/net"
         else:
             p.netns_path = kc.netns_path(self.lab, sb.netns)
@@ -620,7 +620,7 @@ class Kubelet:
             node.runtime = kc.runtime_for_node(self.lab, node, self._cni_path(node))
         rt = node.runtime
         rt.cni_path = self._cni_path(node)
-        if self.lab.backend == "model":
+        if self.lab.capabilities.in_process_plugins:
             for q in self._pods.values():
                 if q.node is node and q.netns_path:
                     rt.netns_paths[q.netns_path] = q.netns
