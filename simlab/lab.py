@@ -8,7 +8,6 @@ commands with iproute2's text.
 from __future__ import annotations
 
 import contextlib
-import shlex
 from dataclasses import dataclass
 from typing import Iterator
 

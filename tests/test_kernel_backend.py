@@ -163,10 +163,10 @@ def test_sockets_refuse_the_machine_namespace(kb):
     fd = os.open("/proc/self/ns/net", os.O_RDONLY)
     try:
         with pytest.raises(RuntimeError, match="machine's own network namespace"):
-            kb._thread.call(kb._thread.enter, fd)
+            kb.k.thread.call(kb.k.thread.enter, fd)
     finally:
         os.close(fd)
-        kb._thread.call(kb._thread.go_home)
+        kb.k.thread.call(kb.k.thread.go_home)
 
 
 @kernel
@@ -175,7 +175,7 @@ def test_hidden_sysctls_in_every_namespace(kb):
 
     kb.apply(o.NetnsAdd("red"))
     for key in ("", "red"):
-        values = kb._thread.inside(
+        values = kb.k.thread.inside(
             kb.netns_path(key),
             lambda: [
                 read_sysctl(k)

@@ -22,7 +22,9 @@ def kernel_available() -> tuple[bool, str]:
     return ok, reason
 
 
-def choose(backend: str, *, seed: int = 0, tunnels: tuple[str, ...] = ()) -> tuple[Backend, str, str]:
+def choose(
+    backend: str, *, seed: int = 0, tunnels: tuple[str, ...] = ()
+) -> tuple[Backend, str, str]:
     """Return (backend object, name, why)."""
     from .model import ModelBackend
 

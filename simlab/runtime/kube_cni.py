@@ -239,8 +239,8 @@ def netns_path(lab, key: str) -> str:
     if path is not None:
         return path
     raise RuntimeError(
-        "the kernel backend does not say where its namespaces are mounted "
-        "(simlab.runtime.kube needs KernelBackend.netns_path(key))"
+        "this lab's backend does not say where its namespaces are mounted "
+        "(simlab.runtime.kube needs Backend.netns_path(key))"
     )
 
 
