@@ -175,7 +175,7 @@ class Lab:
         except BaseException:
             # A step is all or nothing: undo what the block already applied.
             if group:
-                self._restore(before)
+                self._backend.restore(before)
             raise
         finally:
             self._group = None
@@ -193,9 +193,6 @@ class Lab:
         step = Step(title=title or text(""), why=why, ops=ops, before=before, after=self.snapshot(),
                     mirrors=mirrors, actor=actor, detail=dict(detail or {}))
         return self.timeline.record(step)
-
-    def _restore(self, before: NetState) -> None:
-        self._backend.restore(before)
 
     # ------------------------------------------------------------- traffic
     def ping(self, src: str, dst: str, count: int = 1):
