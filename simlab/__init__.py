@@ -12,10 +12,12 @@ the functions that need them, so ``import simlab`` works anywhere.
 """
 
 from . import scenarios, widgets
+from .cli import doctor
 from .export import export_timeline
 from .i18n import get_language, set_language
 from .lab import Lab, Result
 from .model import NetError, NetState, ROOT, UsageError
+from .model.forward import reach
 from .timeline import Step, Timeline
 from .timeline_io import replay
 from .views import draw
@@ -23,5 +25,5 @@ from .views import draw
 __version__ = "0.1.0"
 
 __all__ = ["Lab", "Result", "NetError", "UsageError", "NetState", "ROOT", "Step", "Timeline",
-           "draw", "export_timeline", "get_language", "replay", "scenarios", "set_language",
-           "widgets", "__version__"]
+           "doctor", "draw", "export_timeline", "get_language", "reach", "replay", "scenarios",
+           "set_language", "widgets", "__version__"]

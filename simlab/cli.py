@@ -178,10 +178,18 @@ def doctor_lines() -> list[str]:
     return lines
 
 
-@command("doctor", help="what this machine offers simlab (versions, root, netns, backend)")
+def doctor() -> None:
+    """Print what this machine offers simlab: versions, root, the programs the kernel
+    backend runs (each missing one with its ``apt-get install``) and the backend Lab() picks.
+
+    Linux: `simlab doctor`.
+    """
+    print("\n".join(doctor_lines()))
+
+
+@command("doctor", help="what this machine offers simlab (versions, root, tools, backend)")
 def cmd_doctor(args: argparse.Namespace) -> int:
-    for line in doctor_lines():
-        print(line)
+    doctor()
     return 0
 
 

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .model import ROOT, NetState
+from .model.derive import peer_link
 from .model.state import Link, Netns
 
 __all__ = [
@@ -146,16 +147,6 @@ def _veths_between(state: NetState, a: str, b: str) -> list[tuple[Link, Link]]:
 
 def _veths_in(ns: Netns) -> list[Link]:
     return [l for l in ns.links.values() if l.kind == "veth"]
-
-
-def _peer(state: NetState, link: Link) -> tuple[str, Link] | None:
-    if link.peer is None:
-        return None
-    key, index = link.peer
-    ns = state.netns.get(key)
-    if ns is None or index not in ns.links:
-        return None
-    return key, ns.links[index]
 
 
 def _netns_of(lab, name: str, state: NetState) -> str:
@@ -386,7 +377,7 @@ def check_container_online(lab, name: str, target: str = "lan", *,
             f"veth ペアの片端を中に、もう片端をノードに置きます（`ip -n {key} link` を参照）。"),
             "no-veth")
     inner = links[0]
-    other = _peer(state, inner)
+    other = peer_link(state, inner)
     if other is None or other[0] != ROOT:
         where = _label(other[0]) if other else "?"
         return _fail(lang, no, (
@@ -529,7 +520,7 @@ def check_pod_network(lab, netns: str, *, bridge: str = "cni0", subnet: str = "1
             f"end of the veth (look at `ip -n {netns} link`).", f"{netns} に {ifname} がありません。"
             "CNI_IFNAME が Pod 側の veth の端の名前です（`ip -n "
             f"{netns} link` を参照）。"), "no-ifname")
-    other = _peer(state, inner)
+    other = peer_link(state, inner)
     if inner.kind != "veth" or other is None or other[0] != ROOT:
         return _fail(lang, no, (
             f"{ifname} must be one end of a veth whose other end is in the node (setupVeth).",

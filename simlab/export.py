@@ -22,7 +22,7 @@ import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
-from .views.draw import Scene, label_font_family
+from .views.draw import Scene, agg_figure, label_font_family, warn_missing_glyphs
 from .views.layout import compute
 from .views.story import frames as _frames
 
@@ -136,9 +136,7 @@ def _pdf(fs, path: Path, lang: str) -> None:
     import matplotlib
     from matplotlib.backends.backend_pdf import PdfPages
 
-    from .views.draw import _check_glyphs, _fig_for
-
-    fig = _fig_for((11.69, 8.27), 100)  # A4 landscape
+    fig = agg_figure((11.69, 8.27), 100)  # A4 landscape
     ax = fig.add_axes((0.03, 0.36, 0.94, 0.56))
     scene = Scene(compute([fs[0].before] + [f.after for f in fs]), ax=ax, lang=lang)
     family = list(label_font_family())
@@ -167,7 +165,7 @@ def _pdf(fs, path: Path, lang: str) -> None:
             cmds.set_text("\n".join(lines))
             foot.set_text(f"simlab · {step.actor}")
             for text in (title.get_text(), why.get_text(), cmds.get_text(), foot.get_text()):
-                _check_glyphs(text)
+                warn_missing_glyphs(text)
             pdf.savefig(fig)
 
 

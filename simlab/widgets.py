@@ -8,7 +8,8 @@ Rules of this module (see reference/jupyter.md sections 1 and 3):
   widget and no ``clear_output``: they stall nbclient and flicker.
 - Every piece of state lives on the object, so a test drives it without a kernel:
   ``s.next_btn.click()``, ``s.slider.value = 3``, ``s.ns_dropdown.value = "red"``.
-- Widgets read the timeline's snapshots only; nothing here touches a backend.
+- Widgets draw a timeline's snapshots; they never import a backend or build a Lab.  The
+  docker-mode comparison gets its labs from :mod:`simlab.scenarios` (``docker-<mode>``).
 - CSS classes for browser tests: ``simlab-next``, ``simlab-back``, ``simlab-first``,
   ``simlab-last``, ``simlab-slider``, ``simlab-play``, ``simlab-step-title``,
   ``simlab-why``, ``simlab-commands``, ``simlab-figure``, ``simlab-ns``, ``simlab-ipa``;
@@ -363,39 +364,36 @@ class ModePanel:
     steps: int
 
 
-def _default_lab():
-    from .lab import Lab
-
-    return Lab(backend="model")
+#: The container each docker mode's scenario shows: its steps are highlighted, and the
+#: picture ends with its last one (``docker-bridge`` runs a second container after it).
+_SHOWN = {"none": "web", "host": "web", "bridge": "web", "container": "sidecar"}
 
 
 def mode_panels(modes: Sequence[str] = ("none", "host", "bridge", "container"), *, lang: str = "en",
                 presenter: bool | None = None, lab_factory: Callable[[], object] | None = None,
                 figsize: tuple[float, float] | None = None) -> list[ModePanel]:
-    """Build one lab per docker mode and draw it (pure data; :func:`compare_modes` shows it).
+    """Run the scenario ``docker-<mode>`` for each mode and draw it (pure data shown by
+    :func:`compare_modes`).
 
     In each picture, what ``docker run`` made is highlighted.  ``container`` runs ``web``
-    (bridge) first, then ``sidecar`` with ``--net container:web``.
+    (bridge) first, then ``sidecar`` with ``--net container:web``.  ``lab_factory`` makes
+    the empty lab each scenario runs on (default: a model lab).
     """
+    from . import scenarios
+
     big = _PRESENTER if presenter is None else bool(presenter)
-    factory = lab_factory or _default_lab
     out = []
     for mode in modes:
-        lab = factory()
+        lab = scenarios.run(f"docker-{mode}", lab=lab_factory() if lab_factory else None)
         try:
-            if mode == "container":
-                lab.docker.run("web", net="bridge")
-                n0 = len(lab.timeline)
-                c = lab.docker.run("sidecar", net="container:web")
-            else:
-                lab.docker.start()
-                n0 = len(lab.timeline)
-                c = lab.docker.run("web", net=mode)
+            name = _SHOWN[mode]
+            netns = lab.docker.get(name).netns
             fs = _frames(lab)
         finally:
             lab.close()
-        last = fs[-1]
-        first = fs[n0] if n0 < len(fs) else last
+        mine = [f.index for f in fs if f.step.detail.get("container") == name]
+        fs = fs[: mine[-1] + 1]
+        first, last = fs[mine[0]], fs[-1]
         hl = _diff(first.before, last.after)
         lay = compute([fs[0].before] + [f.after for f in fs], lod="compact")
         size = figsize or ((6.0, 4.2) if big else (4.6, 3.3))
@@ -403,8 +401,7 @@ def mode_panels(modes: Sequence[str] = ("none", "host", "bridge", "container"), 
         scene.update(last.after, hl, first.before)
         png = scene.png()
         scene.close()
-        state = last.step.after
-        out.append(ModePanel(mode, c.name, c.netns, png, ip_a(state, c.netns), hl, len(fs)))
+        out.append(ModePanel(mode, name, netns, png, ip_a(last.step.after, netns), hl, len(fs)))
     return out
 
 

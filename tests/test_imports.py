@@ -71,11 +71,16 @@ def test_model_uses_the_standard_library_only(path):
             f"{path.name} imports {name}: the model must stay standard-library only")
 
 
-@pytest.mark.parametrize("path", _files("views"), ids=lambda p: p.name)
-def test_views_never_touch_a_backend(path):
+BACKEND_SIDE = ("simlab.backends", "simlab.kernel", "simlab.lab", "simlab.runtime")
+
+
+@pytest.mark.parametrize("path", _files("views") + _files("widgets.py"),
+                         ids=lambda p: str(p.relative_to(PKG)))
+def test_views_and_widgets_never_touch_a_backend(path):
     for name in _imports(path):
-        assert not name.startswith(("simlab.backends", "simlab.kernel", "simlab.lab")), (
-            f"{path.name} imports {name}: views take snapshots and timelines, never a backend")
+        assert not any(name == m or name.startswith(m + ".") for m in BACKEND_SIDE), (
+            f"{path.name} imports {name}: views and widgets take snapshots and timelines, "
+            "never a backend, a lab or a runtime")
 
 
 # ------------------------------------------------- the rest of the layers (issue 13)

@@ -60,22 +60,24 @@ def cells():
            ## 1. Check your machine
 
            `simlab doctor` says what this machine offers: simlab's and its packages' versions,
-           whether you are root, whether the kernel has network namespaces, which `ip` is
-           installed, and so which backend `simlab.Lab()` will choose. In a terminal it is
-           `simlab doctor`; here we call the same function.
+           whether you are root, whether the kernel has network namespaces, which of the
+           machine's programs the kernel backend runs are there (a missing one comes with the
+           `apt-get install` line that brings it), and so which backend `simlab.Lab()` will
+           choose. In a terminal it is `simlab doctor`; here we call the same function.
            """,
            """
            ## 1. マシンを確認する
 
            `simlab doctor` はこのマシンで使えるものを表示します。simlab と関連パッケージの
-           バージョン、root かどうか、カーネルにネットワーク名前空間があるか、どの `ip` が入っているか、
+           バージョン、root かどうか、カーネルにネットワーク名前空間があるか、kernel バックエンドが使う
+           マシンのプログラム（足りないものにはそれを入れる `apt-get install` の行が付きます）、
            そしてその結果 `simlab.Lab()` がどちらのバックエンドを選ぶか。ターミナルでは
            `simlab doctor` ですが、ここでは同じ関数を呼びます。
            """),
         code("""
-             import simlab.cli
+             import simlab
 
-             exit_status = simlab.cli.main(["doctor"])
+             simlab.doctor()
              """),
         md("""
            ## 2. Choose a backend

@@ -284,7 +284,7 @@ def cells():
         md("""
            ## 6. Ping from `red` to `blue`
 
-           `simlab.model.forward.reach(snapshot, src, dst)` walks one packet through a snapshot of
+           `simlab.reach(snapshot, src, dst)` walks one packet through a snapshot of
            the network, the way the kernel would: the route lookup, ARP, the veth to its peer, the
            delivery, and the reply. Each hop says what happened and why. It works on both
            backends, because it reads the state, not the machine.
@@ -292,15 +292,13 @@ def cells():
            """
            ## 6. `red` から `blue` へ ping
 
-           `simlab.model.forward.reach(スナップショット, 送信元, 宛先)` は、ネットワークのスナップ
+           `simlab.reach(スナップショット, 送信元, 宛先)` は、ネットワークのスナップ
            ショットの中でパケットを一つ、カーネルと同じように歩かせます。ルート検索、ARP、veth から
            相方へ、配送、そして応答。各ホップが何が起きたか、なぜかを説明します。機械ではなく状態を
            読むので、どちらのバックエンドでも動きます。
            """),
         code("""
-             from simlab.model.forward import reach
-
-             walk = reach(lab.snapshot(), "red", "10.0.0.2")
+             walk = simlab.reach(lab.snapshot(), "red", "10.0.0.2")
              print(walk)
              """),
         md("""

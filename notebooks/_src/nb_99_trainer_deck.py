@@ -11,7 +11,6 @@ DECK_SETUP = """
 import matplotlib.pyplot as plt
 
 import simlab.scenarios
-from simlab.views.draw import draw
 
 
 def picture(since=None, title=""):
@@ -21,7 +20,7 @@ def picture(since=None, title=""):
     changed = simlab.Step(title={"en": title}, why={"en": ""},
                           ops=tuple(op for s in steps[steps.index(first):] for op in s.ops),
                           before=first.before, after=steps[-1].after)
-    ax = draw(changed.after, highlight=changed, lang=LANG)
+    ax = simlab.draw(changed.after, highlight=changed, lang=LANG)
     if title:
         ax.set_title(title, loc="left")
     plt.show()

@@ -15,7 +15,23 @@ Namespaces: on the model a ``CNI_NETNS`` of ``/run/netns/<key>`` or
 other paths with ``netns_paths``); on the kernel it is the real path, and the
 plugin runs in the lab's node namespace (``Runtime(exec_prefix=["nsenter",
 "--net=<node>", "--"])``).
+
+The building blocks a plugin is written with, public API (notebook 04 writes a
+plugin with them), imported on first use:
+
+- :mod:`simlab.cni.skel`: the plugin skeleton, env vars and stdin in, a result
+  or an error JSON out (Go ``pkg/skel``);
+- :mod:`simlab.cni.netlink`: netlink-shaped calls (``link_add``, ``addr_add``,
+  ``link_by_name``...) that apply simlab operations on the lab's backend;
+- :mod:`simlab.cni.ns`: a namespace by path, ``get_ns(path).do()`` (Go ``pkg/ns``);
+- :mod:`simlab.cni.ip`: veth pairs, IP forwarding, masquerade (Go ``pkg/ip``);
+- :mod:`simlab.cni.ipam`: run the IPAM plugin and configure the interface with
+  its result (Go ``pkg/ipam``);
+- :mod:`simlab.cni.spec`: versions, errors and results as the spec prints them;
+- :mod:`simlab.cni.mirror_table`: which simlab function mirrors which Go function.
 """
+
+import importlib
 
 from .config import NetworkConfig, NetworkConfigList, load
 from .runtime import Runtime
@@ -33,7 +49,11 @@ from .spec import (
 )
 from .trace import Invocation, ListRecorder, StepRecord
 
+#: Submodules that are public API, imported when first named (``simlab.cni.ip``).
+_SUBMODULES = ("ip", "ipam", "mirror_table", "netlink", "ns", "skel", "spec")
+
 __all__ = [
+    *_SUBMODULES,
     "Runtime",
     "CNIError",
     "Result",
@@ -52,3 +72,9 @@ __all__ = [
     "StepRecord",
     "ListRecorder",
 ]
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

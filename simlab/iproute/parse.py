@@ -23,12 +23,12 @@ from __future__ import annotations
 import errno
 
 import ipaddress
-import re
 import shlex
 
 from ..i18n import say
 from ..model import ops as o
-from ..model.apply import parse_mac
+from ..model.checks import (FAMILY_NAME, check_dev_name, check_name_arg, check_netns_name, get_prefix,
+                             invarg, parse_mac)
 from ..model.errors import NetError, UsageError
 from ..model.state import ROOT
 from .command import Change, Show
@@ -110,13 +110,6 @@ def _unsupported(what: str, hint: str = "") -> UsageError:
                       hint=hint or SUPPORTED)
 
 
-def _invarg(arg: str, what: str, hint: str = "") -> UsageError:
-    text = f'Error: argument "{arg}" is wrong: {what}'
-    if text.endswith("\n"):
-        text += "\n"  # iproute2's message had its own newline: a blank line follows
-    return UsageError(text, hint=hint)
-
-
 def _duparg(key: str, arg: str) -> UsageError:
     return UsageError(f'Error: duplicate "{key}": "{arg}" is the second value.',
                       hint=say(f'"{key}" was given twice', f'"{key}" が 2 回指定されています'))
@@ -138,51 +131,11 @@ def _on_off(key: str, arg: str) -> bool:
                               f"`{key} on` または `{key} off` と書いてください"))
 
 
-def _mac(text: str) -> str:
-    """ll_addr_a2n(): the first bad byte is named (``"zz" is invalid lladdr.``)."""
-    return parse_mac(text)
-
-
-def _check_ifname(name: str, key: str) -> str:
-    """iproute2's check_ifname() for ``name X``: below 16 characters, no '/' or space."""
-    if not name or len(name) >= 16 or "/" in name or any(c.isspace() for c in name):
-        raise _invarg(name, f'"{key}" not a valid ifname',
-                      hint=say("interface names are 1 to 15 characters, without '/' or spaces",
-                               "インターフェース名は 1〜15 文字で、'/' や空白は使えません"))
-    return name
-
-
-def _check_altifname(name: str) -> str:
-    """check_altifname(): a bare device word may be up to 127 characters, no '/' or space."""
-    if not name or len(name) >= 128 or "/" in name or any(c.isspace() for c in name):
-        raise _invarg(name, '"dev" not a valid ifname',
-                      hint=say("interface names are 1 to 15 characters, without '/' or spaces",
-                               "インターフェース名は 1〜15 文字で、'/' や空白は使えません"))
-    return name
-
-
-_FAMILY_NAME = {None: "any valid", 4: "inet", 6: "inet6"}
-
-
 def _prefix(text: str, family: int | None) -> str:
     """get_prefix(): an address with an optional /LEN, or ``default``; exits 1 when bad."""
-    bad = UsageError(f'Error: {_FAMILY_NAME[family]} prefix is expected rather than "{text}".', exit=1,
-                     hint=say("write an address with its prefix length, e.g. 10.0.0.2/24",
-                              "アドレスはプレフィックス長を付けて書いてください (例: 10.0.0.2/24)"))
     if text in ("default", "all", "any"):
-        return "default" if family != 6 else "default"
-    if text.count("/") > 1 or text.endswith("/") or text.startswith("/"):
-        raise bad
-    addr, _, plen = text.partition("/")
-    try:
-        ip = ipaddress.ip_address(addr)
-    except ValueError:
-        raise bad from None
-    if family is not None and ip.version != family:
-        raise bad
-    if plen:
-        if not plen.isdigit() or int(plen) > ip.max_prefixlen:
-            raise bad
+        return "default"
+    get_prefix(text, family)
     return text
 
 
@@ -193,7 +146,7 @@ def _address(text: str, family: int | None) -> str:
     except ValueError:
         ip = None
     if ip is None or (family is not None and ip.version != family):
-        raise UsageError(f'Error: {_FAMILY_NAME[family]} address is expected rather than "{text}".',
+        raise UsageError(f'Error: {FAMILY_NAME[family]} address is expected rather than "{text}".',
                          exit=1, hint=say("write an address such as 10.0.0.1",
                                           "10.0.0.1 のようなアドレスを書いてください"))
     return text
@@ -411,7 +364,7 @@ def _iplink_parse(args: _Args, out: _LinkArgs) -> None:
             value = args.next_arg()
             if out.name is not None:
                 raise _duparg("name", value)
-            out.name = _check_ifname(value, "name")
+            out.name = check_name_arg(value)
             if out.dev is None:
                 out.dev = out.name
         elif word == "index":
@@ -420,7 +373,7 @@ def _iplink_parse(args: _Args, out: _LinkArgs) -> None:
             raise _unsupported(f'"{word}" (read as "link", for macvlan/vlan)', _as_dev(word))
         elif _m(word, "address"):
             value = args.next_arg()
-            out.mac = _mac(value)
+            out.mac = parse_mac(value)
         elif _m(word, "broadcast") or word == "brd":
             raise _unsupported(f'"{word}" (read as "broadcast")', _as_dev(word))
         elif _m(word, "txqueuelen") or word == "qlen" or _m(word, "txqlen"):
@@ -432,7 +385,7 @@ def _iplink_parse(args: _Args, out: _LinkArgs) -> None:
             try:
                 out.mtu = int(value, 0)
             except ValueError:
-                raise _invarg(value, 'Invalid "mtu" value\n',
+                raise invarg(value, 'Invalid "mtu" value\n',
                               hint=say("mtu takes a number, e.g. mtu 1400",
                                        "mtu には数値を指定します (例: mtu 1400)")) from None
         elif word in ("xdpgeneric", "xdpdrv", "xdpoffload", "xdp"):
@@ -476,7 +429,7 @@ def _iplink_parse(args: _Args, out: _LinkArgs) -> None:
                 word = args.next_arg()
             if out.dev != out.name:
                 raise _duparg2("dev", word)
-            out.dev = _check_altifname(word)
+            out.dev = check_dev_name(word)
 
 
 def _link_add(args: _Args, ctx: _Ctx) -> Change:
@@ -592,7 +545,7 @@ def _list_filter(args: _Args, ctx: _Ctx, what: str) -> dict:
         elif word == "scope":
             value = args.next_arg()
             if value not in ("global", "link", "host", "site", "all", "universe"):
-                raise _invarg(value, "invalid \"scope\"\n")
+                raise invarg(value, "invalid \"scope\"\n")
             flt["scope"] = value
         elif word == "up":
             flt["up"] = True
@@ -691,7 +644,7 @@ def _addr_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
         elif word == "scope":
             value = args.next_arg()
             if value not in ("global", "link", "host", "site", "universe") and _u32(value) is None:
-                raise _invarg(value, "invalid scope value.",
+                raise invarg(value, "invalid scope value.",
                               hint=say("scope is global, link or host",
                                        "scope は global、link、host のいずれかです"))
             if value.isdigit():
@@ -720,7 +673,7 @@ def _addr_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
                 raise _duparg2("local", word)
             local = _prefix(word, family)
             if local == "default":
-                raise UsageError(f'Error: {_FAMILY_NAME[family]} prefix is expected rather than "{word}".',
+                raise UsageError(f'Error: {FAMILY_NAME[family]} prefix is expected rather than "{word}".',
                                  exit=1, hint=say("write an address with its prefix length",
                                                   "アドレスはプレフィックス長を付けて書いてください"))
             family = _family_of(local)
@@ -786,7 +739,7 @@ def _route_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
             value = args.next_arg()
             metric = _u32(value)
             if metric is None:
-                raise _invarg(value, '"metric" value is invalid\n',
+                raise invarg(value, '"metric" value is invalid\n',
                               hint=say("metric takes a number, e.g. metric 100",
                                        "metric には数値を指定します (例: metric 100)"))
         elif word == "scope":
@@ -870,7 +823,7 @@ def _route_filter(args: _Args, ctx: _Ctx) -> dict:
         elif _m(word, "metric") or _m(word, "priority") or word == "preference":
             value = args.next_arg()
             if _u32(value) is None:
-                raise _invarg(value, '"metric" value is invalid\n')
+                raise invarg(value, '"metric" value is invalid\n')
             flt["metric"] = _u32(value)
         elif word in ("cached", "cloned", "vrf", "iif", "mark", "realms", "realm", "from", "tos") \
                 or _m(word, "dsfield"):
@@ -947,10 +900,8 @@ def _ip_netns(args: _Args, ctx: _Ctx) -> Change | Show:
         return ctx.show("ip", "netns")
     verb = args.take()
     name = args.peek() if args else None
-    if name is not None and ("/" in name or name in (".", "..")):
-        raise UsageError(f'Invalid netns name "{name}"',
-                         hint=say("a namespace name is a plain word such as red",
-                                  "名前空間の名前は red のような単純な単語にしてください"))
+    if name:  # an empty one is for the backend to refuse
+        check_netns_name(name)
     if _m(verb, "list") or _m(verb, "show") or _m(verb, "lst"):
         return ctx.show("ip", "netns")
     if _m(verb, "list-id"):

@@ -17,6 +17,7 @@ import ipaddress
 
 from ..i18n import say
 from ..model import derive
+from ..model.checks import mtu_range
 from ..model.errors import NetError
 from ..model.state import ROOT, Addr, Link, NetState, Netns
 from .jsonw import Fixed, dumps
@@ -30,8 +31,6 @@ _TAIL = ("gso_max_size 65536 gso_max_segs 65535 tso_max_size 524280 "
          "tso_max_segs 65535 gro_max_size 65536 ")
 _TAIL_JSON = {"gso_max_size": 65536, "gso_max_segs": 65535, "tso_max_size": 524280,
               "tso_max_segs": 65535, "gro_max_size": 65536}
-_MTU_RANGE = {"loopback": (0, 0), "veth": (68, 65535), "bridge": (68, 65535),
-              "ipip": (68, 65500), "sit": (1280, 65555), "ip6tnl": (1280, 65535)}
 _LINK_TYPE = {"loopback": "loopback", "veth": "ether", "bridge": "ether",
               "ipip": "ipip", "sit": "sit", "ip6tnl": "tunnel6"}
 _TUNNEL_ADDR = {"ipip": "0.0.0.0", "sit": "0.0.0.0", "ip6tnl": "::"}
@@ -209,7 +208,7 @@ def _slave_fields(state: NetState, ns: Netns, link: Link) -> list[tuple[str, obj
 def _details_text(state: NetState, ns: Netns, link: Link, link_mode: bool) -> str:
     """What `-d` adds after the link/ line (its leading part stays on that line)."""
     promisc, allmulti = _promiscuity(link)
-    low, high = _MTU_RANGE.get(link.kind, (68, 65535))
+    low, high = mtu_range(link.kind)
     text = f" promiscuity {promisc}  allmulti {allmulti} minmtu {low} maxmtu {high} "
     queues = VETH_QUEUES if link.kind == "veth" else 1
     tail = ("addrgenmode eui64 " if link_mode else "") + f"numtxqueues {queues} numrxqueues {queues} " + _TAIL
@@ -229,7 +228,7 @@ def _details_text(state: NetState, ns: Netns, link: Link, link_mode: bool) -> st
 
 def _details_json(state: NetState, ns: Netns, link: Link, link_mode: bool) -> dict:
     promisc, allmulti = _promiscuity(link)
-    low, high = _MTU_RANGE.get(link.kind, (68, 65535))
+    low, high = mtu_range(link.kind)
     out: dict = {"promiscuity": promisc, "allmulti": allmulti, "min_mtu": low, "max_mtu": high}
     if link.kind != "loopback":
         info: dict = {"info_kind": link.kind}

@@ -3,8 +3,9 @@
 A :class:`NetState` is a snapshot: namespaces holding links, addresses,
 routes, neighbours, sysctls and NAT rules.  Nothing here changes a snapshot;
 :func:`simlab.model.apply.apply` returns a new one.  Collections are tuples or
-dicts that are never mutated after construction (``apply`` copies before it
-writes), so a snapshot can be kept on a timeline and shown again later.
+dicts that are never mutated once ``apply`` has returned them (its transaction,
+:mod:`simlab.model.txn`, copies what it was given before it writes), so a
+snapshot can be kept on a timeline and shown again later.
 """
 
 from __future__ import annotations
@@ -172,11 +173,17 @@ class Netns:
             object.__setattr__(self, "_by_name", names)
         return names
 
-    def with_links(self, *links: Link, drop: tuple[int, ...] = ()) -> "Netns":
-        """A copy with ``links`` added or replaced and ``drop`` removed (indexes kept in step)."""
+    def with_links(self, *links: Link, drop: tuple[int, ...] = (), own_index: bool = False) -> "Netns":
+        """A copy with ``links`` added or replaced and ``drop`` removed (indexes kept in step).
+
+        ``own_index``: give the copy its own name index even when no name changes
+        (apply's transaction then updates both tables in place).
+        """
         table = dict(self.links)
         names = self._names()
         copied = False
+        if own_index:
+            names, copied = dict(names), True
         for index in drop:
             old = table.pop(index, None)
             if old is not None and names.get(old.ifname) == index:

@@ -3,6 +3,7 @@
 - :func:`build` (graph.py): a snapshot as a networkx graph with stable node ids;
 - :func:`frames` (story.py): a timeline as graphs, with each step's :class:`Diff`;
 - :func:`compute` (layout.py): one layout for a whole timeline (nothing jumps);
+- :func:`~simlab.views.picture.paint` (picture.py): what a picture shows, as plain data;
 - :func:`draw` and :class:`Scene` (draw.py): the picture, the step's change in colour;
 - :func:`ip_a` (ipa.py): `ip -n NS a` of a snapshot.
 

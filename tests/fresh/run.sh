@@ -42,9 +42,8 @@ new_root() {
     "$suite" "$root" "$mirror" >/dev/null
   # The host's network settings (a TLS-inspecting proxy's CA, pip's mirrors), nothing else.
   cp /etc/resolv.conf "$root/etc/resolv.conf"
-  if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
-    mkdir -p "$root/etc/ssl/certs" && cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
-  fi
+  # (its own file: installing ca-certificates in the root rewrites /etc/ssl/certs)
+  cp /etc/ssl/certs/ca-certificates.crt "$root/etc/host-ca.crt" 2>/dev/null || true
   git -C "$repo" archive --format=tar --prefix=simlab/ HEAD | tar -x -C "$root/opt"
   echo "$root"
 }
@@ -54,6 +53,7 @@ in_root() {
   local root=$1; shift
   unshare --mount --propagation private -- bash -c '
     root=$1; shift
+    mount --bind "$root" "$root"  # "/" must be a mount point: ip -n makes it rslave
     mount -t proc proc "$root/proc"
     mount -t sysfs sys "$root/sys"
     mount --rbind /dev "$root/dev"
@@ -61,7 +61,7 @@ in_root() {
     mount -t tmpfs tmpfs "$root/tmp"
     mount -t tmpfs tmpfs "$root/dev/shm"
     exec chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-      LANG=C.UTF-8 PIP_CERT=/etc/ssl/certs/ca-certificates.crt "$@"
+      LANG=C.UTF-8 PIP_CERT=/etc/host-ca.crt "$@"
   ' _ "$root" "$@"
 }
 
@@ -86,7 +86,7 @@ if [ "$which" = user ] || [ "$which" = both ]; then
       apt-get install -y -qq --no-install-recommends python3-venv >/dev/null \
       && useradd -m learner && chown -R learner: /opt/simlab'
   t=$SECONDS
-  if in_root "$root" su - learner -c 'cd /opt/simlab && PIP_CERT=/etc/ssl/certs/ca-certificates.crt make test' \
+  if in_root "$root" su - learner -c 'cd /opt/simlab && PIP_CERT=/etc/host-ca.crt make test' \
       >"$dir/user.log" 2>&1; then
     echo "   passed in $((SECONDS - t)) s: $(grep -E 'passed' "$dir/user.log" | tail -2 | tr '\n' ' ')"
   else

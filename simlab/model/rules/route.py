@@ -1,0 +1,131 @@
+"""``ip route add|del``: a gateway must be reachable, a device route needs its device up."""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+
+from .. import ops as o
+from ..checks import get_prefix
+from ..errors import NetError, say
+from ..state import Netns, Route
+from ..txn import Txn
+from .find import find_link, network
+
+
+def _route_dst(text: str) -> str:
+    if text == "default":
+        return "default"
+    iface, given = get_prefix(text)
+    if not given:
+        return f"{iface.ip}/32" if iface.version == 4 else f"{iface.ip}/128"
+    net = iface.network
+    if net.network_address != iface.ip:
+        raise NetError.extack("Invalid prefix for given prefix length", errno.EINVAL,
+                              hint=say(f"a route's destination is a network; did you mean {net}?",
+                                       f"ルートの宛先にはネットワークを指定します。{net} のことですか?"))
+    return str(net)
+
+
+def _lookup_connected(ns: Netns, gw: str, dev: int | None) -> int | None:
+    """The link through which ``gw`` is directly reachable (a connected route), if any."""
+    ip = ipaddress.ip_address(gw)
+    best: tuple[int, int] | None = None
+    for r in ns.routes:
+        if r.scope != "link" or r.dst == "default" or r.via is not None:
+            continue
+        net = network(r.dst)
+        if ip.version == net.version and ip in net and (dev is None or r.dev == dev):
+            if best is None or net.prefixlen > best[0]:
+                best = (net.prefixlen, r.dev)
+    if best is None and ip.version == 6:
+        # IPv6 prefix routes are derived from the addresses of up links.
+        for a in ns.addrs:
+            if a.family != 6 or (dev is not None and a.ifindex != dev):
+                continue
+            link = ns.links.get(a.ifindex)
+            net = ipaddress.ip_interface(a.cidr).network
+            if link is not None and link.up and ip in net and net.prefixlen < 128:
+                return a.ifindex
+    return None if best is None else best[1]
+
+
+def _bring_up(dev: str) -> str:
+    return say(f"bring it up first: ip link set {dev} up", f"先に UP にしてください: ip link set {dev} up")
+
+
+def _nexthop_dev(ns: Netns, op: o.RouteAdd) -> int:
+    """fib_check_nh(): the ifindex the route goes out of, or the kernel's refusal."""
+    dev_link = find_link(ns, op.dev) if op.dev else None
+    if op.via is not None:
+        try:
+            ipaddress.ip_address(op.via)
+        except ValueError:
+            raise NetError(f'Error: inet address is expected rather than "{op.via}".', errno=errno.EINVAL,
+                           exit=1, hint=say("`via` takes the gateway's address, e.g. via 10.0.0.1",
+                                            "`via` にはゲートウェイのアドレスを指定します "
+                                            "(例: via 10.0.0.1)")) from None
+    if op.via is None:
+        if dev_link is None:
+            raise NetError.rtnl(errno.ENODEV, hint=say("a route needs `via GATEWAY` or `dev IFNAME`",
+                                                       "ルートには `via GATEWAY` か `dev IFNAME` が必要です"))
+        if not dev_link.up:
+            raise NetError.extack("Device for nexthop is not up", errno.ENETDOWN, hint=_bring_up(op.dev))
+        return dev_link.ifindex
+    if op.onlink:
+        if dev_link is None:
+            raise NetError.extack("Nexthop device required for onlink", errno.EINVAL,
+                                  hint=say("`onlink` needs `dev IFNAME`",
+                                           "`onlink` には `dev IFNAME` が必要です"))
+        if not dev_link.up:
+            raise NetError.extack("Nexthop device is not up", errno.ENETDOWN, hint=_bring_up(op.dev))
+        return dev_link.ifindex
+    found = _lookup_connected(ns, op.via, dev_link.ifindex if dev_link else None)
+    if found is None:  # the fib lookup of the gateway failed: ENETUNREACH
+        raise NetError.extack("Nexthop has invalid gateway", errno.ENETUNREACH,
+                              hint=say(f"{op.via} is not on a subnet of this namespace's links; "
+                                       "add an address in its subnet first",
+                                       f"{op.via} はこの名前空間のどのリンクのサブネットにもありません。"
+                                       "先にそのサブネットのアドレスを追加してください"))
+    if not ns.links[found].up:
+        raise NetError.extack("Nexthop device is not up", errno.ENETDOWN)
+    return found
+
+
+def route_add(t: Txn, op: o.RouteAdd) -> None:
+    ns = t.ns(op.netns)
+    dst = _route_dst(op.dst)
+    index = _nexthop_dev(ns, op)
+    family = 6 if ":" in dst else 4
+    if op.src is not None and not any(a.address == op.src for a in ns.addrs):
+        raise NetError.extack("Invalid prefsrc address", errno.EINVAL,
+                              hint=say(f"{op.src} is not an address of this namespace",
+                                       f"{op.src} はこの名前空間のアドレスではありません"))
+    metric = op.metric or None
+    if family == 6 and metric is None:
+        metric = 1024  # IP6_RT_PRIO_USER
+    for r in ns.routes:
+        if r.dst == dst and r.family == family and (r.metric or None) == metric:
+            if family == 4 or r.dev == index:
+                raise NetError.rtnl(errno.EEXIST, hint=say(f"there is already a route to {dst}; "
+                                                           "delete it first or use another metric",
+                                                           f"{dst} へのルートはすでにあります。"
+                                                           "先に削除するか、別の metric を指定してください"))
+    route = Route(dst=dst, dev=index, family=family, via=op.via, proto="boot",
+                  scope="link" if op.via is None else "global", src=op.src, metric=metric,
+                  onlink=op.onlink)
+    t.put(ns.evolve(routes=ns.routes + (route,)))
+
+
+def route_del(t: Txn, op: o.RouteDel) -> None:
+    ns = t.ns(op.netns)
+    dst = _route_dst(op.dst)
+    dev = find_link(ns, op.dev).ifindex if op.dev else None
+    family = 6 if ":" in dst else 4
+    candidates = sorted((r for r in ns.routes if r.family == family), key=lambda r: r.metric or 0)
+    for r in candidates:
+        if r.dst == dst and (op.via is None or r.via == op.via) and (dev is None or r.dev == dev):
+            t.put(ns.evolve(routes=tuple(x for x in ns.routes if x is not r)))
+            return
+    raise NetError.rtnl(errno.ESRCH, hint=say(f"there is no route to {dst}; see `ip route`",
+                                              f"{dst} へのルートはありません。`ip route` で確認してください"))
