@@ -7,10 +7,10 @@ from __future__ import annotations
 import errno
 import socket
 
-from ..i18n import say
 from ..model import ops as o
 from ..model.errors import NetError
 from ..model.ping import PingReport, check_target
+from . import checks
 from . import read as rd
 from .context import Kernel, Undo
 from .echo import echo
@@ -20,16 +20,6 @@ __all__ = ["ping", "sysctl_set", "iptables", "TOOLS"]
 
 #: The machine's programs an operation runs (the rest is netlink): iptables, and its reader.
 TOOLS = {o.Iptables: ("nsenter", "iptables", "iptables-save")}
-
-#: Keys a namespace has its own copy of; nothing outside net.* is ever written.
-_SYSCTL_PREFIXES = (
-    "net.ipv4.",
-    "net.ipv6.",
-    "net.bridge.",
-    "net.core.",
-    "net.netfilter.",
-    "net.unix.",
-)
 
 
 def ping(k: Kernel, op: o.Ping) -> PingReport:
@@ -53,19 +43,10 @@ def ping(k: Kernel, op: o.Ping) -> PingReport:
 
 def sysctl_set(k: Kernel, op: o.SysctlSet) -> Undo:
     handle = k.ns_of(op.netns)
-    path = "/proc/sys/" + op.key.replace(".", "/")
     # Only per-namespace keys: /proc/sys/net of a namespace shows just those,
     # and nothing outside net.* is ever written (it would be the machine's).
-    if not op.key.startswith(_SYSCTL_PREFIXES) or ".." in op.key:
-        raise NetError(
-            f"sysctl: cannot stat {path}: No such file or directory",
-            errno=errno.ENOENT,
-            exit=1,
-            hint=say(
-                "simlab sets the net.* sysctls of a namespace",
-                "simlab が設定できるのは、名前空間の net.* の sysctl だけです",
-            ),
-        )
+    checks.check_sysctl(op.key)
+    path = "/proc/sys/" + op.key.replace(".", "/")
 
     def body():
         try:
