@@ -38,6 +38,7 @@ from typing import Any
 from .model import ROOT, NetState
 from .model.derive import peer_link
 from .model.state import Link, Netns
+from .model.text import Text
 
 __all__ = [
     "Check",
@@ -102,7 +103,7 @@ def _lang(lang: str | None) -> str:
 
 
 def _say(lang: str, en: str, ja: str) -> str:
-    return ja if lang == "ja" else en
+    return Text(en, ja).in_(lang)
 
 
 def _fail(lang: str, verdict: tuple[str, str], hint: tuple[str, str], problem: str,

@@ -28,7 +28,8 @@ import os
 import string
 from collections.abc import Iterable, Mapping
 
-from .model.errors import Said, say
+from .model.errors import Said
+from .model.text import Text, say
 
 __all__ = [
     "LANGUAGES",
@@ -42,6 +43,7 @@ __all__ = [
     "why_text",
     "why_for_ops",
     "fields_of",
+    "Text",
     "Said",
     "say",
     "in_language",
@@ -448,13 +450,13 @@ def t(key: str, lang: str | None = None, /, **params) -> str:
     return template.format(**params) if params else template
 
 
-def both(key: str, /, **params) -> dict[str, str]:
-    """The message in every language, as a step's title or why (``{"en": ..., "ja": ...}``).
+def both(key: str, /, **params) -> Text:
+    """The catalogue's message as a :class:`Text`, e.g. a step's title or why.
 
     >>> both("sc.bridge.netns.title", ns="ns1")["ja"]
     '名前空間 ns1 を作る'
     """
-    return {lang: t(key, lang, **params) for lang in LANGUAGES}
+    return Text(t(key, "en", **params), t(key, "ja", **params))
 
 
 def fields_of(template: str) -> set[str]:
@@ -463,13 +465,13 @@ def fields_of(template: str) -> set[str]:
 
 
 # ---------------------------------------------------------------- inline pairs
-# Said and say are defined with the model's errors (the model imports nothing outside
-# itself) and re-exported here, where the rest of simlab looks for its words.
+# Text and say live in the model (which imports nothing outside itself, and raises
+# errors with bilingual hints) and are re-exported here, where simlab looks for its words.
 
 
 def in_language(text: str, lang: str | None = None) -> str:
-    """``text`` in ``lang`` when it is a :class:`Said`, else ``text`` as it is."""
-    return text.in_(_resolve(lang)) if isinstance(text, Said) else text
+    """``text`` in ``lang`` when it is a :class:`Text`, else ``text`` as it is."""
+    return text.in_(_resolve(lang)) if isinstance(text, Text) else text
 
 
 # ---------------------------------------------------------------- why_for
@@ -523,7 +525,7 @@ def why_for(op, lang: str | None = None) -> str:
     return t(key, lang, **params)
 
 
-def why_text(op) -> dict[str, str]:
+def why_text(op) -> Text:
     """:func:`why_for` in every language, ready to be a step's ``why``."""
     key, params = _why_key(op)
     return both(key, **params)

@@ -24,7 +24,7 @@ import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from .i18n import both, get_language
+from .i18n import Text, both, get_language
 from .model import AddrAdd, LinkAdd, LinkSet, NetnsAdd
 
 __all__ = ["Scenario", "names", "all_scenarios", "get", "run", "DEFAULT"]
@@ -42,14 +42,13 @@ class Scenario:
     """
 
     name: str
-    titles: Mapping[str, str]
+    titles: Text | Mapping[str, str]
     builder: Callable[[object], None]
     needs: tuple[tuple[str, str], ...] = field(default=())
 
     def title(self, lang: str | None = None) -> str:
         """The scenario's title in ``lang`` (default: the current language)."""
-        lang = lang or get_language()
-        return self.titles.get(lang) or self.titles["en"]
+        return Text.of(self.titles).in_(lang or get_language())
 
     def available(self) -> tuple[bool, str]:
         """Can this simlab run the scenario?  (ok, what is missing)"""
@@ -76,7 +75,7 @@ def _step(lab, key: str, *ops, mirrors: str = "", actor: str = "ip", **params) -
               mirrors=mirrors, actor=actor)
 
 
-def _say(lab, key: str, actor: str, **params) -> None:
+def _tell(lab, key: str, actor: str, **params) -> None:
     """A step without operations: what is about to happen, or what just happened."""
     _step(lab, key, actor=actor, **params)
 
@@ -127,43 +126,41 @@ def bridge(lab) -> None:
               LinkSet("eth0", netns=ns, up=True), ns=ns, host=host, ip=ip)
 
 
+def _docker_runs(lab, *runs: tuple[str, str, str]) -> None:
+    """For each ``(key, name, net)``: the scenario's words, then `docker run --net NET NAME`."""
+    docker = _dockerd(lab)
+    for key, name, net in runs:
+        _tell(lab, key, "docker")
+        docker.run(name, net=net)
+
+
 def docker_none(lab) -> None:
     """`docker run --net none`: a namespace with only lo."""
-    docker = _dockerd(lab)
-    _say(lab, "sc.docker-none.run", "docker")
-    docker.run("web", net="none")
+    _docker_runs(lab, ("sc.docker-none.run", "web", "none"))
 
 
 def docker_host(lab) -> None:
     """`docker run --net host`: the container uses the node's namespace."""
-    docker = _dockerd(lab)
-    _say(lab, "sc.docker-host.run", "docker")
-    docker.run("web", net="host")
+    _docker_runs(lab, ("sc.docker-host.run", "web", "host"))
 
 
 def docker_bridge(lab) -> None:
     """`docker run --net bridge`: two containers on docker0."""
-    docker = _dockerd(lab)
-    _say(lab, "sc.docker-bridge.run", "docker")
-    docker.run("web", net="bridge")
-    _say(lab, "sc.docker-bridge.second", "docker")
-    docker.run("db", net="bridge")
+    _docker_runs(lab, ("sc.docker-bridge.run", "web", "bridge"),
+                 ("sc.docker-bridge.second", "db", "bridge"))
 
 
 def docker_container(lab) -> None:
     """`docker run --net container:web`: a second container in web's namespace."""
-    docker = _dockerd(lab)
-    _say(lab, "sc.docker-container.first", "docker")
-    docker.run("web", net="bridge")
-    _say(lab, "sc.docker-container.join", "docker")
-    docker.run("sidecar", net="container:web")
+    _docker_runs(lab, ("sc.docker-container.first", "web", "bridge"),
+                 ("sc.docker-container.join", "sidecar", "container:web"))
 
 
 def k8s(lab) -> None:
     """A pod: the kubelet starts it with --net none, then CNI gives it eth0."""
-    _say(lab, "sc.k8s.start", "kubelet")
+    _tell(lab, "sc.k8s.start", "kubelet")
     lab.k8s.run("centos1")
-    _say(lab, "sc.k8s.result", "kubelet")
+    _tell(lab, "sc.k8s.result", "kubelet")
 
 
 _DOCKER = (("simlab.runtime.docker", "DockerEngine"),)

@@ -14,25 +14,34 @@ from dataclasses import dataclass, field
 from .i18n import get_language, why_for_ops
 from .model import NetState
 from .model.ops import Op, as_command
+from .model.text import Text
 
-__all__ = ["Step", "Timeline", "text"]
+__all__ = ["Step", "Timeline", "Text", "text"]
 
 
-def text(en: str, ja: str | None = None) -> dict[str, str]:
-    """A message in English and (optionally) Japanese."""
-    return {"en": en, "ja": ja if ja is not None else en}
+def text(en: str, ja: str | None = None) -> Text:
+    """A message in English and (optionally) Japanese (without it, Japanese reads English)."""
+    if isinstance(en, Text) and ja is None:
+        return en
+    return Text(en, ja if ja is not None else en)
 
 
 @dataclass(frozen=True)
 class Step:
-    title: Mapping[str, str]
-    why: Mapping[str, str]
+    """One step; its title and why are :class:`Text` (a ``{"en", "ja"}`` mapping is read as one)."""
+
+    title: Text
+    why: Text
     ops: tuple[Op, ...]
     before: NetState
     after: NetState
     mirrors: str = ""  # e.g. "bridge.go: setupVeth"
     actor: str = "ip"  # "ip" (typed by the learner), "docker", "kubelet", "cni:bridge", ...
     detail: Mapping = field(default_factory=dict)  # e.g. CNI env vars, stdin and result
+
+    def __post_init__(self) -> None:
+        for name in ("title", "why"):
+            object.__setattr__(self, name, Text.of(getattr(self, name)))
 
     @property
     def commands(self) -> list[str]:
@@ -41,15 +50,13 @@ class Step:
 
     def title_in(self, lang: str | None = None) -> str:
         """The title in ``lang`` (default: :func:`simlab.i18n.get_language`), else English."""
-        lang = lang or get_language()
-        return self.title.get(lang) or self.title.get("en", "")
+        return self.title.in_(lang or get_language())
 
     def why_in(self, lang: str | None = None) -> str:
         """The why in ``lang``, else English; a step recorded without one (a typed `ip`
         command) explains its operations instead (:func:`simlab.i18n.why_for`)."""
         lang = lang or get_language()
-        given = self.why.get(lang) or self.why.get("en", "")
-        return given or why_for_ops(self.ops, lang)
+        return self.why.in_(lang) or why_for_ops(self.ops, lang)
 
 
 class Timeline:

@@ -46,6 +46,7 @@ from typing import Any, Union
 
 from .model import ops as _ops
 from .model.state import NetState
+from .model.text import Text
 from .timeline import Step, Timeline
 
 __all__ = ["FORMAT", "VERSION", "save", "load", "replay", "dumps", "loads", "to_dict",
@@ -59,6 +60,8 @@ VERSION = 1
 # ------------------------------------------------------------ typed values
 def _encode_typed(value: Any) -> Any:
     """A dataclass tree as JSON-ready data (the reader knows the types from the hints)."""
+    if isinstance(value, Text):  # {"en": ..., "ja": ...}, as steps have always been written
+        return value.as_dict()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         # init=False fields are caches (e.g. Netns._by_name): not part of the value.
         return {f.name: _encode_typed(getattr(value, f.name))

@@ -9,7 +9,8 @@ import pytest
 import simlab
 from simlab.model import ROOT
 from simlab.model import ops as o
-from simlab.runtime import kube, kube_cni, kube_nodes, kube_ptp, kube_text
+from simlab.cni.plugins import ptp
+from simlab.runtime import kube, kube_cni, kube_nodes, kube_text
 from simlab.runtime.kube import KubeError
 from simlab.runtime.kube_nodes import NodeView, swap_op, swap_state
 
@@ -23,7 +24,7 @@ def lab():
 
 
 
-@pytest.mark.parametrize("module", [kube, kube_cni, kube_nodes, kube_ptp, kube_text])
+@pytest.mark.parametrize("module", [kube, kube_cni, kube_nodes, ptp, kube_text])
 def test_doctests(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 0

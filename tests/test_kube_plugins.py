@@ -11,7 +11,7 @@ import pytest
 
 import simlab
 from simlab.model import ROOT
-from simlab.runtime import kube_ptp
+from simlab.cni.plugins import ptp
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def test_ptp_pod_looks_like_the_calico_pod_of_slide_12(lab):
     assert lab.k8s.exec(pod.name, "ip route") == (
         "default via 169.254.1.1 dev eth0 \n169.254.1.1 dev eth0 scope link \n"
     )
-    host = kube_ptp.host_veth_name(pod.sandbox_id)
+    host = ptp.host_veth_name(pod.sandbox_id)
     assert f"192.168.58.193 dev {host} scope link" in lab.ip("route")
     node = lab.snapshot().netns[ROOT]
     assert node.link("cni0") is None  # no bridge: routed
@@ -236,7 +236,7 @@ def test_ptp_plugin_alone_follows_the_cni_contract(tmp_path):
 
     model = ModelBackend()
     model.apply(NetnsAdd("pod1"))
-    rt = Runtime(backend=model, in_process={**IN_PROCESS, "simlab-ptp": kube_ptp.in_process})
+    rt = Runtime(backend=model, in_process={**IN_PROCESS, "simlab-ptp": ptp.in_process})
     conf = {
         "cniVersion": "1.0.0",
         "name": "routed",
@@ -253,7 +253,7 @@ def test_ptp_plugin_alone_follows_the_cni_contract(tmp_path):
         ],
     }
     result = rt.add(conf, "c1", "/run/netns/pod1")
-    assert [i.name for i in result.interfaces] == [kube_ptp.host_veth_name("c1"), "eth0"]
+    assert [i.name for i in result.interfaces] == [ptp.host_veth_name("c1"), "eth0"]
     assert result.ips[0].address == "10.1.0.1/32" and result.ips[0].gateway == "169.254.1.1"
     assert result.interfaces[1].sandbox == "/run/netns/pod1"
     rt.check(conf, "c1", "/run/netns/pod1")
@@ -266,7 +266,7 @@ def test_ptp_plugin_alone_follows_the_cni_contract(tmp_path):
 def test_a_python_plugin_in_process_on_the_model(lab, tmp_path):
     """A learner's plugin written against simlab.cni.netlink runs in-process on the model."""
     lab.k8s.use_plugin("custom", type="my-ptp", cni_path=[str(tmp_path)])
-    lab.k8s.add_in_process_plugin("my-ptp", kube_ptp.in_process)
+    lab.k8s.add_in_process_plugin("my-ptp", ptp.in_process)
     pod = lab.k8s.run("web")
     assert pod.status == "Running" and pod.ip == "10.244.1.2"
     assert "inet 10.244.1.2/32 scope global eth0" in lab.k8s.exec("web", "ip a")

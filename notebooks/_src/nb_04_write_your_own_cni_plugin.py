@@ -377,12 +377,12 @@ def cells():
         md("""
            Going further: wrap your DEL's work in `nl.step(...)` too, so the stepper shows it with
            its *mirrors*; implement CHECK (compare the pod's `eth0` with `prevResult`); or make it a
-           routed plugin like `simlab-ptp` (`simlab/runtime/kube_ptp.py`).
+           routed plugin like `simlab-ptp` (`simlab/cni/plugins/ptp.py`).
            """,
            """
            さらに進むには: DEL の処理も `nl.step(...)` で囲むと、ステッパーが *対応するコード* 付きで
            表示します。CHECK を実装する（Pod の `eth0` を `prevResult` と比べる）、`simlab-ptp`
-           （`simlab/runtime/kube_ptp.py`）のようなルーティング型にする、なども試してください。
+           （`simlab/cni/plugins/ptp.py`）のようなルーティング型にする、なども試してください。
            """),
         code("""
              import shutil

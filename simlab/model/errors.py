@@ -9,41 +9,13 @@ from __future__ import annotations
 
 import errno as _errno
 
+from .text import Text, say
 
-__all__ = ["NetError", "UsageError", "Said", "say"]
-
-
-class Said(str):
-    """An English text that carries its Japanese twin in ``.ja``.
-
-    It *is* the English string (so ``str(err)``, logs and tests read English);
-    :meth:`in_` gives it in a language (``simlab.i18n.in_language`` in the current
-    one).  Hints use it: they are written beside the code that raises them, where a
-    catalogue key would hide them.
-    """
-
-    ja: str
-
-    def __new__(cls, en: str, ja: str) -> "Said":
-        text = super().__new__(cls, en)
-        text.ja = ja
-        return text
-
-    def in_(self, lang: str) -> str:
-        return self.ja if lang == "ja" and self.ja else str(self)
-
-    def __reduce__(self):  # pickles (multiprocessing, timelines) keep both texts
-        return (Said, (str(self), self.ja))
+__all__ = ["NetError", "UsageError", "Text", "Said", "say"]
 
 
-def say(en: str, ja: str) -> Said:
-    """A text in both languages, e.g. ``hint=say(f"... {name!r}", f"... {name!r}")``.
-
-    >>> h = say("list them with `ip link`", "`ip link` で一覧できます")
-    >>> h == "list them with `ip link`", h.in_("ja")
-    (True, '`ip link` で一覧できます')
-    """
-    return Said(en, ja)
+#: The old name of :class:`~simlab.model.text.Text` (hints were its first use).
+Said = Text
 
 
 class NetError(Exception):

@@ -51,29 +51,26 @@ Choices (where simlab differs from, or picks among, what docker does):
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import re
 import shlex
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..i18n import say
 from ..model import ROOT, NetError
 from ..model import ops as o
 from ..model.forward import Walk, reach
-from ..timeline import text
 from . import docker_inspect as dj
 from . import docker_steps as steps
 from .docker_errors import DockerError
 from .docker_nat import EPHEMERAL_START, PortBinding, parse_publish
+from .docker_net import DockerNetwork, stamp
 from .exec_line import in_netns
 
 __all__ = ["DockerEngine", "Container", "DockerError"]
 
 _NAME_RE = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
-_EPOCH = datetime(2017, 8, 27, 1, 0, 0, tzinfo=timezone.utc)  # the talk's day
 _ADJECTIVES = ("admiring", "brave", "clever", "eager", "festive", "gallant", "happy", "keen",
                "loving", "nifty", "quirky", "serene", "trusting", "vibrant", "wizardly", "zen")
 _SURNAMES = ("albattani", "babbage", "curie", "darwin", "einstein", "feynman", "galileo", "hopper",
@@ -139,31 +136,35 @@ class DockerEngine:
     :meth:`network_inspect`): constructing an engine is free.
     """
 
-    bridge = "docker0"
-
     def __init__(self, lab, *, bip: str = "172.17.0.1/16", uplink: str = "em1",
                  uplink_cidr: str = "192.168.1.1/24", lan: str = "lan",
                  lan_cidr: str = "192.168.1.254/24",
                  host_hostname: str = "kagaribi"):
         self.lab = lab
-        self.uplink, self.uplink_cidr = uplink, uplink_cidr
-        self.lan, self.lan_cidr = lan, lan_cidr
+        self._net = DockerNetwork(bip=bip, uplink=uplink, uplink_cidr=uplink_cidr, lan=lan,
+                                  lan_cidr=lan_cidr)
         self.host_hostname = host_hostname
-        self._set_bip(bip)
         self.started = False
         self._containers: dict[str, Container] = {}  # by id, in creation order
         self._counter = 0
 
-    def _set_bip(self, bip: str) -> None:
-        iface = ipaddress.ip_interface(bip)
-        net = iface.network
-        if iface.version != 4 or net.prefixlen > 30 or iface.ip == net.network_address:
-            raise ValueError("bip must be an IPv4 host address with a prefix of /30 or shorter, "
-                             f"not {bip!r}")
-        self.bip = bip
-        self.gateway = str(iface.ip)
-        self.subnet = str(iface.network)
-        self.prefixlen = iface.network.prefixlen
+    @property
+    def net(self) -> DockerNetwork:
+        """The default network's settings and the lab's seed, as one frozen value."""
+        seed = self.lab.snapshot().seed
+        if self._net.seed != seed:
+            self._net = replace(self._net, seed=seed)
+        return self._net
+
+    bridge = property(lambda self: self._net.bridge)
+    bip = property(lambda self: self._net.bip)
+    gateway = property(lambda self: self._net.gateway)
+    subnet = property(lambda self: self._net.subnet)
+    prefixlen = property(lambda self: self._net.prefixlen)
+    uplink = property(lambda self: self._net.uplink)
+    uplink_cidr = property(lambda self: self._net.uplink_cidr)
+    lan = property(lambda self: self._net.lan)
+    lan_cidr = property(lambda self: self._net.lan_cidr)
 
     # ----------------------------------------------------------- identities
     @property
@@ -172,18 +173,17 @@ class DockerEngine:
 
     def hex_id(self, *what) -> str:
         """A stable 64-hex ID: sha256 of the lab's seed and ``what``."""
-        seed = ":".join(["simlab-docker", str(self.seed), *map(str, what)])
-        return hashlib.sha256(seed.encode()).hexdigest()
+        return self.net.hex_id(*what)
 
     def network_id(self, name: str) -> str:
-        return self.hex_id("network", name)
+        return self.net.network_id(name)
 
     def image_id(self, image: str) -> str:
-        return self.hex_id("image", image)
+        return self.net.image_id(image)
 
     @property
     def started_at(self) -> str:
-        return _stamp(0, self.hex_id("started"))
+        return self.net.created
 
     # ---------------------------------------------------------------- start
     def start(self, bip: str | None = None) -> DockerEngine:
@@ -197,13 +197,13 @@ class DockerEngine:
                 raise ValueError(f"docker is already running with bip {self.bip}")
             return self
         if bip is not None:
-            self._set_bip(bip)
+            self._net = replace(self._net, bip=bip)
         try:  # dockerd programs iptables first: without it, it fails before building anything
             self.lab.preflight(o.Iptables("nat", ("-S",)))
         except NetError as err:
             raise DockerError.daemon(f"failed to program the nat table: {err.message}", at_create=False,
                                      hint=err.hint) from None
-        steps.start_daemon(self)
+        steps.start_daemon(self.lab, self.net)
         self.started = True
         return self
 
@@ -275,7 +275,7 @@ class DockerEngine:
                       (f"container:{target.id}" if target else mode),
                       netns=ROOT, sandbox_id=sandbox if mode != "container" else "",
                       endpoint_id=endpoint if mode in ("bridge", "none", "host") else "",
-                      created=_stamp(n, cid), pid=2000 + 17 * n, warnings=warnings,
+                      created=stamp(n, cid), pid=2000 + 17 * n, warnings=warnings,
                       hostname=cid[:12])
         if mode == "bridge":
             c.ip = self._free_ip()
@@ -290,43 +290,20 @@ class DockerEngine:
                                               "ものがあります"))
         self.start()
         self._counter = n
-        tx = steps.Steps(self)
+        net, tx = self.net, steps.Steps(self.lab)
         if mode in ("bridge", "none"):
             c.netns, c.owns_netns = sandbox[:12], True
-            steps.create_sandbox(self, tx, c)
+            steps.create_sandbox(tx, c)
         if mode == "bridge":
-            steps.wire_bridge(self, tx, c)
+            steps.wire_bridge(self.lab, net, tx, c)
             if c.ports:
-                steps.publish(self, tx, c)
+                steps.publish(net, tx, c)
         elif mode == "host":
             c.hostname = self.host_hostname
-            steps.note(self, text(f"docker run --net host {name}: no new namespace",
-                                  f"docker run --net host {name}: 名前空間は作らない"),
-                       text("the container's processes stay in the node's network namespace: they "
-                            f"see {self.uplink}, {self.bridge} and every other link of the host "
-                            "(their PID namespace is still their own).",
-                            "コンテナのプロセスはノードのネットワーク名前空間のまま。"
-                            f"{self.uplink} や {self.bridge} などホストのリンクがすべて見える（PID "
-                            "名前空間は別）。"),
-                       mirrors="daemon: initializeNetworking (host mode)",
-                       detail={"container": name})
+            steps.join_host(self.lab, net, c)
         elif mode == "container":
             c.netns, c.hostname = target.netns, target.hostname
-            steps.note(self, text(f"docker run --net container:{target.name} {name}: join its "
-                                  "namespace",
-                                  f"docker run --net container:{target.name} {name}: その名前空間に"
-                                  "入る"),
-                       text("no namespace and no veth: the new container's processes enter "
-                            f"{target.name}'s network namespace (setns), so they share its lo, "
-                            "eth0, addresses and ports. This is how a Kubernetes pod's containers "
-                            "share the pause container's network.",
-                            f"名前空間も veth も作らず、新しいコンテナのプロセスが {target.name} の"
-                            "ネットワーク名前空間に入る（setns）。lo や eth0、アドレス、ポートを共"
-                            "有する。Kubernetes の Pod 内のコンテナが pause コンテナのネットワーク"
-                            "を共有するのと同じ仕組み。"),
-                       mirrors="daemon: initializeNetworking (container mode: "
-                               "getNetworkedContainer)",
-                       detail={"container": name})
+            steps.join_container(self.lab, c, target)
         self._containers[cid] = c
         return c
 
@@ -383,9 +360,9 @@ class DockerEngine:
         """Linux: `docker stop NAME`: the network goes (sandbox deleted), the record stays."""
         c = self.get(name)
         if c.running:
-            steps.release(self, c, "stop")
+            steps.release(self.lab, self.net, c, "stop", self.containers(all=False))
             c.running = False
-            c.finished = _stamp(self._counter + 1, c.id + ":finished")
+            c.finished = stamp(self._counter + 1, c.id + ":finished")
         return c
 
     def rm(self, name: str, force: bool = True) -> None:
@@ -399,7 +376,7 @@ class DockerEngine:
                          f"先に lab.docker.stop({c.name!r}) で停止するか、"
                          "rm(..., force=True) を使ってください"))
         if c.running:
-            steps.release(self, c, "rm")
+            steps.release(self.lab, self.net, c, "rm", self.containers(all=False))
         del self._containers[c.id]
 
     # ---------------------------------------------------------- show
@@ -421,7 +398,7 @@ class DockerEngine:
         c = self._find(name)
         if c is None:
             raise DockerError.no_such_object(name)
-        return dj.container_json(self, c)
+        return dj.container_json(self.net, c)
 
     def inspect_json(self, name: str, jq: str | None = None) -> str:
         """`docker inspect NAME` as docker prints it, or with ``jq`` applied.
@@ -436,7 +413,7 @@ class DockerEngine:
         if name not in ("bridge", "host", "none"):
             raise DockerError.no_such_network(name)
         self.start()
-        return dj.network_json(self, name)
+        return dj.network_json(self.net, name, self.containers(all=False))
 
     # ---------------------------------------------------------- exec
     def exec(self, name: str, command: str) -> str:
@@ -514,8 +491,3 @@ def _mac_of(ip: str) -> str:
     """docker's MAC for an address: 02:42 and the four bytes (libnetwork electMacAddress)."""
     return "02:42:" + ":".join(f"{b:02x}" for b in ipaddress.ip_address(ip).packed)
 
-
-def _stamp(n: int, salt: str) -> str:
-    """A stable RFC 3339 time, n minutes after the talk began."""
-    nanos = int(hashlib.sha256(salt.encode()).hexdigest()[:8], 16) % 1_000_000_000
-    return (_EPOCH + timedelta(minutes=n)).strftime("%Y-%m-%dT%H:%M:%S") + f".{nanos:09d}Z"

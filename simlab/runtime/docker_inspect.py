@@ -31,7 +31,8 @@ import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .docker import Container, DockerEngine
+    from .docker import Container
+    from .docker_net import DockerNetwork
 
 __all__ = ["container_json", "network_settings", "network_json", "render", "jq"]
 
@@ -63,7 +64,7 @@ def _ports(c: Container) -> dict[str, Any]:
     return ports
 
 
-def network_settings(engine: DockerEngine, c: Container) -> dict[str, Any]:
+def network_settings(net: DockerNetwork, c: Container) -> dict[str, Any]:
     """``.NetworkSettings`` of a container, as `docker inspect` prints it."""
     shared = c.mode == "container"
     bridge = c.mode == "bridge" and c.running
@@ -84,26 +85,26 @@ def network_settings(engine: DockerEngine, c: Container) -> dict[str, Any]:
         "SecondaryIPAddresses": None,
         "SecondaryIPv6Addresses": None,
         "EndpointID": c.endpoint_id if bridge else "",
-        "Gateway": engine.gateway if bridge else "",
+        "Gateway": net.gateway if bridge else "",
         "GlobalIPv6Address": "",
         "GlobalIPv6PrefixLen": 0,
         "IPAddress": c.ip if bridge else "",
-        "IPPrefixLen": engine.prefixlen if bridge else 0,
+        "IPPrefixLen": net.prefixlen if bridge else 0,
         "IPv6Gateway": "",
         "MacAddress": c.mac if bridge else "",
         "Networks": None,
     }
     if not shared:
-        net_id = engine.network_id(c.mode)
+        net_id = net.network_id(c.mode)
         if bridge:
-            entry = _endpoint(net_id, c.endpoint_id, engine.gateway, c.ip, engine.prefixlen, c.mac)
+            entry = _endpoint(net_id, c.endpoint_id, net.gateway, c.ip, net.prefixlen, c.mac)
         else:  # none, host, or a stopped container (cleanOperationalData keeps only the network)
             entry = _endpoint(net_id, c.endpoint_id if c.running else "")
         out["Networks"] = {c.mode: entry}
     return out
 
 
-def container_json(engine: DockerEngine, c: Container) -> dict[str, Any]:
+def container_json(net: DockerNetwork, c: Container) -> dict[str, Any]:
     """One element of `docker inspect NAME` (the parts simlab knows)."""
     port_bindings = {}
     for b in c.ports:
@@ -150,7 +151,7 @@ def container_json(engine: DockerEngine, c: Container) -> dict[str, Any]:
             "StartedAt": c.created,
             "FinishedAt": c.finished or "0001-01-01T00:00:00Z",
         },
-        "Image": "sha256:" + engine.image_id(c.image),
+        "Image": "sha256:" + net.image_id(c.image),
         "ResolvConfPath": f"/var/lib/docker/containers/{c.id}/resolv.conf",
         "HostnamePath": f"/var/lib/docker/containers/{c.id}/hostname",
         "HostsPath": f"/var/lib/docker/containers/{c.id}/hosts",
@@ -169,34 +170,34 @@ def container_json(engine: DockerEngine, c: Container) -> dict[str, Any]:
         },
         "Mounts": [],
         "Config": config,
-        "NetworkSettings": network_settings(engine, c),
+        "NetworkSettings": network_settings(net, c),
     }
 
 
-def network_json(engine: DockerEngine, name: str) -> dict[str, Any]:
+def network_json(net: DockerNetwork, name: str, running: list[Container]) -> dict[str, Any]:
     """One element of `docker network inspect NAME` (bridge, host or none)."""
     members = {}
-    for c in engine.containers(all=False):
+    for c in running:
         if c.mode != name:
             continue
         if name == "bridge":
             members[c.id] = {"Name": c.name, "EndpointID": c.endpoint_id, "MacAddress": c.mac,
-                             "IPv4Address": f"{c.ip}/{engine.prefixlen}", "IPv6Address": ""}
+                             "IPv4Address": f"{c.ip}/{net.prefixlen}", "IPv6Address": ""}
         else:
             members[c.id] = {"Name": c.name, "EndpointID": c.endpoint_id, "MacAddress": "",
                              "IPv4Address": "", "IPv6Address": ""}
     bridge = name == "bridge"
     return {
         "Name": name,
-        "Id": engine.network_id(name),
-        "Created": engine.started_at,
+        "Id": net.network_id(name),
+        "Created": net.created,
         "Scope": "local",
         "Driver": {"bridge": "bridge", "host": "host", "none": "null"}[name],
         "EnableIPv6": False,
         "IPAM": {
             "Driver": "default",
             "Options": None,
-            "Config": [{"Subnet": engine.subnet, "Gateway": engine.gateway}] if bridge else [],
+            "Config": [{"Subnet": net.subnet, "Gateway": net.gateway}] if bridge else [],
         },
         "Internal": False,
         "Attachable": False,
@@ -206,7 +207,7 @@ def network_json(engine: DockerEngine, name: str) -> dict[str, Any]:
             "com.docker.network.bridge.enable_icc": "true",
             "com.docker.network.bridge.enable_ip_masquerade": "true",
             "com.docker.network.bridge.host_binding_ipv4": "0.0.0.0",
-            "com.docker.network.bridge.name": engine.bridge,
+            "com.docker.network.bridge.name": net.bridge,
             "com.docker.network.driver.mtu": "1500",
         } if bridge else {},
         "Labels": {},

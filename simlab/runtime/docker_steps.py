@@ -20,10 +20,11 @@ from .docker_errors import DockerError
 from .docker_nat import daemon_rules, publish_rules
 
 if TYPE_CHECKING:
-    from .docker import Container, DockerEngine
+    from .docker import Container
+    from .docker_net import DockerNetwork
 
-__all__ = ["Steps", "start_daemon", "create_sandbox", "wire_bridge", "publish", "note", "release",
-           "veth_name"]
+__all__ = ["Steps", "start_daemon", "create_sandbox", "wire_bridge", "join_host",
+           "join_container", "publish", "note", "release", "veth_name"]
 
 Undo = Callable[[NetState], list[o.Op]]
 
@@ -31,8 +32,8 @@ Undo = Callable[[NetState], list[o.Op]]
 class Steps:
     """Steps done so far and how to take each back (snapshot-aware, newest first)."""
 
-    def __init__(self, engine: DockerEngine):
-        self.lab = engine.lab
+    def __init__(self, lab):
+        self.lab = lab
         self.undo: list[Undo] = []
 
     def step(self, title, why, ops: list[o.Op], *, mirrors: str = "", actor: str = "docker",
@@ -66,29 +67,29 @@ class Steps:
         self.undo.clear()
 
 
-def note(engine: DockerEngine, title, why, *, mirrors: str = "", detail=None) -> None:
+def note(lab, title, why, *, mirrors: str = "", detail=None) -> None:
     """A step that changes nothing in the kernel (host and container modes), for the story."""
-    engine.lab.apply(title=title, why=why, mirrors=mirrors, actor="docker", detail=detail)
+    lab.apply(title=title, why=why, mirrors=mirrors, actor="docker", detail=detail)
 
 
 # ------------------------------------------------------------------ daemon
-def start_daemon(engine: DockerEngine) -> None:
+def start_daemon(lab, net: DockerNetwork) -> None:
     """The slides' host: uplink em1, docker0, ip_forward=1, the nat rules (each if missing)."""
-    state = engine.lab.snapshot()
+    state = lab.snapshot()
     node = state.netns[ROOT]
-    if node.link(engine.uplink) is None and engine.lan in state.netns:
-        raise DockerError(f"the lab already has a namespace {engine.lan!r} but the node has no "
-                          f"{engine.uplink}",
+    if node.link(net.uplink) is None and net.lan in state.netns:
+        raise DockerError(f"the lab already has a namespace {net.lan!r} but the node has no "
+                          f"{net.uplink}",
                           exit=1,
-                          hint=say(f"delete it (ip netns del {engine.lan}) first",
+                          hint=say(f"delete it (ip netns del {net.lan}) first",
                                    "先にその名前空間を削除してください "
-                                   f"(ip netns del {engine.lan})"))
-    tx = Steps(engine)
-    if node.link(engine.uplink) is None:
-        _uplink(engine, tx)
-    bridge, bip, subnet = engine.bridge, engine.bip, engine.subnet
+                                   f"(ip netns del {net.lan})"))
+    tx = Steps(lab)
+    if node.link(net.uplink) is None:
+        _uplink(net, tx)
+    bridge, bip, subnet = net.bridge, net.bip, net.subnet
     if node.link(bridge) is None:
-        mac = "02:42:" + ":".join(engine.hex_id("docker0-mac")[i:i + 2] for i in range(0, 8, 2))
+        mac = "02:42:" + ":".join(net.hex_id("docker0-mac")[i:i + 2] for i in range(0, 8, 2))
         tx.step(text("dockerd: create the docker0 bridge", "dockerd: ブリッジ docker0 を作る"),
                 text(f"docker's default network is a Linux bridge in the node; its address {bip} "
                      "is the containers' gateway. It is up but shows NO-CARRIER until a first "
@@ -105,9 +106,9 @@ def start_daemon(engine: DockerEngine) -> None:
     if forward != "1":
         tx.step(text("dockerd: turn on IP forwarding", "dockerd: IP フォワーディングを有効にする"),
                 text("packets between containers and the LAN pass through the node: it must route "
-                     f"between {bridge} and {engine.uplink}, which Linux does only with "
+                     f"between {bridge} and {net.uplink}, which Linux does only with "
                      "net.ipv4.ip_forward=1.",
-                     f"コンテナと LAN の間のパケットはノードを通る。{bridge} と {engine.uplink} の"
+                     f"コンテナと LAN の間のパケットはノードを通る。{bridge} と {net.uplink} の"
                      "間でルーティングするには net.ipv4.ip_forward=1 が必要。"),
                 [o.SysctlSet("net.ipv4.ip_forward", "1")],
                 mirrors="libnetwork bridge driver: setupIPForwarding",
@@ -138,18 +139,18 @@ def _unprogram(state: NetState, rules: list[tuple[str, ...]]) -> list[o.Op]:
     return ops
 
 
-def _uplink(engine: DockerEngine, tx: Steps) -> None:
-    up, lan = engine.uplink, engine.lan
-    router = engine.lan_cidr.split("/")[0]
+def _uplink(net: DockerNetwork, tx: Steps) -> None:
+    up, lan = net.uplink, net.lan
+    router = net.lan_cidr.split("/")[0]
     tx.step(text(f"the node's uplink {up} to the LAN", f"ノードの LAN 側インターフェース {up}"),
-            text(f"the slides' host has {up} {engine.uplink_cidr} on its LAN. simlab models it as "
+            text(f"the slides' host has {up} {net.uplink_cidr} on its LAN. simlab models it as "
                  f"a veth whose other end is in the namespace {lan!r}, standing for the LAN "
                  f"({router} is its router).",
-                 f"スライドのホストは LAN 側に {up} {engine.uplink_cidr} を持つ。simlab では対向が"
+                 f"スライドのホストは LAN 側に {up} {net.uplink_cidr} を持つ。simlab では対向が"
                  f"名前空間 {lan!r}（LAN の代わり、{router} がルーター）にある veth で表す。"),
             [o.NetnsAdd(lan), o.LinkAdd(up, "veth", peer="eth0", peer_netns=lan),
-             o.AddrAdd(up, engine.uplink_cidr), o.LinkSet("lo", up=True), o.LinkSet(up, up=True),
-             o.AddrAdd("eth0", engine.lan_cidr, netns=lan), o.LinkSet("lo", netns=lan, up=True),
+             o.AddrAdd(up, net.uplink_cidr), o.LinkSet("lo", up=True), o.LinkSet(up, up=True),
+             o.AddrAdd("eth0", net.lan_cidr, netns=lan), o.LinkSet("lo", netns=lan, up=True),
              o.LinkSet("eth0", netns=lan, up=True), o.RouteAdd("default", via=router, dev=up)],
             actor="host",
             undo=lambda s: [o.NetnsDel(lan)] if lan in s.netns else [],
@@ -157,7 +158,7 @@ def _uplink(engine: DockerEngine, tx: Steps) -> None:
 
 
 # --------------------------------------------------------------- containers
-def create_sandbox(engine: DockerEngine, tx: Steps, c: Container) -> None:
+def create_sandbox(tx: Steps, c: Container) -> None:
     """A new network namespace with lo up (bridge and none modes)."""
     key = c.netns
     extra_en = " With --net none that is all the container gets." if c.mode == "none" else ""
@@ -177,22 +178,22 @@ def create_sandbox(engine: DockerEngine, tx: Steps, c: Container) -> None:
             detail={"container": c.name})
 
 
-def veth_name(engine: DockerEngine, role: str, c: Container) -> str:
+def veth_name(lab, net: DockerNetwork, role: str, c: Container) -> str:
     """``veth`` + 7 hex, free in the node (netutils.GenerateIfaceName retries on a clash)."""
-    node = engine.lab.snapshot().netns[ROOT]
+    node = lab.snapshot().netns[ROOT]
     for attempt in range(100):
-        name = "veth" + engine.hex_id(role, c.endpoint_id, attempt)[:7]
+        name = "veth" + net.hex_id(role, c.endpoint_id, attempt)[:7]
         if node.link(name) is None and name != c.host_veth:
             return name
     raise DockerError.daemon("failed to generate a free veth name", at_create=False)
 
 
-def wire_bridge(engine: DockerEngine, tx: Steps, c: Container) -> None:
+def wire_bridge(lab, net: DockerNetwork, tx: Steps, c: Container) -> None:
     """The veth pair, docker0, eth0's MAC and address, the default route (bridge mode)."""
-    key, bridge, gw, subnet = c.netns, engine.bridge, engine.gateway, engine.subnet
-    host = c.host_veth = veth_name(engine, "veth", c)
-    tmp = veth_name(engine, "peer", c)
-    cidr = f"{c.ip}/{engine.prefixlen}"
+    key, bridge, gw, subnet = c.netns, net.bridge, net.gateway, net.subnet
+    host = c.host_veth = veth_name(lab, net, "veth", c)
+    tmp = veth_name(lab, net, "peer", c)
+    cidr = f"{c.ip}/{net.prefixlen}"
     detail = {"container": c.name}
     tx.step(text("create a veth pair in the node", "ノードに veth ペアを作る"),
             text(f"a veth pair is a virtual cable: {host} stays in the node, {tmp} will become the "
@@ -245,22 +246,52 @@ def wire_bridge(engine: DockerEngine, tx: Steps, c: Container) -> None:
             what="failed to set gateway", detail=detail)
 
 
-def _port_rules(engine: DockerEngine, c: Container) -> list[tuple[str, ...]]:
-    return [r for b in c.ports for r in publish_rules(b, engine.bridge, c.ip)]
+def join_host(lab, net: DockerNetwork, c: Container) -> None:
+    """``--net host``: nothing to build, the container runs in the node's namespace."""
+    note(lab, text(f"docker run --net host {c.name}: no new namespace",
+                   f"docker run --net host {c.name}: 名前空間は作らない"),
+         text("the container's processes stay in the node's network namespace: they "
+              f"see {net.uplink}, {net.bridge} and every other link of the host "
+              "(their PID namespace is still their own).",
+              "コンテナのプロセスはノードのネットワーク名前空間のまま。"
+              f"{net.uplink} や {net.bridge} などホストのリンクがすべて見える（PID "
+              "名前空間は別）。"),
+         mirrors="daemon: initializeNetworking (host mode)",
+         detail={"container": c.name})
 
 
-def publish(engine: DockerEngine, tx: Steps, c: Container) -> None:
+def join_container(lab, c: Container, target: Container) -> None:
+    """``--net container:X``: the new container's processes enter X's namespace."""
+    note(lab, text(f"docker run --net container:{target.name} {c.name}: join its namespace",
+                   f"docker run --net container:{target.name} {c.name}: その名前空間に入る"),
+         text("no namespace and no veth: the new container's processes enter "
+              f"{target.name}'s network namespace (setns), so they share its lo, "
+              "eth0, addresses and ports. This is how a Kubernetes pod's containers "
+              "share the pause container's network.",
+              f"名前空間も veth も作らず、新しいコンテナのプロセスが {target.name} の"
+              "ネットワーク名前空間に入る（setns）。lo や eth0、アドレス、ポートを共"
+              "有する。Kubernetes の Pod 内のコンテナが pause コンテナのネットワーク"
+              "を共有するのと同じ仕組み。"),
+         mirrors="daemon: initializeNetworking (container mode: getNetworkedContainer)",
+         detail={"container": c.name})
+
+
+def _port_rules(net: DockerNetwork, c: Container) -> list[tuple[str, ...]]:
+    return [r for b in c.ports for r in publish_rules(b, net.bridge, c.ip)]
+
+
+def publish(net: DockerNetwork, tx: Steps, c: Container) -> None:
     """DNAT (and hairpin MASQUERADE) for each published port."""
-    rules = _port_rules(engine, c)
+    rules = _port_rules(net, c)
     first = c.ports[0]
     shown = ", ".join(f"{b.bound_ip}:{b.host_port}->{b.key}" for b in c.ports)
     tx.step(text(f"publish {shown}: DNAT in the DOCKER chain",
                  f"{shown} を公開: DOCKER チェインに DNAT"),
             text(f"a packet for the node's port {first.host_port} that does not come from "
-                 f"{engine.bridge} gets its destination rewritten to {c.ip}:{first.container_port} "
+                 f"{net.bridge} gets its destination rewritten to {c.ip}:{first.container_port} "
                  "(DNAT) before routing, so the node forwards it to the container; the answer is "
                  "translated back by conntrack.",
-                 f"{engine.bridge} 以外から来たノードのポート {first.host_port} 宛てのパケットは、"
+                 f"{net.bridge} 以外から来たノードのポート {first.host_port} 宛てのパケットは、"
                  f"ルーティングの前に宛先を {c.ip}:{first.container_port} に書き換えられ（DNAT）、"
                  "ノードがコンテナへ転送する。応答は conntrack が元に戻す。"),
             [o.Iptables("nat", r) for r in rules],
@@ -270,35 +301,39 @@ def publish(engine: DockerEngine, tx: Steps, c: Container) -> None:
             detail={"container": c.name})
 
 
-def release(engine: DockerEngine, c: Container, verb: str) -> None:
-    """Undo a running container's network (``docker stop`` / ``docker rm -f``)."""
-    tx = Steps(engine)
+def release(lab, net: DockerNetwork, c: Container, verb: str, running: list[Container]) -> None:
+    """Undo a running container's network (``docker stop`` / ``docker rm -f``).
+
+    ``running`` are the engine's running containers: one that joined ``c``'s
+    namespace keeps it alive.
+    """
+    tx = Steps(lab)
     detail = {"container": c.name}
-    node = engine.lab.snapshot().netns[ROOT]
+    node = lab.snapshot().netns[ROOT]
     if c.ports:
         tx.step(text(f"docker {verb} {c.name}: remove its DNAT rules",
                      f"docker {verb} {c.name}: DNAT ルールを消す"),
                 text("the published ports are released: their nat rules are deleted.",
                      "公開ポートを解放し、その nat ルールを削除する。"),
-                [o.Iptables("nat", ("-D", *r[1:])) for r in _port_rules(engine, c)],
+                [o.Iptables("nat", ("-D", *r[1:])) for r in _port_rules(net, c)],
                 mirrors="libnetwork portmapper: Unmap, iptables.Forward(Delete)", detail=detail,
                 what="failed to remove the port mapping")
     if c.mode == "bridge" and c.host_veth:
         tx.step(text(f"docker {verb} {c.name}: delete its veth pair",
                      f"docker {verb} {c.name}: veth ペアを削除"),
                 text(f"deleting {c.host_veth} in the node deletes its peer eth0 in the container "
-                     f"too: a veth pair lives and dies together. {engine.bridge} loses the port.",
+                     f"too: a veth pair lives and dies together. {net.bridge} loses the port.",
                      f"ノードの {c.host_veth} を消すと、コンテナ内の対向 eth0 も消える（veth ペアは"
-                     f"一緒に生まれ一緒に消える）。{engine.bridge} はそのポートを失う。"),
+                     f"一緒に生まれ一緒に消える）。{net.bridge} はそのポートを失う。"),
                 [o.LinkDel(c.host_veth)] if node.link(c.host_veth) else [],
                 mirrors="libnetwork bridge driver: DeleteEndpoint (netlink.LinkDel)", detail=detail,
                 what="failed to delete the endpoint")
-    sharers = [x for x in engine.containers(all=False)
+    sharers = [x for x in running
                if x is not c and x.netns == c.netns and c.netns != ROOT]
     if c.owns_netns and sharers:
         heir = sharers[0]
         heir.owns_netns = True
-        note(engine, text(f"docker {verb} {c.name}: its namespace stays for {heir.name}",
+        note(lab, text(f"docker {verb} {c.name}: its namespace stays for {heir.name}",
                           f"docker {verb} {c.name}: 名前空間は {heir.name} のために残る"),
              text(f"{heir.name} joined this namespace (container:{c.name}); a namespace lives as "
                   "long as a process is in it, so only docker's mount of it goes away.",
@@ -313,11 +348,11 @@ def release(engine: DockerEngine, c: Container, verb: str) -> None:
                      "namespace, with its lo, once no process is left in it.",
                      "サンドボックスを消す。`ip netns del` でアンマウントし、プロセスがいなくなると"
                      "カーネルがlo ごと名前空間を解放する。"),
-                [o.NetnsDel(key)] if key in engine.lab.snapshot().netns else [],
+                [o.NetnsDel(key)] if key in lab.snapshot().netns else [],
                 mirrors="libnetwork osl: (*networkNamespace).Destroy", detail=detail,
                 what="failed to delete the sandbox")
     elif not c.ports:
-        note(engine, text(f"docker {verb} {c.name}", f"docker {verb} {c.name}"),
+        note(lab, text(f"docker {verb} {c.name}", f"docker {verb} {c.name}"),
              text("this container had no network of its own: nothing changes in the kernel.",
                   "このコンテナは自分のネットワークを持たないので、カーネル側は何も変わらない。"),
              detail=detail)

@@ -30,7 +30,9 @@ Docker names follow kubelet's: ``k8s_POD_<pod>_<namespace>_<uid>_0`` for the
 sandbox, ``k8s_<container>_<pod>_<namespace>_<uid>_0`` for the application.
 A second node (:meth:`Kubelet.add_node`) is a namespace of its own on the
 same LAN (see :mod:`.kube_nodes`); plugins are chosen per node
-(:meth:`Kubelet.use_plugin`, see :mod:`.kube_cni`).
+(:meth:`Kubelet.use_plugin`, see :mod:`.kube_cni`, which also keeps the
+conflist files).  A pod's life (sync and kill) is :mod:`.kube_pods`; what
+each step means, in English and Japanese, is :mod:`.kube_story`.
 
 Order note: kubelet sets the sandbox's network up *before* it starts any
 application container (dockershim ``RunPodSandbox`` calls ``SetUpPod``;
@@ -41,7 +43,6 @@ gets its containers: it stays ``ContainerCreating``.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import secrets
@@ -49,13 +50,12 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 
-from ..cni import CNIError, Result
+from ..cni import Result
 from ..cni.config import NetworkConfigList
-from ..model import ROOT, NetError
-from ..timeline import text
+from ..model import ROOT
 from . import kube_cni as kc
-from .docker_errors import DockerError
 from .kube_nodes import Node, ensure_lan_switch, join_node, route_pod_cidrs
+from .kube_pods import PodWorker
 from .kube_sandbox import DockerSandboxes, NamespaceSandboxes
 from .kube_text import Clock, Event, describe_pod, pods_table
 
@@ -135,6 +135,7 @@ class Kubelet:
         self._sandboxes = {node_name: DockerSandboxes(lab)}
         self._pods: dict[tuple[str, str], Pod] = {}
         self._counter = 0
+        self._worker = PodWorker(lab, self.clock, self._sandboxes, self._pods, self.state_dir)
 
     # ------------------------------------------------------------ lifecycle
     def close(self) -> None:
@@ -216,28 +217,15 @@ class Kubelet:
     @property
     def cni_path(self) -> list[str]:
         """Node 1's CNI_PATH (set it to a list of directories to use your own plugins)."""
-        return self._cni_path(self.node)
+        return self._worker.cni_path(self.node)
 
     @cni_path.setter
     def cni_path(self, dirs) -> None:
         self.node.cni_path = [str(d) for d in ([dirs] if isinstance(dirs, str) else dirs)]
 
-    def _cni_path(self, node: Node) -> list[str]:
-        return list(node.cni_path) if node.cni_path else kc.default_path(self.state_dir)
-
-    def _active_file(self, node: Node) -> str | None:
-        names = sorted(
-            p for p in node.cni_config_dir if p.endswith((".conflist", ".conf", ".json"))
-        )
-        return names[0] if names else None
-
     def read_conflist(self, node: str | None = None) -> str:
         """The text of the configuration file kubelet reads first (``cat /etc/cni/net.d/...``)."""
-        n = self._node(node)
-        path = self._active_file(n)
-        if path is None:
-            raise FileNotFoundError(f"{kc.CNI_CONF_DIR}: no network configuration on {n.name}")
-        return n.cni_config_dir[path]
+        return kc.read_conflist(self._node(node))
 
     def write_conflist(self, conf, filename: str | None = None, node: str | None = None) -> str:
         """Write a network configuration (text, or a dict written as JSON); returns its path.
@@ -246,15 +234,7 @@ class Kubelet:
         ``10-k8s-pod-network.conflist`` created).  Nothing is checked here:
         kubelet reads it when it next starts a pod.
         """
-        n = self._node(node)
-        if not isinstance(conf, str):
-            conf = json.dumps(conf, indent=2) + "\n"
-        if filename is None:
-            path = self._active_file(n) or f"{kc.CNI_CONF_DIR}/10-{kc.NETWORK_NAME}.conflist"
-        else:
-            path = filename if filename.startswith("/") else f"{kc.CNI_CONF_DIR}/{filename}"
-        n.cni_config_dir[path] = conf
-        return path
+        return kc.write_conflist(self._node(node), conf, filename)
 
     def use_plugin(
         self,
@@ -313,14 +293,14 @@ class Kubelet:
 
         An executable started as a process cannot reach the model, so a Python
         plugin written against :mod:`simlab.cni.netlink` is called this way
-        (see :func:`simlab.cni.plugins.run_in_process` for the runner's shape).
+        (:func:`simlab.cni.plugins.runner` makes one from a plugin's ``skel.Funcs``).
         """
         if not self.lab.capabilities.in_process_plugins:
             raise KubeError(
                 "only the model runs plugins in-process; on the kernel put an executable "
                 "on the node's CNI_PATH (use_plugin('custom', type=..., cni_path=[...]))"
             )
-        self._runtime(self._node(node)).in_process[plugin_type] = runner
+        self._worker.runtime(self._node(node)).in_process[plugin_type] = runner
 
     # ---------------------------------------------------------------- pods
     @property
@@ -386,330 +366,15 @@ class Kubelet:
             )
         )
         self._pods[(namespace, pod)] = p
-        self._sync_pod(p)
+        self._worker.sync_pod(p)
         return p
 
     def sync(self) -> list[Pod]:
         """kubelet's periodic sync: try again for every pod still ``ContainerCreating``."""
         again = [p for p in self._pods.values() if p.status in ("ContainerCreating", "Pending")]
         for p in again:
-            self._sync_pod(p)
+            self._worker.sync_pod(p)
         return again
-
-    def _title(self, p: Pod, en: str, ja: str) -> dict:
-        return text(f"kubelet ({p.node.name}): {en}", f"kubelet（{p.node.name}）: {ja}")
-
-    def _sync_pod(self, p: Pod) -> None:
-        node, sandboxes = p.node, self._sandboxes[p.node.name]
-        sandboxes.start()
-        p.status = "ContainerCreating"
-        # --- the network configuration (no usable one: the node's network is not ready)
-        try:
-            conf_path, net, problems = kc.load_network(node.cni_config_dir)
-        except kc.ConfigError as err:
-            self._network_not_ready(p, err)
-            return
-        # --- the sandbox, with --net none
-        self.lab.apply(
-            title=self._title(
-                p,
-                f"start the sandbox of {p.namespace}/{p.name} with --net none",
-                f"{p.namespace}/{p.name} のサンドボックスを --net none で起動",
-            ),
-            why=text(
-                "A pod's containers share one network namespace, held by a small 'pause' "
-                "container: the sandbox. kubelet asks docker for it with NetworkMode=none "
-                "(docker run --net none): docker creates a namespace with only lo and considers "
-                "its job done. That is why docker inspect shows no network for the pod's "
-                "containers (slide 11): here the network is not docker's business; kubelet adds "
-                "it through CNI next.",
-                "Pod のコンテナは 1 つのネットワーク名前空間を共有し、それを小さな pause "
-                "コンテナ（サンドボックス）が保持する。kubelet は docker にこれを "
-                "NetworkMode=none（docker run --net none）で作らせる。docker は lo "
-                "だけの名前空間を作って仕事を終える。だから docker inspect では Pod "
-                "のコンテナにネットワークが無いように見える（スライド 11）。ここでネットワークは "
-                "docker の担当ではなく、次に kubelet が CNI を通して追加する。",
-            ),
-            mirrors='dockershim docker_sandbox.go: RunPodSandbox (HostConfig.NetworkMode = "none")',
-            actor="kubelet",
-            detail={"k8s": "sandbox", "pod": p.name, "container": p.sandbox_name},
-        )
-        try:
-            sb = sandboxes.create(p.sandbox_name, p.name)
-        except (DockerError, NetError) as err:  # the sandbox never existed (docker undid its steps)
-            p.events.append(
-                Event(
-                    "Warning",
-                    "FailedCreatePodSandBox",
-                    self.clock.now,
-                    "kubelet",
-                    f"Failed to create pod sandbox: {err}",
-                )
-            )
-            return
-        p.sandbox_id, p.netns = sb.id, sb.netns
-        if self.lab.capabilities.in_process_plugins:
-            p.netns_path = f"/proc/{sb.pid}/ns/net"
-        else:
-            p.netns_path = kc.netns_path(self.lab, sb.netns)
-        # --- CNI ADD
-        result = self._cni_add(p, node, net, conf_path, problems)
-        if result is None:
-            return
-        p.net, p.conf_path, p.result = net, conf_path, result
-        p.ip = _pod_ip(result)
-        self._pod_ip_step(p, result, net.cni_version)
-        # --- the application container joins the sandbox's namespace
-        p.app_id = sandboxes.start_app(p.app_name, p.sandbox_name, p.image)
-        now = self.clock.now
-        p.events += [
-            Event(
-                "Normal",
-                "Pulled",
-                now,
-                "kubelet",
-                f'Container image "{p.image}" already present on machine',
-            ),
-            Event("Normal", "Created", now, "kubelet", f"Created container {p.container}"),
-            Event("Normal", "Started", now, "kubelet", f"Started container {p.container}"),
-        ]
-        p.status, p.started = "Running", now
-
-    def _pod_ip_step(self, p: Pod, result: Result, cni_version: str) -> None:
-        first = result.ips[0] if result.ips else None
-        shown = (
-            f"{first.address} on eth0" + (f", gateway {first.gateway}" if first.gateway else "")
-            if first
-            else "no address"
-        )
-        self.lab.apply(
-            title=self._title(
-                p,
-                f"{p.namespace}/{p.name} has IP {p.ip or '<none>'}",
-                f"{p.namespace}/{p.name} の IP は {p.ip or '<none>'}",
-            ),
-            why=text(
-                f"The plugin answered with a result ({shown}). kubelet records {p.ip or 'nothing'} "
-                "as the pod's IP: kubectl get -o wide pod shows it, while docker inspect still "
-                "says the containers have no network (slides 12 and 13).",
-                f"プラグインは結果（{shown}）を返した。kubelet は {p.ip or '何も'} を Pod の IP "
-                "として記録する。kubectl get -o wide pod にはこの IP が出るが、docker inspect "
-                "では相変わらずコンテナにネットワークが無いことになっている（スライド 12・13）。",
-            ),
-            mirrors="kuberuntime_manager.go: SyncPod (podIP from the sandbox's network status)",
-            actor="kubelet",
-            detail={
-                "k8s": "pod-ip",
-                "pod": p.name,
-                "ip": p.ip,
-                "result": result.to_json(cni_version or "1.0.0"),
-            },
-        )
-
-    def _network_not_ready(self, p: Pod, err: kc.ConfigError) -> None:
-        msg = (
-            "network is not ready: container runtime network not ready: NetworkReady=false "
-            "reason:NetworkPluginNotReady message:docker: network plugin is not ready: "
-            f"{err.message}"
-        )
-        p.events.append(Event("Warning", "NetworkNotReady", self.clock.now, "kubelet", msg))
-        problems = "; ".join(err.problems)
-        self.lab.apply(
-            title=self._title(
-                p,
-                f"network not ready, no sandbox for {p.namespace}/{p.name}",
-                f"ネットワークが準備未完了、{p.namespace}/{p.name} のサンドボックスは作らない",
-            ),
-            why=text(
-                f"kubelet found no usable network configuration in {kc.CNI_CONF_DIR} ({problems}). "
-                "Without one the node's network is not ready, so kubelet does not even start the "
-                "pod's sandbox: the pod waits in ContainerCreating. Fix the configuration "
-                "(lab.k8s.write_conflist(...)) and call lab.k8s.sync().",
-                f"kubelet は {kc.CNI_CONF_DIR} "
-                f"に使えるネットワーク設定を見つけられなかった（{problems}）。"
-                "設定が無いとノードのネットワークは準備未完了（not ready）で、kubelet は Pod "
-                "のサンドボックスすら起動しない。Pod は ContainerCreating のまま待つ。"
-                "設定を直して（lab.k8s.write_conflist(...)）lab.k8s.sync() を呼ぶこと。",
-            ),
-            mirrors="kubelet.go: syncPod (runtimeState.networkErrors); "
-            "cni.go: getDefaultCNINetwork",
-            actor="kubelet",
-            detail={
-                "k8s": "network-not-ready",
-                "pod": p.name,
-                "error": msg,
-                "problems": list(err.problems),
-            },
-        )
-
-    def _cni_call_step(
-        self,
-        p: Pod,
-        command: str,
-        net: NetworkConfigList,
-        conf_path: str,
-        cni_path: list[str],
-        problems=(),
-    ) -> None:
-        env = kc.cni_env(
-            command,
-            p.sandbox_id,
-            p.netns_path,
-            kc.cni_args(p.namespace, p.name, p.sandbox_id),
-            cni_path,
-        )
-        plugins = [c.type for c in net.plugins]
-        stdin = kc.first_stdin(net, p.result if command == "DEL" else None)
-        chain = " -> ".join(plugins)
-        if command == "ADD":
-            title = self._title(
-                p,
-                f"call CNI ADD for {p.namespace}/{p.name} ({chain})",
-                f"{p.namespace}/{p.name} のために CNI ADD を呼ぶ（{chain}）",
-            )
-            why = text(
-                f"kubelet reads {conf_path} (network {net.name}, plugins {chain}) and execs the "
-                f"first plugin found in CNI_PATH. What the plugin needs arrives in environment "
-                f"variables (CNI_COMMAND=ADD, the sandbox's ID, its namespace {p.netns_path}, the "
-                "interface name eth0, the pod's name in CNI_ARGS) and the network configuration "
-                "arrives as JSON on stdin (slide 15).",
-                f"kubelet は {conf_path} を読み（ネットワーク {net.name}、プラグイン {chain}）、"
-                "CNI_PATH で見つけた最初のプラグインを実行する。"
-                "プラグインに必要な情報は環境変数（CNI_COMMAND=ADD、サンドボックスの ID、"
-                f"その名前空間 {p.netns_path}、インターフェース名 eth0、CNI_ARGS に Pod 名）"
-                "で渡され、ネットワーク設定は JSON で標準入力から渡される（スライド 15）。",
-            )
-            mirrors = (
-                "dockershim network/cni/cni.go: addToNetwork (buildCNIRuntimeConf, AddNetworkList)"
-            )
-        else:
-            title = self._title(
-                p,
-                f"call CNI DEL for {p.namespace}/{p.name} ({chain})",
-                f"{p.namespace}/{p.name} のために CNI DEL を呼ぶ（{chain}）",
-            )
-            why = text(
-                "DEL runs the list's plugins in reverse order with the same variables "
-                "(CNI_COMMAND=DEL) and the configuration ADD used; from spec 0.4.0 on, the "
-                "cached ADD result comes along as prevResult. Plugins must succeed even when "
-                "things are already gone, so kubelet may repeat it.",
-                "DEL はリストのプラグインを逆順に、同じ環境変数（CNI_COMMAND=DEL）と ADD "
-                "のときの設定で実行する。spec 0.4.0 以降は ADD の結果（キャッシュ）も prevResult "
-                "として渡す。既に消えているものがあってもプラグインは成功しなければならないので、"
-                "kubelet は何度でも繰り返せる。",
-            )
-            mirrors = "dockershim network/cni/cni.go: deleteFromNetwork (DelNetworkList)"
-        self.lab.apply(
-            title=title,
-            why=why,
-            mirrors=mirrors,
-            actor="kubelet",
-            detail={
-                "k8s": f"cni-{command.lower()}",
-                "pod": p.name,
-                "env": env,
-                "stdin": stdin,
-                "conf_path": conf_path,
-                "plugins": plugins,
-                "warnings": list(problems),
-            },
-        )
-
-    def _runtime(self, node: Node):
-        if node.runtime is None:
-            node.runtime = kc.runtime_for_node(self.lab, node, self._cni_path(node))
-        rt = node.runtime
-        rt.cni_path = self._cni_path(node)
-        if self.lab.capabilities.in_process_plugins:
-            for q in self._pods.values():
-                if q.node is node and q.netns_path:
-                    rt.netns_paths[q.netns_path] = q.netns
-        return rt
-
-    def _cni_add(self, p: Pod, node: Node, net: NetworkConfigList, conf_path: str, problems):
-        rt = self._runtime(node)
-        p.cni_path = list(rt.cni_path)
-        self._cni_call_step(p, "ADD", net, conf_path, rt.cni_path, problems)
-        args = kc.cni_args(p.namespace, p.name, p.sandbox_id)
-        try:
-            return rt.add(net, p.sandbox_id, p.netns_path, "eth0", args)
-        except CNIError as err:
-            message = kc.setup_error(err, net, p.sandbox_id)
-        p.events.append(
-            Event(
-                "Warning",
-                "FailedCreatePodSandBox",
-                self.clock.now,
-                "kubelet",
-                "Failed to create pod sandbox: rpc error: code = Unknown desc = " + message,
-            )
-        )
-        self.lab.apply(
-            title=self._title(
-                p,
-                "CNI ADD failed: the sandbox is taken down",
-                "CNI ADD が失敗: サンドボックスを片付ける",
-            ),
-            why=text(
-                f"{message}. kubelet takes the attempt back: CNI DEL for the whole list (every "
-                "ADD must be followed by a DEL, even a failed one), then the sandbox is removed "
-                "with its namespace. The pod stays ContainerCreating; kubelet tries again at its "
-                "next sync (lab.k8s.sync()).",
-                f"{message}。kubelet はこの試みを片付ける。リスト全体に CNI DEL "
-                "を実行し（失敗した ADD にも必ず DEL が続く）、"
-                "サンドボックスを名前空間ごと削除する。Pod は ContainerCreating のまま残り、"
-                "kubelet は次の同期で再試行する（lab.k8s.sync()）。",
-            ),
-            mirrors="dockershim docker_sandbox.go: RunPodSandbox (on SetUpPod error: TearDownPod, "
-            "StopContainer)",
-            actor="kubelet",
-            detail={"k8s": "cni-failed", "pod": p.name, "error": message},
-        )
-        p.net, p.conf_path = net, conf_path
-        self._cni_del(p, quiet=True)
-        self._sandboxes[node.name].remove(p.sandbox_name)
-        self._forget_sandbox(p)
-        return None
-
-    def _cni_del(self, p: Pod, quiet: bool = False) -> bool:
-        """CNI DEL with the configuration ADD used; False (and an event) if it failed."""
-        if p.net is None:
-            return True
-        rt = self._runtime(p.node)
-        rt.cni_path = list(p.cni_path or rt.cni_path)
-        self._cni_call_step(p, "DEL", p.net, p.conf_path, rt.cni_path)
-        try:
-            rt.delete(
-                p.net,
-                p.sandbox_id,
-                p.netns_path,
-                "eth0",
-                kc.cni_args(p.namespace, p.name, p.sandbox_id),
-            )
-        except CNIError as err:
-            if quiet:
-                return False
-            message = kc.setup_error(err, p.net, p.sandbox_id, "delete")
-            p.events.append(
-                Event(
-                    "Warning",
-                    "FailedKillPod",
-                    self.clock.now,
-                    "kubelet",
-                    f'error killing pod: failed to "KillPodSandbox" for "{p.uid}" '
-                    "with KillPodSandboxError: "
-                    f'"rpc error: code = Unknown desc = {message}"',
-                )
-            )
-            return False
-        return True
-
-    def _forget_sandbox(self, p: Pod) -> None:
-        rt = p.node.runtime
-        if rt is not None:
-            rt.netns_paths.pop(p.netns_path, None)
-        p.sandbox_id = p.netns = p.netns_path = p.app_id = ""
-        p.result, p.ip, p.net = None, "", None
 
     def delete(self, pod: str, namespace: str = "default") -> None:
         """Linux: `kubectl delete pod POD`: containers stopped, CNI DEL, sandbox removed.
@@ -718,55 +383,7 @@ class Kubelet:
         retries); call ``delete`` again once the cause is fixed.
         """
         p = self.pod(pod, namespace)
-        sandboxes = self._sandboxes[p.node.name]
-        if not p.sandbox_id:
-            self.lab.apply(
-                title=self._title(
-                    p,
-                    f"delete {p.namespace}/{p.name} (it had no sandbox)",
-                    f"{p.namespace}/{p.name} を削除（サンドボックスは無かった）",
-                ),
-                why=text(
-                    "the pod never got a sandbox, so there is nothing to tear down in the kernel.",
-                    "この Pod はサンドボックスを持たなかったので、カーネル側に片付けるものは無い。",
-                ),
-                actor="kubelet",
-                detail={"k8s": "delete", "pod": p.name},
-            )
-            del self._pods[(p.namespace, p.name)]
-            return
-        p.status = "Terminating"
-        self.lab.apply(
-            title=self._title(
-                p,
-                f"kubectl delete pod {p.name}: stop it",
-                f"kubectl delete pod {p.name}: Pod を止める",
-            ),
-            why=text(
-                "kubelet kills the application containers, tears the pod's network down with CNI "
-                "DEL (the same configuration as ADD, the cached result as prevResult), and "
-                "finally removes the sandbox: its namespace, and the lo inside, disappear with it.",
-                "kubelet はアプリケーションのコンテナを止め、CNI DEL で Pod "
-                "のネットワークを片付け（ADD と同じ設定、キャッシュした結果を prevResult "
-                "として渡す）、最後にサンドボックスを削除する。名前空間も中の lo も一緒に消える。",
-            ),
-            mirrors="kuberuntime_manager.go: KillPod (killContainersWithSyncResult, "
-            "StopPodSandbox)",
-            actor="kubelet",
-            detail={"k8s": "delete", "pod": p.name},
-        )
-        p.events.append(
-            Event(
-                "Normal", "Killing", self.clock.now, "kubelet", f"Stopping container {p.container}"
-            )
-        )
-        sandboxes.remove(p.app_name)
-        p.app_id = ""
-        if not self._cni_del(p):
-            return
-        sandboxes.remove(p.sandbox_name)
-        self._forget_sandbox(p)
-        del self._pods[(p.namespace, p.name)]
+        self._worker.kill_pod(p)
 
     # ---------------------------------------------------------------- views
     def get_pods(self) -> str:
@@ -805,11 +422,3 @@ class Kubelet:
             raise KubeError(f'pod "{dst}" has no IP yet')
         return reach(self.lab.snapshot(), p.netns, address, proto, dport)
 
-
-def _pod_ip(result: Result) -> str:
-    """The first address on an interface inside the sandbox, else the first address."""
-    for ipc in result.ips:
-        idx = ipc.interface
-        if idx is not None and 0 <= idx < len(result.interfaces) and result.interfaces[idx].sandbox:
-            return ipc.address.split("/")[0]
-    return result.ips[0].address.split("/")[0] if result.ips else ""

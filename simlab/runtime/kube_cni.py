@@ -49,6 +49,9 @@ __all__ = [
     "PRESETS",
     "ConfigError",
     "load_network",
+    "active_file",
+    "read_conflist",
+    "write_conflist",
     "preset",
     "cni_args",
     "cni_env",
@@ -112,6 +115,32 @@ def load_network(files: Mapping[str, str]) -> tuple[str, NetworkConfigList, list
     if not names:
         problems.append(f"No networks found in {CNI_CONF_DIR}")
     raise ConfigError("cni config uninitialized", problems)
+
+
+def active_file(node: Node) -> str | None:
+    """The file of the node's /etc/cni/net.d that kubelet reads first (name order)."""
+    names = sorted(p for p in node.cni_config_dir if p.endswith(_EXTENSIONS))
+    return names[0] if names else None
+
+
+def read_conflist(node: Node) -> str:
+    """``cat`` of :func:`active_file`."""
+    path = active_file(node)
+    if path is None:
+        raise FileNotFoundError(f"{CNI_CONF_DIR}: no network configuration on {node.name}")
+    return node.cni_config_dir[path]
+
+
+def write_conflist(node: Node, conf, filename: str | None = None) -> str:
+    """Write ``conf`` (text, or a dict as JSON) over the active file, or as ``filename``."""
+    if not isinstance(conf, str):
+        conf = json.dumps(conf, indent=2) + "\n"
+    if filename is None:
+        path = active_file(node) or f"{CNI_CONF_DIR}/10-{NETWORK_NAME}.conflist"
+    else:
+        path = filename if filename.startswith("/") else f"{CNI_CONF_DIR}/{filename}"
+    node.cni_config_dir[path] = conf
+    return path
 
 
 # ------------------------------------------------------------------ presets
@@ -221,7 +250,7 @@ def plugin_bin_dir(state_dir: str) -> str:
             f.write(
                 f"#!{sys.executable}\n"
                 "import sys\n"
-                "from simlab.runtime.kube_ptp import main\n"
+                "from simlab.cni.plugins.ptp import main\n"
                 "sys.exit(main())\n"
             )
         os.chmod(exe, 0o755)
@@ -290,8 +319,7 @@ def runtime_for_node(lab, node: Node, cni_path: list[str]) -> Runtime:
     executables run sandboxed.  Kernel: every plugin is a process started in
     the node's namespace (``nsenter --net=<node> --``).
     """
-    from ..cni.plugins import IN_PROCESS
-    from . import kube_ptp
+    from ..cni.plugins import IN_PROCESS, ptp
 
     rec = LabRecorder(lab)
     if lab.capabilities.in_process_plugins:
@@ -301,7 +329,7 @@ def runtime_for_node(lab, node: Node, cni_path: list[str]) -> Runtime:
             recorder=rec,
             on_invoke=rec.invocation,
             exec_prefix=sandboxed_prefix(),
-            in_process={**IN_PROCESS, kube_ptp.PLUGIN: kube_ptp.in_process},
+            in_process={**IN_PROCESS, ptp.PLUGIN: ptp.in_process},
         )
     rec = KernelNodeRecorder(lab, node.key)
     nsenter = shutil.which("nsenter") or "nsenter"

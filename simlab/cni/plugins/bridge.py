@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import contextlib
 import errno as _errno
+import functools
 import ipaddress
 import sys
 from dataclasses import dataclass, field
 
 from ...model import ops as o
-from .. import ip, ipam, ns, skel, utils
+from ...model.text import say
+from .. import ip, ipam, ns, skel
 from .. import netlink as nl
 from ..args import ArgsError, load_args, unmarshallable_string
 from ..gojson import (
@@ -35,12 +37,9 @@ from ..gojson import (
     INT,
     RAW_MAP,
     STR,
-    GoJSONError,
     ListOf,
     MapOf,
     Struct,
-    decode_struct,
-    unmarshal,
 )
 from ..spec import (
     CURRENT_VERSION,
@@ -52,6 +51,7 @@ from ..spec import (
     Route,
     parse_result,
 )
+from . import caller, common
 
 __all__ = [
     "NetConf",
@@ -134,112 +134,136 @@ class GwInfo:
     default_route_found: bool = False
 
 
-# Each step of ADD/DEL/CHECK as the lab shows it: the Go code it mirrors, why (English, Japanese).
+# Each step of ADD/DEL/CHECK as the lab shows it: the Go code it mirrors, and why.
 STEPS = {
     "setupBridge": (
         "bridge.go: setupBridge",
-        "Create the bridge {br} on the node (or reuse it) and bring it up: every container of "
-        "this network gets a port on it.",
-        "ノードにブリッジ {br} を作り(既存なら再利用)UP にする。このネットワークのコンテナは"
-        "全部ここにつながる。",
+        say(
+            "Create the bridge {br} on the node (or reuse it) and bring it up: every container of "
+            "this network gets a port on it.",
+            "ノードにブリッジ {br} を作り(既存なら再利用)UP にする。このネットワークのコンテナは"
+            "全部ここにつながる。",
+        ),
     ),
     "GetNS": (
         "ns_linux.go: GetNS",
-        "Open the container's network namespace {netns} (the runtime created it).",
-        "ランタイムが作ったコンテナのネットワーク名前空間 {netns} を開く。",
+        say(
+            "Open the container's network namespace {netns} (the runtime created it).",
+            "ランタイムが作ったコンテナのネットワーク名前空間 {netns} を開く。",
+        ),
     ),
     "setupVeth": (
         "bridge.go: setupVeth",
-        "Make a veth pair inside the container: {ifname} stays there, its peer is born on the "
-        "node and is plugged into {br}.",
-        "コンテナ内で veth ペアを作る。{ifname} はコンテナ側に残り、相方はノード側に生まれて "
-        "{br} につながる。",
+        say(
+            "Make a veth pair inside the container: {ifname} stays there, its peer is born on the "
+            "node and is plugged into {br}.",
+            "コンテナ内で veth ペアを作る。{ifname} はコンテナ側に残り、相方はノード側に生まれて "
+            "{br} につながる。",
+        ),
     ),
     "IPAM ADD": (
         "ipam.go: ExecAdd",
-        "Ask the IPAM plugin {ipam} for an address: same env, same config on stdin.",
-        "IPAM プラグイン {ipam} にアドレスを頼む(同じ環境変数・同じ設定を stdin に)。",
+        say(
+            "Ask the IPAM plugin {ipam} for an address: same env, same config on stdin.",
+            "IPAM プラグイン {ipam} にアドレスを頼む(同じ環境変数・同じ設定を stdin に)。",
+        ),
     ),
     "IPAM DEL (rollback)": (
         "bridge.go: cmdAdd (defer ipam.ExecDel)",
-        "ADD failed after the address was reserved: give it back, as Go's deferred "
-        "ipam.ExecDel does.",
-        "アドレス確保の後で ADD が失敗したので、Go の defer (ipam.ExecDel) と同じく"
-        "アドレスを返す。",
+        say(
+            "ADD failed after the address was reserved: give it back, as Go's deferred "
+            "ipam.ExecDel does.",
+            "アドレス確保の後で ADD が失敗したので、Go の defer (ipam.ExecDel) と同じく"
+            "アドレスを返す。",
+        ),
     ),
     "ConfigureIface": (
         "ipam_linux.go: ConfigureIface",
-        "Inside the container: put the address on {ifname}, bring it up, add the routes.",
-        "コンテナ内で {ifname} にアドレスを付け、UP にし、ルートを足す。",
+        say(
+            "Inside the container: put the address on {ifname}, bring it up, add the routes.",
+            "コンテナ内で {ifname} にアドレスを付け、UP にし、ルートを足す。",
+        ),
     ),
     "ensureAddr": (
         "bridge.go: ensureAddr",
-        "isGateway: the gateway {gw} goes on {br}, so the node routes the subnet and containers "
-        "can reach their gateway; then the bridge MAC is pinned.",
-        "isGateway: ゲートウェイ {gw} を {br} に付ける。ノードがこのサブネットに経路を持ち、"
-        "コンテナはゲートウェイに届く。最後にブリッジの MAC を固定する。",
+        say(
+            "isGateway: the gateway {gw} goes on {br}, so the node routes the subnet and "
+            "containers can reach their gateway; then the bridge MAC is pinned.",
+            "isGateway: ゲートウェイ {gw} を {br} に付ける。ノードがこのサブネットに経路を持ち、"
+            "コンテナはゲートウェイに届く。最後にブリッジの MAC を固定する。",
+        ),
     ),
     "enableIPForward": (
         "bridge.go: enableIPForward",
-        "Let the node forward packets between its interfaces (net.ipv4.ip_forward=1, for the "
-        "whole node namespace; DEL never turns it off).",
-        "ノードがインターフェース間でパケットを転送できるようにする"
-        "(net.ipv4.ip_forward=1。ノード全体に効き、DEL でも戻さない)。",
+        say(
+            "Let the node forward packets between its interfaces (net.ipv4.ip_forward=1, for the "
+            "whole node namespace; DEL never turns it off).",
+            "ノードがインターフェース間でパケットを転送できるようにする"
+            "(net.ipv4.ip_forward=1。ノード全体に効き、DEL でも戻さない)。",
+        ),
     ),
     "SetupIPMasq": (
         "ipmasq_linux.go: SetupIPMasq",
-        "ipMasq: a nat chain {chain} masquerades what the container sends outside its subnet.",
-        "ipMasq: nat チェイン {chain} で、サブネットの外へ出るパケットの送信元をノードの"
-        "アドレスに書き換える。",
+        say(
+            "ipMasq: a nat chain {chain} masquerades what the container sends outside its subnet.",
+            "ipMasq: nat チェイン {chain} で、サブネットの外へ出るパケットの送信元をノードの"
+            "アドレスに書き換える。",
+        ),
     ),
     "LinkSetUp": (
         "bridge.go: cmdAdd (L2)",
-        "No IPAM: a layer-2 attachment; just bring {ifname} up.",
-        "IPAM なし(L2 のみ):{ifname} を UP にするだけ。",
+        say(
+            "No IPAM: a layer-2 attachment; just bring {ifname} up.",
+            "IPAM なし(L2 のみ):{ifname} を UP にするだけ。",
+        ),
     ),
     "DelLinkByNameAddr": (
         "link_linux.go: DelLinkByNameAddr",
-        "Delete {ifname} in the container; the kernel deletes its veth peer on the node too, so "
-        "the port leaves the bridge.",
-        "コンテナの {ifname} を消す。veth の相方(ノード側)もカーネルが一緒に消すので、"
-        "ブリッジのポートも消える。",
+        say(
+            "Delete {ifname} in the container; the kernel deletes its veth peer on the node too, "
+            "so the port leaves the bridge.",
+            "コンテナの {ifname} を消す。veth の相方(ノード側)もカーネルが一緒に消すので、"
+            "ブリッジのポートも消える。",
+        ),
     ),
     "IPAM DEL": (
         "ipam.go: ExecDel",
-        "Let {ipam} release the address reserved for this container.",
-        "{ipam} にこのコンテナのアドレスを返してもらう。",
+        say(
+            "Let {ipam} release the address reserved for this container.",
+            "{ipam} にこのコンテナのアドレスを返してもらう。",
+        ),
     ),
     "TeardownIPMasq": (
         "ipmasq_linux.go: TeardownIPMasq",
-        "Remove the nat chain {chain} and the POSTROUTING jump to it.",
-        "nat チェイン {chain} と POSTROUTING からのジャンプを消す。",
+        say(
+            "Remove the nat chain {chain} and the POSTROUTING jump to it.",
+            "nat チェイン {chain} と POSTROUTING からのジャンプを消す。",
+        ),
     ),
     "IPAM CHECK": (
         "ipam.go: ExecCheck",
-        "Ask {ipam} whether the address is still held.",
-        "{ipam} にアドレスがまだ確保されているか確かめる。",
+        say(
+            "Ask {ipam} whether the address is still held.",
+            "{ipam} にアドレスがまだ確保されているか確かめる。",
+        ),
     ),
     "validate": (
         "bridge.go: cmdCheck",
-        "Compare the bridge, both veth ends, addresses and routes with prevResult.",
-        "ブリッジ・veth の両端・アドレス・ルートを prevResult と照らし合わせる。",
+        say(
+            "Compare the bridge, both veth ends, addresses and routes with prevResult.",
+            "ブリッジ・veth の両端・アドレス・ルートを prevResult と照らし合わせる。",
+        ),
     ),
 }
 
 
-def _step(title: str, **fields):
-    """``nl.step`` for one of :data:`STEPS`, its texts filled in."""
-    mirrors, en, ja = STEPS[title]
-    return nl.step(title, {"en": en.format(**fields), "ja": ja.format(**fields)}, mirrors)
+#: ``with _step(title, **fields):`` one of :data:`STEPS` on the lab's timeline.
+_step = functools.partial(common.step, STEPS)
 
 
 # mirrors bridge.go: loadNetConf
 def load_net_conf(data: bytes, env_args: str) -> tuple[NetConf, str]:
-    try:
-        raw = decode_struct(unmarshal(data), _SCHEMA)
-    except GoJSONError as err:
-        raise RuntimeError(f"failed to load netconf: {err}") from None
-    raw = {k: v for k, v in raw.items() if v is not None}
+    raw = common.decode_net_conf(data, _SCHEMA)
     n = NetConf(
         cni_version=raw.get("cniVersion", ""),
         name=raw.get("name", ""),
@@ -296,20 +320,18 @@ def calc_gateways(result: Result, n: NetConf) -> tuple[GwInfo, GwInfo]:
     gws_v4, gws_v6 = GwInfo(), GwInfo()
     for ipc in result.ips:
         iface = ipaddress.ip_interface(ipc.address)
-        # Determine if this config is IPv4 or IPv6
+        # each family keeps its own gateways and default route
         if iface.version == 4:
             gws, default_net = gws_v4, "0.0.0.0/0"
         else:
             gws, default_net = gws_v6, "::/0"
         gws.family = iface.version
-        # All IPs currently refer to the container interface
+        # index 2 of the result's interfaces: the container end (after bridge and host veth)
         ipc.interface = 2
-        # If not provided, calculate the gateway address corresponding
-        # to the selected IP address
+        # isGateway without an IPAM gateway: take the subnet's first address (calcGatewayIP)
         if not ipc.gateway and n.is_gw:
             ipc.gateway = calc_gateway_ip(ipc.address)
-        # Add a default route for this family using the current
-        # gateway address if necessary.
+        # isDefaultGateway: a default route via this gateway, unless IPAM already gave one
         if n.is_default_gw:
             for route in result.routes:
                 if route.gw and route.dst == default_net:
@@ -318,7 +340,7 @@ def calc_gateways(result: Result, n: NetConf) -> tuple[GwInfo, GwInfo]:
             if not gws.default_route_found:
                 result.routes.append(Route(default_net, ipc.gateway))
                 gws.default_route_found = True
-        # Append this gateway address to the list of gateways
+        # the bridge will carry it, with the subnet's prefix (ensureAddr)
         if n.is_gw:
             gws.gws.append(f"{ipc.gateway}/{iface.network.prefixlen}")
     return gws_v4, gws_v6
@@ -330,14 +352,12 @@ def ensure_addr(br, family: int, ipn: str, force_address: bool) -> None:
     addrs = nl.addr_list(br, family)
     want = ipaddress.ip_interface(ipn)
     for a in addrs:
-        # string comp is actually easiest for doing IPNet comps
+        # the same address and prefix: nothing to do (Go compares the strings too)
         if a.cidr == ipn:
             return
         have = ipaddress.ip_interface(a.cidr)
-        # Multiple IPv6 addresses are allowed on the bridge if the
-        # corresponding subnets do not overlap. For IPv4 or for
-        # overlapping IPv6 subnets, reconfigure the IP address if
-        # forceAddress is true, otherwise throw an error.
+        # A bridge holds one IPv4 gateway; IPv6 ones may stand side by side while their
+        # subnets stay apart. A clash is replaced only with forceAddress, else it is an error.
         if family == 4 or want.ip in have.network or have.ip in want.network:
             if force_address:
                 delete_addr(br, a.cidr)
@@ -348,8 +368,8 @@ def ensure_addr(br, family: int, ipn: str, force_address: bool) -> None:
     except nl.NetlinkError as err:
         if err.errno != _errno.EEXIST:
             raise RuntimeError(f'could not add IP address to "{br.ifname}": {err}') from None
-    # Set the bridge's MAC to itself. Otherwise, the bridge will take the
-    # lowest-numbered mac on the bridge, and will change as ifs churn.
+    # Pin the bridge's MAC: left unset, the kernel lends it the lowest port MAC, which
+    # changes whenever ports come and go (and the gateway's neighbours would go stale).
     # (br was read in setupBridge: a port-less bridge read 00:00:00:00:00:00 there,
     # which the kernel refuses -- the upstream bug seen in cni-errors.md E10.)
     try:
@@ -390,10 +410,9 @@ def ensure_bridge(br_name: str, mtu: int, promisc_mode: bool, vlan_filtering: bo
             nl.set_promisc_on(nl.link_by_name(br_name))
         except nl.NetlinkError as err:
             raise RuntimeError(f'could not set promiscuous mode on "{br_name}": {err}') from None
-    # Re-fetch link to read all attributes and if it already existed,
-    # ensure it's really a bridge with similar configuration
+    # read it back: an existing link of that name must really be a bridge (bridgeByName)
     br = bridge_by_name(br_name)
-    # we want to own the routes for this interface
+    # router advertisements must not add routes to the gateway's interface
     with contextlib.suppress(nl.NetlinkError, ValueError):
         nl.sysctl(f"net/ipv6/conf/{br_name}/accept_ra", "0")
     nl.link_set_up(br)
@@ -410,26 +429,26 @@ def setup_veth(
     cont_iface = Interface("")
     host_iface = Interface("")
     with netns.do() as host_ns:
-        # create the veth pair in the container and move host end into host netns
+        # the pair is born in the container; SetupVeth moves the host end out
         host_veth, container_veth = ip.setup_veth(ifname, mtu, mac, host_ns)
         cont_iface.name = container_veth.ifname
         cont_iface.mac = container_veth.mac
         cont_iface.sandbox = netns.path()
         host_iface.name = host_veth.ifname
-    # need to lookup hostVeth again as its index has changed during ns move
+    # the move to the host namespace may renumber the host end: read it again
     try:
         host_veth = nl.link_by_name(host_iface.name)
     except nl.NetlinkError as err:
         raise RuntimeError(f'failed to lookup "{host_iface.name}": {err}') from None
     host_iface.mac = host_veth.mac
-    # connect host veth end to the bridge
+    # plug the host end into the bridge
     try:
         nl.link_set_master(host_veth, br)
     except nl.NetlinkError as err:
         raise RuntimeError(
             f'failed to connect "{host_veth.ifname}" to bridge {br.ifname}: {err}'
         ) from None
-    # set hairpin mode
+    # hairpin lets a port send a frame back out where it came in
     try:
         nl.link_set_hairpin(host_veth, hairpin_mode)
     except nl.NetlinkError as err:
@@ -447,7 +466,7 @@ def calc_gateway_ip(ipn: str) -> str:
 # mirrors bridge.go: setupBridge
 def setup_bridge(n: NetConf):
     vlan_filtering = n.vlan != 0
-    # create bridge if necessary
+    # an existing bridge is reused (ensureBridge tolerates EEXIST)
     try:
         br = ensure_bridge(n.br_name, n.mtu, n.promisc_mode, vlan_filtering)
     except (RuntimeError, nl.NetlinkError) as err:
@@ -484,10 +503,7 @@ def cmd_add(args: skel.CmdArgs) -> None:
             br, br_interface = setup_bridge(n)
 
         with _step("GetNS", netns=args.netns):
-            try:
-                netns = ns.get_ns(args.netns)
-            except (ns.NSPathNotExistErr, ns.NSPathNotNSErr, OSError, nl.NetlinkError) as err:
-                raise RuntimeError(f'failed to open netns "{args.netns}": {err}') from None
+            netns = common.open_netns(args.netns)
         defers.callback(netns.close)
 
         with _step("setupVeth", ifname=args.ifname, br=n.br_name):
@@ -495,7 +511,7 @@ def cmd_add(args: skel.CmdArgs) -> None:
                 netns, br, args.ifname, n.mtu, n.hairpin_mode, n.vlan, n.mac
             )
 
-        # Assume L2 interface only
+        # until IPAM answers this is a layer-2 result: interfaces only
         result = Result(
             CURRENT_VERSION, interfaces=[br_interface, host_interface, container_interface]
         )
@@ -503,13 +519,13 @@ def cmd_add(args: skel.CmdArgs) -> None:
         # omitted: macspoofchk (nftables rules against spoofed MACs; refused in load_net_conf)
 
         if is_layer3:
-            # run the IPAM plugin and get back the config to apply
+            # the IPAM plugin decides the addresses and routes (delegated, same env and stdin)
             with _step("IPAM ADD", ipam=n.ipam_type):
                 r = ipam.exec_add(n.ipam_type, args.stdin_data)
-            # release IP in case of failure
+            # from here on a failure gives the address back (Go's deferred ipam.ExecDel)
             rollback.callback(_ipam_del_quietly, n.ipam_type, args.stdin_data)
 
-            # Convert whatever the IPAM result was into the current Result type
+            # IPAM may answer in an older spec version: read it as the current one
             ipam_result = r.convert(CURRENT_VERSION)
             result.ips = list(ipam_result.ips)
             result.routes = list(ipam_result.routes)
@@ -517,10 +533,9 @@ def cmd_add(args: skel.CmdArgs) -> None:
             if len(result.ips) == 0:
                 raise RuntimeError("IPAM plugin returned missing IP config")
 
-            # Gather gateway information for each IP family
             gws_v4, gws_v6 = calc_gateways(result, n)
 
-            # Configure the container hardware address and IP address(es)
+            # DAD and ARP sysctls first, then addresses and routes (ConfigureIface)
             with _step("ConfigureIface", ifname=args.ifname):
                 with netns.do():
                     if n.enable_dad:
@@ -533,10 +548,9 @@ def cmd_add(args: skel.CmdArgs) -> None:
                             nl.sysctl(f"net/ipv6/conf/{args.ifname}/accept_dad", "0")
                     with contextlib.suppress(nl.NetlinkError, ValueError):
                         nl.sysctl(f"net/ipv4/conf/{args.ifname}/arp_notify", "1")
-                    # Add the IP to the interface
                     ipam.configure_iface(args.ifname, result)
 
-            # check bridge port state
+            # the host port may take a moment to come UP: retry for about 2.5 s, then fail
             retries = (0, 50, 500, 1000, 1000)
             for idx, sleep in enumerate(retries):
                 nl.sleep_ms(sleep)
@@ -548,7 +562,7 @@ def cmd_add(args: skel.CmdArgs) -> None:
                     raise RuntimeError(f"bridge port in error state: {state.lower()}")
 
             if n.is_gw:
-                # Set the IP address(es) on the bridge and enable forwarding
+                # isGateway: the node answers for the gateway on the bridge and routes
                 for gws in (gws_v4, gws_v6):
                     for gw in gws.gws:
                         # omitted: with vlan != 0 the gateway goes on ensureVlanInterface's veth
@@ -565,11 +579,9 @@ def cmd_add(args: skel.CmdArgs) -> None:
                                 raise RuntimeError(f"failed to enable forwarding: {err}") from None
 
             if n.ip_masq:
-                chain = utils.format_chain_name(n.name, args.container_id)
-                comment = utils.format_comment(n.name, args.container_id)
-                with _step("SetupIPMasq", chain=chain):
-                    for ipc in result.ips:
-                        ip.setup_ip_masq(ipc.address, chain, comment)
+                common.setup_ip_masq(
+                    STEPS, n.name, args.container_id, [i.address for i in result.ips]
+                )
         else:
             with _step("LinkSetUp", ifname=args.ifname):
                 with netns.do():
@@ -577,20 +589,20 @@ def cmd_add(args: skel.CmdArgs) -> None:
                         link = nl.link_by_name(args.ifname)
                     except nl.NetlinkError as err:
                         raise RuntimeError(f"failed to retrieve link: {err}") from None
-                    # If layer 2 we still need to set the container veth to up
+                    # without IPAM nothing else brings the container end up
                     try:
                         nl.link_set_up(link)
                     except nl.NetlinkError as err:
                         raise RuntimeError(f'failed to set "{args.ifname}" up: {err}') from None
 
-        # Refetch the bridge since its MAC address may change when the first
-        # veth is added or after its IP address is set
+        # the first port or the gateway address may have changed the bridge's MAC: report the
+        # one it has now
         br = bridge_by_name(n.br_name)
         br_interface.mac = br.mac
 
         result.dns = n.dns
 
-        # Return an error requested by testcases, if any
+        # a test may inject a failure here to check the rollback
         if debug_post_ipam_error is not None:
             raise debug_post_ipam_error
 
@@ -613,38 +625,23 @@ def cmd_del(args: skel.CmdArgs) -> None:
         ipam_del()
         return
 
-    # There is a netns so try to clean up. Delete can be called multiple times
-    # so don't return an error if the device is already removed.
-    # If the device isn't there then don't try to clean up IP masq either.
-    ipnets: list[str] = []
-
-    def delete_link(_netns) -> None:
-        nonlocal ipnets
-        try:
-            ipnets = ip.del_link_by_name_addr(args.ifname)
-        except ip.ErrLinkNotFound:
-            return
-
+    # DEL may come again: a link already gone is no error, and with it goes the masquerade
+    # teardown (no addresses are left to name the rules by)
     try:
         with _step("DelLinkByNameAddr", ifname=args.ifname):
-            ns.with_net_ns_path(args.netns, delete_link)
+            ipnets = common.del_link_in_netns(args.netns, args.ifname)
     except ns.NSPathNotExistErr:
-        # if NetNs is passed down by the Cloud Orchestration Engine, or if it called multiple times
-        # so don't return an error if the device is already removed.
+        # the orchestrator may have removed the namespace already, or this is a repeated DEL
         ipam_del()
         return
 
-    # call ipam.ExecDel after clean up device in netns
+    # the address goes back only after the link is gone
     ipam_del()
 
     # omitted: macspoofchk teardown
 
     if is_layer3 and n.ip_masq:
-        chain = utils.format_chain_name(n.name, args.container_id)
-        comment = utils.format_comment(n.name, args.container_id)
-        with _step("TeardownIPMasq", chain=chain):
-            for ipn in ipnets:
-                ip.teardown_ip_masq(ipn, chain, comment)
+        common.teardown_ip_masq(STEPS, n.name, args.container_id, ipnets)
 
 
 # mirrors bridge.go: main
@@ -708,7 +705,7 @@ def validate_cni_veth_interface(
 ) -> CniBridgeIf:
     veth_found, link = validate_interface(intf, False)
     if link.kind != "veth":
-        # just skip it, it's not what CNI created
+        # not a veth: something the plugin did not create, so not ours to judge
         return veth_found
     try:
         _, veth_found.peer_index = ip.get_veth_peer_ifindex(link.ifname)
@@ -751,19 +748,15 @@ def validate_cni_container_interface(intf: Interface) -> CniBridgeIf:
 # mirrors bridge.go: cmdCheck
 def cmd_check(args: skel.CmdArgs) -> None:
     n, _ = load_net_conf(args.stdin_data, args.args)
-    try:
-        netns = ns.get_ns(args.netns)
-    except (ns.NSPathNotExistErr, ns.NSPathNotNSErr, OSError, nl.NetlinkError) as err:
-        raise RuntimeError(f'failed to open netns "{args.netns}": {err}') from None
+    netns = common.open_netns(args.netns)
     with contextlib.ExitStack() as defers:
         defers.callback(netns.close)
 
-        # run the IPAM plugin and get back the config to apply
-        # (1.1.1 does this even without IPAM, where it fails with "no plugin name provided")
+        # IPAM checks its reservation first (1.1.1 asks even without IPAM, and then fails
+        # with "no plugin name provided")
         with _step("IPAM CHECK", ipam=n.ipam_type or "the IPAM plugin"):
             ipam.exec_check(n.ipam_type, args.stdin_data)
 
-        # Parse previous result.
         if n.raw_prev_result is None:
             raise RuntimeError("Required prevResult missing")
         prev = dict(n.raw_prev_result)
@@ -775,7 +768,7 @@ def cmd_check(args: skel.CmdArgs) -> None:
             raise RuntimeError(f"could not parse prevResult: {err.msg}") from None
 
         br_map, cont_map = Interface(""), Interface("")
-        # Find interfaces for names whe know, CNI Bridge and container
+        # pick out the two interfaces known by name: the bridge and the container end
         for intf in result.interfaces:
             if n.br_name == intf.name:
                 br_map = intf
@@ -787,32 +780,27 @@ def cmd_check(args: skel.CmdArgs) -> None:
         with _step("validate"):
             br_cni = validate_cni_br_interface(br_map, n)
 
-            # The namespace must be the same as what was configured
             if args.netns != cont_map.sandbox:
                 raise RuntimeError(
                     f"Sandbox in prevResult {cont_map.sandbox} doesn't match configured netns: "
                     f"{args.netns}"
                 )
 
-            # Check interface against values found in the container
             with netns.do():
                 cont_cni = validate_cni_container_interface(cont_map)
 
-            # Now look for veth that is peer with container interface.
-            # Anything else wasn't created by CNI, skip it
+            # among the rest, the host veth is the one paired with the container end and
+            # enslaved to the bridge; other entries are not the plugin's
             veth_cni = CniBridgeIf()
             for intf in result.interfaces:
-                # Skip this result if name is the same as cni bridge
-                # It's either the cni bridge we dealt with above, or something with the
-                # same name in a different namespace.  We just skip since it's not ours
+                # a name equal to the bridge's or the container end's is either the one checked
+                # above or a namesake in another namespace: neither is the host veth
                 if br_map.name == intf.name:
                     continue
-                # same here for container name
                 if cont_map.name == intf.name:
                     continue
                 veth_cni = validate_cni_veth_interface(intf, br_cni, cont_cni)
                 if veth_cni.found:
-                    # veth with container interface as peer and bridge as master found
                     break
 
             if not br_cni.found:
@@ -824,7 +812,7 @@ def cmd_check(args: skel.CmdArgs) -> None:
             if not veth_cni.found:
                 raise RuntimeError(f"CNI veth created for bridge {n.br_name} was not found")
 
-            # Check prevResults for ips, routes and dns against values found in the container
+            # finally the addresses and routes inside the container (dns is not checked)
             with netns.do():
                 ip.validate_expected_interface_ips(args.ifname, result.ips)
                 ip.validate_expected_route(result.routes)
@@ -833,23 +821,8 @@ def cmd_check(args: skel.CmdArgs) -> None:
 FUNCS = skel.Funcs(add=cmd_add, check=cmd_check, delete=cmd_del)
 
 
-def run(
-    env, stdin, *, backend, recorder=None, netns_paths=None, in_process=None
-) -> tuple[int, str, str]:
-    """One call in-process against ``backend`` (the lab's model): ``(exit, stdout, stderr)``.
-
-    ``env`` and ``stdin`` are exactly what the executable would get.
-    """
-    from . import IN_PROCESS
-
-    session = nl.Session(
-        backend=backend,
-        recorder=recorder,
-        plugin=PLUGIN,
-        netns_paths=dict(netns_paths or {}),
-        in_process=IN_PROCESS if in_process is None else in_process,
-    )
-    return skel.dispatch(env, stdin, FUNCS, about=ABOUT, session=session)
+#: One call in-process: ``run(env, stdin, backend=...)`` -> ``(exit, stdout, stderr)``.
+run = caller(FUNCS, plugin=PLUGIN, about=ABOUT)
 
 
 if __name__ == "__main__":

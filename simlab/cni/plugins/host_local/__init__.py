@@ -16,8 +16,8 @@ import os
 import sys
 
 from ... import skel
-from ...netlink import Session
 from ...spec import CURRENT_VERSION, Result
+from .. import caller
 from .allocator import IPAllocator
 from .config import load_ipam_config
 from .disk import Store
@@ -135,18 +135,8 @@ def cmd_del(args: skel.CmdArgs) -> None:
 FUNCS = skel.Funcs(add=cmd_add, check=cmd_check, delete=cmd_del)
 
 
-def run(
-    env, stdin, *, backend=None, recorder=None, netns_paths=None, in_process=None
-) -> tuple[int, str, str]:
-    """One call in-process: ``(exit, stdout, stderr)``, exactly what the executable prints."""
-    session = Session(
-        backend=backend,
-        recorder=recorder,
-        plugin=PLUGIN,
-        netns_paths=dict(netns_paths or {}),
-        in_process=dict(in_process or {}),
-    )
-    return skel.dispatch(env, stdin, FUNCS, about=ABOUT, session=session)
+#: One call in-process: ``run(env, stdin, backend=...)`` -> ``(exit, stdout, stderr)``.
+run = caller(FUNCS, plugin=PLUGIN, about=ABOUT)
 
 
 if __name__ == "__main__":  # pragma: no cover - python -m uses __main__.py

@@ -23,22 +23,26 @@ functions keep its names and order (``cmd_add``, ``setup_container_veth``,
   has no proxy ARP);
 - a failure after the veth exists deletes it again (ptp.go leaves that to DEL).
 
-It runs in-process on the model (:func:`in_process`) and as an executable on
-the kernel (``simlab-ptp`` in the lab's plugin directory, :func:`main`).
+It runs in-process on the model (:data:`in_process`) and as an executable on
+the kernel (``simlab-ptp`` in the lab's plugin directory, :func:`main`).  It
+shares with simlab-bridge what ptp.go shares with bridge.go (:mod:`.common`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import ipaddress
 import sys
 from dataclasses import dataclass
 
-from ..cni import ip, ipam, ns, skel, utils
-from ..cni import netlink as nl
-from ..cni.gojson import BOOL, INT, RAW_MAP, STR, GoJSONError, Struct, decode_struct, unmarshal
-from ..cni.spec import CURRENT_VERSION, DNS, Interface, Result, Route, parse_result
+from ...model.text import say
+from .. import ip, ipam, ns, skel
+from .. import netlink as nl
+from ..gojson import BOOL, INT, RAW_MAP, STR, Struct, unmarshal
+from ..spec import CURRENT_VERSION, DNS, Interface, Result, Route, parse_result
+from . import caller, common, runner
 
 __all__ = [
     "PLUGIN",
@@ -73,77 +77,97 @@ _SCHEMA = Struct(
     },
 )
 
-#: title -> (the Go code it mirrors, why in English, why in Japanese)
+#: title -> (the Go code it mirrors, why), ``{field}``s filled in when the step runs
 STEPS = {
     "IPAM ADD": (
         "ptp.go: cmdAdd (ipam.ExecAdd)",
-        "Ask the IPAM plugin {ipam} for the pod's address first: ptp needs it before it builds "
-        "anything.",
-        "まず IPAM プラグイン {ipam} に Pod のアドレスを頼む。ptp は何かを作る前にアドレスが必要。",
+        say(
+            "Ask the IPAM plugin {ipam} for the pod's address first: ptp needs it before it builds "
+            "anything.",
+            "まず IPAM プラグイン {ipam} に Pod のアドレスを頼む。ptp は何かを作る前にアドレスが必要。",
+        ),
     ),
     "enableIPForward": (
         "ptp.go: cmdAdd (ip.EnableForward)",
-        "Every packet of the pod is routed by the node, so the node must forward: ip_forward=1.",
-        "Pod のパケットはすべてノードがルーティングするので、ノードで ip_forward=1 にする。",
+        say(
+            "Every packet of the pod is routed by the node, so the node must forward: "
+            "ip_forward=1.",
+            "Pod のパケットはすべてノードがルーティングするので、ノードで ip_forward=1 にする。",
+        ),
     ),
     "GetNS": (
         "ns_linux.go: GetNS",
-        "Open the pod's network namespace {netns} (the runtime created it, with --net none).",
-        "ランタイムが（--net none で）作った Pod のネットワーク名前空間 {netns} を開く。",
+        say(
+            "Open the pod's network namespace {netns} (the runtime created it, with --net none).",
+            "ランタイムが（--net none で）作った Pod のネットワーク名前空間 {netns} を開く。",
+        ),
     ),
     "setupContainerVeth": (
         "ptp.go: setupContainerVeth",
-        "Inside the pod: a veth pair whose {ifname} stays in the pod and whose peer {host} is born "
-        "on the node. {ifname} gets {addr} (a /32: no subnet, no neighbours), a link route to the "
-        "gateway {gw} and a default route via it.",
-        "Pod の中で veth ペアを作る。{ifname} は Pod に残り、相方 {host} はノード側に生まれる。"
-        "{ifname} には {addr}（/32: サブネットも隣人もない）、ゲートウェイ {gw} へのリンク経路、"
-        "そしてそれを経由するデフォルト経路を設定する。",
+        say(
+            "Inside the pod: a veth pair whose {ifname} stays in the pod and whose peer {host} is "
+            "born on the node. {ifname} gets {addr} (a /32: no subnet, no neighbours), a link "
+            "route to the gateway {gw} and a default route via it.",
+            "Pod の中で veth ペアを作る。{ifname} は Pod に残り、相方 {host} はノード側に生まれる。"
+            "{ifname} には {addr}（/32: サブネットも隣人もない）、ゲートウェイ {gw} へのリンク経路、"
+            "そしてそれを経由するデフォルト経路を設定する。",
+        ),
     ),
     "setupHostVeth": (
         "ptp.go: setupHostVeth",
-        "On the node: {host} gets the gateway {gw}/32, so it answers the pod's ARP for it, and a "
-        "host route {ip}/32 dev {host} tells the node where the pod is. No bridge: the node "
-        "routes.",
-        "ノード側: {host} にゲートウェイ {gw}/32 を付け、Pod からの ARP に答えられるようにする。"
-        "ホスト経路 {ip}/32 dev {host} で Pod の居場所をノードに教える。ブリッジは使わず、"
-        "ノードがルーティングする。",
+        say(
+            "On the node: {host} gets the gateway {gw}/32, so it answers the pod's ARP for it, and "
+            "a host route {ip}/32 dev {host} tells the node where the pod is. No bridge: the node "
+            "routes.",
+            "ノード側: {host} にゲートウェイ {gw}/32 を付け、Pod からの ARP に答えられるようにする。"
+            "ホスト経路 {ip}/32 dev {host} で Pod の居場所をノードに教える。ブリッジは使わず、"
+            "ノードがルーティングする。",
+        ),
     ),
     "SetupIPMasq": (
         "ipmasq_linux.go: SetupIPMasq",
-        "Masquerade the pod's traffic leaving its network (chain {chain}).",
-        "Pod のネットワーク外へ出る通信をマスカレードする（チェイン {chain}）。",
+        say(
+            "Masquerade the pod's traffic leaving its network (chain {chain}).",
+            "Pod のネットワーク外へ出る通信をマスカレードする（チェイン {chain}）。",
+        ),
     ),
     "rollback": (
         "ptp.go: cmdAdd (defer ipam.ExecDel)",
-        "ADD failed after the address was reserved: give it back (and delete the veth if it "
-        "exists), as Go's deferred cleanup does.",
-        "アドレス確保の後で ADD が失敗したので、Go の defer と同じくアドレスを返す（veth "
-        "があれば削除する）。",
+        say(
+            "ADD failed after the address was reserved: give it back (and delete the veth if it "
+            "exists), as Go's deferred cleanup does.",
+            "アドレス確保の後で ADD が失敗したので、Go の defer と同じくアドレスを返す（veth "
+            "があれば削除する）。",
+        ),
     ),
     "IPAM DEL": (
         "ptp.go: cmdDel (ipam.ExecDel)",
-        "Release the pod's address first (ptp does IPAM DEL before it touches the namespace).",
-        "まず Pod のアドレスを解放する（ptp は名前空間に触れる前に IPAM DEL を行う）。",
+        say(
+            "Release the pod's address first (ptp does IPAM DEL before it touches the namespace).",
+            "まず Pod のアドレスを解放する（ptp は名前空間に触れる前に IPAM DEL を行う）。",
+        ),
     ),
     "DelLinkByNameAddr": (
         "ptp.go: cmdDel (ip.DelLinkByNameAddr)",
-        "Delete {ifname} in the pod: its peer on the node goes with it, and with the peer its "
-        "gateway address and the host route.",
-        "Pod 内の {ifname} を削除する。ノード側の相方も一緒に消え、"
-        "そこに付いていたゲートウェイのアドレスとホスト経路も消える。",
+        say(
+            "Delete {ifname} in the pod: its peer on the node goes with it, and with the peer its "
+            "gateway address and the host route.",
+            "Pod 内の {ifname} を削除する。ノード側の相方も一緒に消え、"
+            "そこに付いていたゲートウェイのアドレスとホスト経路も消える。",
+        ),
     ),
     "TeardownIPMasq": (
         "ipmasq_linux.go: TeardownIPMasq",
-        "Remove the pod's masquerade rules (chain {chain}).",
-        "Pod のマスカレードルールを削除する（チェイン {chain}）。",
+        say(
+            "Remove the pod's masquerade rules (chain {chain}).",
+            "Pod のマスカレードルールを削除する（チェイン {chain}）。",
+        ),
     ),
 }
 
 
-def _step(title: str, **fields):
-    mirrors, en, ja = STEPS[title]
-    return nl.step(title, {"en": en.format(**fields), "ja": ja.format(**fields)}, mirrors)
+#: ``with _step(title, **fields):`` one of :data:`STEPS` on the lab's timeline.
+_step = functools.partial(common.step, STEPS)
 
 
 @dataclass
@@ -158,11 +182,7 @@ class NetConf:
 
 # mirrors ptp.go: NetConf (json.Unmarshal)
 def load_net_conf(data: bytes) -> NetConf:
-    try:
-        raw = decode_struct(unmarshal(data), _SCHEMA)
-    except GoJSONError as err:
-        raise RuntimeError(f"failed to load netconf: {err}") from None
-    raw = {k: v for k, v in raw.items() if v is not None}
+    raw = common.decode_net_conf(data, _SCHEMA)
     conf = NetConf(
         raw.get("cniVersion", ""),
         raw.get("name", ""),
@@ -219,7 +239,7 @@ def setup_container_veth(netns: ns.NetNS, ifname: str, host_name: str, mtu: int,
             pr.interfaces = [host_iface, cont_iface]
             link = nl.link_by_name(ifname)
             for ipc in pr.ips:
-                # All addresses apply to the container veth interface, as host prefixes
+                # every address goes on the container end (index 1), as a /32 or /128
                 ipc.interface = 1
                 ipc.address = _host_prefix(ipc.address)
                 try:
@@ -269,7 +289,7 @@ def setup_host_veth(veth_name: str, result: Result) -> None:
         gw=_gateway(first),
         ip=str(ipaddress.ip_interface(first.address).ip),
     ):
-        # hostVeth moved namespaces and may have a new ifindex
+        # the move out of the pod may renumber the host end: look it up by name
         try:
             veth = nl.link_by_name(veth_name)
         except nl.NetlinkError as err:
@@ -282,7 +302,7 @@ def setup_host_veth(veth_name: str, result: Result) -> None:
             except nl.NetlinkError as err:
                 raise RuntimeError(f"failed to add IP addr {gw} to veth: {err}") from None
             try:
-                # dst happens to be the same as IP/net of host veth
+                # with /32 pods the host route's dst is exactly the pod's address
                 nl.route_add(_host_prefix(ipc.address), None, veth)
             except nl.NetlinkError as err:
                 if "exists" not in str(err):
@@ -303,10 +323,10 @@ def cmd_add(args: skel.CmdArgs) -> None:
     conf = load_net_conf(args.stdin_data)
     opened: list = []  # the netns, once the veth may exist
     with contextlib.ExitStack() as rollback:
-        # run the IPAM plugin and get back the config to apply
+        # the address comes first: everything below is built around it
         with _step("IPAM ADD", ipam=conf.ipam_type):
             r = ipam.exec_add(conf.ipam_type, args.stdin_data)
-        # Invoke ipam del if err to avoid ip leak
+        # from here on a failure must give the address back
         rollback.callback(_rollback, conf.ipam_type, args.stdin_data, opened, args.ifname)
         result = r.convert(CURRENT_VERSION)
         if not result.ips:
@@ -321,22 +341,17 @@ def cmd_add(args: skel.CmdArgs) -> None:
             except (RuntimeError, nl.NetlinkError) as err:
                 raise RuntimeError(f"Could not enable IP forwarding: {err}") from None
         with _step("GetNS", netns=args.netns):
-            try:
-                netns = ns.get_ns(args.netns)
-            except (ns.NSPathNotExistErr, ns.NSPathNotNSErr, OSError, nl.NetlinkError) as err:
-                raise RuntimeError(f'failed to open netns "{args.netns}": {err}') from None
+            netns = common.open_netns(args.netns)
         opened.append(netns)
         host_iface, _ = setup_container_veth(
             netns, args.ifname, host_veth_name(args.container_id), conf.mtu, result
         )
         setup_host_veth(host_iface.name, result)
         if conf.ip_masq:
-            chain = utils.format_chain_name(conf.name, args.container_id)
-            comment = utils.format_comment(conf.name, args.container_id)
-            with _step("SetupIPMasq", chain=chain):
-                for ipc in result.ips:
-                    ip.setup_ip_masq(ipc.address, chain, comment)
-        # Only override the DNS settings in the previous result if any DNS fields were provided
+            common.setup_ip_masq(
+                STEPS, conf.name, args.container_id, [i.address for i in result.ips]
+            )
+        # the config's dns wins over IPAM's only when it sets something
         if conf.dns is not None and conf.dns.is_set():
             result.dns = conf.dns
         rollback.pop_all()  # Go: err == nil, so the deferred cleanup does nothing
@@ -350,28 +365,14 @@ def cmd_del(args: skel.CmdArgs) -> None:
         ipam.exec_del(conf.ipam_type, args.stdin_data)
     if args.netns == "":
         return
-    # There is a netns so try to clean up. Delete can be called multiple times
-    # so don't return an error if the device is already removed.
-    ipnets: list[str] = []
-
-    def delete_link(_netns) -> None:
-        nonlocal ipnets
-        try:
-            ipnets = ip.del_link_by_name_addr(args.ifname)
-        except ip.ErrLinkNotFound:
-            return
-
+    # DEL may come again: a link already gone is no error, and leaves no masquerade to undo
     try:
         with _step("DelLinkByNameAddr", ifname=args.ifname):
-            ns.with_net_ns_path(args.netns, delete_link)
+            ipnets = common.del_link_in_netns(args.netns, args.ifname)
     except ns.NSPathNotExistErr:
         return
     if ipnets and conf.ip_masq:
-        chain = utils.format_chain_name(conf.name, args.container_id)
-        comment = utils.format_comment(conf.name, args.container_id)
-        with _step("TeardownIPMasq", chain=chain):
-            for ipn in ipnets:
-                ip.teardown_ip_masq(ipn, chain, comment)
+        common.teardown_ip_masq(STEPS, conf.name, args.container_id, ipnets)
 
 
 # mirrors ptp.go: cmdCheck (reduced: IPAM's CHECK, then the addresses and routes are still there)
@@ -403,32 +404,12 @@ def main() -> int:
     return skel.plugin_main(FUNCS, about=ABOUT, plugin=PLUGIN)
 
 
-def run(
-    env, stdin, *, backend, recorder=None, netns_paths=None, in_process=None
-) -> tuple[int, str, str]:
-    """One call in-process against ``backend``: ``(exit, stdout, stderr)``."""
-    from ..cni.plugins import IN_PROCESS
-
-    session = nl.Session(
-        backend=backend,
-        recorder=recorder,
-        plugin=PLUGIN,
-        netns_paths=dict(netns_paths or {}),
-        in_process=IN_PROCESS if in_process is None else in_process,
-    )
-    return skel.dispatch(env, stdin, FUNCS, about=ABOUT, session=session)
+#: One call in-process: ``run(env, stdin, backend=...)`` -> ``(exit, stdout, stderr)``.
+run = caller(FUNCS, plugin=PLUGIN, about=ABOUT)
 
 
-def in_process(env, stdin, parent) -> tuple[int, str, str]:
-    """The runner :class:`simlab.cni.Runtime` calls (``in_process={"simlab-ptp": in_process}``)."""
-    return run(
-        env,
-        stdin,
-        backend=parent.backend,
-        recorder=parent.recorder,
-        netns_paths=parent.netns_paths,
-        in_process=parent.in_process,
-    )
+#: The runner :class:`simlab.cni.Runtime` calls (``in_process={"simlab-ptp": in_process}``).
+in_process = runner(FUNCS, plugin=PLUGIN, about=ABOUT)
 
 
 if __name__ == "__main__":

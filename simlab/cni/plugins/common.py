@@ -1,0 +1,89 @@
+"""What simlab-bridge and simlab-ptp share: steps, opening the netns, DEL's link, masquerade.
+
+bridge.go and ptp.go each write these few lines out again around the same
+``pkg/ip`` and ``pkg/ns`` calls; here they are written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from ...model.text import Text
+from .. import ip, ns, utils
+from .. import netlink as nl
+from ..gojson import GoJSONError, Struct, decode_struct, unmarshal
+
+__all__ = [
+    "step",
+    "decode_net_conf",
+    "open_netns",
+    "del_link_in_netns",
+    "setup_ip_masq",
+    "teardown_ip_masq",
+]
+
+#: title -> (the Go code it mirrors, why), the why's ``{field}``s filled in at run time.
+Steps = Mapping[str, tuple[str, Text]]
+
+
+def step(steps: Steps, title: str, **fields):
+    """``nl.step`` for one of a plugin's ``STEPS``, its texts filled in."""
+    mirrors, why = steps[title]
+    # a plugin's records cross a process boundary as JSON: the why goes as {"en", "ja"}
+    return nl.step(title, why.format(**fields).as_dict(), mirrors)
+
+
+def decode_net_conf(data: bytes, schema: Struct) -> dict:
+    """The netconf on stdin decoded as Go's ``json.Unmarshal`` would, absent keys dropped."""
+    try:
+        raw = decode_struct(unmarshal(data), schema)
+    except GoJSONError as err:
+        raise RuntimeError(f"failed to load netconf: {err}") from None
+    return {k: v for k, v in raw.items() if v is not None}
+
+
+def open_netns(path: str) -> ns.NetNS:
+    """``ns.GetNS`` with the plugins' error: ``failed to open netns "<path>": ...``."""
+    try:
+        return ns.get_ns(path)
+    except (ns.NSPathNotExistErr, ns.NSPathNotNSErr, OSError, nl.NetlinkError) as err:
+        raise RuntimeError(f'failed to open netns "{path}": {err}') from None
+
+
+def del_link_in_netns(netns_path: str, ifname: str) -> list[str]:
+    """DEL's link: delete ``ifname`` in the namespace, return the addresses it had.
+
+    A link already gone is no error (DEL may be called again), and gives no
+    addresses, so there is no masquerade to tear down either; a namespace
+    already gone raises :class:`ns.NSPathNotExistErr` for the caller to judge.
+    """
+    ipnets: list[str] = []
+
+    def delete_link(_netns) -> None:
+        nonlocal ipnets
+        try:
+            ipnets = ip.del_link_by_name_addr(ifname)
+        except ip.ErrLinkNotFound:
+            return
+
+    ns.with_net_ns_path(netns_path, delete_link)
+    return ipnets
+
+
+def setup_ip_masq(steps: Steps, name: str, container_id: str, addresses: Iterable[str]) -> None:
+    """``ipMasq``: one nat chain per container masquerades what leaves its subnet."""
+    _ip_masq(steps, "SetupIPMasq", ip.setup_ip_masq, name, container_id, addresses)
+
+
+def teardown_ip_masq(steps: Steps, name: str, container_id: str, ipnets: Iterable[str]) -> None:
+    """Remove what :func:`setup_ip_masq` added for the container."""
+    _ip_masq(steps, "TeardownIPMasq", ip.teardown_ip_masq, name, container_id, ipnets)
+
+
+def _ip_masq(steps: Steps, title: str, change, name: str, container_id: str, nets) -> None:
+    # the chain and its comment are named after the network and the container (utils.go)
+    chain = utils.format_chain_name(name, container_id)
+    comment = utils.format_comment(name, container_id)
+    with step(steps, title, chain=chain):
+        for ipn in nets:
+            change(ipn, chain, comment)
