@@ -623,7 +623,7 @@ def use_python_plugin(lab, path: str | os.PathLike, plugin_type: str | None = No
     plugin_type = plugin_type or os.path.basename(path)
     conf = lab.k8s.use_plugin("custom", type=plugin_type, cni_path=[os.path.dirname(path)],
                               node=node)
-    if lab.backend == "model":
+    if lab.capabilities.in_process_plugins:
         from .cni import skel
         from .cni.netlink import Session
         from .runtime.kube_cni import runtime_for_node

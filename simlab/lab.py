@@ -8,10 +8,10 @@ commands with iproute2's text.
 from __future__ import annotations
 
 import contextlib
-import shlex
 from dataclasses import dataclass
 from typing import Iterator
 
+from .backends.base import Backend, Capabilities
 from .model import NetError, NetState, ROOT
 from .model.ops import Op
 from .timeline import Step, Timeline, text
@@ -73,7 +73,25 @@ class Lab:
         return self._backend.snapshot()
 
     @property
-    def raw_backend(self):
+    def capabilities(self) -> Capabilities:
+        """What this lab's backend can do (e.g. run CNI plugins in-process): ask this,
+        not :attr:`backend`'s name."""
+        return self._backend.capabilities
+
+    def netns_path(self, key: str) -> str | None:
+        """Where a process can open namespace ``key`` (``nsenter --net=PATH``, ``CNI_NETNS``);
+        None on the model, whose namespaces are not files."""
+        return self._backend.netns_path(key)
+
+    def netns_key(self, name: str) -> str | None:
+        """The key of a namespace as the machine names it under /run/netns (kernel:
+        ``sl<lab>-red`` gives ``red``), or None when it is not one of this lab's."""
+        return self._backend.netns_key(name)
+
+    @property
+    def raw_backend(self) -> Backend:
+        """The backend object itself, for tests that inject a fault or turn a knob
+        (the kernel's ``precheck``); simlab's own code asks the Lab instead."""
         return self._backend
 
     # ------------------------------------------------------------- commands
@@ -122,27 +140,18 @@ class Lab:
     # ----------------------------------------------------------- operations
     def apply(self, *ops: Op, title=None, why=None, mirrors: str = "", actor: str = "python",
               detail=None) -> Step | None:
-        """Apply operations as one step (all or nothing on the model backend)."""
+        """Apply operations as one step, all or nothing (inside :meth:`step`: part of its step)."""
+        return self._apply(ops, title, why, mirrors, actor, detail)[0]
+
+    def _apply(self, ops, title, why, mirrors, actor, detail) -> tuple[Step | None, list]:
+        """The step recorded (None inside :meth:`step`) and the backend's outcomes."""
         if self._group is not None:
-            for op in ops:
-                self._backend.apply(op)
-                self._group.append(op)
-            return None
+            outcomes = self._backend.apply_all(ops)
+            self._group.extend(ops)
+            return None, outcomes
         before = self.snapshot()
-        done: list[Op] = []
-        try:
-            if hasattr(self._backend, "apply_all"):
-                self._backend.apply_all(list(ops))
-                done = list(ops)
-            else:
-                for op in ops:
-                    self._backend.apply(op)
-                    done.append(op)
-        except NetError:
-            if done:
-                self._restore(before)
-            raise
-        return self._record(title, why, tuple(ops), before, mirrors, actor, detail)
+        outcomes = self._backend.apply_all(ops)
+        return self._record(title, why, tuple(ops), before, mirrors, actor, detail), outcomes
 
     def preflight(self, *ops: Op) -> None:
         """Fail now, with the backend's clear error, if it could not carry out ``ops`` for
@@ -166,7 +175,7 @@ class Lab:
         except BaseException:
             # A step is all or nothing: undo what the block already applied.
             if group:
-                self._restore(before)
+                self._backend.restore(before)
             raise
         finally:
             self._group = None
@@ -185,11 +194,6 @@ class Lab:
                     mirrors=mirrors, actor=actor, detail=dict(detail or {}))
         return self.timeline.record(step)
 
-    def _restore(self, before: NetState) -> None:
-        restore = getattr(self._backend, "restore", None)
-        if restore is not None:
-            restore(before)
-
     # ------------------------------------------------------------- traffic
     def ping(self, src: str, dst: str, count: int = 1):
         """`ip netns exec SRC ping -c COUNT DST`; returns a :class:`~simlab.model.ping.PingReport`.
@@ -204,14 +208,17 @@ class Lab:
 
         from .i18n import why_text
         from .model.ops import Ping
-        from .model.ping import model_report
+        from .model.ping import check_target, model_report
 
         op = Ping(dst, netns=src, count=count)
-        report = model_report(self.snapshot(), op)  # checks the arguments before anything runs
-        self._backend.last_ping = None
-        self.apply(op, why=why_text(op), actor="ping")
-        real = getattr(self._backend, "last_ping", None)
-        return report if real is None else replace(real, walk=report.walk)
+        before = self.snapshot()
+        if src not in before.netns:  # ping's own checks, before anything runs
+            raise NetError.no_netns(src)
+        check_target(op)
+        report = self._apply((op,), None, why_text(op), "", "ping", None)[1][0]
+        if report.walk is None:  # real echoes: the model tells the story of the first one
+            report = replace(report, walk=model_report(before, op).walk)
+        return report
 
     # ------------------------------------------------------------ runtimes
     @property

@@ -6,7 +6,7 @@ calls, same namespaces, then the normalized reports (result JSON, exit
 codes, error messages, namespace state, host-local store) must be equal.
 
 simlab's plugin reaches the kernel through ``KernelBackend.attach`` when
-:mod:`simlab.backends.kernel` provides it; until then through the `ip`-based
+:mod:`simlab.kernel` provides it; until then through the `ip`-based
 stand-in ``tests/cni_plugins/kernel_shim.py`` (the test output says which).
 """
 
@@ -31,7 +31,7 @@ VENV_BIN = os.path.dirname(sys.executable)
 
 def _real_attach() -> bool:
     try:
-        from simlab.backends.kernel import KernelBackend  # type: ignore[import-not-found]
+        from simlab.kernel import KernelBackend
     except ImportError:
         return False
     return hasattr(KernelBackend, "attach")
@@ -45,7 +45,7 @@ BACKENDS = ["shim", "kernel"]
 @pytest.fixture(params=BACKENDS)
 def backend(request):
     if request.param == "kernel" and not _real_attach():
-        pytest.skip("simlab.backends.kernel has no KernelBackend.attach yet")
+        pytest.skip("simlab.kernel has no KernelBackend.attach yet")
     return request.param
 
 

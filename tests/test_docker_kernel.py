@@ -103,13 +103,13 @@ def lab():
 
 
 def in_netns(lab, key: str, code: str, *args: str) -> subprocess.CompletedProcess:
-    path = lab.raw_backend.netns_path(key)
+    path = lab.netns_path(key)
     return subprocess.run(["nsenter", f"--net={path}", "--", sys.executable, "-c", code, *args],
                           capture_output=True, text=True, timeout=20, env=ENV)
 
 
 def serve(lab, key: str, port: int) -> subprocess.Popen:
-    path = lab.raw_backend.netns_path(key)
+    path = lab.netns_path(key)
     argv = ["nsenter", f"--net={path}", "--", sys.executable, "-c", SERVER, str(port)]
     server = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               env=ENV)
@@ -223,7 +223,7 @@ def test_a_failing_step_is_undone_on_the_kernel(lab, monkeypatch):
     def faulty(ops):
         if any(isinstance(op, RouteAdd) and op.netns != ROOT for op in ops):
             raise NetError.rtnl(errno.ENETUNREACH)
-        real(ops)
+        return real(ops)
 
     monkeypatch.setattr(backend, "apply_all", faulty)
     with pytest.raises(DockerError, match="failed to set gateway"):

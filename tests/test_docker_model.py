@@ -401,14 +401,14 @@ def test_first_run_error_does_not_start_the_daemon(lab):
 def test_a_failing_kernel_step_is_undone(docker, lab, monkeypatch):
     docker.run("web", publish=["8080:80"])
     before = ipv4_view(lab.snapshot())
-    real = lab.raw_backend.apply
+    real = lab.raw_backend.apply_all
 
-    def faulty(op):  # the kernel refuses the default route of the second container
-        if isinstance(op, RouteAdd) and op.netns != ROOT:
+    def faulty(ops):  # the kernel refuses the default route of the second container
+        if any(isinstance(op, RouteAdd) and op.netns != ROOT for op in ops):
             raise NetError.rtnl(errno.ENETUNREACH)
-        real(op)
+        return real(ops)
 
-    monkeypatch.setattr(lab.raw_backend, "apply", faulty)
+    monkeypatch.setattr(lab.raw_backend, "apply_all", faulty)
     with pytest.raises(DockerError) as info:
         docker.run("db", publish=["9090:90"])
     assert info.value.message == ("docker: Error response from daemon: failed to set gateway: "

@@ -81,3 +81,55 @@ def test_views_and_widgets_never_touch_a_backend(path):
         assert not any(name == m or name.startswith(m + ".") for m in BACKEND_SIDE), (
             f"{path.name} imports {name}: views and widgets take snapshots and timelines, "
             "never a backend, a lab or a runtime")
+
+
+# ------------------------------------------------- the rest of the layers (issue 13)
+#: package -> the simlab modules it must never import (lazily inside a function or not).
+LAYERS = {
+    "cni": ("simlab.runtime", "simlab.lab"),
+    "runtime": ("simlab.kernel",),
+    "iproute": ("simlab.lab", "simlab.backends", "simlab.kernel", "simlab.runtime", "simlab.cni"),
+    # The kernel backend implements backends.base; the chooser picks it, never the reverse.
+    "kernel": ("simlab.backends.choose", "simlab.backends.model", "simlab.lab", "simlab.runtime",
+               "simlab.cni", "simlab.views", "simlab.widgets"),
+    "backends": ("simlab.lab", "simlab.runtime", "simlab.cni", "simlab.views", "simlab.widgets"),
+}
+
+
+@pytest.mark.parametrize(
+    "sub,path",
+    [(sub, path) for sub in LAYERS for path in _files(sub)],
+    ids=lambda v: v if isinstance(v, str) else v.name,
+)
+def test_layers_of_the_package(sub, path):
+    for name in _imports(path):
+        assert not name.startswith(LAYERS[sub]), (
+            f"{sub}/{path.name} imports {name}: see ARCHITECTURE.md, 'Layers'")
+
+
+def test_the_kernel_backend_has_one_home():
+    """simlab.kernel is the kernel backend; simlab.backends holds the contract and the chooser."""
+    assert not (PKG / "backends" / "kernel.py").exists()
+    assert not (PKG / "backends" / "kernel").exists()
+
+
+def test_no_class_of_the_kernel_backend_is_a_mixin():
+    for path in _files("kernel"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                assert "Mixin" not in node.name, f"{path.name}: class {node.name}"
+                bases = [ast.unparse(b) for b in node.bases]
+                assert all("Mixin" not in b for b in bases), f"{path.name}: {node.name}{bases}"
+
+
+def test_nothing_outside_the_backends_asks_a_backend_its_name():
+    """Capabilities, not names: `lab.capabilities`, `lab.netns_path(key)` (issue 13)."""
+    words = ('backend == "model"', 'backend != "model"', 'backend == "kernel"',
+             'backend != "kernel"', "hasattr(self._backend", "last_ping", "raw_backend")
+    for path in sorted(PKG.rglob("*.py")):
+        rel = path.relative_to(PKG).as_posix()
+        if rel.startswith(("backends/", "kernel/")) or rel == "lab.py":
+            continue
+        text = path.read_text()
+        for word in words:
+            assert word not in text, f"{rel} uses {word!r}: ask lab.capabilities or the Lab"

@@ -226,7 +226,7 @@ def test_no_socket_of_a_lab_is_in_the_machines_namespace():
         machine = os.stat("/proc/self/ns/net").st_ino
         lab = {os.stat(kb.netns_path(k)).st_ino for k in ("", "red")}
         seen = set()
-        for handle in kb._ns.values():
+        for handle in kb.k.ns.values():
             for sock in (
                 handle.rt.sock,
                 handle.mon.sock,

@@ -163,10 +163,10 @@ def test_sockets_refuse_the_machine_namespace(kb):
     fd = os.open("/proc/self/ns/net", os.O_RDONLY)
     try:
         with pytest.raises(RuntimeError, match="machine's own network namespace"):
-            kb._thread.call(kb._thread.enter, fd)
+            kb.k.thread.call(kb.k.thread.enter, fd)
     finally:
         os.close(fd)
-        kb._thread.call(kb._thread.go_home)
+        kb.k.thread.call(kb.k.thread.go_home)
 
 
 @kernel
@@ -175,7 +175,7 @@ def test_hidden_sysctls_in_every_namespace(kb):
 
     kb.apply(o.NetnsAdd("red"))
     for key in ("", "red"):
-        values = kb._thread.inside(
+        values = kb.k.thread.inside(
             kb.netns_path(key),
             lambda: [
                 read_sysctl(k)
@@ -667,10 +667,10 @@ def test_sigterm_handler_is_not_installed_over_another(tmp_path):
 # ------------------------------------------------------------- without root
 def test_kernel_lab_without_root_fails_at_once(monkeypatch):
     import simlab
-    from simlab.backends import choose
+    from simlab.kernel import access
 
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
-    monkeypatch.setattr(choose, "_has_net_admin", lambda: False)
+    monkeypatch.setattr(access, "_has_net_admin", lambda: False)
     with pytest.raises(PermissionError) as info:
         simlab.Lab(backend="kernel")
     text = str(info.value)
@@ -681,11 +681,10 @@ def test_kernel_lab_without_root_fails_at_once(monkeypatch):
 
 def test_kernel_backend_itself_refuses_without_root(monkeypatch):
     pytest.importorskip("pyroute2")
-    from simlab.backends import choose
-    from simlab.kernel import KernelBackend
+    from simlab.kernel import KernelBackend, access
 
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
-    monkeypatch.setattr(choose, "_has_net_admin", lambda: False)
+    monkeypatch.setattr(access, "_has_net_admin", lambda: False)
     with pytest.raises(PermissionError, match="needs root"):
         KernelBackend()
 

@@ -63,10 +63,9 @@ sys.exit(1)
 def lab():
     lab = simlab.Lab(backend="kernel")
     yield lab
-    prefix = lab.raw_backend.names.prefix
     lab.close()
     left = (
-        [n for n in os.listdir("/run/netns") if n.startswith(prefix)]
+        [n for n in os.listdir("/run/netns") if lab.netns_key(n) is not None]
         if os.path.isdir("/run/netns")
         else []
     )
@@ -75,7 +74,7 @@ def lab():
 
 def ping(lab, pod, dst: str) -> tuple[int, str]:
     """A real ICMP echo from inside ``pod``'s namespace."""
-    path = lab.raw_backend.netns_path(pod.netns)
+    path = lab.netns_path(pod.netns)
     nsenter = shutil.which("nsenter") or "nsenter"
     r = subprocess.run(
         [nsenter, f"--net={path}", sys.executable, "-c", PING, dst],
@@ -92,13 +91,14 @@ def delete_all(lab) -> None:
     """Delete every pod; then no pod namespace, no veth on a node, no reservation is left."""
     keys = [p.netns for p in lab.k8s.pods]
     assert all(keys)
+    paths = [lab.netns_path(key) for key in keys]
     for p in list(lab.k8s.pods):
         lab.k8s.delete(p.name)
     assert lab.k8s.pods == []
     state = lab.snapshot()
-    for key in keys:
+    for key, path in zip(keys, paths):
         assert key not in state.netns
-        assert not os.path.exists(lab.raw_backend.names.netns_path(key))
+        assert not os.path.exists(path)
     for node in lab.k8s.nodes.values():
         ns = state.netns[node.key]
         veths = [link.ifname for link in ns.links.values() if link.kind == "veth"]
@@ -143,7 +143,7 @@ def test_reference_plugins(lab):
     assert (a.status, b.status) == ("Running", "Running"), lab.k8s.describe("a")
     step = next(s for s in lab.timeline if s.detail.get("k8s") == "cni-add")
     assert step.detail["env"]["CNI_PATH"] == "/usr/lib/cni"
-    assert step.detail["env"]["CNI_NETNS"] == lab.raw_backend.netns_path(a.netns)
+    assert step.detail["env"]["CNI_NETNS"] == lab.netns_path(a.netns)
     code, out = ping(lab, a, b.ip)
     assert code == 0, out
     delete_all(lab)

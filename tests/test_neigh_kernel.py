@@ -50,9 +50,8 @@ def lab():
         assert lab.snapshot().netns["a"].neighs == ()
         yield lab
     finally:
-        prefix = lab.raw_backend.names.prefix
         lab.close()
-    left = [n for n in os.listdir("/run/netns") if n.startswith(prefix)]
+    left = [n for n in os.listdir("/run/netns") if lab.netns_key(n) is not None]
     assert left == [], f"the lab left namespaces behind: {left}"
 
 
@@ -63,7 +62,7 @@ def ping(lab, key: str, dst: str) -> tuple[int, str]:
 
 def neigh_add(lab, key: str, args: str) -> None:
     """The real ``ip neigh add`` in the lab's namespace ``key`` (simlab itself refuses it)."""
-    name = lab.raw_backend.names.netns_name(key)
+    name = os.path.basename(lab.netns_path(key))
     subprocess.run(["ip", "-n", name, "neigh", "add", *args.split()], check=True, timeout=30)
 
 
@@ -179,7 +178,7 @@ def test_entries_added_by_hand_in_every_state_ip_neigh_shows(lab):
     # What `ip neigh` lists, in its order: the ARP table, then the NDP table.
     assert [n.dst for n in entries] == [line.split()[0] for line in real.splitlines()]
     assert [":" in n.dst for n in entries] == [False] * 5 + [True] * 2
-    name = lab.raw_backend.names.netns_name("a")
+    name = os.path.basename(lab.netns_path("a"))
     everything = ["ip", "-n", name, "neigh", "show", "nud", "all"]  # simlab does not parse "nud"
     hidden = subprocess.run(everything, capture_output=True, text=True, check=True).stdout
     assert "10.9.0.16 dev va lladdr 02:00:00:00:00:16 NOARP \n" in hidden

@@ -255,7 +255,7 @@ def test_a_failing_scenario_raises_the_kernel_error():
 @pytest.mark.kernel
 @pytest.mark.parametrize("name", ["veth-basics", "bridge"])
 def test_scenarios_on_the_kernel_match_the_model(name):
-    pytest.importorskip("simlab.backends.kernel", reason="the kernel backend has not landed yet")
+    pytest.importorskip("simlab.kernel.backend", reason="the kernel backend has not landed yet")
     kernel = scenarios.run(name, backend="kernel")
     try:
         model = scenarios.run(name)

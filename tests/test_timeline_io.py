@@ -177,7 +177,7 @@ def test_op_codec_matches_cni_trace():
 
 @pytest.mark.kernel
 def test_a_kernel_timeline_replays_without_root(tmp_path):
-    pytest.importorskip("simlab.backends.kernel", reason="the kernel backend has not landed yet")
+    pytest.importorskip("simlab.kernel.backend", reason="the kernel backend has not landed yet")
     lab = scenarios.run("veth-basics", backend="kernel")
     try:
         path = tmp_path / "kernel.json"

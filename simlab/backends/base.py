@@ -1,43 +1,89 @@
-"""The one small protocol every backend speaks.
+"""The whole contract every backend keeps: what :class:`simlab.Lab` and the runtimes may ask.
 
 A backend applies operations (values from :mod:`simlab.model.ops`) and
 returns snapshots (:class:`simlab.model.NetState`).  Namespaces are named by
 *key*: ``ROOT`` ("") is the node, other keys are the short names a learner
 types (``red``, ``web``).  Where a key really lives (a prefixed name under
-/run/netns, a CNI_NETNS path) is the backend's business.
+/run/netns, a CNI_NETNS path) is the backend's business, told by
+:meth:`Backend.netns_path` and :meth:`Backend.netns_key`.
 
-A new feature adds an operation both backends understand, never a new method.
+A new feature adds an operation both backends understand, never a new method;
+where backends really differ, they say so in :class:`Capabilities`, and
+callers read a capability, never the backend's name.
 """
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
 
 from ..model import NetState
 from ..model.ops import Op
 
-__all__ = ["Backend"]
+__all__ = ["Backend", "Capabilities"]
 
 
-@runtime_checkable
-class Backend(Protocol):
-    name: str  # "model" or "kernel"
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend can or cannot do, by name (a runtime asks these, not ``name``)."""
 
-    def apply(self, op: Op) -> None:
-        """Carry out ``op``; raise :class:`simlab.model.NetError` and change nothing on failure."""
+    #: CNI plugins run in this process against the backend: a plugin process could not
+    #: reach it (the model).  Otherwise plugins are executables started in real
+    #: namespaces, so any CNI plugin (Debian's too) works.
+    in_process_plugins: bool
+    #: MACs and other random choices come from the lab's seed: the same seed, the same lab.
+    seeded: bool
 
-    def preflight(self, ops: list[Op]) -> None:
-        """Raise the :class:`NetError` a tool missing for ``ops`` would cause, changing nothing.
 
-        Lets a runtime fail before its first step rather than half-way (docker's daemon
-        start needs iptables on the kernel).
+class Backend(ABC):
+    """Subclass it and fill in the abstract methods; ``apply`` comes with it."""
+
+    name: ClassVar[str]  # "model" or "kernel": what ``Lab.backend`` prints
+    capabilities: ClassVar[Capabilities]
+
+    @abstractmethod
+    def apply_all(self, ops: Sequence[Op]) -> list[object]:
+        """Carry out ``ops`` in order, all or nothing; one outcome per operation.
+
+        An outcome is None, except a :class:`~simlab.model.ops.Ping`'s: its
+        :class:`~simlab.model.ping.PingReport` (the kernel's has no ``walk``).
+        On failure raise :class:`simlab.model.NetError` and leave nothing changed.
         """
 
+    def apply(self, op: Op) -> object:
+        """One operation (what a CNI plugin's session sends): ``apply_all([op])[0]``."""
+        return self.apply_all([op])[0]
+
+    def preflight(self, ops: Sequence[Op]) -> None:
+        """Raise the :class:`NetError` a program missing for ``ops`` would cause, changing nothing.
+
+        Lets a runtime fail before its first step rather than half-way (docker's daemon
+        start needs iptables on the kernel).  Default: nothing is run, nothing is missing.
+        """
+
+    @abstractmethod
     def snapshot(self) -> NetState:
         """The current state of every namespace this backend manages."""
 
+    @abstractmethod
+    def restore(self, snapshot: NetState) -> None:
+        """Go back to ``snapshot``, an earlier result of :meth:`snapshot` (a half-done step)."""
+
     def show(self, tool: str, argv: list[str], netns: str) -> str | None:
         """The text the real tool prints for a show command, or None to render the snapshot."""
+        return None
 
+    def netns_path(self, key: str) -> str | None:
+        """Where a process can open namespace ``key`` (``CNI_NETNS``, ``nsenter --net=``);
+        None when namespaces are not files (the model)."""
+        return None
+
+    def netns_key(self, name: str) -> str | None:
+        """The key of a namespace as the machine names it (``/run/netns/NAME``), else None."""
+        return None
+
+    @abstractmethod
     def close(self) -> None:
         """Remove everything this backend created."""

@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import os
-
+from ..kernel.access import kernel_privileged
 from ..system import missing
+from .base import Backend
 
 __all__ = ["KernelUnavailable", "choose", "kernel_available", "kernel_privileged"]
 
 
 class KernelUnavailable(RuntimeError):
     """``Lab(backend="kernel")`` as root on a machine that lacks a program it runs."""
-
-
-def kernel_privileged() -> tuple[bool, str]:
-    """Can this process build real namespaces?  (ok, reason in one sentence)."""
-    if not os.path.exists("/proc/self/ns/net"):
-        return False, "this system has no Linux network namespaces (not Linux?)"
-    if not _has_net_admin():
-        return False, "this process is not root and lacks CAP_NET_ADMIN"
-    try:
-        import pyroute2  # noqa: F401
-    except ImportError:
-        return False, "pyroute2 is not installed (pip install pyroute2)"
-    return True, "root with network namespaces and pyroute2"
 
 
 def kernel_available() -> tuple[bool, str]:
@@ -35,20 +22,9 @@ def kernel_available() -> tuple[bool, str]:
     return ok, reason
 
 
-def _has_net_admin() -> bool:
-    if os.geteuid() == 0:
-        return True
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("CapEff:"):
-                    return bool(int(line.split()[1], 16) & (1 << 12))
-    except OSError:
-        pass
-    return False
-
-
-def choose(backend: str, *, seed: int = 0, tunnels: tuple[str, ...] = ()):
+def choose(
+    backend: str, *, seed: int = 0, tunnels: tuple[str, ...] = ()
+) -> tuple[Backend, str, str]:
     """Return (backend object, name, why)."""
     from .model import ModelBackend
 
@@ -68,6 +44,6 @@ def choose(backend: str, *, seed: int = 0, tunnels: tuple[str, ...] = ()):
                 "(sudo .venv/bin/jupyter lab ...), or use Lab(backend='model')."
             )
         return ModelBackend(seed=seed, tunnels=tunnels), "model", f"using the model: {reason}"
-    from .kernel import KernelBackend  # lazy: pyroute2 is imported only here
+    from ..kernel import KernelBackend  # lazy: pyroute2 is imported only here
 
     return KernelBackend(seed=seed, tunnels=tunnels), "kernel", f"using the kernel: {reason}"

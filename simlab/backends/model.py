@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..model import NetState, apply, new_state
-from ..model.ops import Op
+from ..model.ops import Op, Ping
+from ..model.ping import model_report
+from .base import Backend, Capabilities
 
 __all__ = ["ModelBackend"]
 
 
-class ModelBackend:
+class ModelBackend(Backend):
     """Holds one :class:`NetState` and replaces it on every operation.
 
     >>> from simlab.model import NetnsAdd
@@ -19,35 +23,25 @@ class ModelBackend:
     """
 
     name = "model"
+    capabilities = Capabilities(in_process_plugins=True, seeded=True)
 
     def __init__(self, state: NetState | None = None, *, seed: int = 0, tunnels: tuple[str, ...] = ()):
         self.state = state if state is not None else new_state(seed=seed, tunnels=tunnels)
 
-    def apply(self, op: Op) -> None:
-        self.state = apply(self.state, op)
-
-    def apply_all(self, ops: list[Op]) -> None:
+    def apply_all(self, ops: Sequence[Op]) -> list[object]:
         """All or nothing: the snapshot changes only if every operation succeeds."""
-        before = self.state
-        try:
-            for op in ops:
-                self.apply(op)
-        except BaseException:
-            self.state = before
-            raise
-
-    def preflight(self, ops: list[Op]) -> None:
-        """Nothing to check: the model runs no program of the machine."""
-
-    def restore(self, state: NetState) -> None:
-        """Go back to an earlier snapshot (undo of a half-done step)."""
+        state, outcomes = self.state, []
+        for op in ops:
+            outcomes.append(model_report(state, op) if isinstance(op, Ping) else None)
+            state = apply(state, op)
         self.state = state
+        return outcomes
+
+    def restore(self, snapshot: NetState) -> None:
+        self.state = snapshot
 
     def snapshot(self) -> NetState:
         return self.state
-
-    def show(self, tool: str, argv: list[str], netns: str) -> str | None:
-        return None
 
     def close(self) -> None:
         self.state = new_state(seed=self.state.seed, tunnels=self.state.tunnels)

@@ -1,5 +1,5 @@
 """Putting CNI calls on a lab's timeline (the lab is duck-typed: ``apply``, ``step``,
-``snapshot``, ``backend``, ``raw_backend``; nothing here imports :mod:`simlab.lab`).
+``snapshot``, ``backend``, ``capabilities``; nothing here imports :mod:`simlab.lab`).
 
 :func:`runtime_for_lab` gives a :class:`~simlab.cni.Runtime` whose plugin
 steps become steps of ``lab.timeline`` (title ``simlab-bridge ADD:
@@ -31,7 +31,7 @@ class _LabBackend:
 
     def __init__(self, lab):
         self.lab = lab
-        self.name = lab.raw_backend.name
+        self.name = lab.backend
 
     def apply(self, op) -> None:
         self.lab.apply(op)
@@ -106,7 +106,7 @@ def runtime_for_lab(
 ) -> Runtime:
     """A runtime whose plugin calls and steps land on ``lab.timeline``."""
     rec = LabRecorder(lab)
-    backend = _LabBackend(lab) if lab.backend == "model" else None
+    backend = _LabBackend(lab) if lab.capabilities.in_process_plugins else None
     return Runtime(
         cni_path,
         backend=backend,

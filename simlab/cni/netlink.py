@@ -291,7 +291,7 @@ def kernel_attach(namespaces: dict) -> Any:
     """A kernel backend attached to existing namespaces ``{key: path}``; it never deletes them.
 
     This is ``KernelBackend.attach({ROOT: "/proc/<pid>/ns/net", "<key>": CNI_NETNS})``
-    from :mod:`simlab.backends.kernel`; ``SIMLAB_CNI_KERNEL_BACKEND=module:func``
+    from :mod:`simlab.kernel`; ``SIMLAB_CNI_KERNEL_BACKEND=module:func``
     names another function with the same contract.
     """
     import importlib
@@ -302,7 +302,7 @@ def kernel_attach(namespaces: dict) -> Any:
             module, _, name = spec.partition(":")
             attach = getattr(importlib.import_module(module), name)
         else:
-            from ..backends.kernel import KernelBackend  # type: ignore[import-not-found]
+            from ..kernel import KernelBackend
 
             attach = getattr(KernelBackend, "attach", None)
     except (ImportError, AttributeError) as err:

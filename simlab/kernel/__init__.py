@@ -2,7 +2,8 @@
 
 ``from simlab.kernel import KernelBackend`` imports pyroute2; the submodules
 that do not need it (:mod:`~simlab.kernel.names`, :mod:`~simlab.kernel.netns`,
-used by ``simlab clean``) can be imported without it.
+used by ``simlab clean``; :mod:`~simlab.kernel.access`, asked by ``Lab()``) can be
+imported without it.  The layout is in ARCHITECTURE.md ("Inside the kernel backend").
 """
 
 from __future__ import annotations
@@ -13,8 +14,12 @@ __all__ = ["KernelBackend", "LabNames", "new_lab_id", "NETNS_DIR", "RUN_DIR", "H
 
 
 def __getattr__(name: str):
-    if name in ("KernelBackend", "HIDDEN_SYSCTLS"):
-        from . import backend
+    if name == "KernelBackend":
+        from .backend import KernelBackend
 
-        return getattr(backend, name)
+        return KernelBackend
+    if name == "HIDDEN_SYSCTLS":
+        from .spaces import HIDDEN_SYSCTLS
+
+        return HIDDEN_SYSCTLS
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

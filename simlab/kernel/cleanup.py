@@ -25,7 +25,7 @@ _HOOKS_INSTALLED = False
 def teardown_all() -> None:
     for backend in list(_LIVE):
         # A forked child inherits the list (and atexit) but not the labs: never theirs to remove.
-        if getattr(backend, "_pid", None) != os.getpid():
+        if getattr(backend, "pid", None) != os.getpid():
             continue
         with contextlib.suppress(Exception):
             backend._emergency_teardown()

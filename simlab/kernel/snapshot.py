@@ -27,220 +27,196 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import fields
-from typing import TYPE_CHECKING
 
-from ..model.state import Link, Netns, NetState
+from ..model.state import Link, Netns
 from . import read as rd
+from .context import Kernel, Ns
 from .netns import read_sysctl
+from .spaces import monitors_here
 
-if TYPE_CHECKING:
-    from .backend import _Ns
-
-__all__ = ["SnapshotMixin"]
+__all__ = ["read_all", "read_ns"]
 
 _IFF_PROMISC = 0x100
 _LINK_FIELDS = {f.name for f in fields(Link)}
 
 
-class SnapshotMixin:
-    """``snapshot()`` of :class:`~simlab.kernel.backend.KernelBackend`."""
+def read_all(k: Kernel) -> dict[str, Netns]:
+    """The real state of every namespace of the lab, as model values (re-read where changed)."""
+    table = {}
+    for key, handle in list(k.ns.items()):
+        if handle.mon is None:
+            # First read: from now on the monitors tell what changed.
+            k.thread.inside(handle.path, monitors_here, handle)
+            handle.cache = None
+            handle.iptables_read = False
+        changed = handle.mon.changed()
+        if handle.nfmon is None or handle.nfmon.changed():
+            handle.iptables_read = False
+            changed = True
+        if handle.cache is None or changed or len(handle.sysctl_keys) > 1:
+            handle.cache = read_ns(k, handle)
+        elif _on_timers(handle.cache):
+            handle.cache = _with_neighs(handle.cache, rd.dump_neighs(handle.rt))
+        table[key] = handle.cache
+    return table
 
-    def snapshot(self) -> NetState:
-        """The real state of every namespace of the lab, as model values."""
-        with self._lock:
-            table = {}
-            for key, handle in list(self._ns.items()):
-                if handle.mon is None:
-                    # First read: from now on the monitors tell what changed.
-                    self._thread.inside(handle.path, self._monitors_here, handle)
-                    handle.cache = None
-                    handle.iptables_read = False
-                changed = handle.mon.changed()
-                if handle.nfmon is None or handle.nfmon.changed():
-                    handle.iptables_read = False
-                    changed = True
-                if handle.cache is None or changed or len(handle.sysctl_keys) > 1:
-                    handle.cache = self._read(handle)
-                elif _on_timers(handle.cache):
-                    handle.cache = _with_neighs(handle.cache, rd.dump_neighs(handle.rt))
-                table[key] = handle.cache
-            state = NetState(netns=table, seed=self.seed, tunnels=self.tunnels)
-            last = getattr(self, "_last_state", None)
-            if last is not None and last == state:
-                state = last  # nothing changed: the same snapshot object (and journal mark)
-            self._last_state = state
-            self._mark(state)
-            return state
 
-    def _nsid_key(self, handle: _Ns, nsid: int) -> str | None:
-        table = self._nsid_maps.setdefault(handle.key, {})
-        if nsid in table:
-            return table[nsid]
-        known = set(table.values())
-        for other in self._ns.values():
-            if other is handle or other.key in known:
-                continue
-            with self._fd(other) as fd:
-                found = rd.get_nsid(handle.rt, fd)
-            if found is not None:
-                table[found] = other.key
-                if found == nsid:
-                    return other.key
-        return None
+def settled_links(handle: Ns) -> list[rd.RawLink]:
+    """The links, after running the linkwatch events still pending in the namespace.
 
-    @staticmethod
-    def _settled_links(handle: _Ns) -> list[rd.RawLink]:
-        """The links, after running the linkwatch events still pending in the namespace.
+    The kernel updates operstate (and, through NETDEV_CHANGE, makes IPv6
+    link-local addresses) from a linkwatch queue, up to a second late for a
+    bridge.  A link whose operstate disagrees with its carrier has an event
+    queued; a single ``RTM_GETLINK`` of it runs the event now
+    (``rtnl_getlink`` -> ``linkwatch_sync_dev``).  A disagreement that stays
+    is the kernel's own stale operstate, kept as it is.
+    """
+    raws = rd.dump_links(handle.rt)
+    lagging = [x for x in raws if _lagging(x)]
+    if not lagging:
+        return raws
+    for link in lagging:
+        rd.get_link_index(handle.rt, link.ifindex)
+    return rd.dump_links(handle.rt)
 
-        The kernel updates operstate (and, through NETDEV_CHANGE, makes IPv6
-        link-local addresses) from a linkwatch queue, up to a second late for a
-        bridge.  A link whose operstate disagrees with its carrier has an event
-        queued; a single ``RTM_GETLINK`` of it runs the event now
-        (``rtnl_getlink`` -> ``linkwatch_sync_dev``).  A disagreement that stays
-        is the kernel's own stale operstate, kept as it is.
-        """
-        raws = rd.dump_links(handle.rt)
-        lagging = [x for x in raws if _lagging(x)]
-        if not lagging:
-            return raws
-        for link in lagging:
-            rd.get_link_index(handle.rt, link.ifindex)
-        return rd.dump_links(handle.rt)
 
-    @staticmethod
-    def _settled_addrs(handle: _Ns, links: dict) -> list:
-        """The addresses, once no IPv6 address is still ``tentative``.
+def settled_addrs(handle: Ns, links: dict) -> list:
+    """The addresses, once no IPv6 address is still ``tentative``.
 
-        With DAD off an address still starts tentative and addrconf's work
-        queue clears the flag a moment later (it also adds its routes then).
-        """
-        deadline = time.monotonic() + 1.0
-        while rd.has_tentative(handle.rt) and time.monotonic() < deadline:
-            time.sleep(0.002)
-        return rd.dump_addrs(handle.rt, links)
+    With DAD off an address still starts tentative and addrconf's work
+    queue clears the flag a moment later (it also adds its routes then).
+    """
+    deadline = time.monotonic() + 1.0
+    while rd.has_tentative(handle.rt) and time.monotonic() < deadline:
+        time.sleep(0.002)
+    return rd.dump_addrs(handle.rt, links)
 
-    @staticmethod
-    def _settled_fdb(handle: _Ns, raws: list[rd.RawLink]):
-        """The FDB once each forwarding bridge port has learned its peer.
 
-        The first frame a new link sends (its MLD report when its IPv6
-        link-local address is made) crosses the veth and the bridge in softirq
-        a moment after the change: wait for it (at most 0.2 s).
-        """
-        up_bridges = {x.ifindex for x in raws if x.kind == "bridge" and x.up}
-        forwarding = {x.ifindex for x in raws if x.master in up_bridges and x.up and x.carrier}
-        deadline = time.monotonic() + 0.2
-        while True:
-            mc, fdb = rd.dump_fdb(handle.rt)
-            if forwarding <= {e.ifindex for e in fdb} or time.monotonic() > deadline:
-                return mc, fdb
-            time.sleep(0.002)
+def settled_fdb(handle: Ns, raws: list[rd.RawLink]):
+    """The FDB once each forwarding bridge port has learned its peer.
 
-    def _had_ports(self, key: str, raw: rd.RawLink, ports: list, set_by_hand: bool) -> bool:
-        """Whether a bridge ever had a port: seen with one, or without the carrier it
-        keeps until its first port (a bridge made with a MAC of its own starts without)."""
-        seen = self._bridges_with_ports
-        if ports:
-            seen.add((key, raw.ifindex))
-        return (key, raw.ifindex) in seen or (not raw.carrier and not set_by_hand)
+    The first frame a new link sends (its MLD report when its IPv6
+    link-local address is made) crosses the veth and the bridge in softirq
+    a moment after the change: wait for it (at most 0.2 s).
+    """
+    up_bridges = {x.ifindex for x in raws if x.kind == "bridge" and x.up}
+    forwarding = {x.ifindex for x in raws if x.master in up_bridges and x.up and x.carrier}
+    deadline = time.monotonic() + 0.2
+    while True:
+        mc, fdb = rd.dump_fdb(handle.rt)
+        if forwarding <= {e.ifindex for e in fdb} or time.monotonic() > deadline:
+            return mc, fdb
+        time.sleep(0.002)
 
-    def _read(self, handle: _Ns) -> Netns:
-        key = handle.key
-        raws = self._settled_links(handle)
-        by_index = {x.ifindex: x for x in raws}
-        # Addresses first: addrconf's work that clears "tentative" also joins the
-        # solicited-node group (the multicast lists) and adds the IPv6 routes.
-        addrs = tuple(self._settled_addrs(handle, by_index))
-        mc, fdb = self._settled_fdb(handle, raws)
-        nsids = {}
-        for nsid in rd.dump_nsids(handle.rt):
-            other = self._nsid_key(handle, nsid)
-            if other is not None:
-                nsids[other] = nsid
-        links = {}
-        for raw in raws:
-            peer = None
-            if raw.kind == "veth" and raw.link is not None:
-                if raw.link_netnsid is None:
-                    peer = (key, raw.link)
-                else:
-                    other = self._nsid_key(handle, raw.link_netnsid)
-                    peer = (other, raw.link) if other is not None else None
-            ports = [x for x in raws if x.master == raw.ifindex]
-            set_by_hand = (key, raw.ifindex) in self._mac_set
-            values = dict(
-                ifindex=raw.ifindex,
-                ifname=raw.ifname,
-                kind=raw.kind,
-                mac=raw.mac,
-                mtu=raw.mtu,
-                up=raw.up,
-                txqlen=raw.txqlen,
-                peer=peer,
-                master=raw.master,
-                mac_set=raw.kind == "bridge" and set_by_hand,
-                addr_assign_type=0
-                if raw.kind not in ("veth", "bridge")
-                else (3 if set_by_hand else 1),
-                hairpin=raw.hairpin,
-                promisc=bool(raw.flags & _IFF_PROMISC),
-                activated=raw.qdisc != "noop",
-                v6_ready=bool(raw.v6_flags & rd.IF_READY),
-                had_ports=raw.kind == "bridge" and self._had_ports(key, raw, ports, set_by_hand),
-                mtu_set=(key, raw.ifindex) in self._mtu_set,
-                port_no=raw.port_no if raw.master else 0,
-                carrier_ok=bool(raw.carrier),
-                oper=raw.operstate,
-                mc=mc.get(raw.ifindex, ()),
-            )
-            links[raw.ifindex] = Link(**{k: v for k, v in values.items() if k in _LINK_FIELDS})
-        # The kernel's per-namespace counter is not visible: it moved past every
-        # index it handed out here, which a link moved in with its own index was not.
-        handle.moved_in &= set(by_index)
-        counted = [i for i in by_index if i not in handle.moved_in]
-        handle.next_ifindex = max(handle.next_ifindex, max(counted, default=1) + 1)
-        sysctls = self._thread.inside(handle.path, _read_sysctls, sorted(handle.sysctl_keys))
-        if not handle.iptables_read:
-            handle.iptables = self._read_iptables(handle)
-            handle.iptables_read = True
-        return Netns(
-            name=key,
-            links=links,
-            addrs=addrs,
-            fdb=tuple(fdb),
-            routes=tuple(rd.dump_routes(handle.rt)),
-            neighs=tuple(rd.dump_neighs(handle.rt)),
-            sysctls=sysctls,
-            iptables=dict(handle.iptables),
-            next_ifindex=handle.next_ifindex,
-            nsids=nsids,
+
+def had_ports(k: Kernel, key: str, raw: rd.RawLink, ports: list, set_by_hand: bool) -> bool:
+    """Whether a bridge ever had a port: seen with one, or without the carrier it
+    keeps until its first port (a bridge made with a MAC of its own starts without)."""
+    seen = k.bridges_with_ports
+    if ports:
+        seen.add((key, raw.ifindex))
+    return (key, raw.ifindex) in seen or (not raw.carrier and not set_by_hand)
+
+
+def read_ns(k: Kernel, handle: Ns) -> Netns:
+    key = handle.key
+    raws = settled_links(handle)
+    by_index = {x.ifindex: x for x in raws}
+    # Addresses first: addrconf's work that clears "tentative" also joins the
+    # solicited-node group (the multicast lists) and adds the IPv6 routes.
+    addrs = tuple(settled_addrs(handle, by_index))
+    mc, fdb = settled_fdb(handle, raws)
+    nsids = {}
+    for nsid in rd.dump_nsids(handle.rt):
+        other = k.nsid_key(handle, nsid)
+        if other is not None:
+            nsids[other] = nsid
+    links = {}
+    for raw in raws:
+        peer = None
+        if raw.kind == "veth" and raw.link is not None:
+            if raw.link_netnsid is None:
+                peer = (key, raw.link)
+            else:
+                other = k.nsid_key(handle, raw.link_netnsid)
+                peer = (other, raw.link) if other is not None else None
+        ports = [x for x in raws if x.master == raw.ifindex]
+        set_by_hand = (key, raw.ifindex) in k.mac_set
+        values = dict(
+            ifindex=raw.ifindex,
+            ifname=raw.ifname,
+            kind=raw.kind,
+            mac=raw.mac,
+            mtu=raw.mtu,
+            up=raw.up,
+            txqlen=raw.txqlen,
+            peer=peer,
+            master=raw.master,
+            mac_set=raw.kind == "bridge" and set_by_hand,
+            addr_assign_type=0
+            if raw.kind not in ("veth", "bridge")
+            else (3 if set_by_hand else 1),
+            hairpin=raw.hairpin,
+            promisc=bool(raw.flags & _IFF_PROMISC),
+            activated=raw.qdisc != "noop",
+            v6_ready=bool(raw.v6_flags & rd.IF_READY),
+            had_ports=raw.kind == "bridge" and had_ports(k, key, raw, ports, set_by_hand),
+            mtu_set=(key, raw.ifindex) in k.mtu_set,
+            port_no=raw.port_no if raw.master else 0,
+            carrier_ok=bool(raw.carrier),
+            oper=raw.operstate,
+            mc=mc.get(raw.ifindex, ()),
         )
+        links[raw.ifindex] = Link(**{f: v for f, v in values.items() if f in _LINK_FIELDS})
+    # The kernel's per-namespace counter is not visible: it moved past every
+    # index it handed out here, which a link moved in with its own index was not.
+    handle.moved_in &= set(by_index)
+    counted = [i for i in by_index if i not in handle.moved_in]
+    handle.next_ifindex = max(handle.next_ifindex, max(counted, default=1) + 1)
+    sysctls = k.thread.inside(handle.path, _read_sysctls, sorted(handle.sysctl_keys))
+    if not handle.iptables_read:
+        handle.iptables = read_iptables(k, handle)
+        handle.iptables_read = True
+    return Netns(
+        name=key,
+        links=links,
+        addrs=addrs,
+        fdb=tuple(fdb),
+        routes=tuple(rd.dump_routes(handle.rt)),
+        neighs=tuple(rd.dump_neighs(handle.rt)),
+        sysctls=sysctls,
+        iptables=dict(handle.iptables),
+        next_ifindex=handle.next_ifindex,
+        nsids=nsids,
+    )
 
-    def _has_tables(self, handle: _Ns) -> bool:
-        """Whether the namespace has any nftables table (a request, not an iptables run)."""
-        if handle.nfmon is None:
-            return True
-        return self._thread.inside(handle.path, rd.has_nft_tables)
 
-    def _read_iptables(self, handle: _Ns) -> dict:
-        """``iptables-save`` inside the namespace, as ``iptables -S`` lines per table."""
-        if not self._has_tables(handle):
-            return {}  # no nftables table at all: nothing for iptables to list
-        p = self._run_in(handle, ["iptables-save"])
-        tables: dict[str, list[str]] = {}
-        current = None
-        for line in p.stdout.splitlines():
-            if line.startswith("*"):
-                current = tables.setdefault(line[1:], [])
-            elif current is None or line.startswith("#") or line == "COMMIT":
-                continue
-            elif line.startswith(":"):
-                chain, policy = line[1:].split()[:2]
-                if policy == "-":
-                    current.append(f"-N {chain}")
-            elif line.startswith("-"):
-                current.append(line)
-        return {t: tuple(lines) for t, lines in tables.items()}
+def has_tables(k: Kernel, handle: Ns) -> bool:
+    """Whether the namespace has any nftables table (a request, not an iptables run)."""
+    if handle.nfmon is None:
+        return True
+    return k.thread.inside(handle.path, rd.has_nft_tables)
+
+
+def read_iptables(k: Kernel, handle: Ns) -> dict:
+    """``iptables-save`` inside the namespace, as ``iptables -S`` lines per table."""
+    if not has_tables(k, handle):
+        return {}  # no nftables table at all: nothing for iptables to list
+    p = k.run_in(handle, ["iptables-save"])
+    tables: dict[str, list[str]] = {}
+    current = None
+    for line in p.stdout.splitlines():
+        if line.startswith("*"):
+            current = tables.setdefault(line[1:], [])
+        elif current is None or line.startswith("#") or line == "COMMIT":
+            continue
+        elif line.startswith(":"):
+            chain, policy = line[1:].split()[:2]
+            if policy == "-":
+                current.append(f"-N {chain}")
+        elif line.startswith("-"):
+            current.append(line)
+    return {t: tuple(lines) for t, lines in tables.items()}
 
 
 # ---------------------------------------------------------------- helpers

@@ -255,7 +255,7 @@ class Kubelet:
         """
         n = self._node(node)
         if kind == "reference":
-            if self.lab.backend != "kernel":
+            if self.lab.capabilities.in_process_plugins:
                 raise KubeError(
                     "Debian's reference plugins change the real kernel, so they run only on the "
                     "kernel backend (simlab.Lab(backend='kernel'), as root); on the model use "
@@ -295,7 +295,7 @@ class Kubelet:
         plugin written against :mod:`simlab.cni.netlink` is called this way
         (:func:`simlab.cni.plugins.runner` makes one from a plugin's ``skel.Funcs``).
         """
-        if self.lab.backend != "model":
+        if not self.lab.capabilities.in_process_plugins:
             raise KubeError(
                 "only the model runs plugins in-process; on the kernel put an executable "
                 "on the node's CNI_PATH (use_plugin('custom', type=..., cni_path=[...]))"

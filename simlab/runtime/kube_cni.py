@@ -264,16 +264,12 @@ def default_path(state_dir: str) -> list[str]:
 
 def netns_path(lab, key: str) -> str:
     """Where the kernel backend mounts namespace ``key`` (what a process can open)."""
-    backend = lab.raw_backend
-    fn = getattr(backend, "netns_path", None)
-    if callable(fn):
-        return fn(key)
-    names = getattr(backend, "names", None)
-    if names is not None and hasattr(names, "netns_path"):
-        return names.netns_path(key)
+    path = lab.netns_path(key)
+    if path is not None:
+        return path
     raise RuntimeError(
-        "the kernel backend does not say where its namespaces are mounted "
-        "(simlab.runtime.kube needs KernelBackend.netns_path(key))"
+        "this lab's backend does not say where its namespaces are mounted "
+        "(simlab.runtime.kube needs Backend.netns_path(key))"
     )
 
 
@@ -301,14 +297,13 @@ class KernelNodeRecorder(LabRecorder):
     def __init__(self, lab, host: str):
         super().__init__(lab)
         self.host = host
-        self.names = getattr(lab.raw_backend, "names", None)
 
     def _key(self, key):
         if key is None:
             return None
         if key == ROOT:
             return self.host
-        known = self.names.key_of(key) if self.names is not None else None
+        known = self.lab.netns_key(key)
         return known if known is not None else key
 
     def record(self, item) -> None:
@@ -327,7 +322,7 @@ def runtime_for_node(lab, node: Node, cni_path: list[str]) -> Runtime:
     from ..cni.plugins import IN_PROCESS, ptp
 
     rec = LabRecorder(lab)
-    if lab.backend == "model":
+    if lab.capabilities.in_process_plugins:
         return Runtime(
             cni_path,
             backend=NodeView(lab, node.key),

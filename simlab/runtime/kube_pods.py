@@ -65,7 +65,7 @@ class PodWorker:
             self._event(p, "Warning", "FailedCreatePodSandBox", message)
             return
         p.sandbox_id, p.netns = sb.id, sb.netns
-        if self.lab.backend == "model":
+        if self.lab.capabilities.in_process_plugins:
             p.netns_path = f"/proc/{sb.pid}/ns/net"
         else:
             p.netns_path = kc.netns_path(self.lab, sb.netns)
@@ -107,7 +107,7 @@ class PodWorker:
             node.runtime = kc.runtime_for_node(self.lab, node, self.cni_path(node))
         rt = node.runtime
         rt.cni_path = self.cni_path(node)
-        if self.lab.backend == "model":
+        if self.lab.capabilities.in_process_plugins:
             for q in self._pods.values():
                 if q.node is node and q.netns_path:
                     rt.netns_paths[q.netns_path] = q.netns
