@@ -32,6 +32,7 @@ class _LabBackend:
     def __init__(self, lab):
         self.lab = lab
         self.name = lab.backend
+        self.capabilities = lab.capabilities
 
     def apply(self, op) -> None:
         self.lab.apply(op)

@@ -138,8 +138,15 @@ class Session:
     _snap: NetState | None = None
 
     @property
-    def is_model(self) -> bool:
-        return self.backend is not None and getattr(self.backend, "name", "") == "model"
+    def in_memory(self) -> bool:
+        """The plugin runs in-process on a state in memory (the model): a namespace is a key,
+        not a file, and nothing settles while it waits."""
+        return self.backend is not None and self.backend.capabilities.in_process_plugins
+
+    @property
+    def seeded(self) -> bool:
+        """Random choices come from the lab's seed, so runs repeat."""
+        return self.backend is not None and self.backend.capabilities.seeded
 
     def get_backend(self):
         if self.backend is None:
@@ -443,7 +450,7 @@ def iptables(table: str, *args: str) -> None:
 def random_bytes(n: int, purpose: str) -> bytes:
     """Random bytes on the kernel; on the model a seeded function of the snapshot (runs repeat)."""
     s = current()
-    if s.is_model:
+    if s.seeded:
         state = s.snapshot()
         digest = hashlib.blake2b(
             f"{purpose}:{state.seed}:{state.counter}:{len(_ns(state, ROOT).links)}".encode(),
@@ -457,5 +464,5 @@ def sleep_ms(ms: int) -> None:
     """Go's ``time.Sleep``; the model settles at once, so it does not wait."""
     s = current()
     s.forget_snapshot()  # the kernel settles things while we wait
-    if ms and not s.is_model:
+    if ms and not s.in_memory:
         time.sleep(ms / 1000)

@@ -94,7 +94,7 @@ def _statfs_type(path: str) -> int:
 # mirrors ns_linux.go: IsNSorErr
 def is_ns_or_err(nspath: str) -> None:
     s = nl.current()
-    if s.is_model:
+    if s.in_memory:
         key = nl.netns_key_for_path(nspath, s.netns_paths)
         if key is None or key not in s.snapshot().netns:
             raise NSPathNotExistErr(f'failed to Statfs "{nspath}": no such file or directory')
@@ -119,7 +119,7 @@ def _kernel_key(nspath: str) -> str:
 def get_ns(nspath: str) -> NetNS:
     is_ns_or_err(nspath)
     s = nl.current()
-    if s.is_model:
+    if s.in_memory:
         return NetNS(nspath, nl.netns_key_for_path(nspath, s.netns_paths) or "")
     key = _kernel_key(nspath)
     s.attach_netns(key, nspath)

@@ -20,6 +20,7 @@ from ..model.errors import NetError
 __all__ = [
     "from_netlink",
     "ll_addr",
+    "parse_mac",
     "check_dev_name",
     "check_name",
     "invarg",
@@ -55,6 +56,7 @@ def no_device(name: str) -> NetError:
 
 ll_addr = shared.ll_addr
 mac_text = shared.mac_text
+parse_mac = shared.parse_mac  # a MAC and the kernel's six-byte rule, together
 check_dev_name = shared.check_dev_name  # ``ip link add NAME``: check_altifname()
 check_name = shared.check_name_arg  # ``name NEW`` / ``peer name P``: check_ifname()
 netns_name_ok = shared.check_netns_name  # ``ip netns add|del NAME``: invalid_name()

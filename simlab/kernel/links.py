@@ -52,10 +52,7 @@ def link_add(k: Kernel, op: o.LinkAdd) -> Undo:
                 checks.check_name(op.peer)
                 pattrs.append(("IFLA_IFNAME", op.peer))
             if op.peer_mac:
-                pmac = checks.ll_addr(op.peer_mac)
-                if len(pmac) != 6:
-                    raise NetError.rtnl(errno.EINVAL)
-                pattrs.append(("IFLA_ADDRESS", checks.mac_text(pmac)))
+                pattrs.append(("IFLA_ADDRESS", checks.parse_mac(op.peer_mac)))
             if cross:
                 peer_handle = k.peer_ns(op.peer_netns)
                 pattrs.append(("IFLA_NET_NS_FD", stack.enter_context(k.fd(peer_handle))))

@@ -171,6 +171,7 @@ class NodeView:
 
     def __init__(self, lab, host: str = ROOT):
         self.lab = lab
+        self.capabilities = lab.capabilities
         self.host = host
         self._memo: tuple[NetState, NetState] | None = None
 

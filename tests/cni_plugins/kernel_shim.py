@@ -22,6 +22,7 @@ import time
 
 from simlab.model import NetError
 from simlab.model import ops as o
+from simlab.backends.base import Capabilities
 from simlab.model.state import Addr, Link, Netns, NetState, Route
 
 _ERRNO_BY_TEXT = {os.strerror(e): e for e in range(1, 134)}
@@ -33,6 +34,7 @@ def attach(namespaces: dict) -> ShimBackend:
 
 class ShimBackend:
     name = "kernel"
+    capabilities = Capabilities(in_process_plugins=False, seeded=False)
 
     def __init__(self, namespaces: dict):
         self.paths = dict(namespaces)
