@@ -12,15 +12,11 @@ a bridge prints its own MAC ``master BR permanent`` when no port owns it.
 
 from __future__ import annotations
 
-import errno
-
-from ..i18n import say
 from ..model import derive
-from ..model.errors import NetError
 from ..model.state import NetState, Netns
 from .command import BridgeLinkShow, FdbShow, IpOptions
 from .jsonw import dumps
-from .render_link import at_name
+from .render_link import at_name, named_link
 
 __all__ = ["render_brlink", "render_fdb"]
 
@@ -32,18 +28,10 @@ _SLAVE_D = ("hairpin {hairpin} guard off root_block off fastleave off learning o
 def render_brlink(state: NetState, ns: Netns, flt: BridgeLinkShow, opts: IpOptions) -> str:
     ports = sorted((l for l in ns.links.values() if l.master is not None), key=lambda l: l.ifindex)
     if flt.dev is not None:
-        link = ns.link(flt.dev)
-        if link is None:
-            raise NetError(f'Cannot find device "{flt.dev}"', errno=errno.ENODEV, exit=255,
-                           hint=say(f"there is no link called {flt.dev!r} here",
-                                    f"ここには {flt.dev!r} というリンクはありません"))
+        link = named_link(ns, flt.dev, f'Cannot find device "{flt.dev}"')
         ports = [p for p in ports if p.ifindex == link.ifindex]
     if flt.master is not None:
-        master = ns.link(flt.master)
-        if master is None:
-            raise NetError(f'Cannot find device "{flt.master}"', errno=errno.ENODEV, exit=255,
-                           hint=say(f"there is no link called {flt.master!r} here",
-                                    f"ここには {flt.master!r} というリンクはありません"))
+        master = named_link(ns, flt.master, f'Cannot find device "{flt.master}"')
         ports = [p for p in ports if p.master == master.ifindex]
     rows = []
     for port in ports:
@@ -93,17 +81,9 @@ def _fdb_rows(state: NetState, ns: Netns):
 def render_fdb(state: NetState, ns: Netns, flt: FdbShow, opts: IpOptions) -> str:
     dev = br = None
     if flt.br is not None:
-        br = ns.link(flt.br)
-        if br is None:
-            raise NetError(f'Cannot find bridge device "{flt.br}"', errno=errno.ENODEV, exit=255,
-                           hint=say(f"there is no link called {flt.br!r} here",
-                                    f"ここには {flt.br!r} というリンクはありません"))
+        br = named_link(ns, flt.br, f'Cannot find bridge device "{flt.br}"')
     if flt.dev is not None:
-        dev = ns.link(flt.dev)
-        if dev is None:
-            raise NetError(f'Cannot find device "{flt.dev}"', errno=errno.ENODEV, exit=255,
-                           hint=say(f"there is no link called {flt.dev!r} here",
-                                    f"ここには {flt.dev!r} というリンクはありません"))
+        dev = named_link(ns, flt.dev, f'Cannot find device "{flt.dev}"')
     out = []
     for link, mac, master, self_, permanent in _fdb_rows(state, ns):
         if dev is not None and link.ifindex != dev.ifindex:

@@ -23,7 +23,7 @@ from ..model.state import ROOT, Addr, Link, NetState, Netns
 from .command import AddrShow, IpOptions, LinkShow
 from .jsonw import Fixed, dumps
 
-__all__ = ["render_links", "select_links", "at_name", "VETH_QUEUES"]
+__all__ = ["render_links", "select_links", "named_link", "at_name", "VETH_QUEUES"]
 
 #: num_possible_cpus() of the machine the goldens were captured on: a veth
 #: gets one tx/rx queue per possible CPU (tests/golden/README.md).
@@ -57,12 +57,7 @@ def select_links(state: NetState, ns: Netns, flt: LinkShow) -> list[Link]:
                                     f"ここには {flt.dev!r} というリンクはありません。`ip link` で一覧できます"))
         links = [link]
     if flt.master is not None:
-        master = ns.link(flt.master)
-        if master is None:
-            raise NetError(f'Error: argument "{flt.master}" is wrong: Device does not exist\n\n',
-                           errno=errno.ENODEV, exit=255,
-                           hint=say(f"there is no link called {flt.master!r} here",
-                                    f"ここには {flt.master!r} というリンクはありません"))
+        master = named_link(ns, flt.master, f'Error: argument "{flt.master}" is wrong: Device does not exist\n\n')
         links = [l for l in links if l.master == master.ifindex]
     if flt.nomaster:
         links = [l for l in links if l.master is None]
@@ -73,6 +68,15 @@ def select_links(state: NetState, ns: Netns, flt: LinkShow) -> list[Link]:
     if flt.slave_kind is not None:
         links = [l for l in links if flt.slave_kind == "bridge" and l.master is not None]
     return links
+
+
+def named_link(ns: Netns, name: str, message: str) -> Link:
+    """The link called ``name``; without one, the tool's ``message`` (exit 255)."""
+    link = ns.link(name)
+    if link is None:
+        raise NetError(message, errno=errno.ENODEV, exit=255,
+                       hint=say(f"there is no link called {name!r} here", f"ここには {name!r} というリンクはありません"))
+    return link
 
 
 def _info_kind(link: Link) -> str | None:
