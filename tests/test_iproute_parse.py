@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import typing
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simlab.iproute import Change, Show, parse
+from simlab.iproute.command import (AddrShow, BridgeLinkShow, FdbShow, IpOptions, IptablesShow, LinkShow,
+                                    NeighShow, NetnsList, RouteGet, RouteShow, Shown, Version)
+from simlab.iproute.render import RENDERERS
 from simlab.model.ops import Ping
 from simlab.model import (AddrAdd, AddrDel, AddrFlush, Iptables, LinkAdd, LinkDel, LinkSet, NetError,
                           NetnsAdd, NetnsDel, ROOT, RouteAdd, RouteDel, SysctlSet, UsageError)
@@ -85,47 +90,53 @@ def test_changes(line, expected):
     assert ops(line) == expected
 
 
-@pytest.mark.parametrize("line,tool,obj,argv,netns,extra", [
-    ("ip a", "ip", "addr", ("a",), ROOT, {}),
-    ("ip addr show dev veth1", "ip", "addr", ("addr", "show", "dev", "veth1"), ROOT, {"filter": {"dev": "veth1"}}),
-    ("ip -n red -br a", "ip", "addr", ("-br", "a"), "red", {"brief": 1}),
-    ("ip -br -n red a", "ip", "addr", ("-br", "a"), "red", {"brief": 1}),
-    ("ip netns exec red ip -d link", "ip", "link", ("-d", "link"), "red", {"details": 1}),
-    ("ip -details link show veth1", "ip", "link", ("-details", "link", "show", "veth1"), ROOT, {"details": 1}),
-    ("ip -j -p link", "ip", "link", ("-j", "-p", "link"), ROOT, {"json": 1, "pretty": 1}),
-    ("ip -4 a", "ip", "addr", ("-4", "a"), ROOT, {"family": 4}),
-    ("ip -6 route", "ip", "route", ("-6", "route"), ROOT, {"family": 6}),
-    ("ip l", "ip", "link", ("l",), ROOT, {}),
-    ("ip lin sh", "ip", "link", ("lin", "sh"), ROOT, {}),
-    ("ip link show type veth", "ip", "link", ("link", "show", "type", "veth"), ROOT, {"filter": {"kind": "veth"}}),
-    ("ip link show type bridge_slave", "ip", "link", ("link", "show", "type", "bridge_slave"), ROOT,
-     {"filter": {"slave_kind": "bridge"}}),
-    ("ip link show master br0", "ip", "link", ("link", "show", "master", "br0"), ROOT, {"filter": {"master": "br0"}}),
-    ("ip -br a show up", "ip", "addr", ("-br", "a", "show", "up"), ROOT, {"filter": {"up": True}}),
-    ("ip r", "ip", "route", ("r",), ROOT, {}),
-    ("ip ro show table local", "ip", "route", ("ro", "show", "table", "local"), ROOT, {"filter": {"table": "local"}}),
-    ("ip route show default", "ip", "route", ("route", "show", "default"), ROOT, {"filter": {"exact": "default"}}),
-    ("ip route get 10.0.0.2", "ip", "route", ("route", "get", "10.0.0.2"), ROOT, {"get": "10.0.0.2"}),
-    ("ip n", "ip", "neigh", ("n",), ROOT, {}),
-    ("ip neigh show dev veth1", "ip", "neigh", ("neigh", "show", "dev", "veth1"), ROOT, {"filter": {"dev": "veth1"}}),
-    ("ip netns", "ip", "netns", ("netns",), ROOT, {}),
-    ("ip netns list", "ip", "netns", ("netns", "list"), ROOT, {}),
-    ("ip net", "ip", "netns", ("net",), ROOT, {}),
-    ("bridge link", "bridge", "brlink", ("link",), ROOT, {}),
-    ("bridge -d link show", "bridge", "brlink", ("-d", "link", "show"), ROOT, {"details": 1}),
-    ("bridge link show dev veth1", "bridge", "brlink", ("link", "show", "dev", "veth1"), ROOT,
-     {"filter": {"dev": "veth1"}}),
-    ("bridge fdb show br br0", "bridge", "fdb", ("fdb", "show", "br", "br0"), ROOT, {"filter": {"br": "br0"}}),
-    ("bridge -n red fdb show dev veth1", "bridge", "fdb", ("fdb", "show", "dev", "veth1"), "red",
-     {"filter": {"dev": "veth1"}}),
-    ("iptables -t nat -S", "iptables", "iptables", ("-t", "nat", "-S"), ROOT, {"table": "nat"}),
-    ("ip netns exec red iptables -S", "iptables", "iptables", ("-S",), "red", {"table": "filter"}),
+@pytest.mark.parametrize("line,tool,what,argv,netns,options", [
+    ("ip a", "ip", AddrShow(), ("a",), ROOT, IpOptions()),
+    ("ip addr show dev veth1", "ip", AddrShow(dev="veth1"), ("addr", "show", "dev", "veth1"), ROOT, IpOptions()),
+    ("ip -n red -br a", "ip", AddrShow(), ("-br", "a"), "red", IpOptions(brief=True)),
+    ("ip -br -n red a", "ip", AddrShow(), ("-br", "a"), "red", IpOptions(brief=True)),
+    ("ip netns exec red ip -d link", "ip", LinkShow(), ("-d", "link"), "red", IpOptions(details=True)),
+    ("ip -details link show veth1", "ip", LinkShow(dev="veth1"), ("-details", "link", "show", "veth1"), ROOT,
+     IpOptions(details=True)),
+    ("ip -j -p link", "ip", LinkShow(), ("-j", "-p", "link"), ROOT, IpOptions(json=True, pretty=True)),
+    ("ip -4 a", "ip", AddrShow(), ("-4", "a"), ROOT, IpOptions(family=4)),
+    ("ip -6 route", "ip", RouteShow(), ("-6", "route"), ROOT, IpOptions(family=6)),
+    ("ip l", "ip", LinkShow(), ("l",), ROOT, IpOptions()),
+    ("ip lin sh", "ip", LinkShow(), ("lin", "sh"), ROOT, IpOptions()),
+    ("ip link show type veth", "ip", LinkShow(kind="veth"), ("link", "show", "type", "veth"), ROOT, IpOptions()),
+    ("ip link show type bridge_slave", "ip", LinkShow(slave_kind="bridge"), ("link", "show", "type", "bridge_slave"),
+     ROOT, IpOptions()),
+    ("ip link show master br0", "ip", LinkShow(master="br0"), ("link", "show", "master", "br0"), ROOT, IpOptions()),
+    ("ip -br a show up", "ip", AddrShow(up=True), ("-br", "a", "show", "up"), ROOT, IpOptions(brief=True)),
+    ("ip r", "ip", RouteShow(), ("r",), ROOT, IpOptions()),
+    ("ip ro show table local", "ip", RouteShow(table="local"), ("ro", "show", "table", "local"), ROOT, IpOptions()),
+    ("ip route show default", "ip", RouteShow(exact="default"), ("route", "show", "default"), ROOT, IpOptions()),
+    ("ip route get 10.0.0.2", "ip", RouteGet("10.0.0.2"), ("route", "get", "10.0.0.2"), ROOT, IpOptions()),
+    ("ip n", "ip", NeighShow(), ("n",), ROOT, IpOptions()),
+    ("ip neigh show dev veth1", "ip", NeighShow(dev="veth1"), ("neigh", "show", "dev", "veth1"), ROOT, IpOptions()),
+    ("ip netns", "ip", NetnsList(), ("netns",), ROOT, IpOptions()),
+    ("ip netns list", "ip", NetnsList(), ("netns", "list"), ROOT, IpOptions()),
+    ("ip net", "ip", NetnsList(), ("net",), ROOT, IpOptions()),
+    ("ip -V", "ip", Version("ip"), ("-V",), ROOT, IpOptions()),
+    ("bridge -V", "bridge", Version("bridge"), ("-V",), ROOT, IpOptions()),
+    ("bridge link", "bridge", BridgeLinkShow(), ("link",), ROOT, IpOptions()),
+    ("bridge -d link show", "bridge", BridgeLinkShow(), ("-d", "link", "show"), ROOT, IpOptions(details=True)),
+    ("bridge link show dev veth1", "bridge", BridgeLinkShow(dev="veth1"), ("link", "show", "dev", "veth1"), ROOT,
+     IpOptions()),
+    ("bridge fdb show br br0", "bridge", FdbShow(br="br0"), ("fdb", "show", "br", "br0"), ROOT, IpOptions()),
+    ("bridge -n red fdb show dev veth1", "bridge", FdbShow(dev="veth1"), ("fdb", "show", "dev", "veth1"), "red",
+     IpOptions()),
+    ("iptables -t nat -S", "iptables", IptablesShow("nat"), ("-t", "nat", "-S"), ROOT, IpOptions()),
+    ("ip netns exec red iptables -S", "iptables", IptablesShow("filter"), ("-S",), "red", IpOptions()),
+    ("iptables -S FORWARD", "iptables", IptablesShow("filter", "FORWARD"), ("-S", "FORWARD"), ROOT, IpOptions()),
 ])
-def test_shows(line, tool, obj, argv, netns, extra):
+def test_shows(line, tool, what, argv, netns, options):
     cmd = show(line)
-    assert (cmd.tool, cmd.obj, cmd.argv, cmd.netns) == (tool, obj, argv, netns)
-    for key, value in extra.items():
-        assert cmd.options[key] == value, key
+    assert (cmd.tool, cmd.what, cmd.argv, cmd.netns, cmd.options) == (tool, what, argv, netns, options)
+
+
+def test_every_kind_of_show_has_a_renderer():
+    assert set(typing.get_args(Shown)) == set(RENDERERS)
 
 
 # iproute2's own words (checked against ip 6.1 on this machine) and its exit status.

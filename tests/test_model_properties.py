@@ -13,6 +13,7 @@ and leaves the snapshot as it was.
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -138,7 +139,7 @@ class ModelMachine(RuleBasedStateMachine):
     def everything_renders(self):
         for key in self.state.netns:
             for show in SHOW_CMDS:
-                cmd = type(show)(show.tool, show.obj, show.argv, key, show.options, show.text)
+                cmd = dataclasses.replace(show, netns=key)
                 try:
                     text = render(cmd, self.state)
                 except NetError as err:  # e.g. ip route get without a route

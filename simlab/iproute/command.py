@@ -3,16 +3,22 @@
 :func:`simlab.iproute.parse` turns a command line into one of these;
 a :class:`Change` is applied by the lab's backend, a :class:`Show` is rendered
 from a snapshot (model) or run as the real tool (kernel).
+
+What a show shows is one small frozen class per command (``LinkShow``,
+``RouteGet``...), holding that command's parsed selectors; ``render`` maps each
+class to its renderer, so a new show command is a new class and one entry there.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Union
 
 from ..model.ops import Op
 from ..model.state import ROOT
 
-__all__ = ["Change", "Show"]
+__all__ = ["Change", "Show", "IpOptions", "Shown", "LinkShow", "AddrShow", "RouteShow", "RouteGet",
+           "NeighShow", "NetnsList", "BridgeLinkShow", "FdbShow", "IptablesShow", "Version"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,113 @@ class Change:
 
 
 @dataclass(frozen=True)
+class IpOptions:
+    """The global options of `ip`/`bridge` that change what a show prints."""
+
+    family: int | None = None  # -4 / -6 (None: both)
+    details: bool = False  # -d
+    brief: bool = False  # -br
+    json: bool = False  # -j
+    pretty: bool = False  # -p
+
+
+@dataclass(frozen=True)
+class LinkShow:
+    """`ip link [show] [SELECTORS]` (None/False: not given)."""
+
+    dev: str | None = None
+    up: bool = False
+    master: str | None = None
+    nomaster: bool = False
+    kind: str | None = None  # type KIND
+    slave_kind: str | None = None  # type KIND_slave
+    group: str | None = None
+    # iproute2 parses the address selectors for `ip link show` too; only `ip addr` uses them.
+    to: str | None = None
+    scope: str | None = None
+    label: str | None = None
+    primary: bool = False
+    secondary: bool = False
+
+
+@dataclass(frozen=True)
+class AddrShow(LinkShow):
+    """`ip addr [show] [SELECTORS]`: the links of `ip link`, each with its addresses."""
+
+
+@dataclass(frozen=True)
+class RouteShow:
+    """`ip route [show] [SELECTORS]`; ``root``/``match``/``exact`` are the prefix selectors."""
+
+    table: str = "main"  # "main", "local" or "all"
+    dev: str | None = None
+    proto: str | None = None
+    scope: str | None = None
+    type: str | None = None
+    via: str | None = None
+    src: str | None = None
+    metric: int | None = None
+    root: str | None = None
+    match: str | None = None
+    exact: str | None = None
+
+
+@dataclass(frozen=True)
+class RouteGet:
+    """`ip route get DST`."""
+
+    dst: str
+
+
+@dataclass(frozen=True)
+class NeighShow:
+    """`ip neigh [show] [dev X]`."""
+
+    dev: str | None = None
+
+
+@dataclass(frozen=True)
+class NetnsList:
+    """`ip netns [list]`."""
+
+
+@dataclass(frozen=True)
+class BridgeLinkShow:
+    """`bridge link [show] [dev X] [master BR]`."""
+
+    dev: str | None = None
+    master: str | None = None
+
+
+@dataclass(frozen=True)
+class FdbShow:
+    """`bridge fdb [show] [br BR] [dev X]`."""
+
+    br: str | None = None
+    dev: str | None = None
+
+
+@dataclass(frozen=True)
+class IptablesShow:
+    """`iptables [-t TABLE] -S [CHAIN]`."""
+
+    table: str = "filter"
+    chain: str | None = None
+
+
+@dataclass(frozen=True)
+class Version:
+    """`ip -V` / `bridge -V`."""
+
+    tool: str  # "ip" or "bridge"
+
+
+#: Everything a :class:`Show` can show.
+Shown = Union[LinkShow, AddrShow, RouteShow, RouteGet, NeighShow, NetnsList, BridgeLinkShow, FdbShow,
+              IptablesShow, Version]
+
+
+@dataclass(frozen=True)
 class Show:
     """A read-only command.
 
@@ -31,16 +144,13 @@ class Show:
     and *without* any ``-n NS`` / ``ip netns exec NS`` (the backend adds its own
     way into ``netns``): ``ip -n red -br a`` gives ``tool="ip"``,
     ``argv=("-br", "a")``, ``netns="red"``, so ``[tool, *argv]`` is what to run
-    there.  ``obj`` names what is shown ("link", "addr", "route", "netns",
-    "neigh", "fdb", "brlink", "iptables", "version"); ``options`` holds the
-    global options (``family``, ``details``, ``brief``, ``json``, ``pretty``)
-    and the parsed selectors (``filter``; ``get`` for `ip route get`;
-    ``table``/``chain`` for iptables).
+    there.  ``what`` is what is shown with its selectors (``AddrShow()``);
+    ``options`` the global options (``IpOptions(brief=True)``).
     """
 
     tool: str  # "ip", "bridge" or "iptables"
-    obj: str
+    what: Shown
     argv: tuple[str, ...]
     netns: str = ROOT
-    options: dict = field(default_factory=dict)
+    options: IpOptions = field(default_factory=IpOptions)
     text: str = ""

@@ -31,7 +31,8 @@ from ..model.checks import (FAMILY_NAME, check_dev_name, check_name_arg, check_n
                              invarg, parse_mac)
 from ..model.errors import NetError, UsageError
 from ..model.state import ROOT
-from .command import Change, Show
+from .command import (AddrShow, BridgeLinkShow, Change, FdbShow, IpOptions, IptablesShow, LinkShow,
+                      NeighShow, NetnsList, RouteGet, RouteShow, Show, Shown, Version)
 
 __all__ = ["parse", "SUPPORTED"]
 
@@ -194,7 +195,7 @@ _IP_OBJECTS = (
 
 def _ip(words: list[str], netns: str, line: str) -> Change | Show:
     args = _Args(words)
-    opts: dict = {"family": None, "details": 0, "brief": 0, "json": 0, "pretty": 0}
+    opts: dict = {}  # IpOptions fields
     kept: list[str] = []  # the options the real tool needs, without -n NS
     while args and args.peek().startswith("-") and len(args.peek()) > 1:
         raw = args.take()
@@ -225,7 +226,7 @@ def _ip(words: list[str], netns: str, line: str) -> Change | Show:
                                say("the model moves no packets, so it has no counters; drop -s",
                                    "モデルはパケットを流さないのでカウンターはありません。-s を外してください"))
         elif _m(opt, "-details"):
-            opts["details"] += 1
+            opts["details"] = True
         elif _m(opt, "-resolve") or _m(opt, "-Numeric") or _m(opt, "-force"):
             pass
         elif _m(opt, "-oneline"):
@@ -236,7 +237,7 @@ def _ip(words: list[str], netns: str, line: str) -> Change | Show:
             raise _unsupported(f'the ip option "{raw}"', say("timestamps belong to `ip monitor`",
                                                              "タイムスタンプは `ip monitor` の機能です"))
         elif _m(opt, "-Version"):
-            return Show("ip", "version", tuple(words), netns, dict(opts), line)
+            return Show("ip", Version("ip"), tuple(words), netns, IpOptions(**opts), line)
         elif _m(opt, "-batch"):
             raise _unsupported('batch files ("-b")', say("run the commands one by one",
                                                          "コマンドを 1 つずつ実行してください"))
@@ -264,11 +265,11 @@ def _ip(words: list[str], netns: str, line: str) -> Change | Show:
         elif _m(opt, "-echo"):
             raise _unsupported('"-echo"')
         elif _m(opt, "-brief"):
-            opts["brief"] += 1
+            opts["brief"] = True
         elif _m(opt, "-json"):
-            opts["json"] += 1
+            opts["json"] = True
         elif _m(opt, "-pretty"):
-            opts["pretty"] += 1
+            opts["pretty"] = True
         else:
             raise UsageError(f'Option "{raw}" is unknown, try "ip -help".', hint=SUPPORTED)
         kept.append(raw)
@@ -280,7 +281,7 @@ def _ip(words: list[str], netns: str, line: str) -> Change | Show:
         raise UsageError(f'Object "{word}" is unknown, try "ip help".', exit=1, hint=SUPPORTED)
     rest = args.rest()
     argv = tuple(kept + [word] + rest)
-    ctx = _Ctx(netns, line, opts, argv)
+    ctx = _Ctx(netns, line, IpOptions(**opts), argv)
     if obj == "address":
         return _ip_addr(_Args(rest), ctx)
     if obj == "route":
@@ -297,14 +298,14 @@ def _ip(words: list[str], netns: str, line: str) -> Change | Show:
 class _Ctx:
     """What every object parser needs: the namespace, the line and the global options."""
 
-    def __init__(self, netns: str, line: str, opts: dict, argv: tuple[str, ...]):
+    def __init__(self, netns: str, line: str, opts: IpOptions, argv: tuple[str, ...]):
         self.netns = netns
         self.line = line
         self.opts = opts
         self.argv = argv
 
-    def show(self, tool: str, obj: str, **extra) -> Show:
-        return Show(tool, obj, self.argv, self.netns, {**self.opts, **extra}, self.line)
+    def show(self, tool: str, what: Shown) -> Show:
+        return Show(tool, what, self.argv, self.netns, self.opts, self.line)
 
     def change(self, *ops: o.Op) -> Change:
         return Change(tuple(ops), self.line)
@@ -541,7 +542,7 @@ def _list_filter(args: _Args, ctx: _Ctx, what: str) -> dict:
         if word == "to":
             if what == "link":
                 raise _unsupported('"to" in ip link show')
-            flt["to"] = _prefix(args.next_arg(), ctx.opts["family"])
+            flt["to"] = _prefix(args.next_arg(), ctx.opts.family)
         elif word == "scope":
             value = args.next_arg()
             if value not in ("global", "link", "host", "site", "all", "universe"):
@@ -589,13 +590,13 @@ def _list_filter(args: _Args, ctx: _Ctx, what: str) -> dict:
 
 def _link_show(args: _Args, ctx: _Ctx) -> Show:
     flt = _list_filter(args, ctx, "link")
-    return ctx.show("ip", "link", filter=flt)
+    return ctx.show("ip", LinkShow(**flt))
 
 
 # ------------------------------------------------------------------ ip addr
 def _ip_addr(args: _Args, ctx: _Ctx) -> Change | Show:
     if not args:
-        return ctx.show("ip", "addr", filter={})
+        return ctx.show("ip", AddrShow())
     verb = args.take()
     if _m(verb, "add"):
         return _addr_modify(args, ctx, add=True)
@@ -605,7 +606,7 @@ def _ip_addr(args: _Args, ctx: _Ctx) -> Change | Show:
     if _m(verb, "delete"):
         return _addr_modify(args, ctx, add=False)
     if _m(verb, "list") or _m(verb, "show") or _m(verb, "lst"):
-        return ctx.show("ip", "addr", filter=_list_filter(args, ctx, "addr"))
+        return ctx.show("ip", AddrShow(**_list_filter(args, ctx, "addr")))
     if _m(verb, "flush"):
         if not args:
             raise UsageError("Flush requires arguments.", exit=1,
@@ -616,7 +617,7 @@ def _ip_addr(args: _Args, ctx: _Ctx) -> Change | Show:
             raise _unsupported("ip addr flush with selectors other than dev",
                                say("write: ip addr flush dev veth1",
                                    "次のように書いてください: ip addr flush dev veth1"))
-        return ctx.change(o.AddrFlush(flt["dev"], netns=ctx.netns, family=ctx.opts["family"]))
+        return ctx.change(o.AddrFlush(flt["dev"], netns=ctx.netns, family=ctx.opts.family))
     if _m(verb, "save") or _m(verb, "showdump") or _m(verb, "restore"):
         raise _unsupported(f'"ip addr {verb}"')
     if _m(verb, "help"):
@@ -625,7 +626,7 @@ def _ip_addr(args: _Args, ctx: _Ctx) -> Change | Show:
 
 
 def _addr_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
-    family = ctx.opts["family"]
+    family = ctx.opts.family
     local = None
     dev = None
     brd = None
@@ -693,7 +694,7 @@ def _addr_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
 # ----------------------------------------------------------------- ip route
 def _ip_route(args: _Args, ctx: _Ctx) -> Change | Show:
     if not args:
-        return ctx.show("ip", "route", filter={})
+        return ctx.show("ip", RouteShow())
     verb = args.take()
     if _m(verb, "add"):
         return _route_modify(args, ctx, add=True)
@@ -704,7 +705,7 @@ def _ip_route(args: _Args, ctx: _Ctx) -> Change | Show:
     if _m(verb, "delete"):
         return _route_modify(args, ctx, add=False)
     if _m(verb, "list") or _m(verb, "show") or _m(verb, "lst"):
-        return ctx.show("ip", "route", filter=_route_filter(args, ctx))
+        return ctx.show("ip", RouteShow(**_route_filter(args, ctx)))
     if _m(verb, "get"):
         return _route_get(args, ctx)
     if _m(verb, "flush") or _m(verb, "save") or _m(verb, "restore") or _m(verb, "showdump"):
@@ -721,7 +722,7 @@ _ROUTE_METRICS = ("mtu", "hoplimit", "advmss", "reordering", "rtt", "rttvar", "r
 
 
 def _route_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
-    family = ctx.opts["family"]
+    family = ctx.opts.family
     dst = via = dev = src = None
     metric = None
     onlink = False
@@ -797,7 +798,7 @@ def _route_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
 
 
 def _route_filter(args: _Args, ctx: _Ctx) -> dict:
-    family = ctx.opts["family"]
+    family = ctx.opts.family
     flt: dict = {}
     while args:
         word = args.take()
@@ -845,7 +846,7 @@ def _route_filter(args: _Args, ctx: _Ctx) -> dict:
 
 
 def _route_get(args: _Args, ctx: _Ctx) -> Show:
-    family = ctx.opts["family"]
+    family = ctx.opts.family
     dst = None
     while args:
         word = args.take()
@@ -863,7 +864,7 @@ def _route_get(args: _Args, ctx: _Ctx) -> Show:
         raise UsageError("need at least a destination address", exit=1,
                          hint=say("write: ip route get 10.0.0.2",
                                   "次のように書いてください: ip route get 10.0.0.2"))
-    return ctx.show("ip", "route", get=dst, filter={})
+    return ctx.show("ip", RouteGet(dst))
 
 
 # ----------------------------------------------------------------- ip neigh
@@ -880,7 +881,7 @@ def _ip_neigh(args: _Args, ctx: _Ctx) -> Show:
                     raise _unsupported(f'"{word}" in ip neigh show',
                                        say("write: ip neigh [show [dev X]]",
                                            "次のように書いてください: ip neigh [show [dev X]]"))
-            return ctx.show("ip", "neigh", filter=flt)
+            return ctx.show("ip", NeighShow(**flt))
         if _m(verb, "add") or _m(verb, "change") or verb == "chg" or _m(verb, "replace") \
                 or _m(verb, "delete") or _m(verb, "get") or _m(verb, "flush"):
             raise _unsupported(f'"ip neigh {verb}"', say(
@@ -891,19 +892,19 @@ def _ip_neigh(args: _Args, ctx: _Ctx) -> Show:
         if _m(verb, "help"):
             raise _unsupported('"ip neigh help"', SUPPORTED)
         raise _unknown_command(verb, "neigh")
-    return ctx.show("ip", "neigh", filter={})
+    return ctx.show("ip", NeighShow())
 
 
 # ----------------------------------------------------------------- ip netns
 def _ip_netns(args: _Args, ctx: _Ctx) -> Change | Show:
     if not args:
-        return ctx.show("ip", "netns")
+        return ctx.show("ip", NetnsList())
     verb = args.take()
     name = args.peek() if args else None
     if name:  # an empty one is for the backend to refuse
         check_netns_name(name)
     if _m(verb, "list") or _m(verb, "show") or _m(verb, "lst"):
-        return ctx.show("ip", "netns")
+        return ctx.show("ip", NetnsList())
     if _m(verb, "list-id"):
         raise _unsupported('"ip netns list-id"', say("ip netns list shows the ids",
                                                      "id は ip netns list で表示されます"))
@@ -955,7 +956,7 @@ _BRIDGE_OBJECTS = ("link", "fdb", "mdb", "vlan", "vni", "monitor")
 
 def _bridge(words: list[str], netns: str, line: str) -> Change | Show:
     args = _Args(words)
-    opts: dict = {"family": None, "details": 0, "brief": 0, "json": 0, "pretty": 0}
+    opts: dict = {}  # IpOptions fields
     kept: list[str] = []
     while args and args.peek().startswith("-") and len(args.peek()) > 1:
         raw = args.take()
@@ -963,11 +964,11 @@ def _bridge(words: list[str], netns: str, line: str) -> Change | Show:
         if _m(opt, "-help"):
             raise _unsupported('"bridge -help"', SUPPORTED)
         if _m(opt, "-Version"):
-            return Show("bridge", "version", tuple(words), netns, dict(opts), line)
+            return Show("bridge", Version("bridge"), tuple(words), netns, IpOptions(**opts), line)
         if _m(opt, "-stats") or _m(opt, "-statistics"):
             raise _unsupported('statistics ("-s")', say("drop -s", "-s を外してください"))
         if _m(opt, "-details"):
-            opts["details"] += 1
+            opts["details"] = True
         elif _m(opt, "-oneline") or _m(opt, "-timestamp"):
             raise _unsupported(f'the bridge option "{raw}"')
         elif _m(opt, "-family"):
@@ -986,9 +987,9 @@ def _bridge(words: list[str], netns: str, line: str) -> Change | Show:
         elif _m(opt, "-force"):
             pass
         elif _m(opt, "-json"):
-            opts["json"] += 1
+            opts["json"] = True
         elif _m(opt, "-pretty"):
-            opts["pretty"] += 1
+            opts["pretty"] = True
         else:
             raise UsageError(f'Option "{raw}" is unknown, try "bridge help".', hint=SUPPORTED)
         kept.append(raw)
@@ -999,7 +1000,7 @@ def _bridge(words: list[str], netns: str, line: str) -> Change | Show:
     if obj is None:
         raise UsageError(f'Object "{word}" is unknown, try "bridge help".', hint=SUPPORTED)
     rest = args.rest()
-    ctx = _Ctx(netns, line, opts, tuple(kept + [word] + rest))
+    ctx = _Ctx(netns, line, IpOptions(**opts), tuple(kept + [word] + rest))
     args = _Args(rest)
     if obj == "link":
         return _bridge_link(args, ctx)
@@ -1054,7 +1055,7 @@ def _bridge_link(args: _Args, ctx: _Ctx) -> Change | Show:
                                  f'Error: either "dev" is duplicate, or "{word}" is a garbage.',
                                  hint=say("write: bridge link show [dev X]",
                                           "次のように書いてください: bridge link show [dev X]"))
-        return ctx.show("bridge", "brlink", filter=flt)
+        return ctx.show("bridge", BridgeLinkShow(**flt))
     if _m(verb, "help"):
         raise _unsupported('"bridge link help"', SUPPORTED)
     raise _unknown_command(verb, "link", tool="bridge")
@@ -1079,7 +1080,7 @@ def _bridge_fdb(args: _Args, ctx: _Ctx) -> Show:
                 if "dev" in flt:
                     raise _duparg2("dev", word)
                 flt["dev"] = word
-        return ctx.show("bridge", "fdb", filter=flt)
+        return ctx.show("bridge", FdbShow(**flt))
     if _m(verb, "add") or _m(verb, "append") or _m(verb, "delete") or _m(verb, "replace") \
             or _m(verb, "get") or _m(verb, "flush"):
         raise _unsupported(f'"bridge fdb {verb}"',
@@ -1117,8 +1118,8 @@ def _iptables(words: list[str], netns: str, line: str) -> Change | Show:
             raise _unsupported("options after iptables -S",
                                say("write: iptables -t TABLE -S [CHAIN]",
                                    "次のように書いてください: iptables -t TABLE -S [CHAIN]"))
-        return Show("iptables", "iptables", tuple(words), netns,
-                    {"table": table, "chain": rest[1] if len(rest) > 1 else None}, line)
+        return Show("iptables", IptablesShow(table, rest[1] if len(rest) > 1 else None), tuple(words), netns,
+                    text=line)
     if verb in ("-N", "-A", "-I", "-D", "-X", "-F", "--new-chain", "--append", "--insert",
                 "--delete", "--delete-chain", "--flush"):
         long = {"--new-chain": "-N", "--append": "-A", "--insert": "-I", "--delete": "-D",

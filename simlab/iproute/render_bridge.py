@@ -12,14 +12,11 @@ a bridge prints its own MAC ``master BR permanent`` when no port owns it.
 
 from __future__ import annotations
 
-import errno
-
-from ..i18n import say
 from ..model import derive
-from ..model.errors import NetError
 from ..model.state import NetState, Netns
+from .command import BridgeLinkShow, FdbShow, IpOptions
 from .jsonw import dumps
-from .render_link import at_name
+from .render_link import at_name, named_link
 
 __all__ = ["render_brlink", "render_fdb"]
 
@@ -28,21 +25,13 @@ _SLAVE_D = ("hairpin {hairpin} guard off root_block off fastleave off learning o
             "isolated off locked off ")
 
 
-def render_brlink(state: NetState, ns: Netns, opts: dict, flt: dict) -> str:
+def render_brlink(state: NetState, ns: Netns, flt: BridgeLinkShow, opts: IpOptions) -> str:
     ports = sorted((l for l in ns.links.values() if l.master is not None), key=lambda l: l.ifindex)
-    if "dev" in flt:
-        link = ns.link(flt["dev"])
-        if link is None:
-            raise NetError(f'Cannot find device "{flt["dev"]}"', errno=errno.ENODEV, exit=255,
-                           hint=say(f"there is no link called {flt['dev']!r} here",
-                                    f"ここには {flt['dev']!r} というリンクはありません"))
+    if flt.dev is not None:
+        link = named_link(ns, flt.dev, f'Cannot find device "{flt.dev}"')
         ports = [p for p in ports if p.ifindex == link.ifindex]
-    if "master" in flt:
-        master = ns.link(flt["master"])
-        if master is None:
-            raise NetError(f'Cannot find device "{flt["master"]}"', errno=errno.ENODEV, exit=255,
-                           hint=say(f"there is no link called {flt['master']!r} here",
-                                    f"ここには {flt['master']!r} というリンクはありません"))
+    if flt.master is not None:
+        master = named_link(ns, flt.master, f'Cannot find device "{flt.master}"')
         ports = [p for p in ports if p.master == master.ifindex]
     rows = []
     for port in ports:
@@ -50,10 +39,10 @@ def render_brlink(state: NetState, ns: Netns, opts: dict, flt: dict) -> str:
         flags = derive.flags(state, ns, port, mdown=mdown)
         master = ns.links[port.master].ifname
         pstate = derive.port_state(state, ns, port)
-        if opts.get("json"):
+        if opts.json:
             row = {"ifindex": port.ifindex, **at_json, "ifname": port.ifname, "flags": flags, "mtu": port.mtu,
                    "master": master, "state": pstate, "priority": 32, "cost": 2}
-            if opts.get("details"):
+            if opts.details:
                 row.update({"hairpin": port.hairpin, "guard": False, "root_block": False, "fastleave": False,
                             "learning": True, "flood": True, "mcast_flood": True, "bcast_flood": True,
                             "mcast_router": 1, "mcast_to_unicast": False, "neigh_suppress": False,
@@ -62,11 +51,11 @@ def render_brlink(state: NetState, ns: Netns, opts: dict, flt: dict) -> str:
             continue
         line = (f"{port.ifindex}: {port.ifname}{at or ''}: <{','.join(flags)}> mtu {port.mtu} master {master} "
                 f"state {pstate} priority 32 cost 2 \n")
-        if opts.get("details"):
+        if opts.details:
             line += "    " + _SLAVE_D.format(hairpin="on" if port.hairpin else "off") + "\n"
         rows.append(line)
-    if opts.get("json"):
-        return dumps(rows, pretty=bool(opts.get("pretty")))
+    if opts.json:
+        return dumps(rows, pretty=opts.pretty)
     return "".join(rows)
 
 
@@ -89,27 +78,19 @@ def _fdb_rows(state: NetState, ns: Netns):
                 yield link, link.mac, link.ifname, False, True
 
 
-def render_fdb(state: NetState, ns: Netns, opts: dict, flt: dict) -> str:
+def render_fdb(state: NetState, ns: Netns, flt: FdbShow, opts: IpOptions) -> str:
     dev = br = None
-    if "br" in flt:
-        br = ns.link(flt["br"])
-        if br is None:
-            raise NetError(f'Cannot find bridge device "{flt["br"]}"', errno=errno.ENODEV, exit=255,
-                           hint=say(f"there is no link called {flt['br']!r} here",
-                                    f"ここには {flt['br']!r} というリンクはありません"))
-    if "dev" in flt:
-        dev = ns.link(flt["dev"])
-        if dev is None:
-            raise NetError(f'Cannot find device "{flt["dev"]}"', errno=errno.ENODEV, exit=255,
-                           hint=say(f"there is no link called {flt['dev']!r} here",
-                                    f"ここには {flt['dev']!r} というリンクはありません"))
+    if flt.br is not None:
+        br = named_link(ns, flt.br, f'Cannot find bridge device "{flt.br}"')
+    if flt.dev is not None:
+        dev = named_link(ns, flt.dev, f'Cannot find device "{flt.dev}"')
     out = []
     for link, mac, master, self_, permanent in _fdb_rows(state, ns):
         if dev is not None and link.ifindex != dev.ifindex:
             continue
         if br is not None and link.ifindex != br.ifindex and link.master != br.ifindex:
             continue
-        if opts.get("json"):
+        if opts.json:
             row = {"mac": mac}
             if dev is None:
                 row["ifname"] = link.ifname
@@ -127,6 +108,6 @@ def render_fdb(state: NetState, ns: Netns, opts: dict, flt: dict) -> str:
         if self_:
             words.append("self")
         out.append(" ".join(words) + " " + ("permanent" if permanent else "") + "\n")
-    if opts.get("json"):
-        return dumps(out, pretty=bool(opts.get("pretty")))
+    if opts.json:
+        return dumps(out, pretty=opts.pretty)
     return "".join(out)

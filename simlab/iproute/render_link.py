@@ -11,8 +11,8 @@ machine (its kernel lacks the tunnel modules).
 
 from __future__ import annotations
 
+import dataclasses
 import errno
-
 import ipaddress
 
 from ..i18n import say
@@ -20,9 +20,10 @@ from ..model import derive
 from ..model.checks import mtu_range
 from ..model.errors import NetError
 from ..model.state import ROOT, Addr, Link, NetState, Netns
+from .command import AddrShow, IpOptions, LinkShow
 from .jsonw import Fixed, dumps
 
-__all__ = ["render_links", "select_links", "at_name", "VETH_QUEUES"]
+__all__ = ["render_links", "select_links", "named_link", "at_name", "VETH_QUEUES"]
 
 #: num_possible_cpus() of the machine the goldens were captured on: a veth
 #: gets one tx/rx queue per possible CPU (tests/golden/README.md).
@@ -45,33 +46,37 @@ _TUNNELS = ("ipip", "sit", "ip6tnl")
 
 
 # ------------------------------------------------------------------ selection
-def select_links(state: NetState, ns: Netns, flt: dict) -> list[Link]:
+def select_links(state: NetState, ns: Netns, flt: LinkShow) -> list[Link]:
     """The links `ip link show` / `ip addr show` list with these selectors, by ifindex."""
     links = sorted(ns.links.values(), key=lambda l: l.ifindex)
-    if "dev" in flt:
-        link = ns.link(flt["dev"])
+    if flt.dev is not None:
+        link = ns.link(flt.dev)
         if link is None:
-            raise NetError(f'Device "{flt["dev"]}" does not exist.', errno=errno.ENODEV, exit=1,
-                           hint=say(f"there is no link called {flt['dev']!r} here; list them with `ip link`",
-                                    f"ここには {flt['dev']!r} というリンクはありません。`ip link` で一覧できます"))
+            raise NetError(f'Device "{flt.dev}" does not exist.', errno=errno.ENODEV, exit=1,
+                           hint=say(f"there is no link called {flt.dev!r} here; list them with `ip link`",
+                                    f"ここには {flt.dev!r} というリンクはありません。`ip link` で一覧できます"))
         links = [link]
-    if "master" in flt:
-        master = ns.link(flt["master"])
-        if master is None:
-            raise NetError(f'Error: argument "{flt["master"]}" is wrong: Device does not exist\n\n',
-                           errno=errno.ENODEV, exit=255,
-                           hint=say(f"there is no link called {flt['master']!r} here",
-                                    f"ここには {flt['master']!r} というリンクはありません"))
+    if flt.master is not None:
+        master = named_link(ns, flt.master, f'Error: argument "{flt.master}" is wrong: Device does not exist\n\n')
         links = [l for l in links if l.master == master.ifindex]
-    if flt.get("nomaster"):
+    if flt.nomaster:
         links = [l for l in links if l.master is None]
-    if flt.get("up"):
+    if flt.up:
         links = [l for l in links if l.up]
-    if "kind" in flt:
-        links = [l for l in links if _info_kind(l) == flt["kind"]]
-    if "slave_kind" in flt:
-        links = [l for l in links if flt["slave_kind"] == "bridge" and l.master is not None]
+    if flt.kind is not None:
+        links = [l for l in links if _info_kind(l) == flt.kind]
+    if flt.slave_kind is not None:
+        links = [l for l in links if flt.slave_kind == "bridge" and l.master is not None]
     return links
+
+
+def named_link(ns: Netns, name: str, message: str) -> Link:
+    """The link called ``name``; without one, the tool's ``message`` (exit 255)."""
+    link = ns.link(name)
+    if link is None:
+        raise NetError(message, errno=errno.ENODEV, exit=255,
+                       hint=say(f"there is no link called {name!r} here", f"ここには {name!r} というリンクはありません"))
+    return link
 
 
 def _info_kind(link: Link) -> str | None:
@@ -246,26 +251,25 @@ def _details_json(state: NetState, ns: Netns, link: Link, link_mode: bool) -> di
 
 
 # ----------------------------------------------------------------- addresses
-def link_addrs(state: NetState, ns: Netns, link: Link, opts: dict, flt: dict) -> list[tuple[Addr, bool]]:
+def link_addrs(state: NetState, ns: Netns, link: Link, family: int | None, flt: LinkShow) -> list[tuple[Addr, bool]]:
     """(address, secondary) pairs `ip addr` shows for a link, with the filters applied."""
-    family = opts.get("family")
     secondary = derive.secondary_flags(ns, link.ifindex)
     out = []
     for a in derive.all_addrs(state, ns, link):
         if family is not None and a.family != family:
             continue
         sec = secondary.get(id(a), False)
-        if flt.get("primary") and sec:
+        if flt.primary and sec:
             continue
-        if flt.get("secondary") and not sec:
+        if flt.secondary and not sec:
             continue
-        if "scope" in flt and flt["scope"] != "all" and a.scope != {"universe": "global"}.get(flt["scope"], flt["scope"]):
+        if flt.scope not in (None, "all") and a.scope != {"universe": "global"}.get(flt.scope, flt.scope):
             continue
-        if "to" in flt and flt["to"] != "default":
-            want = ipaddress.ip_interface(flt["to"])
+        if flt.to not in (None, "default"):
+            want = ipaddress.ip_interface(flt.to)
             if a.family != want.version or ipaddress.ip_address(a.address) not in want.network:
                 continue
-        if "label" in flt and (a.family != 4 or (a.label or link.ifname) != flt["label"]):
+        if flt.label is not None and (a.family != 4 or (a.label or link.ifname) != flt.label):
             continue
         out.append((a, sec))
     return out
@@ -297,31 +301,32 @@ def _addr_json(link: Link, addr: Addr, secondary: bool) -> dict:
 
 
 # ------------------------------------------------------------------ render
-def render_links(state: NetState, ns: Netns, opts: dict, flt: dict, mode: str) -> str:
-    """`ip link` (``mode="link"``) or `ip addr` (``mode="addr"``) for one namespace."""
+def render_links(state: NetState, ns: Netns, flt: LinkShow, opts: IpOptions) -> str:
+    """`ip link` (a :class:`LinkShow`) or `ip addr` (an :class:`AddrShow`) for one namespace."""
+    mode = "addr" if isinstance(flt, AddrShow) else "link"
     links = select_links(state, ns, flt)
-    if mode == "addr" and opts.get("family") is None and flt.get("to", "default") != "default":
+    if mode == "addr" and opts.family is None and flt.to not in (None, "default"):
         # `to PREFIX` sets the family when none was given (as -4/-6 would).
-        opts = {**opts, "family": 6 if ":" in flt["to"] else 4}
-    family = opts.get("family") if mode == "addr" else None
+        opts = dataclasses.replace(opts, family=6 if ":" in flt.to else 4)
+    family = opts.family if mode == "addr" else None
+    selects_addrs = family is not None or flt.to is not None or flt.scope is not None \
+        or flt.label is not None or flt.primary or flt.secondary
     rows = []
     for link in links:
-        addrs = link_addrs(state, ns, link, opts, flt) if mode == "addr" else []
-        if mode == "addr" and (family is not None or any(k in flt for k in ("to", "scope", "label",
-                                                                           "primary", "secondary"))) \
-                and not addrs:
+        addrs = link_addrs(state, ns, link, opts.family, flt) if mode == "addr" else []
+        if mode == "addr" and selects_addrs and not addrs:
             continue
         rows.append((link, addrs))
-    if opts.get("json"):
+    if opts.json:
         return dumps([_json_row(state, ns, link, addrs, opts, mode) for link, addrs in rows],
-                     pretty=bool(opts.get("pretty")))
-    if opts.get("brief"):
+                     pretty=opts.pretty)
+    if opts.brief:
         return "".join(_brief_row(state, ns, link, addrs, mode) for link, addrs in rows)
     return "".join(_text_row(state, ns, link, addrs, opts, mode) for link, addrs in rows)
 
 
 def _text_row(state, ns, link, addrs, opts, mode) -> str:
-    family = opts.get("family") if mode == "addr" else None
+    family = opts.family if mode == "addr" else None
     six = family == 6
     at, mdown, _ = at_name(state, ns, link, local_lookup=six)
     flags = ",".join(_flags(state, ns, link, mdown))
@@ -340,7 +345,7 @@ def _text_row(state, ns, link, addrs, opts, mode) -> str:
         addr, brd = _address_words(link)
         suffix, _ = _netns_suffix(state, ns, link)
         out += f"    link/{_LINK_TYPE[link.kind]} {addr} brd {brd}{suffix}"
-        if opts.get("details"):
+        if opts.details:
             out += _details_text(state, ns, link, mode == "link")
         out += "\n"
     for addr, secondary in addrs:
@@ -362,11 +367,11 @@ def _brief_row(state, ns, link, addrs, mode) -> str:
 
 
 def _json_row(state, ns, link, addrs, opts, mode) -> dict:
-    family = opts.get("family") if mode == "addr" else None
+    family = opts.family if mode == "addr" else None
     at, mdown, at_json = at_name(state, ns, link, local_lookup=family == 6)
     flags = _flags(state, ns, link, mdown)
     oper = derive.operstate(state, ns, link)
-    if opts.get("brief"):
+    if opts.brief:
         row = {**at_json, "ifname": link.ifname, "operstate": oper}
         if mode == "link":
             row["address"] = _address_words(link)[0]
@@ -391,7 +396,7 @@ def _json_row(state, ns, link, addrs, opts, mode) -> dict:
         addr, brd = _address_words(link)
         row.update({"link_type": _LINK_TYPE[link.kind], "address": addr, "broadcast": brd})
         row.update(_netns_suffix(state, ns, link)[1])
-        if opts.get("details"):
+        if opts.details:
             row.update(_details_json(state, ns, link, mode == "link"))
     if mode == "addr":
         row["addr_info"] = [_addr_json(link, a, s) for a, s in addrs]

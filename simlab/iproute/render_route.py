@@ -27,6 +27,7 @@ from ..i18n import say
 from ..model import derive
 from ..model.errors import NetError
 from ..model.state import NetState, Netns
+from .command import IpOptions, RouteGet, RouteShow
 from .jsonw import dumps
 
 __all__ = ["render_routes", "render_route_get", "table_entries"]
@@ -130,7 +131,7 @@ def _dst_text(e: Entry) -> str:
     return str(net.network_address) if net.prefixlen == net.max_prefixlen else str(net)
 
 
-def _route_text(state: NetState, ns: Netns, e: Entry, flt: dict, shown_table: str) -> str:
+def _route_text(state: NetState, ns: Netns, e: Entry, flt: RouteShow, shown_table: str) -> str:
     link = ns.links.get(e.dev)
     words = []
     if e.type != "unicast":
@@ -138,7 +139,7 @@ def _route_text(state: NetState, ns: Netns, e: Entry, flt: dict, shown_table: st
     words.append(_dst_text(e))
     if e.via:
         words.append(f"via {e.via}")
-    if "dev" not in flt and link is not None:
+    if flt.dev is None and link is not None:
         words.append(f"dev {link.ifname}")
     if shown_table == "all" and e.table != "main":
         words.append(f"table {e.table}")
@@ -162,7 +163,7 @@ def _route_text(state: NetState, ns: Netns, e: Entry, flt: dict, shown_table: st
     return " ".join(words) + " \n"
 
 
-def _route_json(state: NetState, ns: Netns, e: Entry, flt: dict, shown_table: str) -> dict:
+def _route_json(state: NetState, ns: Netns, e: Entry, flt: RouteShow, shown_table: str) -> dict:
     link = ns.links.get(e.dev)
     out: dict = {}
     if e.type != "unicast":
@@ -170,7 +171,7 @@ def _route_json(state: NetState, ns: Netns, e: Entry, flt: dict, shown_table: st
     out["dst"] = _dst_text(e)
     if e.via:
         out["gateway"] = e.via
-    if "dev" not in flt and link is not None:
+    if flt.dev is None and link is not None:
         out["dev"] = link.ifname
     if shown_table == "all" and e.table != "main":
         out["table"] = e.table
@@ -193,41 +194,41 @@ def _route_json(state: NetState, ns: Netns, e: Entry, flt: dict, shown_table: st
     return out
 
 
-def render_routes(state: NetState, ns: Netns, opts: dict, flt: dict) -> str:
+def render_routes(state: NetState, ns: Netns, flt: RouteShow, opts: IpOptions) -> str:
     """`ip [-6] route [show SELECTORS]`."""
-    family = opts.get("family") or 4
-    table = flt.get("table", "main")
+    family = opts.family or 4
+    table = flt.table
     entries = table_entries(state, ns, family, table)
-    if table == "all" and not opts.get("family"):
+    if table == "all" and not opts.family:
         entries += table_entries(state, ns, 6, table)
-    if "dev" in flt:
-        link = ns.link(flt["dev"])
+    if flt.dev is not None:
+        link = ns.link(flt.dev)
         if link is None:
-            raise NetError.no_device(flt["dev"])
+            raise NetError.no_device(flt.dev)
         entries = [e for e in entries if e.dev == link.ifindex]
-    if "exact" in flt:
-        want = _net(flt["exact"], family)
+    if flt.exact is not None:
+        want = _net(flt.exact, family)
         entries = [e for e in entries if e.network() == want]
-    if "root" in flt:
-        want = _net(flt["root"], family)
+    if flt.root is not None:
+        want = _net(flt.root, family)
         entries = [e for e in entries if e.network().version == want.version and e.network().subnet_of(want)]
-    if "match" in flt:
-        want = _net(flt["match"], family)
+    if flt.match is not None:
+        want = _net(flt.match, family)
         entries = [e for e in entries if e.network().version == want.version and want.subnet_of(e.network())]
-    if "proto" in flt:
-        entries = [e for e in entries if e.proto == flt["proto"]]
-    if "scope" in flt:
-        entries = [e for e in entries if e.scope == flt["scope"]]
-    if "type" in flt:
-        entries = [e for e in entries if e.type == flt["type"]]
-    if "via" in flt:
-        entries = [e for e in entries if e.via == flt["via"]]
-    if "src" in flt:
-        entries = [e for e in entries if e.src == flt["src"]]
-    if "metric" in flt:
-        entries = [e for e in entries if (e.metric or 0) == flt["metric"]]
-    if opts.get("json"):
-        return dumps([_route_json(state, ns, e, flt, table) for e in entries], pretty=bool(opts.get("pretty")))
+    if flt.proto is not None:
+        entries = [e for e in entries if e.proto == flt.proto]
+    if flt.scope is not None:
+        entries = [e for e in entries if e.scope == flt.scope]
+    if flt.type is not None:
+        entries = [e for e in entries if e.type == flt.type]
+    if flt.via is not None:
+        entries = [e for e in entries if e.via == flt.via]
+    if flt.src is not None:
+        entries = [e for e in entries if e.src == flt.src]
+    if flt.metric is not None:
+        entries = [e for e in entries if (e.metric or 0) == flt.metric]
+    if opts.json:
+        return dumps([_route_json(state, ns, e, flt, table) for e in entries], pretty=opts.pretty)
     return "".join(_route_text(state, ns, e, flt, table) for e in entries)
 
 
@@ -253,10 +254,10 @@ def _select_src(ns: Netns, dev: int, target) -> str | None:
     return None
 
 
-def render_route_get(state: NetState, ns: Netns, opts: dict, dst: str) -> str:
+def render_route_get(state: NetState, ns: Netns, get: RouteGet, opts: IpOptions) -> str:
     """`ip route get ADDRESS` for IPv4 (fib lookup: local table first, then main)."""
-    family = opts.get("family")
-    text = dst.split("/")[0]
+    family = opts.family
+    text = get.dst.split("/")[0]
     if text == "default" or ":" in text or family == 6:
         raise NetError("simlab does not model `ip -6 route get`", errno=errno.EINVAL, exit=255,
                        hint=say("ask for an IPv4 address: ip route get 10.0.0.2",
@@ -296,7 +297,7 @@ def render_route_get(state: NetState, ns: Netns, opts: dict, dst: str) -> str:
         words.append("uid 0")
         cache = " <local,brd>" if e.type == "broadcast" else ""
         out = " ".join(words) + f" \n    cache{cache} \n"
-    if opts.get("json"):
+    if opts.json:
         raise NetError("simlab does not model `ip -j route get`", errno=errno.EINVAL, exit=255,
                        hint=say("drop -j", "-j を外してください"))
     return out
