@@ -410,7 +410,7 @@ def _iplink_parse(args: _Args, out: _LinkArgs) -> None:
         elif word == "vrf":
             raise _unsupported("VRFs")
         elif _m(word, "nomaster"):
-            out.master = ""
+            out.master = o.NOMASTER
         elif _m(word, "dynamic"):
             _on_off("dynamic", args.next_arg())
             raise _unsupported(f'"{word}" (read as "dynamic")', _as_dev(word))

@@ -142,7 +142,7 @@ def link_set(k: Kernel, op: o.LinkSet) -> Undo:
         checks.check_name(op.name)
     mac = checks.ll_addr(op.mac) if op.mac is not None else None
     master = None
-    if op.master:
+    if op.master not in (None, o.NOMASTER):
         master = rd.get_link(handle.rt, op.master)
         if master is None:
             raise checks.no_master(op.master)

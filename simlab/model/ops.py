@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from .state import ROOT
 
 __all__ = [
+    "NOMASTER",
     "Op",
     "NetnsAdd",
     "NetnsDel",
@@ -67,12 +68,18 @@ class LinkDel:
     netns: str = ROOT
 
 
+#: ``LinkSet(master=NOMASTER)`` is `ip link set X nomaster`; ``master=None`` leaves the master
+#: as it is.  An empty string, because a saved timeline keeps ops as JSON and "" is what
+#: earlier files hold.
+NOMASTER = ""
+
+
 @dataclass(frozen=True, slots=True)
 class LinkSet:
     """Linux: `ip [-n NS] link set IFNAME [up|down] [mtu N] [address MAC] [name NEW]
     [master BR | nomaster] [netns NS2] [promisc on|off]` and `bridge link set dev X hairpin on`.
 
-    Fields left as None are not changed.  ``master=""`` means ``nomaster``.
+    Fields left as None are not changed.  ``master=NOMASTER`` means ``nomaster``.
     """
 
     ifname: str
@@ -228,7 +235,7 @@ def as_command(op: Op) -> str:
         if op.mtu:
             words.append(f"mtu {op.mtu}")
         if op.master is not None:
-            words.append(f"master {op.master}" if op.master else "nomaster")
+            words.append("nomaster" if op.master == NOMASTER else f"master {op.master}")
         if op.promisc is not None:
             words.append("promisc " + ("on" if op.promisc else "off"))
         if op.up is not None:

@@ -47,7 +47,7 @@ def _find(t: Txn, op: o.LinkSet) -> Link:
     ns = t.ns(op.netns)
     if op.to_netns is not None and op.to_netns not in t.state.netns:
         raise bad_netns(op.to_netns)
-    if op.master and ns.link(op.master) is None:
+    if op.master not in (None, o.NOMASTER) and ns.link(op.master) is None:
         raise no_master(op.master)
     link = ns.link(op.ifname)
     if link is None:
@@ -83,7 +83,7 @@ def _check(t: Txn, op: o.LinkSet, link: Link) -> tuple[Link | None, str | None]:
         if t.ns(op.to_netns if op.to_netns is not None else op.netns).link(op.name) is not None:
             raise name_taken(op.name)
     master = None
-    if op.master:
+    if op.master not in (None, o.NOMASTER):
         if moving:
             raise NetError.rtnl(errno.ENODEV,
                                 hint=say("the bridge is in the namespace the link is leaving",
