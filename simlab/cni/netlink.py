@@ -35,6 +35,7 @@ from ..model import ROOT, NetError
 from ..model import ops as o
 from ..model.derive import operstate as _operstate
 from ..model.state import Addr, Link, NetState
+from ..model.text import Text
 from .trace import StepRecord
 
 __all__ = [
@@ -240,14 +241,17 @@ def in_netns(key: str) -> Iterator[None]:
 
 @contextlib.contextmanager
 def step(
-    title: str, why: Mapping[str, str] | str, mirrors: str, detail: dict | None = None
+    title: str, why: Text | Mapping[str, str] | str, mirrors: str, detail: dict | None = None
 ) -> Iterator[StepRecord | None]:
     """Report the operations applied in the block as one step (nested steps fold into the outer)."""
     s = _session.get()
     if s is None or s.recorder is None or s._step is not None:
         yield s._step if s is not None else None
         return
-    why = {"en": why, "ja": why} if isinstance(why, str) else dict(why)
+    if isinstance(why, Text):
+        why = why.as_dict()
+    else:  # a plain string (a learner's plugin) reads the same in both languages
+        why = {"en": why, "ja": why} if isinstance(why, str) else dict(why)
     rec = StepRecord(
         title, why, mirrors, plugin=s.plugin, command=s.command, detail=dict(detail or {})
     )

@@ -30,7 +30,7 @@ def step(steps: Steps, title: str, **fields):
     """``nl.step`` for one of a plugin's ``STEPS``, its texts filled in."""
     mirrors, why = steps[title]
     # a plugin's records cross a process boundary as JSON: the why goes as {"en", "ja"}
-    return nl.step(title, why.format(**fields).as_dict(), mirrors)
+    return nl.step(title, why.format(**fields), mirrors)
 
 
 def decode_net_conf(data: bytes, schema: Struct) -> dict:
