@@ -38,7 +38,7 @@ from typing import Any
 from .model import ROOT, NetState
 from .model.derive import peer_link
 from .model.state import Link, Netns
-from .model.text import Text
+from .model.text import Text, say
 
 __all__ = [
     "Check",
@@ -102,18 +102,13 @@ def _lang(lang: str | None) -> str:
     return get_language()
 
 
-def _say(lang: str, en: str, ja: str) -> str:
-    return Text(en, ja).in_(lang)
+def _fail(lang: str, verdict: Text, hint: Text, problem: str, notes: tuple[str, ...] = (),
+          **facts) -> Check:
+    return Check(False, verdict.in_(lang), hint.in_(lang), notes, {"problem": problem, **facts})
 
 
-def _fail(lang: str, verdict: tuple[str, str], hint: tuple[str, str], problem: str,
-          notes: tuple[str, ...] = (), **facts) -> Check:
-    return Check(False, _say(lang, *verdict), _say(lang, *hint), notes,
-                 {"problem": problem, **facts})
-
-
-def _pass(lang: str, verdict: tuple[str, str], notes: tuple[str, ...] = (), **facts) -> Check:
-    return Check(True, _say(lang, *verdict), "", notes, {"problem": "", **facts})
+def _pass(lang: str, verdict: Text, notes: tuple[str, ...] = (), **facts) -> Check:
+    return Check(True, verdict.in_(lang), "", notes, {"problem": "", **facts})
 
 
 # ------------------------------------------------------------- snapshot reading
@@ -183,10 +178,10 @@ def check_connected(lab, a: str, b: str, *, lang: str | None = None) -> Check:
 
     lang = _lang(lang)
     state = _snapshot(lab)
-    verdict_no = (f"{a} and {b} are not connected yet.", f"{a} と {b} はまだつながっていません。")
+    verdict_no = say(f"{a} and {b} are not connected yet.", f"{a} と {b} はまだつながっていません。")
     for key in (a, b):
         if key not in state.netns:
-            return _fail(lang, verdict_no, (
+            return _fail(lang, verdict_no, say(
                 f"there is no namespace called {key!r} yet. A namespace must exist before a link "
                 "can be put in it: see `ip netns help`.",
                 f"名前空間 {key!r} がまだありません。リンクを入れる前に名前空間が必要です"
@@ -197,7 +192,7 @@ def check_connected(lab, a: str, b: str, *, lang: str | None = None) -> Check:
     for dst in targets:
         walk = reach(state, a, dst)
         if walk.ok and walk.reply_ok and walk.delivered and walk.delivered[0] == b:
-            return _pass(lang, (f"{a} reaches {b} ({dst}), and the reply comes back.",
+            return _pass(lang, say(f"{a} reaches {b} ({dst}), and the reply comes back.",
                                 f"{a} から {b}（{dst}）に届き、応答も戻ります。"),
                          _walk_notes(walk, lang, 6), dst=dst)
     pairs = _veths_between(state, a, b)
@@ -209,14 +204,14 @@ def check_connected(lab, a: str, b: str, *, lang: str | None = None) -> Check:
         stray = [(k, l) for k in (a, b, ROOT) for l in _veths_in(state.netns[k])]
         if stray:
             where = ", ".join(f"{l.ifname} ({_label(k)})" for k, l in stray[:4])
-            return _fail(lang, verdict_no, (
+            return _fail(lang, verdict_no, say(
                 f"there are veth ends ({where}), but no pair has one end in {a} and the other in "
                 f"{b}. A veth is one cable with two ends: create the pair, then move each end into "
                 "its namespace (`ip link set ... netns ...`).",
                 f"veth の端はあります（{where}）が、片方が {a}、もう片方が {b} にあるペアがありません。"
                 "veth は両端のある 1 本のケーブルです。ペアを作り、それぞれの端を名前空間へ移します"
                 "（`ip link set ... netns ...`）。"), "no-veth")
-        return _fail(lang, verdict_no, (
+        return _fail(lang, verdict_no, say(
             f"nothing joins {a} and {b}: there is no veth pair yet. Two namespaces share no "
             "links; a veth pair is the cable between them (see slide 4: "
             "`ip link add ... type veth peer ...`).",
@@ -228,7 +223,7 @@ def check_connected(lab, a: str, b: str, *, lang: str | None = None) -> Check:
         addrs_a, addrs_b = _v4_addrs(ns_a, end_a), _v4_addrs(ns_b, end_b)
         if not addrs_a or not addrs_b:
             key, end = (a, end_a) if not addrs_a else (b, end_b)
-            problems.append(_fail(lang, verdict_no, (
+            problems.append(_fail(lang, verdict_no, say(
                 f"{end.ifname} in {key} has no IPv4 address. A packet needs an address to come "
                 f"from and one to go to (look at `ip {_ns_flag(key)}addr`).",
                 f"{key} の {end.ifname} に IPv4 アドレスがありません。パケットには送信元と宛先の"
@@ -237,7 +232,7 @@ def check_connected(lab, a: str, b: str, *, lang: str | None = None) -> Check:
             continue
         if not any(x.network == y.network or y.ip in x.network or x.ip in y.network
                    for x in addrs_a for y in addrs_b):
-            problems.append(_fail(lang, verdict_no, (
+            problems.append(_fail(lang, verdict_no, say(
                 f"{end_a.ifname} has {addrs_a[0]} and {end_b.ifname} has {addrs_b[0]}: different "
                 "subnets. Without a route, a namespace only talks directly to addresses inside the "
                 "prefix of its own address (the /24 part).",
@@ -249,7 +244,7 @@ def check_connected(lab, a: str, b: str, *, lang: str | None = None) -> Check:
         if down:
             names = " and ".join(f"{l.ifname} in {k}" for k, l in down)
             names_ja = "、".join(f"{k} の {l.ifname}" for k, l in down)
-            problems.append(_fail(lang, verdict_no, (
+            problems.append(_fail(lang, verdict_no, say(
                 f"{names} is DOWN. A veth carries frames only when both ends are UP; then "
                 "`ip link` shows LOWER_UP on each end.",
                 f"{names_ja} が DOWN です。veth は両端が UP のときだけフレームを運びます。"
@@ -258,7 +253,7 @@ def check_connected(lab, a: str, b: str, *, lang: str | None = None) -> Check:
             continue
         dst = str(addrs_b[0].ip)
         walk = reach(state, a, dst)
-        problems.append(_fail(lang, verdict_no, (
+        problems.append(_fail(lang, verdict_no, say(
             f"the ping from {a} to {dst} fails: {walk.error or walk.reply_error}. Read the "
             "packet's path below to see where it stops.",
             f"{a} から {dst} への ping が失敗します: {walk.error or walk.reply_error}。"
@@ -277,65 +272,65 @@ def check_reach(lab, src: str, dst_ip: str, *, proto: str = "icmp", dport: int |
     state = _snapshot(lab)
     src = _netns_of(lab, src, state)
     if src not in state.netns:
-        return _fail(lang, (f"there is no namespace {src!r}.", f"名前空間 {src!r} がありません。"),
-                     (f"check the name with `ip netns`: {sorted(k for k in state.netns if k)}",
+        return _fail(lang, say(f"there is no namespace {src!r}.", f"名前空間 {src!r} がありません。"),
+                     say(f"check the name with `ip netns`: {sorted(k for k in state.netns if k)}",
                       f"`ip netns` で名前を確かめてください: {sorted(k for k in state.netns if k)}"),
                      "no-netns", netns=src)
     walk = reach(state, src, dst_ip, proto, dport)
     what = f"{dst_ip}" + (f":{dport}/{proto}" if dport else "")
     if walk.ok and walk.reply_ok:
-        return _pass(lang, (f"{_label(src)} reaches {what}, and the reply comes back.",
+        return _pass(lang, say(f"{_label(src)} reaches {what}, and the reply comes back.",
                             f"{_label(src)} から {what} に届き、応答も戻ります。"),
                      _walk_notes(walk, lang), walk=walk)
     why = walk.error if not walk.ok else walk.reply_error
     hint = _hint_for_walk(walk, lang)
-    return _fail(lang, (f"{_label(src)} cannot reach {what}: {why}.",
+    return _fail(lang, say(f"{_label(src)} cannot reach {what}: {why}.",
                         f"{_label(src)} から {what} に届きません: {why}。"),
                  hint, "no-reach", _walk_notes(walk, lang), walk=walk)
 
 
-def _hint_for_walk(walk, lang: str) -> tuple[str, str]:
+def _hint_for_walk(walk, lang: str) -> Text:
     """A hint from the error of a failed walk (its last hop says where it stopped)."""
     error = walk.error if not walk.ok else walk.reply_error
     where = "the reply" if walk.ok else "the packet"
     where_ja = "応答" if walk.ok else "パケット"
     if error == "Network is unreachable":
         if walk.dst.startswith("127."):
-            return ("the sender has no route even for 127.0.0.1: loopback addresses exist only "
+            return say("the sender has no route even for 127.0.0.1: loopback addresses exist only "
                     "while `lo` is UP (compare `ip -n NS a` of a fresh namespace and of a "
                     "container).",
                     "送信側には 127.0.0.1 へのルートすらありません。ループバックのアドレスは `lo` が"
                     " UP のときだけ存在します（作ったばかりの名前空間とコンテナの `ip -n NS a` を"
                     "比べてください）。")
-        return ("the sender has no route that matches the destination: look at `ip route` in "
+        return say("the sender has no route that matches the destination: look at `ip route` in "
                 "that namespace (a namespace with only lo has none at all).",
                 "送信側に宛先に合うルートがありません。その名前空間の `ip route` を見てください"
                 "（lo しかない名前空間にはルートが一つもありません）。")
     if error == "Destination Net Unreachable":
-        return (f"{where} reaches a namespace that has no route onwards: read the last hop and "
+        return say(f"{where} reaches a namespace that has no route onwards: read the last hop and "
                 "that namespace's `ip route`.",
                 f"{where_ja}は先へのルートを持たない名前空間に着きます。最後のホップとその名前空間の"
                 " `ip route` を読んでください。")
     if error == "no carrier":
-        return ("a link on the way has no carrier (NO-CARRIER): a veth needs both ends UP, a "
+        return say("a link on the way has no carrier (NO-CARRIER): a veth needs both ends UP, a "
                 "bridge needs a port that is up.",
                 "途中のリンクにキャリアがありません（NO-CARRIER）。veth は両端が UP、ブリッジは UP の"
                 "ポートが必要です。")
     if error == "Destination Host Unreachable":
-        return ("nobody answered ARP for the next hop: no interface on that L2 segment (the veth's "
+        return say("nobody answered ARP for the next hop: no interface on that L2 segment (the veth's "
                 "other end, or the bridge's ports) has that address.",
                 "次のホップへの ARP に誰も答えません。その L2 セグメント（veth の相方やブリッジの"
                 "ポート）に、そのアドレスを持つインターフェースがありません。")
     if error.startswith("dropped: ip_forward"):
-        return ("a namespace in the middle does not forward: routing between its interfaces is "
+        return say("a namespace in the middle does not forward: routing between its interfaces is "
                 "off until `net.ipv4.ip_forward` is 1 there.",
                 "途中の名前空間が転送しません。`net.ipv4.ip_forward` が 1 になるまで、インター"
                 "フェース間のルーティングは止まっています。")
     if error.startswith("dropped by filter"):
-        return ("a filter rule drops it: look at `iptables -S` in the namespace of the last hop.",
+        return say("a filter rule drops it: look at `iptables -S` in the namespace of the last hop.",
                 "フィルターのルールが破棄しています。最後のホップの名前空間で `iptables -S` を"
                 "見てください。")
-    return ("read the hops below: the last one says where the packet stopped and why.",
+    return say("read the hops below: the last one says where the packet stopped and why.",
             "下のホップを読んでください。最後の行がパケットの止まった場所と理由です。")
 
 
@@ -359,19 +354,19 @@ def check_container_online(lab, name: str, target: str = "lan", *,
     c = _container(lab, name)
     state = _snapshot(lab)
     key = c.netns
-    no = (f"{name} is not online yet.", f"{name} はまだネットワークにつながっていません。")
+    no = say(f"{name} is not online yet.", f"{name} はまだネットワークにつながっていません。")
     if key == ROOT:
-        return _pass(lang, (f"{name} runs in the node's namespace (--net host): it has the node's "
+        return _pass(lang, say(f"{name} runs in the node's namespace (--net host): it has the node's "
                             "network.", f"{name} はノードの名前空間で動きます（--net host）。"
                             "ノードのネットワークをそのまま使います。"))
     ns = state.netns.get(key)
     if ns is None:
-        return _fail(lang, no, (f"{name}'s namespace {key} is gone: is the container running?",
+        return _fail(lang, no, say(f"{name}'s namespace {key} is gone: is the container running?",
                                 f"{name} の名前空間 {key} がありません。コンテナは動いていますか？"),
                      "no-netns")
     links = [l for l in ns.links.values() if l.kind == "veth"]
     if not links:
-        return _fail(lang, no, (
+        return _fail(lang, no, say(
             f"{name}'s namespace ({key}) has only lo. Like `--net bridge`, it needs one end of a "
             f"veth pair inside it and the other end in the node (see `ip -n {key} link`).",
             f"{name} の名前空間（{key}）には lo しかありません。`--net bridge` と同じように、"
@@ -381,7 +376,7 @@ def check_container_online(lab, name: str, target: str = "lan", *,
     other = peer_link(state, inner)
     if other is None or other[0] != ROOT:
         where = _label(other[0]) if other else "?"
-        return _fail(lang, no, (
+        return _fail(lang, no, say(
             f"{inner.ifname} is in {key}, but its other end is in {where}, not in the node. The "
             "node is where docker0 lives.", f"{inner.ifname} は {key} にありますが、もう片端は"
             f"ノードではなく {where} にあります。docker0 があるのはノードです。"), "peer-not-in-node")
@@ -389,7 +384,7 @@ def check_container_online(lab, name: str, target: str = "lan", *,
     host_end = other[1]
     bridge = node.link(engine.bridge)
     if bridge is None or host_end.master != bridge.ifindex:
-        return _fail(lang, no, (
+        return _fail(lang, no, say(
             f"the node's end {host_end.ifname} is not a port of {engine.bridge}. A veth end "
             f"plugged into the bridge has `master {engine.bridge}` in `ip link` (and shows in "
             "`bridge link`).",
@@ -399,14 +394,14 @@ def check_container_online(lab, name: str, target: str = "lan", *,
     subnet = ipaddress.ip_network(engine.subnet)
     addrs = _v4_addrs(ns, inner)
     if not addrs:
-        return _fail(lang, no, (
+        return _fail(lang, no, say(
             f"{inner.ifname} has no IPv4 address. Containers on docker0 take one from "
             f"{engine.subnet} (the gateway {engine.gateway} is docker0's own).",
             f"{inner.ifname} に IPv4 アドレスがありません。docker0 上のコンテナは {engine.subnet} "
             f"から一つ使います（ゲートウェイ {engine.gateway} は docker0 自身のもの）。"), "no-address")
     mine = next((a for a in addrs if a.ip in subnet), None)
     if mine is None:
-        return _fail(lang, no, (
+        return _fail(lang, no, say(
             f"{addrs[0]} is not in docker0's subnet {engine.subnet}: on the bridge, only addresses "
             "of that subnet are reachable directly.", f"{addrs[0]} は docker0 のサブネット "
             f"{engine.subnet} の外です。ブリッジ上で直接届くのはそのサブネットのアドレスだけです。"),
@@ -415,7 +410,7 @@ def check_container_online(lab, name: str, target: str = "lan", *,
              if o.name != name and o.ip == str(mine.ip)]
     if clash or str(mine.ip) == engine.gateway:
         owner = clash[0] if clash else engine.bridge
-        return _fail(lang, no, (
+        return _fail(lang, no, say(
             f"{mine.ip} is already {owner}'s address. Two hosts on one bridge must not share an "
             "address: pick a free one.", f"{mine.ip} はすでに {owner} のアドレスです。一つの"
             "ブリッジ上で同じアドレスを二つのホストが使うことはできません。空いているものを選んでください。"),
@@ -423,17 +418,17 @@ def check_container_online(lab, name: str, target: str = "lan", *,
     down = [(k, l) for k, l in ((key, inner), ("node", host_end)) if not l.up]
     if down:
         what = " and ".join(f"{l.ifname} ({k})" for k, l in down)
-        return _fail(lang, no, (f"{what} is DOWN: both ends of a veth must be UP.",
+        return _fail(lang, no, say(f"{what} is DOWN: both ends of a veth must be UP.",
                                 f"{what} が DOWN です。veth は両端とも UP にします。"), "down")
     dst = engine.address_of(target)
     walk = reach(state, key, dst)
     if walk.ok and walk.reply_ok:
-        return _pass(lang, (f"{name} ({mine.ip}) reaches {target} ({dst}) and gets the reply.",
+        return _pass(lang, say(f"{name} ({mine.ip}) reaches {target} ({dst}) and gets the reply.",
                             f"{name}（{mine.ip}）から {target}（{dst}）に届き、応答も戻ります。"),
                      _walk_notes(walk, lang, 6))
     has_default = any(r.dst == "default" for r in ns.routes)
     if not has_default and not ipaddress.ip_address(dst) in mine.network:
-        return _fail(lang, no, (
+        return _fail(lang, no, say(
             f"{name} can reach its neighbours on docker0, but {dst} is outside {mine.network} and "
             f"{key} has no route for it. Containers send everything else to a gateway: look at "
             f"`ip -n {key} route` and at what `--net bridge` containers have there.",
@@ -459,23 +454,23 @@ def check_published(lab, host_port: int, name: str, container_port: int, *, prot
     what = f"{node_ip}:{host_port}/{proto}"
     arrived = walk.delivered is not None and walk.delivered[0] == c.netns
     if walk.ok and arrived and walk.seen_dport == container_port and walk.reply_ok:
-        return _pass(lang, (f"a client on the LAN connects to {what} and lands in {name} on port "
+        return _pass(lang, say(f"a client on the LAN connects to {what} and lands in {name} on port "
                             f"{container_port}; the reply comes back through conntrack.",
                             f"LAN のクライアントが {what} に接続すると {name} のポート "
                             f"{container_port} に届き、応答は conntrack を通って戻ります。"),
                      _walk_notes(walk, lang, 8))
-    no = (f"{what} does not lead to {name}:{container_port} yet.",
+    no = say(f"{what} does not lead to {name}:{container_port} yet.",
           f"{what} はまだ {name}:{container_port} につながっていません。")
     if walk.ok and not arrived:
         where = _label(walk.delivered[0]) if walk.delivered else "?"
-        return _fail(lang, no, (
+        return _fail(lang, no, say(
             f"the packet is delivered to {where} itself: nothing rewrote its destination. A "
             "published port is a DNAT rule in the node's nat table (the DOCKER chain, from PREROUTING).",
             f"パケットは {where} 自身に配送されます。宛先を書き換えるものがありません。公開ポートは"
             "ノードの nat テーブルにある DNAT ルールです（PREROUTING から DOCKER チェイン）。"),
             "no-dnat", _walk_notes(walk, lang))
     if walk.ok and walk.seen_dport != container_port:
-        return _fail(lang, no, (
+        return _fail(lang, no, say(
             f"the packet reaches {name} but on port {walk.seen_dport}: the DNAT target must name "
             f"the container's port ({container_port}).", f"パケットは {name} に届きますが、"
             f"ポートが {walk.seen_dport} です。DNAT の宛先にはコンテナのポート（{container_port}）を"
@@ -499,43 +494,43 @@ def check_pod_network(lab, netns: str, *, bridge: str = "cni0", subnet: str = "1
     state = _snapshot(lab)
     netns = _netns_of(lab, netns, state)  # a pod's or a sandbox container's name works too
     net = ipaddress.ip_network(subnet)
-    no = (f"the pod in {netns} has no working network yet.",
+    no = say(f"the pod in {netns} has no working network yet.",
           f"{netns} の Pod のネットワークはまだ動いていません。")
     ns = state.netns.get(netns)
     if ns is None:
-        return _fail(lang, no, (f"there is no namespace {netns!r}: the kubelet's sandbox must "
+        return _fail(lang, no, say(f"there is no namespace {netns!r}: the kubelet's sandbox must "
                                 "exist before CNI ADD (CNI_NETNS names it).",
                                 f"名前空間 {netns!r} がありません。CNI ADD の前に kubelet のサンドボックス"
                                 "が必要です（CNI_NETNS がそれを指します）。"), "no-netns")
     node = state.netns[ROOT]
     br = node.link(bridge)
     if br is None or br.kind != "bridge":
-        return _fail(lang, no, (
+        return _fail(lang, no, say(
             f"the node has no bridge {bridge}. The bridge plugin first makes sure the bridge "
             "exists (setupBridge, slide 16).", f"ノードにブリッジ {bridge} がありません。bridge プラグインは"
             "まずブリッジがあることを確かめます（setupBridge、スライド 16）。"), "no-bridge")
     inner = ns.link(ifname)
     if inner is None:
-        return _fail(lang, no, (
+        return _fail(lang, no, say(
             f"there is no {ifname} in {netns}. CNI_IFNAME tells the plugin what to call the pod's "
             f"end of the veth (look at `ip -n {netns} link`).", f"{netns} に {ifname} がありません。"
             "CNI_IFNAME が Pod 側の veth の端の名前です（`ip -n "
             f"{netns} link` を参照）。"), "no-ifname")
     other = peer_link(state, inner)
     if inner.kind != "veth" or other is None or other[0] != ROOT:
-        return _fail(lang, no, (
+        return _fail(lang, no, say(
             f"{ifname} must be one end of a veth whose other end is in the node (setupVeth).",
             f"{ifname} は、もう片端がノードにある veth の端でなければなりません（setupVeth）。"),
             "peer-not-in-node")
     host = other[1]
     if host.master != br.ifindex:
-        return _fail(lang, no, (
+        return _fail(lang, no, say(
             f"the node's end {host.ifname} is not a port of {bridge}: see `bridge link`.",
             f"ノード側の端 {host.ifname} が {bridge} のポートになっていません（`bridge link` を参照）。"),
             "not-on-bridge", host=host.ifname)
     gw_addrs = [a for a in _v4_addrs(node, br) if a.ip in net]
     if not gw_addrs:
-        return _fail(lang, no, (
+        return _fail(lang, no, say(
             f"{bridge} has no address in {subnet}. With isGateway the plugin gives the bridge the "
             "gateway address (calcGateways, ensureAddr), so pods have a next hop.",
             f"{bridge} に {subnet} のアドレスがありません。isGateway のとき、プラグインはブリッジに"
@@ -543,32 +538,32 @@ def check_pod_network(lab, netns: str, *, bridge: str = "cni0", subnet: str = "1
             "no-gateway")
     pod_addrs = [a for a in _v4_addrs(ns, inner) if a.ip in net]
     if not pod_addrs:
-        return _fail(lang, no, (
+        return _fail(lang, no, say(
             f"{ifname} has no address in {subnet}. IPAM (host-local) picks one and the plugin puts "
             "it on the interface inside the pod (ConfigureIface).",
             f"{ifname} に {subnet} のアドレスがありません。IPAM（host-local）が一つ選び、プラグインが"
             "Pod 内のインターフェースに付けます（ConfigureIface）。"), "no-address")
     gw = gw_addrs[0].ip
     if pod_addrs[0].ip == gw:
-        return _fail(lang, no, (f"{gw} is the gateway's (the bridge's) address; the pod needs "
+        return _fail(lang, no, say(f"{gw} is the gateway's (the bridge's) address; the pod needs "
                                 "another one.", f"{gw} はゲートウェイ（ブリッジ）のアドレスです。"
                                 "Pod には別のアドレスが要ります。"), "duplicate")
     down = [n for n, l in ((f"{bridge}", br), (host.ifname, host), (f"{ifname} ({netns})", inner))
             if not l.up]
     if down:
-        return _fail(lang, no, (f"{', '.join(down)} is DOWN: everything on the path must be UP.",
+        return _fail(lang, no, say(f"{', '.join(down)} is DOWN: everything on the path must be UP.",
                                 f"{'、'.join(down)} が DOWN です。経路上のものはすべて UP にします。"),
                      "down", down=down)
     default = [r for r in ns.routes if r.dst == "default" and r.family == 4]
     if not default:
-        return _fail(lang, no, (
+        return _fail(lang, no, say(
             f"the pod has no default route. The result's routes (0.0.0.0/0 via {gw}) become "
             f"`ip -n {netns} route` entries.", f"Pod にデフォルトルートがありません。結果の routes"
             f"（0.0.0.0/0 via {gw}）が `ip -n {netns} route` のエントリになります。"), "no-route")
     walk = reach(state, netns, str(gw))
     back = reach(state, ROOT, str(pod_addrs[0].ip))
     if walk.ok and walk.reply_ok and back.ok and back.reply_ok:
-        return _pass(lang, (f"the pod ({pod_addrs[0]}) and the node ({gw}) reach each other over "
+        return _pass(lang, say(f"the pod ({pod_addrs[0]}) and the node ({gw}) reach each other over "
                             f"{bridge}.", f"Pod（{pod_addrs[0]}）とノード（{gw}）が {bridge} を通じて"
                             "互いに届きます。"), _walk_notes(walk, lang, 6))
     bad = walk if not (walk.ok and walk.reply_ok) else back
@@ -700,7 +695,7 @@ def check_plugin(plugin: Plugin, *, conf: Mapping | None = None, lang: str | Non
     conf = dict(conf or {"cniVersion": "1.0.0", "name": "checknet", "type": "learner"})
     version = conf.get("cniVersion", "")
     stdin = json.dumps(conf)
-    no = ("the plugin does not follow the CNI spec yet.", "プラグインはまだ CNI の仕様どおりではありません。")
+    no = say("the plugin does not follow the CNI spec yet.", "プラグインはまだ CNI の仕様どおりではありません。")
     in_process = not isinstance(plugin, (str, os.PathLike))
     if in_process and backend is None:
         # A Python plugin really builds its interface: on a throw-away model with a pod
@@ -723,7 +718,7 @@ def check_plugin(plugin: Plugin, *, conf: Mapping | None = None, lang: str | Non
         code, out, err = run_plugin(plugin, _cni_env("ADD", netns), stdin, backend=backend)
         facts["add"] = (code, out, err)
         if code != 0:
-            return _fail(lang, no, (
+            return _fail(lang, no, say(
                 f"ADD exited with status {code}. A successful ADD exits 0 and prints the result."
                 + (f" Its stderr: {err.strip()[:200]}" if err.strip() else ""),
                 f"ADD が終了コード {code} で終わりました。成功した ADD は 0 で終わり、結果を出力します。"
@@ -732,17 +727,17 @@ def check_plugin(plugin: Plugin, *, conf: Mapping | None = None, lang: str | Non
             result = json.loads(out)
         except ValueError:
             shown = out.strip()[:120] or "(nothing)"
-            return _fail(lang, no, (
+            return _fail(lang, no, say(
                 f"ADD printed {shown!r} on stdout, which is not JSON. stdout is for the result "
                 "only; write logs to stderr (`>&2`).",
                 f"ADD が stdout に {shown!r} を出力しましたが、JSON ではありません。stdout は結果"
                 "だけに使い、ログは stderr（`>&2`）に書きます。"), "add-json", **facts)
         if not isinstance(result, dict):
-            return _fail(lang, no, ("the ADD result must be a JSON object ({...}).",
+            return _fail(lang, no, say("the ADD result must be a JSON object ({...}).",
                                     "ADD の結果は JSON オブジェクト（{...}）でなければなりません。"),
                          "add-json", **facts)
         if result.get("cniVersion") != version:
-            return _fail(lang, no, (
+            return _fail(lang, no, say(
                 f"the result says cniVersion {result.get('cniVersion')!r}, the request said "
                 f"{version!r}. A plugin answers in the version the config on stdin asked for.",
                 f"結果の cniVersion は {result.get('cniVersion')!r} ですが、要求は {version!r} です。"
@@ -750,7 +745,7 @@ def check_plugin(plugin: Plugin, *, conf: Mapping | None = None, lang: str | Non
         ips = result.get("ips")
         if not isinstance(ips, list) or not ips or not all(
                 isinstance(ip, dict) and _is_cidr(ip.get("address")) for ip in ips):
-            return _fail(lang, no, (
+            return _fail(lang, no, say(
                 "the result has no usable `ips`: a list of objects whose `address` is in CIDR "
                 "form (\"10.244.1.5/24\"). That is how the runtime learns the pod's address.",
                 "結果に使える `ips` がありません。`address` が CIDR 形式（\"10.244.1.5/24\"）の"
@@ -761,11 +756,11 @@ def check_plugin(plugin: Plugin, *, conf: Mapping | None = None, lang: str | Non
 
             parse_result(out)
         except Exception as exc:  # noqa: BLE001 - any parse failure is the learner's to see
-            return _fail(lang, no, (f"the result does not parse as a CNI result: {exc}",
+            return _fail(lang, no, say(f"the result does not parse as a CNI result: {exc}",
                                     f"結果を CNI の結果として読めません: {exc}"), "add-parse", **facts)
         missing = _missing_interfaces(result, netns, backend) if in_process else []
         if missing:
-            return _fail(lang, no, (
+            return _fail(lang, no, say(
                 f"the result lists {', '.join(missing)} in the pod's namespace, but there is no "
                 "such link there. `interfaces` reports what the plugin really made (sandbox = "
                 "CNI_NETNS for the pod's side).",
@@ -776,13 +771,13 @@ def check_plugin(plugin: Plugin, *, conf: Mapping | None = None, lang: str | Non
         code, out, err = run_plugin(plugin, _cni_env("DEL", netns), stdin, backend=backend)
         facts["del"] = (code, out, err)
         if code != 0:
-            return _fail(lang, no, (
+            return _fail(lang, no, say(
                 f"DEL exited with status {code}. DEL removes what ADD made and exits 0, printing "
                 "nothing.", f"DEL が終了コード {code} で終わりました。DEL は ADD が作ったものを消し、"
                 "何も出力せずに 0 で終わります。"), "del-exit", **facts)
         left = _left_after_del(result, netns, backend) if in_process else []
         if left:
-            return _fail(lang, no, (
+            return _fail(lang, no, say(
                 f"after DEL, {', '.join(left)} is still in the pod's namespace. DEL removes what "
                 "ADD made (deleting one end of a veth removes its peer too).",
                 f"DEL の後も Pod の名前空間に {', '.join(left)} が残っています。DEL は ADD が作った"
@@ -790,7 +785,7 @@ def check_plugin(plugin: Plugin, *, conf: Mapping | None = None, lang: str | Non
         code, out, err = run_plugin(plugin, _cni_env("DEL", netns), stdin, backend=backend)
         facts["del2"] = (code, out, err)
         if code != 0:
-            return _fail(lang, no, (
+            return _fail(lang, no, say(
                 f"a second DEL exited with status {code}. The spec says DEL may come again (or "
                 "after a failed ADD) and must succeed when there is nothing left to remove.",
                 f"2 回目の DEL が終了コード {code} で終わりました。仕様では DEL は何度来てもよく"
@@ -805,7 +800,7 @@ def check_plugin(plugin: Plugin, *, conf: Mapping | None = None, lang: str | Non
         except ValueError:
             info = None
         if not isinstance(info, dict) or version not in (info.get("supportedVersions") or []):
-            return _fail(lang, no, (
+            return _fail(lang, no, say(
                 "VERSION must exit 0 and print {\"cniVersion\": ..., \"supportedVersions\": [...]} "
                 f"listing the versions the plugin speaks (here {version!r} is missing).",
                 "VERSION は 0 で終わり、{\"cniVersion\": ..., \"supportedVersions\": [...]} を出力"
@@ -820,13 +815,13 @@ def check_plugin(plugin: Plugin, *, conf: Mapping | None = None, lang: str | Non
             error = None
         if code == 0 or not isinstance(error, dict) or not isinstance(error.get("code"), int) \
                 or not isinstance(error.get("msg"), str):
-            return _fail(lang, no, (
+            return _fail(lang, no, say(
                 "an unknown CNI_COMMAND must fail: exit non-zero and print an error object on "
                 "stdout, {\"code\": 4, \"msg\": \"...\"} (code 4: invalid environment variables).",
                 "知らない CNI_COMMAND には失敗で答えます。0 以外で終わり、stdout にエラーオブジェクト"
                 " {\"code\": 4, \"msg\": \"...\"} を出力します（コード 4: 環境変数が不正）。"),
                 "unknown-command", **facts)
-    return _pass(lang, ("the plugin answers ADD, DEL (twice), VERSION and an unknown command as "
+    return _pass(lang, say("the plugin answers ADD, DEL (twice), VERSION and an unknown command as "
                         "the CNI spec says.", "プラグインは ADD、DEL（2 回）、VERSION、未知のコマンドに"
                         "CNI の仕様どおり答えます。"), result=result, **facts)
 
