@@ -24,6 +24,8 @@ import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from . import scenarios
+from .i18n import CATALOG, t
 from .model import ROOT
 from .views.diff import Diff
 from .views.diff import diff as _diff
@@ -54,13 +56,8 @@ _LOCAL = {
 
 def label(key: str, lang: str = "en", **params) -> str:
     """A widget text: from :mod:`simlab.i18n` when it has ``key``, else from this module."""
-    try:
-        from .i18n import CATALOG, t
-
-        if key in CATALOG.get("en", {}):
-            return t(key, lang, **params)
-    except ImportError:
-        pass
+    if key in CATALOG.get("en", {}):
+        return t(key, lang, **params)
     en, ja = _LOCAL.get(key, (key, key))
     return (ja if lang == "ja" else en).format(**params)
 
@@ -379,8 +376,6 @@ def mode_panels(modes: Sequence[str] = ("none", "host", "bridge", "container"), 
     (bridge) first, then ``sidecar`` with ``--net container:web``.  ``lab_factory`` makes
     the empty lab each scenario runs on (default: a model lab).
     """
-    from . import scenarios
-
     big = _PRESENTER if presenter is None else bool(presenter)
     out = []
     for mode in modes:

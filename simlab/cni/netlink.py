@@ -302,7 +302,7 @@ def kernel_attach(namespaces: dict) -> Any:
             module, _, name = spec.partition(":")
             attach = getattr(importlib.import_module(module), name)
         else:
-            from ..backends.kernel import KernelBackend  # type: ignore[import-not-found]
+            from ..backends.kernel import KernelBackend  # lazy: pyroute2
 
             attach = getattr(KernelBackend, "attach", None)
     except (ImportError, AttributeError) as err:
