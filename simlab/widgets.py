@@ -8,8 +8,8 @@ Rules of this module (see reference/jupyter.md sections 1 and 3):
   widget and no ``clear_output``: they stall nbclient and flicker.
 - Every piece of state lives on the object, so a test drives it without a kernel:
   ``s.next_btn.click()``, ``s.slider.value = 3``, ``s.ns_dropdown.value = "red"``.
-- Widgets draw a timeline's snapshots; they never import a backend or build a Lab.  The
-  docker-mode comparison gets its labs from :mod:`simlab.scenarios` (``docker-<mode>``).
+- Widgets draw a timeline's snapshots and never import a backend or the Lab; only
+  :func:`mode_panels` runs labs, through :mod:`simlab.scenarios` (``docker-<mode>``).
 - CSS classes for browser tests: ``simlab-next``, ``simlab-back``, ``simlab-first``,
   ``simlab-last``, ``simlab-slider``, ``simlab-play``, ``simlab-step-title``,
   ``simlab-why``, ``simlab-commands``, ``simlab-figure``, ``simlab-ns``, ``simlab-ipa``;
