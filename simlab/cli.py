@@ -25,6 +25,14 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import simlab
+
+from .backends.choose import kernel_available
+from .export import add_export_parser
+from .ledger import LEDGER_DIR, clean
+from .system import NEEDS, packages
+from .tour import add_tour_parser
+
 __all__ = ["main", "command", "build_parser"]
 
 
@@ -67,9 +75,6 @@ def build_parser() -> argparse.ArgumentParser:
         for add in cmd.add_arguments:
             add(p)
         p.set_defaults(_run=cmd)
-    from .export import add_export_parser
-    from .tour import add_tour_parser
-
     add_tour_parser(sub)
     add_export_parser(sub)
     return parser
@@ -88,8 +93,6 @@ def main(argv: list[str] | None = None) -> int:
 # -------------------------------------------------------------------- clean
 @command("clean", help="remove what crashed kernel labs left behind (their ledgers say what)")
 def cmd_clean(args: argparse.Namespace) -> int:
-    from .ledger import clean
-
     if os.geteuid() != 0:
         print(
             "simlab clean: needs root (it unmounts network namespaces); try: sudo simlab clean",
@@ -115,8 +118,6 @@ def cmd_clean(args: argparse.Namespace) -> int:
 
 @cmd_clean.arguments
 def _clean_arguments(parser: argparse.ArgumentParser) -> None:
-    from .ledger import LEDGER_DIR
-
     parser.add_argument("--ledger-dir", default=LEDGER_DIR, help=argparse.SUPPRESS)
 
 
@@ -136,10 +137,6 @@ def _version(module: str) -> str:
 
 def doctor_lines() -> list[str]:
     """What a trainer reads aloud before a session: versions, privileges, backend."""
-    import simlab
-
-    from .backends.choose import kernel_available
-
     lines = [
         f"simlab {simlab.__version__} on Python {platform.python_version()} ({sys.executable})",
         "packages: "
@@ -158,8 +155,6 @@ def doctor_lines() -> list[str]:
         lines.append(f"ip: {out} ({ip})")
     else:
         lines.append("ip: not found (apt-get install iproute2)")
-    from .system import NEEDS, packages
-
     lines.append("system tools:")
     lack = []
     for need in NEEDS:

@@ -35,10 +35,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import ROOT, NetState
+from .backends.model import ModelBackend
+from .cni import skel
+from .cni.netlink import Session
+from .cni.plugins import IN_PROCESS
+from .cni.spec import parse_result
+from .i18n import get_language
+from .model import ROOT, NetnsAdd, NetState
 from .model.derive import peer_link
+from .model.forward import reach
 from .model.state import Link, Netns
 from .model.text import Text, say
+from .runtime.kube_cni import runtime_for_node
 
 __all__ = [
     "Check",
@@ -97,8 +105,6 @@ def _is_ja(text: str) -> bool:
 def _lang(lang: str | None) -> str:
     if lang:
         return lang
-    from .i18n import get_language
-
     return get_language()
 
 
@@ -174,8 +180,6 @@ def check_connected(lab, a: str, b: str, *, lang: str | None = None) -> Check:
     Any answer counts: any names for the ends, any subnet, as long as ``a`` reaches ``b``'s
     address and the reply comes back.  The hint names the first missing piece.
     """
-    from .model.forward import reach
-
     lang = _lang(lang)
     state = _snapshot(lab)
     verdict_no = say(f"{a} and {b} are not connected yet.", f"{a} と {b} はまだつながっていません。")
@@ -266,8 +270,6 @@ def check_reach(lab, src: str, dst_ip: str, *, proto: str = "icmp", dport: int |
                 lang: str | None = None) -> Check:
     """Can ``src`` (a namespace, container or pod name) reach ``dst_ip``, and the reply come
     back?  Shows the path."""
-    from .model.forward import reach
-
     lang = _lang(lang)
     state = _snapshot(lab)
     src = _netns_of(lab, src, state)
@@ -347,8 +349,6 @@ def check_container_online(lab, name: str, target: str = "lan", *,
     Meant for the task "give the ``--net none`` container a network by hand": the hint walks
     through what docker does for ``--net bridge`` (veth, docker0, address, default route).
     """
-    from .model.forward import reach
-
     lang = _lang(lang)
     engine = lab.docker
     c = _container(lab, name)
@@ -442,8 +442,6 @@ def check_container_online(lab, name: str, target: str = "lan", *,
 def check_published(lab, host_port: int, name: str, container_port: int, *, proto: str = "tcp",
                     lang: str | None = None) -> Check:
     """Does a connection from the LAN to the node's ``host_port`` reach ``name:container_port``?"""
-    from .model.forward import reach
-
     lang = _lang(lang)
     engine = lab.docker
     c = _container(lab, name)
@@ -488,8 +486,6 @@ def check_pod_network(lab, netns: str, *, bridge: str = "cni0", subnet: str = "1
     ``ifname`` inside, its peer on ``bridge`` in the node, an address in ``subnet``, a default
     route through the bridge's address, and a working ping both ways.
     """
-    from .model.forward import reach
-
     lang = _lang(lang)
     state = _snapshot(lab)
     netns = _netns_of(lab, netns, state)  # a pod's or a sandbox container's name works too
@@ -619,10 +615,6 @@ def use_python_plugin(lab, path: str | os.PathLike, plugin_type: str | None = No
     conf = lab.k8s.use_plugin("custom", type=plugin_type, cni_path=[os.path.dirname(path)],
                               node=node)
     if lab.capabilities.in_process_plugins:
-        from .cni import skel
-        from .cni.netlink import Session
-        from .runtime.kube_cni import runtime_for_node
-
         target = lab.k8s.node if node is None else lab.k8s.nodes[node]
         if target.runtime is None:
             target.runtime = runtime_for_node(lab, target, list(target.cni_path or []))
@@ -662,12 +654,7 @@ def run_plugin(plugin: Plugin, env: Mapping[str, str], stdin: bytes | str | Mapp
                              "(does it read stdin to the end?)\n")
         return proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode(
             "utf-8", "replace")
-    from .cni import skel
-
     if isinstance(plugin, skel.Funcs):
-        from .cni.netlink import Session
-        from .cni.plugins import IN_PROCESS
-
         # simlab's own plugins (host-local for IPAM) run in-process beside it.
         session = Session(backend=backend, in_process=IN_PROCESS) if backend is not None else None
         return skel.dispatch(env, data, plugin, session=session)
@@ -700,9 +687,6 @@ def check_plugin(plugin: Plugin, *, conf: Mapping | None = None, lang: str | Non
     if in_process and backend is None:
         # A Python plugin really builds its interface: on a throw-away model with a pod
         # namespace, never on the learner's lab.
-        from .backends.model import ModelBackend
-        from .model import NetnsAdd
-
         backend = ModelBackend()
         backend.apply(NetnsAdd(_CHECK_POD))
     with tempfile.TemporaryDirectory(prefix="simlab-check-") as tmp:
@@ -752,8 +736,6 @@ def check_plugin(plugin: Plugin, *, conf: Mapping | None = None, lang: str | Non
                 "オブジェクトのリストです。ランタイムはこれで Pod のアドレスを知ります。"),
                 "add-ips", **facts)
         try:
-            from .cni.spec import parse_result
-
             parse_result(out)
         except Exception as exc:  # noqa: BLE001 - any parse failure is the learner's to see
             return _fail(lang, no, say(f"the result does not parse as a CNI result: {exc}",

@@ -22,6 +22,8 @@ import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import scenarios
+from .i18n import get_language
 from .views.draw import Scene, agg_figure, label_font_family, warn_missing_glyphs
 from .views.layout import compute
 from .views.story import frames as _frames
@@ -253,12 +255,8 @@ def run_export(args) -> int:
         if parser is not None:
             parser.error(msg)
         raise SystemExit(f"simlab export: {msg}")
-    from . import scenarios
-
     lang = args.lang
     if lang is None:
-        from .i18n import get_language
-
         lang = get_language()
     try:
         scenarios.get(args.scenario)

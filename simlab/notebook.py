@@ -26,6 +26,12 @@ import os
 import sys
 from collections.abc import Iterator
 
+from .cni.spec import CNIError
+from .fonts import strict_glyphs_from_env
+from .i18n import get_language, in_language, set_language
+from .model import NetError
+from .runtime.kube import KubeError
+
 __all__ = ["install", "uninstall", "format_error", "expect_error", "backend_from_env",
            "SETUP_NAMES"]
 
@@ -49,12 +55,7 @@ _state = {"installed": False, "traceback": False}
 
 
 def _lang() -> str:
-    try:
-        from .i18n import get_language
-
-        return get_language()
-    except Exception:  # noqa: BLE001 - a message must never fail
-        return "en"
+    return get_language()
 
 
 def _t(en: str, ja: str) -> str:
@@ -69,11 +70,7 @@ def backend_from_env(default: str = "auto") -> str:
 # ------------------------------------------------------------------ formatting
 def format_error(err: BaseException) -> str | None:
     """The short text simlab shows for ``err``, or None when IPython's traceback is better."""
-    from .model import NetError
-
     if isinstance(err, NetError):
-        from .i18n import in_language
-
         lines = [in_language(err.message).rstrip("\n")]
         extra = _learner_hint(err.message)
         if extra:
@@ -81,11 +78,7 @@ def format_error(err: BaseException) -> str | None:
         elif err.hint:
             lines.append(_t("hint: ", "ヒント: ") + in_language(err.hint))
         return "\n".join(lines)
-    try:
-        from .cni.spec import CNIError
-    except ImportError:  # pragma: no cover - cni is part of simlab
-        CNIError = ()  # type: ignore[assignment]
-    if CNIError and isinstance(err, CNIError):
+    if isinstance(err, CNIError):
         en, ja = _CNI_CODES.get(err.code, ("a plugin-specific code (100 and up are free)",
                                            "プラグイン独自のコード（100 以上は自由）"))
         lines = [f"CNI error {err.code} ({_t(en, ja)}): {err}"]
@@ -158,18 +151,7 @@ def _red(text: str) -> str:
 
 
 def _exception_types() -> tuple[type, ...]:
-    from .model import NetError
-
-    types: list[type] = [NetError, PermissionError, NameError]
-    with contextlib.suppress(ImportError):
-        from .cni.spec import CNIError
-
-        types.append(CNIError)
-    with contextlib.suppress(ImportError):
-        from .runtime.kube import KubeError
-
-        types.append(KubeError)
-    return tuple(types)
+    return (NetError, PermissionError, NameError, CNIError, KubeError)
 
 
 def install(lang: str | None = None, *, traceback: bool = False) -> bool:
@@ -179,12 +161,8 @@ def install(lang: str | None = None, *, traceback: bool = False) -> bool:
     Returns True when a kernel was found (calling it again is harmless).
     """
     if lang:
-        from .i18n import set_language
-
         set_language(lang)
     _state["traceback"] = bool(traceback)
-    from .fonts import strict_glyphs_from_env
-
     strict_glyphs_from_env()  # under `make test`, a figure with tofu fails the notebook
     ip = _ipython()
     if ip is None:
@@ -229,14 +207,7 @@ def expect_error(*types: type[BaseException]) -> Iterator[_Expected]:
     (with docker's and the kubelet's errors) and CNIError.
     """
     if not types:
-        from .model import NetError
-
-        found: list[type] = [NetError]
-        with contextlib.suppress(ImportError):
-            from .cni.spec import CNIError
-
-            found.append(CNIError)
-        types = tuple(found)
+        types = (NetError, CNIError)
     caught = _Expected()
     try:
         yield caught

@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from .i18n import Text, both, get_language
+from .lab import Lab
 from .model import AddrAdd, LinkAdd, LinkSet, NetnsAdd
 
 __all__ = ["Scenario", "names", "all_scenarios", "get", "run", "DEFAULT"]
@@ -210,8 +211,6 @@ def run(name: str, backend: str = "model", *, seed: int = 0, lab=None):
         raise RuntimeError(f"scenario {name!r} needs {missing}, which does not import")
     created = lab is None
     if lab is None:
-        from .lab import Lab
-
         lab = Lab(backend=backend, seed=seed)
     lab.timeline.meta.setdefault("scenario", name)
     lab.timeline.meta.setdefault("backend", lab.backend)

@@ -20,6 +20,8 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
+from .model.errors import NetError, say
+
 __all__ = ["NEEDS", "PATH", "Need", "env", "missing", "packages", "require", "main"]
 
 #: Where the kernel backend looks for the machine's tools (never the venv's or the user's PATH).
@@ -97,8 +99,6 @@ def require(command: str):
     need = next((n for n in NEEDS if n.command == command), None)
     if need is None or need.where() is not None:
         return
-    from .model.errors import NetError, say
-
     raise NetError(
         f"simlab: {command} not found on this machine: {need.advice()}",
         errno=errno.ENOENT,

@@ -44,6 +44,8 @@ import typing
 from collections.abc import Mapping
 from typing import Any, Union
 
+import simlab
+
 from .model import ops as _ops
 from .model.state import NetState
 from .model.text import Text
@@ -257,8 +259,6 @@ def _hashable(value: Any) -> Any:
 # ---------------------------------------------------------------- timeline
 def to_dict(timeline: Timeline, *, meta: Mapping | None = None) -> dict:
     """The timeline as JSON-ready data (see the module docstring for the format)."""
-    from . import __version__
-
     snapshots: list[dict] = []
     index_of: dict[str, int] = {}
     by_id: dict[int, int] = {}
@@ -291,7 +291,7 @@ def to_dict(timeline: Timeline, *, meta: Mapping | None = None) -> dict:
     return {
         "format": FORMAT,
         "version": VERSION,
-        "simlab": __version__,
+        "simlab": simlab.__version__,
         "meta": _encode_any({**getattr(timeline, "meta", {}), **dict(meta or {})}),
         "position": timeline.position,
         "snapshots": snapshots,

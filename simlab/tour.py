@@ -22,9 +22,10 @@ import difflib
 import sys
 from typing import TextIO
 
-from .i18n import LANGUAGES, get_language, t
+from . import scenarios, timeline_io
 from .backends.choose import KernelUnavailable
-from .model import ROOT, NetState
+from .i18n import LANGUAGES, get_language, t
+from .model import ROOT, NetError, NetState
 from .timeline import Step, Timeline
 from .views.ipa import command_for, ip_a
 
@@ -36,10 +37,8 @@ _BAR_WIDTH = 30
 
 # ---------------------------------------------------------------- arguments
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
-    from .scenarios import DEFAULT
-
     parser.add_argument("scenario", nargs="?", default=None,
-                        help=t("cli.tour.scenario", default=DEFAULT))
+                        help=t("cli.tour.scenario", default=scenarios.DEFAULT))
     parser.add_argument("--backend", choices=("model", "kernel", "auto"), default="model",
                         help=t("cli.tour.backend"))
     parser.add_argument("--lang", choices=LANGUAGES, default=None, help=t("cli.tour.lang"))
@@ -222,10 +221,8 @@ def show_step(console, timeline: Timeline, i: int, lang: str) -> None:
 
 # ---------------------------------------------------------------- the tour
 def _list(console, lang: str) -> None:
-    from .scenarios import all_scenarios
-
     console.print(t("cli.list_header", lang), markup=False, highlight=False)
-    for scenario in all_scenarios():
+    for scenario in scenarios.all_scenarios():
         ok, missing = scenario.available()
         line = f"  {scenario.name:<18} {scenario.title(lang)}"
         if not ok:
@@ -235,9 +232,6 @@ def _list(console, lang: str) -> None:
 
 def _build(args, console, lang: str) -> tuple[Timeline | None, int, str]:
     """Build the timeline to show: (timeline, exit code on failure, title)."""
-    from . import scenarios, timeline_io
-    from .model import NetError
-
     if args.replay:
         timeline = timeline_io.replay(args.replay)
         name = timeline.meta.get("scenario", "")

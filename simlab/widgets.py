@@ -8,8 +8,8 @@ Rules of this module (see reference/jupyter.md sections 1 and 3):
   widget and no ``clear_output``: they stall nbclient and flicker.
 - Every piece of state lives on the object, so a test drives it without a kernel:
   ``s.next_btn.click()``, ``s.slider.value = 3``, ``s.ns_dropdown.value = "red"``.
-- Widgets draw a timeline's snapshots; they never import a backend or build a Lab.  The
-  docker-mode comparison gets its labs from :mod:`simlab.scenarios` (``docker-<mode>``).
+- Widgets draw a timeline's snapshots and never import a backend or the Lab; only
+  :func:`mode_panels` runs labs, through :mod:`simlab.scenarios` (``docker-<mode>``).
 - CSS classes for browser tests: ``simlab-next``, ``simlab-back``, ``simlab-first``,
   ``simlab-last``, ``simlab-slider``, ``simlab-play``, ``simlab-step-title``,
   ``simlab-why``, ``simlab-commands``, ``simlab-figure``, ``simlab-ns``, ``simlab-ipa``;
@@ -24,6 +24,8 @@ import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from . import scenarios
+from .i18n import CATALOG, t
 from .model import ROOT
 from .views.diff import Diff
 from .views.diff import diff as _diff
@@ -54,13 +56,8 @@ _LOCAL = {
 
 def label(key: str, lang: str = "en", **params) -> str:
     """A widget text: from :mod:`simlab.i18n` when it has ``key``, else from this module."""
-    try:
-        from .i18n import CATALOG, t
-
-        if key in CATALOG.get("en", {}):
-            return t(key, lang, **params)
-    except ImportError:
-        pass
+    if key in CATALOG.get("en", {}):
+        return t(key, lang, **params)
     en, ja = _LOCAL.get(key, (key, key))
     return (ja if lang == "ja" else en).format(**params)
 
@@ -379,8 +376,6 @@ def mode_panels(modes: Sequence[str] = ("none", "host", "bridge", "container"), 
     (bridge) first, then ``sidecar`` with ``--net container:web``.  ``lab_factory`` makes
     the empty lab each scenario runs on (default: a model lab).
     """
-    from . import scenarios
-
     big = _PRESENTER if presenter is None else bool(presenter)
     out = []
     for mode in modes:

@@ -133,3 +133,56 @@ def test_nothing_outside_the_backends_asks_a_backend_its_name():
         text = path.read_text()
         for word in words:
             assert word not in text, f"{rel} uses {word!r}: ask lab.capabilities or the Lab"
+# Files other helpers were restructuring during issue 13 (lab, ledger, backends, kernel): their
+# function-level imports are listed as they were, to be swept (moved up or commented) after the
+# merge. Delete an entry once its file is swept.
+_LAZY_TO_SWEEP = {
+    "backends/choose.py": {"from .model import ModelBackend"},
+    "kernel/__init__.py": {"from . import backend"},
+    "kernel/backend.py": {"from ..backends.choose import kernel_privileged"},
+    "kernel/ops.py": {"from ..model.ping import check_target", "from .echo import echo"},
+    "kernel/read.py": {"from .rtnl import REQ", "from .netns import NETLINK_NETFILTER"},
+    "lab.py": {"from .backends.choose import choose", "from .iproute import Change, parse, render",
+               "from .model.ops import Ping", "from .model.ops import as_command",
+               "from .i18n import why_text", "from .model.ping import model_report",
+               "from .runtime.docker import DockerEngine", "from .runtime.kube import Kubelet"},
+    "ledger.py": {"from .kernel.names import NETNS_DIR, RUN_DIR",
+                  "from .kernel.netns import unmount"},
+}
+
+
+def _own_imports_in_functions(path: Path) -> list[tuple[int, str]]:
+    """(line, statement) of each import of a simlab module inside a function of ``path``
+    that does not say why on its line (``# lazy: <why>``)."""
+    source = path.read_text()
+    lines = source.splitlines()
+    found = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if in_function and isinstance(child, (ast.Import, ast.ImportFrom)):
+                if isinstance(child, ast.ImportFrom):
+                    own = child.level > 0 or (child.module or "").split(".")[0] == "simlab"
+                else:
+                    own = any(a.name.split(".")[0] == "simlab" for a in child.names)
+                text = lines[child.lineno - 1 : child.end_lineno]
+                if own and not any("# lazy:" in line for line in text):
+                    found.append((child.lineno, " ".join(line.strip() for line in text)))
+            visit(child, in_function or isinstance(child, (ast.FunctionDef,
+                                                            ast.AsyncFunctionDef)))
+
+    visit(ast.parse(source), False)
+    return found
+
+
+def test_function_level_imports_of_simlab_say_why():
+    """Lazy imports are for heavy libraries (pyroute2, matplotlib, ipywidgets...) and real
+    cycles; an import of a light simlab module belongs at the top, where the graph shows."""
+    offenders = []
+    for path in sorted(PKG.rglob("*.py")):
+        rel = str(path.relative_to(PKG))
+        allowed = _LAZY_TO_SWEEP.get(rel, set())
+        offenders += [f"simlab/{rel}:{line}: {text}"
+                      for line, text in _own_imports_in_functions(path) if text not in allowed]
+    assert not offenders, ("move these imports to the top of their module, or say why they "
+                           "stay lazy with '# lazy: <why>' on the line:\n" + "\n".join(offenders))

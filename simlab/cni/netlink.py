@@ -313,7 +313,7 @@ def kernel_attach(namespaces: dict) -> Any:
             module, _, name = spec.partition(":")
             attach = getattr(importlib.import_module(module), name)
         else:
-            from ..kernel import KernelBackend
+            from ..kernel import KernelBackend  # lazy: pyroute2
 
             attach = getattr(KernelBackend, "attach", None)
     except (ImportError, AttributeError) as err:

@@ -52,6 +52,7 @@ from typing import Any
 from . import invoke
 from .config import NetworkConfig, NetworkConfigList, build_one_config, load
 from .netlink import Session
+from .plugins import IN_PROCESS
 from .spec import CNIError, PluginInfo, Result, greater_than_or_equal_to
 from .trace import TRACE_ENV, Invocation, StepRecord, read_trace
 from .utils import validate_container_id, validate_interface_name, validate_network_name
@@ -91,8 +92,6 @@ class Runtime:
         env: Mapping[str, str] | None = None,
         timeout: float | None = 120.0,
     ):
-        from .plugins import IN_PROCESS
-
         #: Where plugins are looked up; by default the directory of simlab's own executables.
         self.cni_path = [str(p) for p in cni_path] or [default_cni_path()]
         self.backend = backend

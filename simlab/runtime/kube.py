@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 
 from ..cni import Result
 from ..cni.config import NetworkConfigList
-from ..model import ROOT
+from ..model import ROOT, forward
 from . import kube_cni as kc
 from .kube_nodes import Node, ensure_lan_switch, join_node, route_pod_cidrs
 from .kube_pods import PodWorker
@@ -409,8 +409,6 @@ class Kubelet:
 
         Linux: `kubectl exec SRC -- ping -c1 DST`.
         """
-        from ..model.forward import reach
-
         p = self.pod(src)
         if not p.netns:
             raise KubeError(
@@ -420,5 +418,5 @@ class Kubelet:
         address = target.ip if target is not None else dst
         if not address:
             raise KubeError(f'pod "{dst}" has no IP yet')
-        return reach(self.lab.snapshot(), p.netns, address, proto, dport)
+        return forward.reach(self.lab.snapshot(), p.netns, address, proto, dport)
 

@@ -37,6 +37,7 @@ from collections.abc import Mapping
 from ..cni import CNIError, Runtime
 from ..cni.config import NetworkConfigList, build_one_config, conf_from_bytes, conf_list_from_bytes
 from ..cni.lab_adapter import LabRecorder
+from ..cni.plugins import IN_PROCESS, ptp
 from ..cni.runtime import default_cni_path
 from ..cni.trace import StepRecord
 from ..model import ROOT
@@ -319,8 +320,6 @@ def runtime_for_node(lab, node: Node, cni_path: list[str]) -> Runtime:
     executables run sandboxed.  Kernel: every plugin is a process started in
     the node's namespace (``nsenter --net=<node> --``).
     """
-    from ..cni.plugins import IN_PROCESS, ptp
-
     rec = LabRecorder(lab)
     if lab.capabilities.in_process_plugins:
         return Runtime(

@@ -18,6 +18,7 @@ import shlex
 
 from ..model import ops as o
 from ..timeline import text
+from .docker_errors import DockerError
 from .exec_line import in_netns
 
 __all__ = ["PAUSE_IMAGE", "Sandbox", "DockerSandboxes", "NamespaceSandboxes"]
@@ -53,8 +54,6 @@ class DockerSandboxes:
         return self.lab.docker.run(name, net=f"container:{sandbox_name}", image=image).id
 
     def exists(self, name: str) -> bool:
-        from .docker_errors import DockerError
-
         try:
             self.lab.docker.get(name)
         except DockerError:

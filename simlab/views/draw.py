@@ -25,10 +25,13 @@ import warnings
 from collections.abc import Mapping
 from functools import cache, lru_cache
 
+from ..fonts import setup_japanese_fonts
 from . import layout as _layout
 from .diff import Diff
 from .diff import diff as _diff
+from .graph import build
 from .picture import COLORS, Picture, paint
+from .story import frames
 
 __all__ = ["Scene", "draw", "COLORS", "agg_figure", "label_font_family", "missing_glyphs",
            "warn_missing_glyphs"]
@@ -38,8 +41,6 @@ __all__ = ["Scene", "draw", "COLORS", "agg_figure", "label_font_family", "missin
 def label_font_family() -> tuple[str, ...]:
     """Font family list for labels: DejaVu Sans, then the bundled Japanese font if any."""
     try:
-        from ..fonts import setup_japanese_fonts
-
         return ("DejaVu Sans", setup_japanese_fonts())
     except ImportError:
         return ("DejaVu Sans",)
@@ -315,9 +316,6 @@ def draw(snapshot, ax=None, layout=None, highlight=None, lang: str = "en", *, be
     >>> len(ax.collections) > 3
     True
     """
-    from .graph import build
-    from .story import frames
-
     step = None
     if highlight is not None and hasattr(highlight, "before") and hasattr(highlight, "after"):
         step = highlight

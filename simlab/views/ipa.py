@@ -6,6 +6,7 @@ the model), so a view shows exactly the golden-tested iproute2 text.
 
 from __future__ import annotations
 
+from ..iproute import parse, render
 from ..model import ROOT, NetState
 
 __all__ = ["SHOWS", "ip_a", "command_for", "show_text"]
@@ -32,8 +33,6 @@ def show_text(state: NetState, ns: str, what: str = "a") -> str:
     >>> print(show_text(apply(new_state(), NetnsAdd("red")), "red").splitlines()[0])
     1: lo: <LOOPBACK> mtu 65536 qdisc noop state DOWN group default qlen 1000
     """
-    from ..iproute import parse, render
-
     if ns not in state.netns:
         raise KeyError(ns)
     return render(parse(command_for(ns, what)), state)

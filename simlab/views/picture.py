@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..i18n import t
 from ..model import ROOT
 from .diff import Diff
 from .layout import HIDDEN_ROLES
@@ -41,20 +42,12 @@ COLORS = {
 _WORDS = {
     "node": {"en": "node (root netns)", "ja": "ノード (root netns)"},
     "shares": {"en": "shares {ns}", "ja": "{ns} を共有"},
-    "node_short": {"en": "node", "ja": "ノード"},
 }
 
 XY = tuple[float, float]
 
 
 def _word(key: str, lang: str, **kw) -> str:
-    if key == "node_short":
-        try:
-            from ..i18n import t
-
-            return t("label.node", lang)
-        except Exception:  # noqa: BLE001 - i18n is optional for drawing
-            pass
     table = _WORDS[key]
     return (table.get(lang) or table["en"]).format(**kw)
 
@@ -259,7 +252,7 @@ class _Painter:
         shown = shared
         if f"ns:{shared}" in G:
             shown = G.nodes[f"ns:{shared}"].get("label") or shared
-        text = [d.get("name", node), _word("shares", lang, ns=shown or _word("node_short", lang))]
+        text = [d.get("name", node), _word("shares", lang, ns=shown or t("label.node", lang))]
         where = (0, 0) if self.lod == "dense" else (0, -1)
         self.label(text, xy, where, COLORS["text"], self.font, False, self.gap)
 

@@ -13,6 +13,9 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 
+from .. import skel
+from ..netlink import Session
+
 __all__ = ["IN_PROCESS", "Runner", "dispatch", "caller", "runner", "run_in_process"]
 
 #: ``runner(env, stdin, parent_session) -> (exit, stdout, stderr)``: one in-process plugin call.
@@ -36,9 +39,6 @@ def dispatch(
     ``env`` and ``stdin`` are exactly what the executable would get; the
     result is what it would print: ``(exit, stdout, stderr)``.
     """
-    from .. import skel
-    from ..netlink import Session
-
     session = Session(
         backend=backend,
         recorder=recorder,
@@ -101,8 +101,6 @@ def run_in_process(
     plugin_type: str, env, stdin, *, backend=None, recorder=None, netns_paths=None, in_process=None
 ) -> tuple[int, str, str]:
     """Run one of simlab's plugins in-process: ``(exit, stdout, stderr)``."""
-    from ..netlink import Session
-
     parent = Session(
         backend=backend,
         recorder=recorder,
