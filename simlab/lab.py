@@ -8,12 +8,18 @@ commands with iproute2's text.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator
 
 from .backends.base import Backend, Capabilities
+from .backends.choose import choose
+from .i18n import why_text
+from .iproute import Change, parse, render
 from .model import NetError, NetState, ROOT
-from .model.ops import Op
+from .model.ops import Op, Ping, as_command
+from .model.ping import check_target, model_report
+from .runtime.docker import DockerEngine
+from .runtime.kube import Kubelet
 from .timeline import Step, Timeline, text
 
 __all__ = ["Lab", "Result"]
@@ -42,8 +48,6 @@ class Lab:
 
     def __init__(self, backend: str = "auto", *, seed: int = 0, tunnels: tuple[str, ...] = (),
                  lang: str | None = None):
-        from .backends.choose import choose
-
         self._backend, self.backend, self.why = choose(backend, seed=seed, tunnels=tunnels)
         self.timeline = Timeline()
         self.lang = lang
@@ -123,9 +127,6 @@ class Lab:
         return self._execute(line).stdout
 
     def _execute(self, line: str) -> Result:
-        from .iproute import Change, parse, render
-        from .model.ops import Ping
-
         cmd = parse(line)
         if isinstance(cmd, Change):
             if len(cmd.ops) == 1 and isinstance(cmd.ops[0], Ping):
@@ -183,8 +184,6 @@ class Lab:
 
     def _record(self, title, why, ops, before, mirrors, actor, detail) -> Step:
         if not title:
-            from .model.ops import as_command
-
             title = "; ".join(as_command(op) for op in ops)
         if isinstance(title, str):
             title = text(title)
@@ -204,12 +203,6 @@ class Lab:
         on the way: ``ip neigh`` entries and learned ``bridge fdb`` entries.  ``src`` is a
         namespace name ("" for the lab's node).
         """
-        from dataclasses import replace
-
-        from .i18n import why_text
-        from .model.ops import Ping
-        from .model.ping import check_target, model_report
-
         op = Ping(dst, netns=src, count=count)
         before = self.snapshot()
         if src not in before.netns:  # ping's own checks, before anything runs
@@ -225,8 +218,6 @@ class Lab:
     def docker(self):
         """A small docker engine on the lab's node (``run``, ``inspect``, ``exec``...)."""
         if self._docker is None:
-            from .runtime.docker import DockerEngine
-
             self._docker = DockerEngine(self)
         return self._docker
 
@@ -234,7 +225,5 @@ class Lab:
     def k8s(self):
         """A kubelet on the lab's node that wires pods through CNI."""
         if self._k8s is None:
-            from .runtime.kube import Kubelet
-
             self._k8s = Kubelet(self)
         return self._k8s

@@ -23,6 +23,9 @@ import json
 import os
 from dataclasses import dataclass, field
 
+from .kernel.names import NETNS_DIR, RUN_DIR
+from .kernel.netns import unmount
+
 __all__ = [
     "LEDGER_DIR",
     "Ledger",
@@ -145,8 +148,6 @@ class CleanReport:
 
 def _allowed(lab_id: str, kind: str, path: str) -> bool:
     """Only the two shapes of path a lab creates, for that lab's id."""
-    from .kernel.names import NETNS_DIR, RUN_DIR
-
     path = os.path.normpath(path)
     if kind == "netns" and os.path.dirname(path) == NETNS_DIR:
         return os.path.basename(path).startswith(f"sl{lab_id}-")
@@ -156,8 +157,6 @@ def _allowed(lab_id: str, kind: str, path: str) -> bool:
 
 def _remove_path(kind: str, path: str) -> bool:
     """Remove one recorded object; True if something was there."""
-    from .kernel.netns import unmount
-
     if kind == "dir":
         try:
             os.rmdir(path)

@@ -133,22 +133,8 @@ def test_nothing_outside_the_backends_asks_a_backend_its_name():
         text = path.read_text()
         for word in words:
             assert word not in text, f"{rel} uses {word!r}: ask lab.capabilities or the Lab"
-# Files other helpers were restructuring during issue 13 (lab, ledger, backends, kernel): their
-# function-level imports are listed as they were, to be swept (moved up or commented) after the
-# merge. Delete an entry once its file is swept.
-_LAZY_TO_SWEEP = {
-    "backends/choose.py": {"from .model import ModelBackend"},
-    "kernel/__init__.py": {"from . import backend"},
-    "kernel/backend.py": {"from ..backends.choose import kernel_privileged"},
-    "kernel/ops.py": {"from ..model.ping import check_target", "from .echo import echo"},
-    "kernel/read.py": {"from .rtnl import REQ", "from .netns import NETLINK_NETFILTER"},
-    "lab.py": {"from .backends.choose import choose", "from .iproute import Change, parse, render",
-               "from .model.ops import Ping", "from .model.ops import as_command",
-               "from .i18n import why_text", "from .model.ping import model_report",
-               "from .runtime.docker import DockerEngine", "from .runtime.kube import Kubelet"},
-    "ledger.py": {"from .kernel.names import NETNS_DIR, RUN_DIR",
-                  "from .kernel.netns import unmount"},
-}
+# file -> function-level imports allowed without a reason (none: every lazy import says why).
+_LAZY_TO_SWEEP: dict[str, set[str]] = {}
 
 
 def _own_imports_in_functions(path: Path) -> list[tuple[int, str]]:

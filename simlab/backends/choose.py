@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..kernel.access import kernel_privileged
 from ..system import missing
 from .base import Backend
+from .model import ModelBackend
 
 __all__ = ["KernelUnavailable", "choose", "kernel_available", "kernel_privileged"]
 
@@ -26,8 +27,6 @@ def choose(
     backend: str, *, seed: int = 0, tunnels: tuple[str, ...] = ()
 ) -> tuple[Backend, str, str]:
     """Return (backend object, name, why)."""
-    from .model import ModelBackend
-
     if backend == "model":
         return ModelBackend(seed=seed, tunnels=tunnels), "model", "the model was asked for"
     if backend not in ("auto", "kernel"):

@@ -15,11 +15,11 @@ __all__ = ["KernelBackend", "LabNames", "new_lab_id", "NETNS_DIR", "RUN_DIR", "H
 
 def __getattr__(name: str):
     if name == "KernelBackend":
-        from .backend import KernelBackend
+        from .backend import KernelBackend  # lazy: pyroute2
 
         return KernelBackend
     if name == "HIDDEN_SYSCTLS":
-        from .spaces import HIDDEN_SYSCTLS
+        from .spaces import HIDDEN_SYSCTLS  # lazy: pyroute2
 
         return HIDDEN_SYSCTLS
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

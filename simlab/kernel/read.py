@@ -34,7 +34,8 @@ from pyroute2.netlink.rtnl.nsidmsg import nsidmsg
 from pyroute2.netlink.rtnl.rtmsg import rtmsg
 
 from ..model.state import Addr, FdbEntry, Neigh, Route
-from .rtnl import DUMP, Rtnl, attrs
+from .netns import NETLINK_NETFILTER
+from .rtnl import DUMP, REQ, Rtnl, attrs
 
 __all__ = [
     "RawLink",
@@ -197,8 +198,6 @@ def dump_links(rt: Rtnl) -> list[RawLink]:
 
 def get_link(rt: Rtnl, ifname: str) -> RawLink | None:
     """One link by name (``ll_name_to_index``), or None if there is none."""
-    from .rtnl import REQ
-
     msg = _link_request()
     msg["attrs"].append(("IFLA_IFNAME", ifname))
     try:
@@ -210,8 +209,6 @@ def get_link(rt: Rtnl, ifname: str) -> RawLink | None:
 
 def get_link_index(rt: Rtnl, ifindex: int) -> RawLink | None:
     """One link by ifindex, or None."""
-    from .rtnl import REQ
-
     msg = _link_request(index=ifindex)
     try:
         found = rt.request_raw(msg, RTM_GETLINK, REQ)
@@ -318,8 +315,6 @@ def dump_nsids(rt: Rtnl) -> list[int]:
 
 def get_nsid(rt: Rtnl, fd: int) -> int | None:
     """The nsid this namespace gives the namespace open at ``fd`` (never assigns one)."""
-    from .rtnl import REQ
-
     msg = nsidmsg()
     msg["attrs"] = [("NETNSA_FD", fd)]
     found = rt.request(msg, RTM_GETNSID, REQ)
@@ -406,8 +401,6 @@ def has_nft_tables() -> bool:
     iptables-nft keeps its rules in nftables tables; a namespace without any
     has no rules, and asking costs one request instead of running iptables-save.
     """
-    from .netns import NETLINK_NETFILTER
-
     NFT_MSG_GETTABLE = (10 << 8) | 1  # NFNL_SUBSYS_NFTABLES, NFT_MSG_GETTABLE
     NFT_MSG_NEWTABLE = (10 << 8) | 0
     sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_NETFILTER)
