@@ -63,11 +63,14 @@ $(STAMP): pyproject.toml
 # The machine's own programs (simlab/system.py holds the list: iproute2, iptables,
 # containernetworking-plugins; for tests also chromium and fonts-noto-cjk). As root with apt-get
 # the missing ones are installed, and named; otherwise they are named with what goes without them.
+# (-c, not -m: `import simlab` loads simlab.system first, and runpy would warn about that)
+SYSTEM = @$(PYTHON) -c 'import sys, simlab.system as s; sys.exit(s.main(sys.argv[1:]))'
+
 system-lab:
-	@$(PYTHON) -m simlab.system install lab
+	$(SYSTEM) install lab
 
 system-test:
-	@$(PYTHON) -m simlab.system install test
+	$(SYSTEM) install test
 
 # ---------------------------------------------------------------------------------------------
 # The server's root is the repository (notebooks and simlab's source side by side); the browser

@@ -3,9 +3,8 @@
 One table, read by everyone who needs to know: ``Lab()`` (auto picks the model
 when the kernel backend would fail), the kernel backend (a missing tool is a
 clear error before anything changes), ``simlab doctor``, the test suite (skip
-with the reason) and ``make lab`` / ``make test`` (``python3 -m simlab.system
-install lab``).  Standard library only: the Makefile runs it before the venv
-exists.
+with the reason) and ``make lab`` / ``make test`` (``main(["install", "lab"])``).
+Standard library only: the Makefile runs it before the venv exists.
 
 >>> [n.command for n in NEEDS if n.purpose == "kernel"]
 ['ip', 'bridge', 'nsenter', 'iptables', 'iptables-save']
@@ -110,7 +109,7 @@ def require(command: str):
     )
 
 
-# ------------------------------------------------------------- python3 -m simlab.system
+# ------------------------------------------------------------- make system-lab / system-test
 def _can_apt() -> bool:
     return os.geteuid() == 0 and shutil.which("apt-get") is not None
 
@@ -151,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         for n in missing():
             print(n.advice())
         return 0
-    print("usage: python3 -m simlab.system install lab|test   or   missing", file=sys.stderr)
+    print("usage: main(['install', 'lab' | 'test']) or main(['missing'])", file=sys.stderr)
     return 2
 
 
