@@ -205,3 +205,58 @@ def test_legacy_result_formats(tmp_path):
     assert json.loads(host_local.run(env("c"), json.dumps(c))[1])["msg"] == (
         "CNI version 0.2.0 does not support more than 1 address per family"
     )
+
+
+# ------------------------------------------------------------- attacks (issue 18)
+@pytest.mark.parametrize("how", ["CNI_ARGS", "runtimeConfig", "args"])
+@pytest.mark.parametrize("ip", ["fd00:5::7%z3", "10.88.0.7%z3"])
+def test_an_address_with_a_zone_is_refused_so_it_is_never_leased_twice(tmp_path, how, ip):
+    subnet = "fd00:5::/64" if ":" in ip else "10.88.0.0/24"
+    extra_env, extra_conf = {}, {}
+    if how == "CNI_ARGS":
+        extra_env = {"CNI_ARGS": f"IP={ip}"}
+    text = conf(tmp_path, subnet=subnet)
+    if how != "CNI_ARGS":
+        data = json.loads(text)
+        if how == "runtimeConfig":
+            data["runtimeConfig"] = {"ips": [ip]}
+        else:
+            data["args"] = {"cni": {"ips": [ip]}}
+        text = json.dumps(data)
+    code, out, _ = host_local.run(env("rsA-zone", **extra_env), text)
+    assert code != 0
+    assert "invalid IP address" in json.loads(out)["msg"]
+    assert not list((tmp_path / "pool").glob("*%*"))  # no lease file was written
+
+
+def _run_limited(tmp_path, resolv: str) -> subprocess.CompletedProcess:
+    """The plugin as a process, under 512 MiB of address space and a 20 s timeout."""
+    import resource
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (512 << 20, 512 << 20))
+
+    return subprocess.run([EXE], input=conf(tmp_path, resolvConf=resolv).encode(),
+                          env={**env("rsA-dns"), "PATH": "/usr/bin:/bin"}, capture_output=True,
+                          timeout=20, preexec_fn=limit)
+
+
+def test_resolv_conf_from_dev_zero_or_a_fifo_stops_at_once(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for path in ("/dev/zero", str(fifo), str(tmp_path)):
+        p = _run_limited(tmp_path, path)
+        assert p.returncode == 1, p.stderr
+        answer = json.loads(p.stdout)
+        assert answer["code"] == 999 and "not a regular file" in answer["msg"], answer
+
+
+def test_resolv_conf_reads_within_go_limits(tmp_path):
+    long_line = tmp_path / "long"
+    long_line.write_bytes(b"nameserver 10.0.0.1\n" + b"x" * (64 * 1024 + 1) + b"\n")
+    answer = json.loads(_run_limited(tmp_path, str(long_line)).stdout)
+    assert (answer["code"], answer["msg"]) == (999, "bufio.Scanner: token too long")
+    big = tmp_path / "big"
+    big.write_bytes(b"# comment\n" * 200_000)
+    answer = json.loads(_run_limited(tmp_path, str(big)).stdout)
+    assert answer["code"] == 999 and "larger than" in answer["msg"]

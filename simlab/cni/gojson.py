@@ -342,12 +342,14 @@ def _decode(v: Any, t, struct: str, path: str) -> Any:
             raise _type_error(v, t, where)
         if t is IP:
             try:
+                if "%" in v:  # net.ParseIP has no zones (Python's ipaddress has)
+                    raise ValueError(v)
                 return str(ipaddress.ip_address(v))
             except ValueError:
                 raise GoJSONError(f"invalid IP address: {v}") from None
         if t is IPNET:
             try:
-                iface = ipaddress.ip_interface(v) if "/" in v else None
+                iface = ipaddress.ip_interface(v) if "/" in v and "%" not in v else None
             except ValueError:
                 iface = None
             if iface is None or not v.split("/", 1)[1].isdigit():

@@ -84,6 +84,8 @@ def _range_sets(raw) -> list[RangeSet]:
 def _parse_ip_arg(text: str):
     """``ip.IP`` (runtimeConfig.ips): an address, with or without a prefix."""
     try:
+        if "%" in text:  # Go's ParseIP/ParseCIDR know no zone: fd00::7%z3 is fd00::7 twice over
+            raise ValueError(text)
         return canonicalize_ip(ipaddress.ip_interface(text).ip)
     except ValueError:
         raise ValueError(f"invalid IP address: {text}") from None
@@ -170,6 +172,8 @@ def load_ipam_config(data: bytes, env_args: str) -> tuple[IPAMConfig, str]:
 
 def _parse_net_ip(text: str):
     try:
+        if "%" in text:  # as above: net.ParseIP refuses a zone
+            raise ValueError(text)
         return canonicalize_ip(ipaddress.ip_address(text))
     except ValueError:
         raise ValueError(f"invalid IP address: {text}") from None
