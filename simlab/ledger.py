@@ -110,20 +110,48 @@ class Ledger:
 
 
 def read_ledger(path: str) -> dict:
-    """A ledger file replayed: ``{"id", "pid", "start", "created": [entries]}``."""
-    with open(path) as f:
-        lines = [json.loads(line) for line in f if line.strip()]
-    if not lines or "id" not in lines[0]:
+    """A ledger file replayed: ``{"id", "pid", "start", "created": [entries]}``.
+
+    Raises ValueError for anything but a ledger simlab wrote, except that a last line cut
+    off (a crash while writing it) is ignored: the lines before it still list what exists.
+    """
+    with open(path, "rb") as f:
+        text = f.read().decode("utf-8", errors="replace")
+    raw = text.split("\n")
+    torn = raw.pop()  # "" when the file ends with a newline, as every complete write does
+    lines = [_record(line) for line in raw if line.strip()]
+    if torn.strip():
+        try:
+            lines.append(_record(torn))
+        except ValueError:
+            pass  # the torn last line: what it would have added was never created
+    if not lines or not isinstance(lines[0].get("id"), str):
         raise ValueError("no header line")
-    data = dict(lines[0])
+    head = lines[0]
+    if not isinstance(head.get("pid"), int) or not 0 < head["pid"] < 1 << 22:
+        raise ValueError(f"bad pid {head.get('pid')!r}")
+    if head.get("start") is not None and not isinstance(head["start"], int):
+        raise ValueError(f"bad start {head['start']!r}")  # would make a live lab look dead
+    data = dict(head)
     created: list[dict] = []
     for record in lines[1:]:
         if "add" in record:
-            created.append(dict(record["add"]))
+            entry = record["add"]
+            if not (isinstance(entry, dict) and isinstance(entry.get("kind"), str)
+                    and isinstance(entry.get("path"), str)):
+                raise ValueError(f"malformed entry {entry!r}")
+            created.append({"kind": entry["kind"], "path": entry["path"]})
         elif "remove" in record:
             created = [e for e in created if e["path"] != record["remove"]]
     data["created"] = created
     return data
+
+
+def _record(line: str) -> dict:
+    record = json.loads(line)  # json.JSONDecodeError is a ValueError
+    if not isinstance(record, dict):
+        raise ValueError(f"not a ledger record: {line[:40]!r}")
+    return record
 
 
 def _rmdir_if_empty(path: str) -> None:
@@ -183,11 +211,11 @@ def clean(directory: str = LEDGER_DIR) -> CleanReport:
         path = os.path.join(directory, name)
         try:
             data = read_ledger(path)
-            lab_id, pid = str(data["id"]), int(data["pid"])
+            lab_id, pid = data["id"], data["pid"]
         except FileNotFoundError:
             continue  # that lab closed while we looked: it took its ledger along
-        except (OSError, ValueError, KeyError, TypeError) as err:
-            report.errors.append(f"{path}: unreadable ledger ({err})")
+        except (OSError, ValueError, RecursionError) as err:
+            report.errors.append(f"{path}: unreadable ledger ({err}); left alone")
             continue
         if name != f"{lab_id}.json":
             report.errors.append(f"{path}: ledger names another lab ({lab_id})")
@@ -202,7 +230,7 @@ def clean(directory: str = LEDGER_DIR) -> CleanReport:
         )
         for entry in entries:
             kind, target = entry.get("kind", ""), os.path.normpath(entry.get("path", "") or ".")
-            if not _allowed(lab_id, kind, target):
+            if not _allowed(lab_id, kind, target) or os.path.islink(target):
                 report.errors.append(
                     f"{target}: not a path lab {lab_id} could have made; left alone"
                 )

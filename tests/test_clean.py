@@ -172,3 +172,64 @@ def test_doctor_reads_aloud(capsys):
     out = capsys.readouterr().out
     assert out.startswith("simlab ") and "Python" in out and "pyroute2" in out
     assert "Lab() will use the " in out and "network namespaces:" in out
+
+
+# ------------------------------------------------------------- attacks (issue 18)
+def _ledger(directory, name, text):
+    directory.mkdir(exist_ok=True)
+    (directory / name).write_text(text)
+
+
+def _dead_pid() -> int:
+    return int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True).stdout)
+
+
+@pytest.mark.parametrize("bad", [
+    '{"id": "ab1", "pid": 1e400, "start": null}\n',
+    '{"id": "ab1", "pid": 77, "start": null}\n{"add": {"kind": "netns"}}\n',
+    '{"id": "ab1", "pid": 77, "start": null}\n{"add": "x"}\n',
+    '{"id": "ab1", "pid": 77, "start": "now"}\n',
+    '[1, 2]\n',
+    '{"id": 5, "pid": 77}\n',
+])
+def test_one_bad_ledger_does_not_stop_the_others(tmp_path, bad):
+    from simlab import ledger as ledger_module
+
+    _ledger(tmp_path, "ab1.json", bad)
+    _ledger(tmp_path, "zz2.json", json.dumps({"id": "zz2", "pid": _dead_pid(), "start": None}) + "\n")
+    report = ledger_module.clean(str(tmp_path))  # never raises
+    assert any("ab1.json: unreadable ledger" in e for e in report.errors), report.errors
+    assert report.labs == ["zz2"] and not (tmp_path / "zz2.json").exists()  # the good one: cleaned
+    assert (tmp_path / "ab1.json").exists()  # left alone, for a person to look at
+
+
+def test_a_torn_last_line_is_ignored_but_the_lines_before_it_count(tmp_path):
+    from simlab.ledger import read_ledger
+
+    path = tmp_path / "ab1.json"
+    path.write_text('{"id": "ab1", "pid": 77, "start": null}\n'
+                    '{"add": {"kind": "dir", "path": "/run/simlab/ab1"}}\n'
+                    '{"add": {"kind": "netns", "path": "/run/netns/slab1-re')
+    assert read_ledger(str(path))["created"] == [{"kind": "dir", "path": "/run/simlab/ab1"}]
+    path.write_text('{"id": "ab1", "pid": 77, "start": null}\n{"add": {"kin\n{"remove": "x"}\n')
+    with pytest.raises(ValueError):  # a torn line in the middle: not a ledger simlab wrote
+        read_ledger(str(path))
+
+
+def test_clean_does_not_follow_a_symlink(tmp_path, monkeypatch):
+    from simlab import ledger as ledger_module
+
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    run_dir = tmp_path / "run"
+    (run_dir / "ab1").mkdir(parents=True)
+    link = run_dir / "ab1" / "sub"
+    link.symlink_to(target)
+    monkeypatch.setattr(ledger_module, "RUN_DIR", str(run_dir))
+    lines = [{"id": "ab1", "pid": _dead_pid(), "start": None},
+             {"add": {"kind": "dir", "path": str(link)}}]
+    _ledger(tmp_path / "ledger", "ab1.json", "".join(json.dumps(x) + "\n" for x in lines))
+    report = ledger_module.clean(str(tmp_path / "ledger"))
+    assert target.is_dir() and link.is_symlink()
+    assert any("left alone" in e for e in report.errors)
