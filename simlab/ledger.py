@@ -1,13 +1,18 @@
 """What a kernel lab created, on disk, so that ``simlab clean`` can undo a crash.
 
-One file per lab, ``/run/simlab/ledger/<id>.json``, holds the lab's pid (and
-the process start time, so a reused pid is not taken for the lab) and every
+One file per lab, ``/run/simlab/ledger/<id>.json``, holds the lab's pid (for
+people: it is the pid as the lab's own PID namespace sees it) and every
 object the lab creates outside its own memory: namespace mounts (the links
 live inside the namespaces and die with them) and its run directory.  It is
 JSON lines, appended to: a header line, then ``{"add": ...}`` written
 *before* an object is created and ``{"remove": path}`` after it is removed,
 so after a SIGKILL the ledger lists at least everything that exists (an
 append costs the same for the 1st namespace and the 1000th).
+
+A live lab holds an exclusive ``flock`` on its ledger from before the file
+appears under its name until the process ends (the kernel drops it at exit,
+SIGKILL included).  That lock, not the pid, is what tells ``clean`` a lab is
+alive: a pid means nothing in another PID namespace or once it is reused.
 
 :func:`clean` removes, for labs whose process is gone, exactly the paths their
 ledgers list, and only paths of the two shapes a lab creates
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import json
 import os
 from dataclasses import dataclass, field
@@ -31,6 +37,7 @@ __all__ = [
     "Ledger",
     "CleanReport",
     "clean",
+    "held",
     "pid_alive",
     "process_start",
     "read_ledger",
@@ -54,6 +61,21 @@ def pid_alive(pid: int, start: int | None) -> bool:
     return now is not None and (start is None or now == start)
 
 
+def held(path: str) -> bool:
+    """Whether a live lab holds the ledger at ``path`` (its lock, see the module's doc)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # also drops the shared lock taken just now
+    return False
+
+
 class Ledger:
     """The ledger of one live lab."""
 
@@ -70,17 +92,28 @@ class Ledger:
     def create(cls, lab_id: str, directory: str = LEDGER_DIR) -> Ledger:
         """Claim ``lab_id``: FileExistsError if another lab holds it."""
         ledger = cls(lab_id, directory)
+        # Written and locked under a name clean does not read, then linked into place: the
+        # ledger is never seen unlocked or empty (link, like O_EXCL, fails if the id is taken).
+        draft = ledger.path + f".{ledger.pid}.draft"
         for attempt in range(20):
             os.makedirs(directory, mode=0o755, exist_ok=True)
             try:
-                ledger._fd = os.open(
-                    ledger.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644
-                )
+                fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
                 break
             except FileNotFoundError:  # another lab removed the empty directory just now
                 if attempt == 19:
                     raise
-        ledger._append({"id": lab_id, "pid": ledger.pid, "start": ledger.start})
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.write(fd, (json.dumps({"id": lab_id, "pid": ledger.pid, "start": ledger.start})
+                          + "\n").encode())
+            os.link(draft, ledger.path)
+        except BaseException:
+            os.close(fd)
+            raise
+        finally:
+            os.unlink(draft)
+        ledger._fd = fd
         return ledger
 
     def _append(self, record: dict) -> None:
@@ -211,7 +244,7 @@ def clean(directory: str = LEDGER_DIR) -> CleanReport:
         path = os.path.join(directory, name)
         try:
             data = read_ledger(path)
-            lab_id, pid = data["id"], data["pid"]
+            lab_id = data["id"]
         except FileNotFoundError:
             continue  # that lab closed while we looked: it took its ledger along
         except (OSError, ValueError, RecursionError) as err:
@@ -220,7 +253,7 @@ def clean(directory: str = LEDGER_DIR) -> CleanReport:
         if name != f"{lab_id}.json":
             report.errors.append(f"{path}: ledger names another lab ({lab_id})")
             continue
-        if pid_alive(pid, data.get("start")):
+        if held(path):
             report.live.append(lab_id)
             continue
         ok = True

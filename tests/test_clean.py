@@ -233,3 +233,52 @@ def test_clean_does_not_follow_a_symlink(tmp_path, monkeypatch):
     report = ledger_module.clean(str(tmp_path / "ledger"))
     assert target.is_dir() and link.is_symlink()
     assert any("left alone" in e for e in report.errors)
+
+
+def test_a_live_lab_is_known_by_its_lock_not_its_pid(tmp_path):
+    """A ledger's pid may be another PID namespace's, or reused: only the lock counts."""
+    from simlab import ledger as ledger_module
+
+    lab = ledger_module.Ledger.create("ab1", str(tmp_path))  # holds the lock, as a live lab
+    lines = (tmp_path / "ab1.json").read_text()
+    assert lines.count("\n") == 1 and not list(tmp_path.glob("*.draft"))
+    # As a lab in another PID namespace records itself: pid 1, which here is someone else.
+    (tmp_path / "ab1.json").write_text('{"id": "ab1", "pid": 1, "start": 1}\n')
+    assert ledger_module.clean(str(tmp_path)).live == ["ab1"]
+    lab._append({"add": {"kind": "dir", "path": "/run/simlab/ab1"}})
+    os.close(lab._fd)  # the process ends: the kernel drops the lock
+    lab._fd = None
+    # A dead lab whose pid is alive (reused: this very process) is cleaned all the same.
+    (tmp_path / "ab1.json").write_text(json.dumps({"id": "ab1", "pid": os.getpid(), "start": None})
+                                       + "\n")
+    report = ledger_module.clean(str(tmp_path))
+    assert report.labs == ["ab1"] and report.live == []
+
+
+@pytest.mark.kernel
+def test_clean_leaves_a_live_lab_in_another_pid_namespace_alone():
+    code = ("import os, sys, time\n"
+            "from simlab.kernel import KernelBackend\n"
+            "from simlab.model import ops as o\n"
+            "with KernelBackend() as k:\n"
+            "    k.apply_all([o.NetnsAdd('red')])\n"
+            "    print(k.lab_id, os.getpid(), flush=True)\n"
+            "    sys.stdin.readline()\n"
+            "    k.apply_all([o.NetnsAdd('blue')])\n"
+            "    print('still alive', flush=True)\n")
+    child = subprocess.Popen(["unshare", "--pid", "--fork", sys.executable, "-c", code],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=ENV,
+                             cwd=REPO)
+    try:
+        lab_id, pid = child.stdout.readline().split()
+        assert pid == "1"  # what its ledger records
+        p = _clean()
+        assert f"left lab {lab_id} alone" in p.stdout, p.stdout + p.stderr
+        assert os.path.exists(f"/run/netns/sl{lab_id}-red")
+        child.stdin.write("\n")
+        child.stdin.flush()
+        assert child.stdout.readline() == "still alive\n"
+    finally:
+        child.stdin.close()
+        child.wait(timeout=60)
+    assert not os.path.exists(f"/run/netns/sl{lab_id}-red")

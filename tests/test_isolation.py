@@ -43,7 +43,7 @@ def _out(argv: list[str]) -> str:
 
 def _other_labs_netns() -> set[str]:
     """/run/netns entries of *other* live labs (tests may run in parallel): not ours to compare."""
-    from simlab.ledger import LEDGER_DIR, pid_alive, read_ledger
+    from simlab.ledger import LEDGER_DIR, held, read_ledger
 
     names = set()
     try:
@@ -55,7 +55,7 @@ def _other_labs_netns() -> set[str]:
             data = read_ledger(os.path.join(LEDGER_DIR, name))
         except (OSError, ValueError):
             continue
-        if pid_alive(int(data["pid"]), data.get("start")):
+        if held(os.path.join(LEDGER_DIR, name)):
             names |= {os.path.basename(e["path"]) for e in data["created"] if e["kind"] == "netns"}
     return names
 
