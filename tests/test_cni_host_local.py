@@ -212,7 +212,7 @@ def test_legacy_result_formats(tmp_path):
 @pytest.mark.parametrize("ip", ["fd00:5::7%z3", "10.88.0.7%z3"])
 def test_an_address_with_a_zone_is_refused_so_it_is_never_leased_twice(tmp_path, how, ip):
     subnet = "fd00:5::/64" if ":" in ip else "10.88.0.0/24"
-    extra_env, extra_conf = {}, {}
+    extra_env = {}
     if how == "CNI_ARGS":
         extra_env = {"CNI_ARGS": f"IP={ip}"}
     text = conf(tmp_path, subnet=subnet)
