@@ -53,7 +53,7 @@ from .derive import carrier, peer_link, port_state, ports_of
 from .learn import Heard, Resolved, learn
 from .state import ROOT, Link, Netns, NetState, Route
 
-__all__ = ["Hop", "Walk", "reach", "route_lookup", "is_local", "source_for"]
+__all__ = ["Hop", "Seen", "Walk", "reach", "route_lookup", "is_local", "source_for"]
 
 _MAX_HOPS = 64  # IP TTL of Linux (net.ipv4.ip_default_ttl)
 _EPHEMERAL = 40000  # a source port from the ephemeral range, for the story only
@@ -78,6 +78,31 @@ class Hop:
 
 
 @dataclass(frozen=True)
+class Seen:
+    """One IP packet on one interface, as a capture there (``tcpdump -e -i DEV``) shows it.
+
+    The packet view of a walk: a picture moves the packet along these, and the kernel
+    backend's capture is compared with them.  ``rule`` is the table entry that sent the
+    packet this way (a route, a neighbour, an FDB entry, a NAT or filter rule) as
+    ``ip``/``bridge``/``iptables -S`` would print it; ``hop`` indexes the walk's hops
+    (``hops`` for the request, ``reply_hops`` for the reply) that tells the story.
+    """
+
+    leg: str  # "request" | "reply"
+    netns: str  # namespace key (ROOT is the node)
+    dev: str  # the interface the packet crosses
+    way: str  # "out" (sent on dev) | "in" (received on dev)
+    src_mac: str
+    dst_mac: str
+    src_ip: str
+    dst_ip: str
+    ttl: int
+    proto: str = "icmp"
+    hop: int = -1
+    rule: str = ""
+
+
+@dataclass(frozen=True)
 class Walk:
     """The answer of :func:`reach`: did the packet arrive, did the answer come back, and how."""
 
@@ -98,6 +123,8 @@ class Walk:
     reply_error: str = ""
     #: What the packets taught the machines on the way, in order (see simlab.model.learn).
     learned: tuple[Resolved | Heard, ...] = ()
+    #: The packets on each interface crossed, request then reply (see :class:`Seen`).
+    seen: tuple[Seen, ...] = ()
 
     def lines(self, lang: str = "en") -> list[str]:
         """The story, one hop per line."""
