@@ -5,7 +5,8 @@ people: it is the pid as the lab's own PID namespace sees it) and every
 object the lab creates outside its own memory: namespace mounts (the links
 live inside the namespaces and die with them) and its run directory.  It is
 JSON lines, appended to: a header line, then ``{"add": ...}`` written
-*before* an object is created and ``{"remove": path}`` after it is removed,
+*before* an object is created, ``{"made": ...}`` with a namespace's nsfs device and
+inode before it is mounted, and ``{"remove": path}`` after it is removed,
 so after a SIGKILL the ledger lists at least everything that exists (an
 append costs the same for the 1st namespace and the 1000th).
 
@@ -17,7 +18,9 @@ alive: a pid means nothing in another PID namespace or once it is reused.
 :func:`clean` removes, for labs whose process is gone, exactly the paths their
 ledgers list, and only paths of the two shapes a lab creates
 (``/run/netns/sl<id>-<key>`` and ``/run/simlab/<id>/...``): never by pattern,
-never another lab's, never a live lab's.
+never another lab's, never a live lab's.  A name of the right shape is not proof (lab
+``ack`` makes ``slack-*``, a VPN may be ``slack-vpn``): a mount is detached only if it is
+the namespace the ledger identified.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ import errno
 import fcntl
 import json
 import os
+import stat
+import time
 from dataclasses import dataclass, field
 
 from .kernel.names import NETNS_DIR, RUN_DIR
@@ -126,6 +131,11 @@ class Ledger:
         self.entries.append({"kind": kind, "path": path})
         self._append({"add": {"kind": kind, "path": path}})
 
+    def identify(self, path: str, dev: int, ino: int) -> None:
+        """Record which namespace goes to ``path`` (nsfs device and inode), before it is
+        mounted there: clean unmounts only the very namespace the lab made."""
+        self._append({"made": {"path": path, "dev": dev, "ino": ino}})
+
     def remove(self, path: str) -> None:
         """Forget ``path`` after it was removed."""
         self.entries = [e for e in self.entries if e["path"] != path]
@@ -174,10 +184,22 @@ def read_ledger(path: str) -> dict:
                     and isinstance(entry.get("path"), str)):
                 raise ValueError(f"malformed entry {entry!r}")
             created.append({"kind": entry["kind"], "path": entry["path"]})
+        elif "made" in record:
+            made = record["made"]
+            if not (isinstance(made, dict) and isinstance(made.get("path"), str)
+                    and all(_small_int(made.get(k)) for k in ("dev", "ino"))):
+                raise ValueError(f"malformed identity {made!r}")
+            for e in created:
+                if e["path"] == made["path"]:
+                    e["dev"], e["ino"] = made["dev"], made["ino"]
         elif "remove" in record:
             created = [e for e in created if e["path"] != record["remove"]]
     data["created"] = created
     return data
+
+
+def _small_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1 << 64
 
 
 def _record(line: str) -> dict:
@@ -216,20 +238,34 @@ def _allowed(lab_id: str, kind: str, path: str) -> bool:
     return path == run_dir or path.startswith(run_dir + "/")
 
 
-def _remove_path(kind: str, path: str) -> bool:
-    """Remove one recorded object; True if something was there."""
-    if kind == "dir":
+def _remove_path(entry: dict, path: str) -> bool:
+    """Remove one recorded object; True if something was there.
+
+    A namespace is unmounted only when the mount is the namespace the lab recorded (nsfs
+    device and inode); a mount without that proof is refused (ValueError), and what is
+    left of a mount point (an empty file) is unlinked.
+    """
+    if entry["kind"] == "dir":
         try:
             os.rmdir(path)
             return True
         except FileNotFoundError:
             return False
-    found = unmount(path)
     try:
+        st = os.stat(path, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    found = False
+    if os.path.ismount(path):
+        if (st.st_dev, st.st_ino) != (entry.get("dev"), entry.get("ino")):
+            raise ValueError("a mount that is not the namespace the lab recorded")
+        found = unmount(path)
+        st = os.stat(path, follow_symlinks=False)
+    if not stat.S_ISREG(st.st_mode) or st.st_size:
+        raise ValueError("not the empty file a namespace is mounted on")
+    with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
         found = True
-    except FileNotFoundError:
-        pass
     return found
 
 
@@ -270,8 +306,11 @@ def clean(directory: str = LEDGER_DIR) -> CleanReport:
                 ok = False
                 continue
             try:
-                if _remove_path(kind, target):
+                if _remove_path(entry, target):
                     report.removed.append(target)
+            except ValueError as err:
+                report.errors.append(f"{target}: {err}; left alone")
+                ok = False
             except OSError as err:
                 if err.errno != errno.ENOENT:
                     report.errors.append(f"{target}: {err.strerror}")
@@ -280,6 +319,33 @@ def clean(directory: str = LEDGER_DIR) -> CleanReport:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
         report.labs.append(lab_id)
+    _remove_stale_drafts(directory, report)
     _rmdir_if_empty(directory)
     _rmdir_if_empty(os.path.dirname(directory))
     return report
+
+
+DRAFT_AGE = 30.0  # seconds: a draft this old and unlocked belongs to a lab killed in Ledger.create
+
+
+def _remove_stale_drafts(directory: str, report: CleanReport) -> None:
+    """Drafts (``<id>.json.<pid>.draft``) a SIGKILL left between their creation and their link.
+
+    A draft is locked a moment after it is created, so an unlocked one is left only when
+    it is also older than :data:`DRAFT_AGE`.
+    """
+    try:
+        names = [f for f in os.listdir(directory) if f.endswith(".draft")]
+    except FileNotFoundError:
+        return
+    for name in names:
+        path = os.path.join(directory, name)
+        try:
+            st = os.stat(path, follow_symlinks=False)
+        except FileNotFoundError:
+            continue
+        if not stat.S_ISREG(st.st_mode) or time.time() - st.st_mtime < DRAFT_AGE or held(path):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+            report.removed.append(path)

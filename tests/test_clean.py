@@ -282,3 +282,88 @@ def test_clean_leaves_a_live_lab_in_another_pid_namespace_alone():
         child.stdin.close()
         child.wait(timeout=60)
     assert not os.path.exists(f"/run/netns/sl{lab_id}-red")
+
+
+def _killed_lab(namespaces: tuple[str, ...]) -> str:
+    """A real kernel lab in a child process, SIGKILLed once it made ``namespaces``: its id."""
+    code = ("import sys\nfrom simlab.kernel import KernelBackend\nfrom simlab.model import ops as o\n"
+            "k = KernelBackend()\n"
+            f"k.apply_all([o.NetnsAdd(n) for n in {namespaces!r}])\n"
+            "print(k.lab_id, flush=True)\nsys.stdin.readline()\n")
+    child = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True, env=ENV, cwd=REPO)
+    lab_id = child.stdout.readline().strip()
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=30)
+    child.stdin.close()
+    child.stdout.close()
+    return lab_id
+
+
+@pytest.mark.kernel
+def test_a_dead_kernel_lab_whose_pid_is_reused_is_cleaned():
+    """The real thing, not a hand-written ledger: the pid now names a live process."""
+    lab_id = _killed_lab(("red",))
+    path = Path(f"/run/simlab/ledger/{lab_id}.json")
+    lines = path.read_text().splitlines()
+    head = json.loads(lines[0])
+    head.update(pid=os.getpid(), start=None)  # reused: this very (live) process
+    path.write_text("\n".join([json.dumps(head), *lines[1:]]) + "\n")
+    p = _clean()
+    assert f"cleaned lab {lab_id} (its process is gone)" in p.stdout, p.stdout + p.stderr
+    assert _leftovers(lab_id) == []
+
+
+@pytest.mark.kernel
+def test_clean_unmounts_only_the_namespace_the_ledger_identifies():
+    """A forged or stale entry naming a mounted namespace the lab did not make is refused.
+
+    Lab ``ack`` makes ``/run/netns/slack-<key>``, so a name such as ``slack-vpn`` fits its
+    shape: the nsfs device and inode recorded before the mount are what prove it is its own.
+    """
+    lab_id = _killed_lab(("red", "blue"))
+    ledger = Path(f"/run/simlab/ledger/{lab_id}.json")
+    text = ledger.read_text()
+    made = [json.loads(x)["made"] for x in text.splitlines() if '"made"' in x]
+    assert {m["path"] for m in made} >= {f"/run/netns/sl{lab_id}-red", f"/run/netns/sl{lab_id}-blue"}
+    red = os.stat(f"/run/netns/sl{lab_id}-red")
+    assert {"dev": red.st_dev, "ino": red.st_ino} in [{"dev": m["dev"], "ino": m["ino"]} for m in made]
+    # A stranger's namespace under a name of the lab's shape.  Made with unshare, not
+    # `ip netns add`, which would bind-mount /run/netns over the lab's mounts and hide them.
+    stranger = f"sl{lab_id}-vpn"
+    Path(f"/run/netns/{stranger}").touch()
+    subprocess.run(["unshare", f"--net=/run/netns/{stranger}", "true"], check=True)
+    try:
+        forged = (json.dumps({"add": {"kind": "netns", "path": f"/run/netns/{stranger}"}}) + "\n"
+                  # ... and an identity copied from the lab's own red: still not this mount
+                  + json.dumps({"made": {"path": f"/run/netns/{stranger}", "dev": red.st_dev,
+                                         "ino": red.st_ino}}) + "\n")
+        ledger.write_text(text + forged)
+        p = _clean()
+        assert f"/run/netns/{stranger}: a mount that is not the namespace the lab recorded" in p.stdout + p.stderr
+        assert os.path.ismount(f"/run/netns/{stranger}")
+        assert f"removed /run/netns/sl{lab_id}-red\n" in p.stdout  # its own still go
+        assert not os.path.exists(f"/run/netns/sl{lab_id}-blue")
+    finally:
+        subprocess.run(["umount", f"/run/netns/{stranger}"], check=True)
+        os.unlink(f"/run/netns/{stranger}")
+    ledger.unlink(missing_ok=True)  # kept by clean because of the refused entry
+    assert _leftovers(lab_id) == []
+
+
+def test_clean_removes_a_stale_draft_only(tmp_path):
+    from simlab import ledger as ledger_module
+
+    old = tmp_path / "ab1.json.4242.draft"
+    old.write_text('{"id": "ab1", "pid": 4242, "start": null}\n')
+    os.utime(old, (1, 1))  # a SIGKILL in Ledger.create long ago
+    fresh = tmp_path / "zz2.json.4343.draft"  # being created right now: not locked yet
+    fresh.write_text("")
+    locked = ledger_module.Ledger.create("cd3", str(tmp_path))  # a live draft: locked
+    draft = tmp_path / "cd3.json.4444.draft"
+    os.link(tmp_path / "cd3.json", draft)
+    os.utime(draft, (1, 1))
+    report = ledger_module.clean(str(tmp_path))
+    assert str(old) in report.removed and not old.exists()
+    assert fresh.exists() and draft.exists()
+    locked.discard()

@@ -156,10 +156,16 @@ class NsThread:
         if self.home_fd is not None:
             _check(_libc.setns(self.home_fd, CLONE_NEWNET), "setns home")
 
-    def unshare_new(self, path: str) -> None:
-        """Enter a brand-new namespace and bind-mount it at ``path`` (which must not exist)."""
+    def unshare_new(self, path: str, before_mount: Callable[[int, int], None] | None = None) -> None:
+        """Enter a brand-new namespace and bind-mount it at ``path`` (which must not exist).
+
+        ``before_mount(dev, ino)`` learns the namespace's identity before the mount exists.
+        """
         _check(_libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
         self._assert_safe()
+        if before_mount is not None:
+            st = os.stat("/proc/thread-self/ns/net")
+            before_mount(st.st_dev, st.st_ino)
         fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0o444)
         os.close(fd)
         try:

@@ -78,7 +78,9 @@ def monitors_here(handle: Ns) -> None:
 def make_here(k: Kernel, key: str, path: str) -> Ns:
     """On the namespace thread: a new namespace at ``path``, with sockets and sysctls."""
     th = k.thread
-    th.unshare_new(path)
+    ledger = k.ledger  # None when attached
+    th.unshare_new(path, None if ledger is None else (
+        lambda dev, ino: ledger.identify(path, dev, ino)))
     try:
         if key == ROOT:
             th.make_home()
