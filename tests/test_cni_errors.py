@@ -298,6 +298,24 @@ CASES = [
 ]
 
 
+# Nesting: Go's decoder stops past 10,000 levels (code 6); below that the config decodes.
+DEEP = "[" * 100_000 + "]" * 100_000
+DEEP_FIELD = ('{"cniVersion":"1.0.0","name":"rsA-err","type":"bridge","x":'
+              + "[" * 9_999 + "]" * 9_999 + "}")
+CASES += [
+    ("deep-100000", "bridge", {}, DEEP, 1,
+     err(6, "error unmarshall network config: invalid character '[' exceeded max depth")),
+    ("deep-10001", "bridge", {}, "[" * 10_001 + "]" * 10_001, 1,
+     err(6, "error unmarshall network config: invalid character '[' exceeded max depth")),
+    ("deep-10000", "bridge", {}, "[" * 10_000 + "]" * 10_000, 1,
+     err(6, "error unmarshall network config: json: cannot unmarshal array into Go value of "
+            'type struct { Name string "json:\\"name\\"" }')),
+    ("deep-field-9999", "bridge", {"CNI_NETNS": "/nonexistent"}, DEEP_FIELD, 1,
+     err(999, 'failed to open netns "/nonexistent": failed to Statfs "/nonexistent": '
+              "no such file or directory")),
+]
+
+
 def _prepare(stdin: str, tmp_path) -> str:
     return stdin.replace("DATA_DIR", str(tmp_path / "data"))
 
@@ -445,3 +463,37 @@ def test_host_local_same_store_as_reference(tmp_path):
             )
         stores[who] = (outs, files)
     assert stores["ours"] == stores["ref"]
+
+
+MTU_SCRIPT = """set -e
+mount --make-rprivate /
+mkdir -p /run/netns && mount -t tmpfs t /run/netns
+ip netns add c1
+echo "$CONF" | CNI_COMMAND=ADD CNI_CONTAINERID=c1 CNI_NETNS=/run/netns/c1 CNI_IFNAME=eth0 \\
+  CNI_PATH={path} PYTHONPATH={repo} {plugin} || true
+ip -o link show type veth | awk '{{print "veth mtu", $5}}'
+"""
+
+
+@pytest.mark.kernel
+@pytest.mark.reference
+@pytest.mark.parametrize("mtu", [-5, 10**12, 70000])
+def test_bridge_mtu_as_the_reference_takes_it(mtu, tmp_path):
+    """A negative mtu means the default; a huge one wraps to uint32 and the kernel refuses it."""
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    outs = []
+    for plugin, ipam in ((os.path.join(REF_DIR, "bridge"), "host-local"),
+                         (SIMLAB["bridge"], "simlab-host-local")):
+        conf = json.dumps({"cniVersion": "1.0.0", "name": "n", "type": "bridge", "bridge": "cni0",
+                           "mtu": mtu, "ipam": {"type": ipam, "subnet": "10.9.0.0/24",
+                                                "dataDir": str(tmp_path / ipam)}})
+        script = MTU_SCRIPT.format(path=f"{REF_DIR}:{BIN}", repo=repo, plugin=plugin)
+        p = subprocess.run(["unshare", "--net", "--mount", "sh", "-c", script],
+                           env={**os.environ, "CONF": conf}, capture_output=True, text=True,
+                           timeout=60)
+        assert "Traceback" not in p.stderr
+        out = json.loads(p.stdout[: p.stdout.rindex("}") + 1])
+        outs.append((out.get("code"), out.get("msg"), p.stdout.count("veth mtu 1500")))
+    assert outs[0] == outs[1]
+    assert outs[1] == ((None, None, 1) if mtu < 0 else
+                       (999, 'failed to create bridge "cni0": could not add "cni0": invalid argument', 0))

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -183,13 +185,37 @@ def _quote_char(c: str) -> str:
     return "'" + q[1:-1] + "'"
 
 
+#: encoding/json's scanner refuses nesting deeper than this ("exceeded max depth").
+MAX_DEPTH = 10000
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NESTING = re.compile(r"[\[\]{}]")
+
+
+def _too_deep(text: str) -> str | None:
+    """The bracket that takes ``text`` past Go's :data:`MAX_DEPTH`, else None."""
+    depth = 0
+    for m in _NESTING.finditer(_STRING.sub('""', text)):
+        depth += 1 if m.group() in "[{" else -1
+        if depth > MAX_DEPTH:
+            return m.group()
+    return None
+
+
 def unmarshal(data: bytes | str) -> Any:
     """Parse JSON strictly, raising :class:`GoJSONError` with Go's words."""
     text = data.decode("utf-8", "replace") if isinstance(data, (bytes, bytearray)) else data
+    deep = _too_deep(text)
+    if deep is not None:
+        raise GoJSONError(f"invalid character {_quote_char(deep)} exceeded max depth")
+    # Python's decoder (and every walk over the value) recurses once per level: allow Go's.
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, MAX_DEPTH + 500))
     try:
         return json.loads(text, parse_float=GoNumber, parse_constant=_no_constant)
     except ValueError as err:
         raise GoJSONError(_go_syntax_error(text, err)) from None
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 def _go_syntax_error(text: str, err: ValueError) -> str:

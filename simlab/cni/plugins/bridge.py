@@ -276,7 +276,7 @@ def load_net_conf(data: bytes, env_args: str) -> tuple[NetConf, str]:
         is_default_gw=raw.get("isDefaultGateway", False),
         force_address=raw.get("forceAddress", False),
         ip_masq=raw.get("ipMasq", False),
-        mtu=raw.get("mtu", 0),
+        mtu=_netlink_mtu(raw.get("mtu", 0)),
         hairpin_mode=raw.get("hairpinMode", False),
         promisc_mode=raw.get("promiscMode", False),
         vlan=raw.get("vlan", 0),
@@ -398,6 +398,15 @@ def bridge_by_name(name: str):
 
 
 # mirrors bridge.go: ensureBridge
+def _netlink_mtu(mtu: int) -> int:
+    """The MTU the Go netlink library sends: none unless positive, then ``uint32(mtu)``.
+
+    So a negative ``mtu`` means the kernel's default, and 10**12 wraps round (the kernel
+    then refuses it: "invalid argument"), exactly as with the reference plugin.
+    """
+    return mtu & 0xFFFFFFFF if mtu > 0 else 0
+
+
 def ensure_bridge(br_name: str, mtu: int, promisc_mode: bool, vlan_filtering: bool):
     # omitted: vlan_filtering on the bridge (simlab-bridge refuses "vlan" in load_net_conf)
     try:
