@@ -30,6 +30,7 @@ from ..model import ops as o
 from ..model.checks import (FAMILY_NAME, check_dev_name, check_name_arg, check_netns_name, get_prefix,
                              invarg, parse_mac)
 from ..model.errors import NetError, UsageError
+from ..model.netfilter import BUILTIN_CHAINS, RULE_WORDS, unknown_word
 from ..model.state import ROOT
 from .command import (AddrShow, BridgeLinkShow, Change, FdbShow, IpOptions, IptablesShow, LinkShow,
                       NeighShow, NetnsList, RouteGet, RouteShow, Show, Shown, Version)
@@ -1124,10 +1125,28 @@ def _iptables(words: list[str], netns: str, line: str) -> Change | Show:
                 "--delete", "--delete-chain", "--flush"):
         long = {"--new-chain": "-N", "--append": "-A", "--insert": "-I", "--delete": "-D",
                 "--delete-chain": "-X", "--flush": "-F"}
-        return Change((o.Iptables(table, (long.get(verb, verb), *rest[1:]), netns=netns),), line)
+        op_args = (long.get(verb, verb), *rest[1:])
+        if table not in BUILTIN_CHAINS:
+            raise _unsupported(f'the iptables table "{table}"',
+                               say("the tables are filter, nat and mangle",
+                                   "テーブルは filter、nat、mangle です"))
+        word = unknown_word(op_args)  # the kernel backend hands these to the real iptables
+        if word is not None:
+            raise _unsupported(f'"{word}" in an iptables rule', RULE_HINT)
+        return Change((o.Iptables(table, op_args, netns=netns),), line)
     raise _unsupported(f'"iptables {verb}"',
                        say("simlab supports iptables -S, -N, -A, -I, -D, -X and -F",
                            "simlab が対応しているのは iptables の -S、-N、-A、-I、-D、-X、-F です"))
+
+
+RULE_HINT = say(
+    "simlab understands rules made of -s, -d, -i, -o, -p, --sport, --dport, -m "
+    f"{'|'.join(RULE_WORDS['module'])} (--ctstate, --dst-type, --comment), ! and -j "
+    f"{'|'.join(RULE_WORDS['target'])}|CHAIN (--to-destination, --to-source)",
+    "simlab が対応しているルールは -s、-d、-i、-o、-p、--sport、--dport、-m "
+    f"{'|'.join(RULE_WORDS['module'])} (--ctstate、--dst-type、--comment)、! と -j "
+    f"{'|'.join(RULE_WORDS['target'])}|CHAIN (--to-destination、--to-source) です",
+)
 
 
 def _ping(words: list[str], netns: str, line: str) -> Change:

@@ -8,16 +8,141 @@ walk.  Errors use iptables' own words.
 from __future__ import annotations
 
 import errno
+import ipaddress
 
 from .errors import NetError, say
 
-__all__ = ["BUILTIN_CHAINS", "apply_iptables", "render_rules"]
+__all__ = ["BUILTIN_CHAINS", "RULE_WORDS", "apply_iptables", "render_rules", "unknown_word"]
 
 BUILTIN_CHAINS = {
     "filter": ("INPUT", "FORWARD", "OUTPUT"),
     "nat": ("PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"),
     "mangle": ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"),
 }
+
+
+#: What a learner may write in a rule: what the forwarding walk evaluates (the rest would
+#: go to the real iptables, as root, unmodelled).  Options take one value.
+RULE_WORDS = {
+    "match": ("-s", "--source", "-d", "--destination", "-i", "--in-interface", "-o",
+              "--out-interface", "-p", "--protocol", "--dport", "--destination-port", "--sport",
+              "--source-port", "--dst-type", "--src-type", "--ctstate", "--state", "--comment",
+              "--icmp-type"),
+    "module": ("tcp", "udp", "icmp", "comment", "addrtype", "conntrack", "state"),
+    "target": ("ACCEPT", "DROP", "RETURN", "REJECT", "MASQUERADE", "DNAT", "SNAT"),
+    "target option": ("--to-destination", "--to-source", "--to-ports", "--reject-with"),
+    "target flag": ("--random", "--random-fully", "--persistent"),
+}
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
+
+
+def _plain(word: str) -> bool:
+    """A chain name or an option's value: no option of its own, nothing a shell would read."""
+    return bool(word) and not word.startswith("-") and len(word) <= 64 and all(
+        c.isprintable() and c not in "\\'\"`$;|&<>" for c in word)
+
+
+def unknown_word(args: tuple[str, ...]) -> str | None:
+    """The first word of an iptables command (``-A CHAIN ...``) outside :data:`RULE_WORDS`."""
+    if not args:
+        return None
+    verb, rest = args[0], list(args[1:])
+    if rest and not (set(rest[0]) <= _NAME_CHARS and _plain(rest[0])):
+        return rest[0]
+    if verb not in ("-A", "-I", "-D"):
+        return next(iter(rest[1:]), None)  # -N, -X, -F, -S: a chain at most
+    words, i = rest[1:], 0
+    while i < len(words):
+        word = words[i]
+        value = words[i + 1] if i + 1 < len(words) else ""
+        if word == "!" or word in RULE_WORDS["target flag"]:
+            i += 1
+            continue
+        if word == "-m":
+            if value not in RULE_WORDS["module"]:
+                return f"-m {value}".strip()
+        elif word in ("-j", "-g"):
+            if not (value in RULE_WORDS["target"] or set(value) <= _NAME_CHARS and _plain(value)):
+                return value or word
+        elif word in RULE_WORDS["match"] or word in RULE_WORDS["target option"]:
+            if not _plain(value) and value != "!":
+                return value or word
+        else:
+            return word
+        i += 2
+    return None
+
+
+_BASIC = ("-s", "-d", "-i", "-o", "-p")  # iptables -S prints these first, in this order
+_ALIASES = {"--source": "-s", "--src": "-s", "--destination": "-d", "--dst": "-d",
+            "--in-interface": "-i", "--out-interface": "-o", "--protocol": "-p",
+            "--destination-port": "--dport", "--source-port": "--sport"}
+_MODULE_OF = {"--dport": None, "--sport": None, "--icmp-type": "icmp", "--ctstate": "conntrack",
+              "--state": "state", "--comment": "comment", "--dst-type": "addrtype",
+              "--src-type": "addrtype"}  # None: the -p protocol's own (tcp or udp)
+_ICMP_TYPES = {"echo-reply": "0", "destination-unreachable": "3", "network-unreachable": "3/0",
+               "host-unreachable": "3/1", "port-unreachable": "3/3", "echo-request": "8",
+               "time-exceeded": "11", "any": "any"}
+
+
+def canonical(words: tuple[str, ...]) -> tuple[str, ...]:
+    """A rule's words (after the chain) as ``iptables -S`` prints them back.
+
+    Long options become short ones, a host address gets its ``/32`` and a network its
+    masked address, ``--dport``/``--sport``/``--icmp-type`` load the protocol's match
+    (``-m tcp``) as iptables does, ICMP type names become numbers, ``-j REJECT`` names its
+    default, and the parts go in iptables' order: -s -d -i -o -p, the matches, the target.
+    """
+    basic: dict[str, tuple[str, ...]] = {}
+    matches: list[list[str]] = []
+    target: list[str] = []
+    proto, negate, i = "", False, 0
+    while i < len(words):
+        word = _ALIASES.get(words[i], words[i])
+        value = words[i + 1] if i + 1 < len(words) else ""
+        if word == "!":
+            negate = True
+            i += 1
+            continue
+        bang = ("!",) if negate else ()
+        negate = False
+        if word in _BASIC:
+            if word == "-p":
+                proto = value = value.lower()
+            basic[word] = (*bang, word, _address(value) if word in ("-s", "-d") else value)
+        elif word == "-m":
+            matches.append(["-m", value])
+        elif word in ("-j", "-g"):
+            target = [word, value]
+        elif target and word.startswith("--") and word not in _MODULE_OF:
+            target += [word] if word in RULE_WORDS["target flag"] else [word, value]
+            i += 0 if word in RULE_WORDS["target flag"] else 1
+            i += 1
+            continue
+        else:
+            module = _MODULE_OF.get(word, "") or proto
+            if word == "--icmp-type":
+                value = _ICMP_TYPES.get(value, value)
+            if not any(m[1] == module for m in matches):
+                if module not in ("tcp", "udp", "icmp"):
+                    raise NetError(f'iptables v1.8.9 (nf_tables): unknown option "{word}"',
+                                   errno=errno.EINVAL, exit=2,
+                                   hint=say(f"load its match first: -m {_MODULE_OF.get(word)}",
+                                            f"先にマッチを読み込んでください: -m {_MODULE_OF.get(word)}"))
+                matches.append(["-m", module])
+            next(m for m in matches if m[1] == module).extend((*bang, word, value))
+        i += 2
+    if target[:2] == ["-j", "REJECT"] and "--reject-with" not in target:
+        target += ["--reject-with", "icmp-port-unreachable"]
+    out = [w for opt in _BASIC if opt in basic for w in basic[opt]]
+    return (*out, *(w for m in matches for w in m), *target)
+
+
+def _address(value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value, strict=False))
+    except ValueError:
+        return value  # a name: iptables resolves it, simlab leaves it as typed
 
 
 def _chains(table: str, lines: tuple[str, ...]) -> list[str]:
@@ -63,7 +188,7 @@ def apply_iptables(table: str, lines: tuple[str, ...], args: tuple[str, ...]) ->
             raise _fail("No chain/target/match by that name.",
                         say(f"create the chain first with -N {chain}",
                             f"先に -N {chain} でチェインを作成してください"))
-        rule = "-A " + " ".join([chain] + [_q(w) for w in rest[1:]])
+        rule = "-A " + " ".join([chain] + [_q(w) for w in canonical(tuple(rest[1:]))])
         target = rule.split(" -j ")[-1].split()[0] if " -j " in rule else None
         if target and target not in chains and target not in ("ACCEPT", "DROP", "RETURN", "MASQUERADE", "DNAT", "SNAT", "REJECT"):
             raise _fail("No chain/target/match by that name.")
