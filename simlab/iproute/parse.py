@@ -53,6 +53,11 @@ INCOMPLETE = 'Command line is not complete. Try option "help"'
 def parse(line: str) -> Change | Show:
     """Parse one command line; raise :class:`~simlab.model.UsageError` when simlab cannot run it."""
     try:
+        if "\0" in line:  # no shell can pass one to a program: say so, not a ValueError
+            raise UsageError(say("simlab: a command line cannot contain a NUL character (\\0)",
+                                 "simlab: コマンドラインに NUL 文字 (\\0) は書けません"), exit=2,
+                             hint=say("remove the \\0 from the line",
+                                      "行から \\0 を取り除いてください"))
         try:
             words = shlex.split(line)
         except ValueError as err:

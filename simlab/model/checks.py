@@ -50,7 +50,7 @@ def invarg(arg: str, what: str, hint: str = "") -> UsageError:
 
 
 def _bad_chars(name: str) -> bool:
-    return not name or "/" in name or any(c.isspace() for c in name)
+    return not name or "/" in name or "\0" in name or any(c.isspace() for c in name)
 
 
 def check_name_arg(name: str, key: str = "name") -> str:
@@ -69,8 +69,9 @@ def check_dev_name(name: str) -> str:
 
 def check_netns_name(name: str) -> str:
     """``ip netns add|del NAME``: ``invalid_name()`` (exit 255)."""
-    if not name or "/" in name or name in (".", ".."):
-        raise UsageError(f'Invalid netns name "{name}"',
+    if not name or "/" in name or name in (".", "..") or "\0" in name:
+        # A NUL cannot reach the real ip (argv is C strings): refused, never cut short.
+        raise UsageError(f'Invalid netns name "{name.replace(chr(0), chr(92) + "0")}"',
                          hint=say("a namespace name is a plain word such as red",
                                   "名前空間の名前は red のような単純な単語にしてください"))
     return name

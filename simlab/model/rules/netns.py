@@ -26,6 +26,7 @@ def netns_add(t: Txn, op: o.NetnsAdd) -> None:
 
 
 def netns_del(t: Txn, op: o.NetnsDel) -> None:
+    check_netns_name(op.name)
     if op.name not in t.state.netns or op.name == ROOT:
         raise NetError(
             f'Cannot remove namespace file "/run/netns/{op.name}": No such file or directory',
