@@ -79,11 +79,13 @@ system-test:
 LAB_FLAGS = $(ALLOW_ROOT) --ServerApp.root_dir=$(CURDIR)
 
 lab: system-lab venv
+	@$(PY) -m simlab doctor --lab-args="$(ARGS)"
 	$(PY) -m jupyterlab $(LAB_FLAGS) --LabApp.default_url=/lab/tree/$(NOTEBOOK) $(ARGS)
 
 lab-present: system-lab venv
 	@mkdir -p $(PRESENTER_SETTINGS)
 	@cp -R jupyter-settings/presenter/. $(PRESENTER_SETTINGS)/
+	@$(PY) -m simlab doctor --lab-args="$(ARGS)"
 	JUPYTERLAB_SETTINGS_DIR=$(abspath $(PRESENTER_SETTINGS)) \
 	  $(PY) -m jupyterlab $(LAB_FLAGS) --LabApp.default_url=/doc/tree/$(NOTEBOOK) $(ARGS)
 

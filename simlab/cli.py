@@ -173,6 +173,31 @@ def doctor_lines() -> list[str]:
     return lines
 
 
+_LOCAL = ("127.0.0.1", "localhost", "::1", "[::1]")
+_OPEN_TOKEN = ("--IdentityProvider.token=", "--ServerApp.token=", "--NotebookApp.token=")
+
+
+def lab_server_warnings(args: list[str], root: bool | None = None) -> list[str]:
+    """What ``make lab ARGS=...`` would expose: JupyterLab runs code and terminals as its
+    user (root on a kernel lab), so anyone who reaches it owns the machine."""
+    root = os.geteuid() == 0 if root is None else root
+    who = "root" if root else "your user"
+    out = []
+    flat = " ".join(args).replace("=", " ").split()
+    for flag in ("--ip", "--ServerApp.ip"):
+        if flag in flat[:-1]:
+            ip = flat[flat.index(flag) + 1]
+            if ip not in _LOCAL:
+                out.append(f"warning: --ip {ip} lets other machines reach this JupyterLab, which "
+                           f"runs code and terminals as {who}; keep 127.0.0.1 (an SSH tunnel "
+                           "reaches it from elsewhere) or put it behind JupyterHub")
+    for arg in args:
+        if arg in _OPEN_TOKEN:
+            out.append(f"warning: {arg} drops the login token: anyone who reaches the port runs "
+                       f"code as {who}; keep the token jupyter prints")
+    return out
+
+
 def doctor() -> None:
     """Print what this machine offers simlab: versions, root, the programs the kernel
     backend runs (each missing one with its ``apt-get install``) and the backend Lab() picks.
@@ -184,8 +209,18 @@ def doctor() -> None:
 
 @command("doctor", help="what this machine offers simlab (versions, root, tools, backend)")
 def cmd_doctor(args: argparse.Namespace) -> int:
+    if args.lab_args is not None:  # make lab: only the warnings, before the server starts
+        for line in lab_server_warnings(args.lab_args.split()):
+            print(line, file=sys.stderr)
+        return 0
     doctor()
     return 0
+
+
+@cmd_doctor.arguments
+def _doctor_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lab-args", metavar="ARGS", default=None,
+                        help="warn about `make lab ARGS=...` that would expose the server")
 
 
 if __name__ == "__main__":

@@ -367,3 +367,19 @@ def test_clean_removes_a_stale_draft_only(tmp_path):
     assert str(old) in report.removed and not old.exists()
     assert fresh.exists() and draft.exists()
     locked.discard()
+
+
+def test_make_lab_warns_when_args_expose_the_server():
+    from simlab.cli import lab_server_warnings
+
+    assert lab_server_warnings(["--no-browser", "--port", "8888"], root=True) == []
+    assert lab_server_warnings(["--ip=127.0.0.1"], root=True) == []
+    found = lab_server_warnings(["--ip", "0.0.0.0", "--IdentityProvider.token="], root=True)
+    assert len(found) == 2 and "runs code and terminals as root" in found[0]
+    assert "drops the login token" in found[1]
+    assert "as your user" in lab_server_warnings(["--ServerApp.ip=10.1.2.3"], root=False)[0]
+    p = subprocess.run([sys.executable, "-m", "simlab", "doctor", "--lab-args=--ip 0.0.0.0"],
+                       capture_output=True, text=True, env=ENV, cwd=REPO, timeout=60)
+    assert p.returncode == 0 and "warning: --ip 0.0.0.0" in p.stderr and p.stdout == ""
+    make = (REPO / "Makefile").read_text()
+    assert make.count('doctor --lab-args="$(ARGS)"') == 2  # lab and lab-present
