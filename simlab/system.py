@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from .model.errors import NetError, say
 
-__all__ = ["NEEDS", "PATH", "Need", "env", "missing", "packages", "require", "main"]
+__all__ = ["NEEDS", "PATH", "Need", "env", "missing", "packages", "require", "userns_blockers", "main"]
 
 #: Where the kernel backend looks for the machine's tools (never the venv's or the user's PATH).
 PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
@@ -107,6 +107,38 @@ def require(command: str):
             f"インストールするか（apt-get install {need.package}）、Lab(backend='model') を使ってください",
         ),
     )
+
+
+# ------------------------------------------------------------- unprivileged user namespaces
+#: The switches that turn off user namespaces for users other than root: (sysctl, the value
+#: that blocks, why, what to do).  Each needs root once; the lab then needs none.
+USERNS_SWITCHES: tuple[tuple[str, str, str, str], ...] = (
+    ("user.max_user_namespaces", "0", "user namespaces are switched off for everyone",
+     "sudo sysctl -w user.max_user_namespaces=15000 (keep it in /etc/sysctl.d/)"),
+    ("kernel.unprivileged_userns_clone", "0", "Debian's kernel forbids them to users other than root",
+     "sudo sysctl -w kernel.unprivileged_userns_clone=1 (keep it in /etc/sysctl.d/)"),
+    ("kernel.apparmor_restrict_unprivileged_userns", "1",
+     "AppArmor (Ubuntu 23.10 and later) takes every capability from a user namespace of an "
+     "unconfined program",
+     "load an AppArmor profile allowing 'userns,' for unshare and python "
+     "(see the README, 'What each kind of learner gets'), or, weaker, "
+     "sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"),
+)
+
+
+def userns_blockers() -> list[str]:
+    """Why users other than root cannot make user namespaces here, with what to do (empty: nothing
+    in the sysctls stops them)."""
+    out = []
+    for name, bad, why, fix in USERNS_SWITCHES:
+        try:
+            with open("/proc/sys/" + name.replace(".", "/")) as f:
+                value = f.read().strip()
+        except OSError:  # not this kernel's switch
+            continue
+        if value == bad:
+            out.append(f"{name} = {value}: {why}; to allow it: {fix}")
+    return out
 
 
 # ------------------------------------------------------------- make system-lab / system-test

@@ -1,7 +1,8 @@
 """Test-suite policy for every test, and for the notebooks nbmake runs in the same pytest process.
 
 1. nbclient stall workaround: patch ``AsyncZMQSocketChannel.get_msg`` to poll in 100 ms slices.
-2. ``kernel`` marker: skipped unless we are root and can make network namespaces; under
+2. ``kernel`` marker: skipped unless we are root and can make network namespaces, or not root
+   and can make user namespaces (then ``Lab(backend="kernel")`` is the rootless kernel); under
    ``SIMLAB_REQUIRE_KERNEL=1`` every skip of a kernel test (including ``pytest.skip()`` inside
    it) is reported as a failure instead.
    ``reference`` marker (Debian's CNI plugins) follows the same policy, under the same variable.
@@ -22,6 +23,9 @@ import pytest
 from simlab.system import missing
 
 CHROMIUM = "/usr/bin/chromium"
+#: ``SIMLAB_KERNEL_BACKEND=rootless``: the kernel tests must run on the rootless kernel backend
+#: (tests/test_rootless.py sets it for the families it runs as a user other than root).
+ROOTLESS_ENV = "SIMLAB_KERNEL_BACKEND"
 UI_DIR = Path(__file__).parent / "ui"
 
 # marker -> (environment variable that forbids skipping, what to set up)
@@ -86,8 +90,15 @@ def kernel_available() -> tuple[bool, str]:
     """Can tests use the real kernel (root, network namespaces, pyroute2)? -> (ok, reason)."""
     if not sys.platform.startswith("linux"):
         return False, f"not Linux ({sys.platform})"
-    if os.geteuid() != 0:
-        return False, f"not root (uid {os.geteuid()})"
+    rootless = os.environ.get(ROOTLESS_ENV, "") == "rootless"
+    if rootless or os.geteuid() != 0:
+        # Not root: Lab(backend="kernel") is the rootless kernel, in a user namespace of our own.
+        from simlab.rootless.access import rootless_available
+
+        if os.geteuid() == 0:
+            return False, f"{ROOTLESS_ENV}=rootless: run the tests as a user other than root"
+        ok, why = rootless_available()
+        return ok, (why if ok else f"not root (uid {os.geteuid()}), and {why}")
     try:
         import pyroute2  # noqa: F401
     except ImportError as e:

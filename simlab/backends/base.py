@@ -35,6 +35,10 @@ class Capabilities:
     in_process_plugins: bool
     #: MACs and other random choices come from the lab's seed: the same seed, the same lab.
     seeded: bool
+    #: The argv a process the lab starts (a CNI plugin, ``nsenter --net=``) runs under first
+    #: to reach :meth:`Backend.netns_path`: ``()`` where those paths are the machine's, the
+    #: rootless kernel's ``nsenter`` into the user and mount namespaces that hold them.
+    enter_prefix: tuple[str, ...] = ()
 
 
 class Backend(ABC):

@@ -1,13 +1,15 @@
-"""Pick a backend, and say why: the kernel when this process can use it, else the model."""
+"""Pick a backend, and say why: the kernel when this process can use it (as root, or rootless
+in a user namespace of its own), else the model."""
 
 from __future__ import annotations
 
 from ..kernel.access import kernel_privileged
+from ..rootless.access import rootless_available
 from ..system import missing
 from .base import Backend
 from .model import ModelBackend
 
-__all__ = ["KernelUnavailable", "choose", "kernel_available", "kernel_privileged"]
+__all__ = ["KernelUnavailable", "choose", "kernel_available", "kernel_privileged", "rootless_available"]
 
 
 class KernelUnavailable(RuntimeError):
@@ -15,9 +17,12 @@ class KernelUnavailable(RuntimeError):
 
 
 def kernel_available() -> tuple[bool, str]:
-    """Can a kernel lab run here: privileges, and the machine's tools it runs (ip, iptables...)?"""
+    """Can a kernel lab run here: privileges (root, or user namespaces), and the machine's tools?"""
     ok, reason = kernel_privileged()
-    lack = missing("kernel") if ok else []
+    if not ok:
+        rootless, why = rootless_available()
+        return rootless, (why if rootless else f"{reason}, and {why}")
+    lack = missing("kernel")
     if lack:
         return False, "; ".join(n.advice() for n in lack)
     return ok, reason
@@ -39,10 +44,14 @@ def choose(
             )
         if backend == "kernel":
             raise PermissionError(
-                f"the kernel backend needs root: {reason}. Run as root on Linux "
-                "(sudo .venv/bin/jupyter lab ...), or use Lab(backend='model')."
+                f"the kernel backend needs root or user namespaces: {reason}. Run as root on "
+                "Linux, allow user namespaces (simlab doctor says how), or use Lab(backend='model')."
             )
         return ModelBackend(seed=seed, tunnels=tunnels), "model", f"using the model: {reason}"
+    if not kernel_privileged()[0]:
+        from .rootless import RootlessBackend
+
+        return RootlessBackend(seed=seed, tunnels=tunnels), "kernel", f"using the kernel: {reason}"
     from ..kernel import KernelBackend  # lazy: pyroute2 is imported only here
 
     return KernelBackend(seed=seed, tunnels=tunnels), "kernel", f"using the kernel: {reason}"

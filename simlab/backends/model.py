@@ -23,7 +23,7 @@ class ModelBackend(Backend):
     """
 
     name = "model"
-    capabilities = Capabilities(in_process_plugins=True, seeded=True)
+    capabilities = Capabilities(in_process_plugins=True, seeded=True, enter_prefix=())
 
     def __init__(self, state: NetState | None = None, *, seed: int = 0, tunnels: tuple[str, ...] = ()):
         self.state = state if state is not None else new_state(seed=seed, tunnels=tunnels)
