@@ -94,11 +94,12 @@ def main(argv: list[str] | None = None) -> int:
 @command("clean", help="remove what crashed kernel labs left behind (their ledgers say what)")
 def cmd_clean(args: argparse.Namespace) -> int:
     if os.geteuid() != 0:
+        # A rootless lab's namespaces live only as long as its server process: nothing is left.
         print(
-            "simlab clean: needs root (it unmounts network namespaces); try: sudo simlab clean",
-            file=sys.stderr,
+            "simlab clean: your labs (rootless) leave nothing behind: their namespaces end with "
+            "their process. Labs run as root: sudo simlab clean"
         )
-        return 1
+        return 0
     report = clean(args.ledger_dir)
     for path in report.removed:
         print(f"removed {path}")
@@ -135,6 +136,21 @@ def _version(module: str) -> str:
             return "not installed"
 
 
+def _userns_lines(root: bool) -> list[str]:
+    """Whether a user other than root gets the kernel (rootless), and what to do if not."""
+    from .rootless.access import rootless_available
+    from .system import userns_blockers
+
+    blockers = userns_blockers()
+    if root:  # root's own probe says nothing of its learners: the sysctls do
+        head = "user namespaces for other users: " + ("blocked" if blockers else "allowed (sysctls)")
+    else:
+        ok, why = rootless_available()
+        head = "user namespaces (rootless kernel): " + ("allowed" if ok else f"not available: {why}")
+        blockers = [] if not ok else blockers  # the reason already names them
+    return [head] + [f"  {b}" for b in blockers]
+
+
 def doctor_lines() -> list[str]:
     """What a trainer reads aloud before a session: versions, privileges, backend."""
     lines = [
@@ -165,6 +181,7 @@ def doctor_lines() -> list[str]:
     if lack:
         lines.append("install what is missing: apt-get install " + " ".join(packages(lack))
                      + " (as root, make test installs them all)")
+    lines.extend(_userns_lines(root))
     ok, reason = kernel_available()
     if ok:
         lines.append(f"Lab() will use the kernel backend: {reason}.")

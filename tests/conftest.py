@@ -5,7 +5,8 @@
    and can make user namespaces (then ``Lab(backend="kernel")`` is the rootless kernel); under
    ``SIMLAB_REQUIRE_KERNEL=1`` every skip of a kernel test (including ``pytest.skip()`` inside
    it) is reported as a failure instead.
-   ``reference`` marker (Debian's CNI plugins) follows the same policy, under the same variable.
+   ``reference`` marker (Debian's CNI plugins) follows the same policy, under the same variable,
+   and so does ``rootless`` (root runs the kernel families again as a user it creates).
 3. ``ui`` marker (and everything under tests/ui/): skipped unless /usr/bin/chromium and the
    playwright package exist; a failure instead under ``SIMLAB_REQUIRE_UI=1``.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +35,7 @@ _REQUIRED_BY_ENV = {
     "kernel": ("SIMLAB_REQUIRE_KERNEL", "run as root on Linux with network namespaces"),
     "reference": ("SIMLAB_REQUIRE_KERNEL", "as root: make test, or apt-get install containernetworking-plugins"),
     "ui": ("SIMLAB_REQUIRE_UI", "Debian: apt-get install chromium"),
+    "rootless": ("SIMLAB_REQUIRE_KERNEL", "as root on Linux with user namespaces allowed (simlab doctor)"),
 }
 
 
@@ -127,13 +130,36 @@ def kernel_available() -> tuple[bool, str]:
 
 @functools.cache
 def reference_available() -> tuple[bool, str]:
-    """Can tests run Debian's reference CNI plugins (root, and the plugins installed)?"""
+    """Can tests run Debian's reference CNI plugins (root or rootless, and the plugins installed)?"""
     if os.geteuid() != 0:
-        return False, f"not root (uid {os.geteuid()})"
+        ok, why = kernel_available()  # rootless: the plugins run inside the lab's user namespace
+        if not ok:
+            return False, why
     lack = missing("reference")
     if lack:
         return False, "; ".join(n.advice() for n in lack)
     return True, "Debian's reference CNI plugins"
+
+
+@functools.cache
+def rootless_available() -> tuple[bool, str]:
+    """Can tests switch to a user other than root who can make user namespaces?
+
+    tests/test_rootless.py runs the kernel families again as that user: as root
+    (CI) it creates one; not root, there is nobody to switch to (and the kernel
+    tests of this very run are already rootless).
+    """
+    if os.geteuid() != 0:
+        return False, f"not root (uid {os.geteuid()}): the kernel tests of this run are the rootless ones"
+    for tool in ("runuser", "useradd", "userdel", "unshare"):
+        if not shutil.which(tool):
+            return False, f"{tool} is missing (apt-get install util-linux passwd)"
+    from simlab.system import userns_blockers
+
+    blockers = userns_blockers()
+    if blockers:
+        return False, "; ".join(blockers)
+    return True, "root, and users may make user namespaces"
 
 
 @functools.cache

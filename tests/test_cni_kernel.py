@@ -27,6 +27,9 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "cni_plugins"
 REF_DIR = "/usr/lib/cni"
 VENV_BIN = os.path.dirname(sys.executable)
+#: The throw-away sandbox the probes run in; as a user other than root (the rootless run of
+#: tests/test_rootless.py), in a user namespace of its own as well.
+SANDBOX = ["unshare", *(["--user", "--map-root-user"] if os.geteuid() != 0 else []), "--net", "--mount"]
 
 
 #: How simlab's plugin process reaches the kernel: "kernel" is simlab's KernelBackend.attach,
@@ -71,9 +74,7 @@ def probe(
     path.write_text(json.dumps(spec))
     p = subprocess.run(
         [
-            "unshare",
-            "--net",
-            "--mount",
+            *SANDBOX,
             sys.executable,
             str(FIXTURES / "kernel_probe.py"),
             str(path),
@@ -417,7 +418,7 @@ def test_lab_style_exec_in_node_namespace(tmp_path):
         "print(rt.add(c,'x','/nonexistent').ips[0].address)\"\n"
     )
     p = subprocess.run(
-        ["unshare", "--net", "--mount", "sh", str(script)],
+        [*SANDBOX, "sh", str(script)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -450,7 +451,7 @@ def test_exec_plugin_reports_its_steps(tmp_path, backend):
     )
     (tmp_path / "trace.py").write_text(code)
     p = subprocess.run(
-        ["unshare", "--net", "--mount", "sh", str(script)],
+        [*SANDBOX, "sh", str(script)],
         capture_output=True,
         text=True,
         timeout=120,

@@ -104,7 +104,8 @@ def lab():
 
 def in_netns(lab, key: str, code: str, *args: str) -> subprocess.CompletedProcess:
     path = lab.netns_path(key)
-    return subprocess.run(["nsenter", f"--net={path}", "--", sys.executable, "-c", code, *args],
+    enter = list(lab.capabilities.enter_prefix)  # rootless: into the lab's user and mount ns
+    return subprocess.run([*enter, "nsenter", f"--net={path}", "--", sys.executable, "-c", code, *args],
                           capture_output=True, text=True, timeout=20, env=ENV)
 
 

@@ -77,7 +77,7 @@ def ping(lab, pod, dst: str) -> tuple[int, str]:
     path = lab.netns_path(pod.netns)
     nsenter = shutil.which("nsenter") or "nsenter"
     r = subprocess.run(
-        [nsenter, f"--net={path}", sys.executable, "-c", PING, dst],
+        [*lab.capabilities.enter_prefix, nsenter, f"--net={path}", sys.executable, "-c", PING, dst],
         capture_output=True,
         text=True,
         timeout=30,

@@ -29,6 +29,7 @@ import threading
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
 
+from ..kernel.names import LabNames
 from ..model import NetState
 from ..model.ops import Op
 from ..rootless.access import UNSHARE, rootless_available
@@ -133,7 +134,8 @@ class RootlessBackend(Backend):
         return self._call("netns_path", key)
 
     def netns_key(self, name: str) -> str | None:
-        return self._call("netns_key", name)
+        """Told here, as the server's KernelBackend would (it also works once the lab is closed)."""
+        return LabNames(self.lab_id).key_of(name)
 
     @property
     def precheck(self) -> bool:

@@ -336,5 +336,6 @@ def runtime_for_node(lab, node: Node, cni_path: list[str]) -> Runtime:
         cni_path,
         recorder=rec,
         on_invoke=rec.invocation,
-        exec_prefix=[nsenter, f"--net={netns_path(lab, node.key)}", "--"],
+        # enter_prefix: rootless, the node's mount lives in the lab's user and mount namespaces
+        exec_prefix=[*lab.capabilities.enter_prefix, nsenter, f"--net={netns_path(lab, node.key)}", "--"],
     )
