@@ -17,6 +17,8 @@ BENCHES = [
     ("model: 1,000 pods", ["bench_model_pods.py"], False),
     ("redraw: 5/50/200 pods", ["bench_redraw.py"], False),
     ("kernel vs shell: 100 pods", ["bench_kernel_vs_shell.py"], True),
+    # as root: beside the root backend's ratio, the lab run as nobody; not root: its own user
+    ("rootless kernel vs shell in a user namespace: 100 pods", ["bench_rootless.py"], False),
 ]
 
 

@@ -126,13 +126,13 @@ USERNS_SWITCHES: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
-def userns_blockers() -> list[str]:
+def userns_blockers(proc_sys: str = "/proc/sys") -> list[str]:
     """Why users other than root cannot make user namespaces here, with what to do (empty: nothing
     in the sysctls stops them)."""
     out = []
     for name, bad, why, fix in USERNS_SWITCHES:
         try:
-            with open("/proc/sys/" + name.replace(".", "/")) as f:
+            with open(os.path.join(proc_sys, *name.split("."))) as f:
                 value = f.read().strip()
         except OSError:  # not this kernel's switch
             continue

@@ -111,7 +111,8 @@ def in_netns(lab, key: str, code: str, *args: str) -> subprocess.CompletedProces
 
 def serve(lab, key: str, port: int) -> subprocess.Popen:
     path = lab.netns_path(key)
-    argv = ["nsenter", f"--net={path}", "--", sys.executable, "-c", SERVER, str(port)]
+    enter = list(lab.capabilities.enter_prefix)
+    argv = [*enter, "nsenter", f"--net={path}", "--", sys.executable, "-c", SERVER, str(port)]
     server = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               env=ENV)
     assert server.stdout.readline().strip() == "ready", server.stderr.read()

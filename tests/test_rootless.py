@@ -10,12 +10,16 @@ not change.  Two users' labs with the same names cannot see or enter each other.
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -36,61 +40,76 @@ FAMILIES = {
 
 
 class Learner:
-    """A user made for this module (deleted after), and how to run Python as it."""
+    """A user made for this module (deleted after), and the Python it runs."""
 
-    def __init__(self, name: str, home: Path):
-        self.name, self.home = name, home
-        self.python, self.pythonpath = _python_for(name)
+    def __init__(self, name: str, home: Path, python: str):
+        self.name, self.home, self.python = name, home, python
+
+    def env(self, extra: dict | None = None) -> list[str]:
+        base = {"HOME": str(self.home), "TMPDIR": str(self.home), "PATH": PATH, "LC_ALL": "C",
+                "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1"}
+        return [f"{k}={v}" for k, v in {**base, **(extra or {})}.items()]
 
     def run(self, argv: list[str], *, timeout: float, env: dict | None = None, **kw):
-        base = {"HOME": str(self.home), "TMPDIR": str(self.home), "PATH": PATH, "LC_ALL": "C",
-                "PYTHONPATH": os.pathsep.join([str(REPO), *self.pythonpath]),
-                "PYTHONDONTWRITEBYTECODE": "1"}
-        envs = [f"{k}={v}" for k, v in {**base, **(env or {})}.items()]
-        return subprocess.run(["runuser", "-u", self.name, "--", "env", "-i", *envs, *argv],
+        return subprocess.run(["runuser", "-u", self.name, "--", "env", "-i", *self.env(env), *argv],
                               cwd=REPO, timeout=timeout, text=True, **kw)
 
 
-def _python_for(user: str) -> tuple[str, list[str]]:
-    """This interpreter if the user may run it, else the system one of the same version with
-    this venv's packages on PYTHONPATH (a venv under /root is not readable by others)."""
-    site = [sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
+def _can_run(user: str, python: str) -> bool:
+    probe = subprocess.run(
+        ["runuser", "-u", user, "--", "env", "-i", f"PYTHONPATH={REPO}", python, "-c",
+         "import simlab, pyroute2, pytest"], capture_output=True, timeout=120, cwd="/")
+    return probe.returncode == 0
+
+
+def _learner_venv(where: Path) -> str:
+    """A venv the learners may run, when this one is not (its Python under /root): the system
+    Python of the same version, this venv's packages (a .pth) and simlab's console scripts
+    (the CNI plugins ``simlab-bridge``...), as a learner's own install would have them."""
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    for python, path in ((sys.executable, []), (f"/usr/bin/{version}", site)):
-        probe = subprocess.run(
-            ["runuser", "-u", user, "--", "env", "-i", f"PYTHONPATH={os.pathsep.join([str(REPO), *path])}",
-             python, "-c", "import simlab, pyroute2, pytest"],
-            capture_output=True, text=True, timeout=120, cwd="/",
-        )
-        if probe.returncode == 0:
-            return python, list(dict.fromkeys(path))
-    pytest.fail(f"user {user} can run no Python with simlab and pytest: {probe.stderr}")
+    subprocess.run([f"/usr/bin/{version}", "-m", "venv", "--without-pip", str(where)], check=True,
+                   timeout=120)
+    site = where / "lib" / version / "site-packages"
+    paths = dict.fromkeys([str(REPO), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]])
+    (site / "simlab-learner.pth").write_text("\n".join(paths) + "\n")
+    for ep in importlib.metadata.distribution("simlab").entry_points:
+        if ep.group == "console_scripts":
+            exe = where / "bin" / ep.name
+            exe.write_text(f"#!{where}/bin/python\nimport sys\nfrom {ep.module} import {ep.attr}\n"
+                           f"sys.exit({ep.attr}())\n")
+            exe.chmod(0o755)
+    return str(where / "bin" / "python")
 
 
-def _make_user(tmp: Path) -> Learner:
+def _make_user(tmp: Path, python: str | None, made: list[str]) -> Learner:
     name = f"sl-learner-{secrets.token_hex(3)}"
     subprocess.run(["useradd", "--system", "--no-create-home", "--user-group",
                     "--shell", "/usr/sbin/nologin", name], check=True, timeout=60)
+    made.append(name)  # deleted whatever happens next
     home = tmp / name
     home.mkdir()
     subprocess.run(["chown", f"{name}:{name}", str(home)], check=True)
-    return Learner(name, home)
+    if python is None:
+        python = sys.executable if _can_run(name, sys.executable) else _learner_venv(tmp / "venv")
+        assert _can_run(name, python), f"user {name} can run no Python with simlab and pytest"
+    return Learner(name, home, python)
 
 
 @pytest.fixture(scope="module")
-def learners(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("learners")
+def learners():
+    tmp = Path(tempfile.mkdtemp(prefix="simlab-learners-"))  # pytest's own is root's alone (0700)
     tmp.chmod(0o755)
-    made: list[Learner] = []
+    made: list[str] = []
     try:
-        made.append(_make_user(tmp))
-        made.append(_make_user(tmp))
-        yield made
+        first = _make_user(tmp, None, made)
+        yield [first, _make_user(tmp, first.python, made)]
     finally:
-        for learner in made:
-            subprocess.run(["userdel", learner.name], timeout=60)
+        for name in made:
+            subprocess.run(["userdel", name], timeout=60)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
+@pytest.mark.timeout(3600)  # a whole family, as another user
 @pytest.mark.parametrize("family", list(FAMILIES))
 def test_family_as_a_user_on_the_rootless_kernel(learners, family):
     learner = learners[0]
@@ -124,8 +143,7 @@ def test_two_users_labs_cannot_see_or_enter_each_other(learners):
     a, b = learners
     holders = [
         subprocess.Popen(
-            ["runuser", "-u", u.name, "--", "env", "-i", f"HOME={u.home}", f"PATH={PATH}",
-             f"PYTHONPATH={os.pathsep.join([str(REPO), *u.pythonpath])}", u.python, "-c", HOLD],
+            ["runuser", "-u", u.name, "--", "env", "-i", *u.env(), u.python, "-c", HOLD],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
         )
         for u in (a, b)
@@ -150,3 +168,29 @@ def test_two_users_labs_cannot_see_or_enter_each_other(learners):
         for h in holders:
             h.communicate("\n", timeout=60)
     assert [h.returncode for h in holders] == [0, 0]
+
+
+def test_a_killed_notebook_kernel_leaves_nothing(learners):
+    """SIGKILL the process that holds the lab: its server sees EOF and exits, and the lab's
+    namespaces go with it (nothing for ``simlab clean`` to do)."""
+    learner = learners[0]
+    holder = subprocess.Popen(
+        ["runuser", "-u", learner.name, "--", "env", "-i", *learner.env(), learner.python, "-c", HOLD],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+    )
+    server = int(holder.stdout.readline().split()[0])
+    ns = os.readlink(f"/proc/{server}/ns/net")
+    child = int(subprocess.run(["pgrep", "-P", str(holder.pid)], capture_output=True, text=True)
+                .stdout.split()[0])  # runuser's child: the learner's Python
+    os.kill(child, 9)
+    holder.communicate(timeout=60)
+    deadline = time.monotonic() + 30
+    while os.path.exists(f"/proc/{server}") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not os.path.exists(f"/proc/{server}"), "the lab's server outlived its kernel"
+    # No process is left in the lab's network namespace.
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            assert os.readlink(f"/proc/{pid}/ns/net") != ns, f"process {pid} is still in the lab"
+        except OSError:
+            continue
