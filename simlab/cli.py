@@ -30,7 +30,8 @@ import simlab
 from .backends.choose import kernel_available
 from .export import add_export_parser
 from .ledger import LEDGER_DIR, clean
-from .system import NEEDS, packages
+from .rootless.access import rootless_available
+from .system import NEEDS, packages, userns_blockers
 from .tour import add_tour_parser
 
 __all__ = ["main", "command", "build_parser"]
@@ -138,9 +139,6 @@ def _version(module: str) -> str:
 
 def _userns_lines(root: bool) -> list[str]:
     """Whether a user other than root gets the kernel (rootless), and what to do if not."""
-    from .rootless.access import rootless_available
-    from .system import userns_blockers
-
     blockers = userns_blockers()
     if root:  # root's own probe says nothing of its learners: the sysctls do
         head = "user namespaces for other users: " + ("blocked" if blockers else "allowed (sysctls)")

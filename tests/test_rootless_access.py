@@ -52,13 +52,10 @@ def test_not_root_without_user_namespaces_gets_the_model_and_the_reason(monkeypa
 
 
 def test_doctor_names_the_switch_and_the_fix(monkeypatch):
-    import simlab.rootless.access as access
-    import simlab.system as system
-
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
-    monkeypatch.setattr(access, "rootless_available", lambda: (False, "user.max_user_namespaces = 0: ..."))
+    monkeypatch.setattr(cli, "rootless_available", lambda: (False, "user.max_user_namespaces = 0: ..."))
     lines = cli._userns_lines(root=False)
     assert lines == ["user namespaces (rootless kernel): not available: user.max_user_namespaces = 0: ..."]
-    monkeypatch.setattr(system, "userns_blockers", lambda: ["kernel.unprivileged_userns_clone = 0: x"])
+    monkeypatch.setattr(cli, "userns_blockers", lambda: ["kernel.unprivileged_userns_clone = 0: x"])
     assert cli._userns_lines(root=True) == [
         "user namespaces for other users: blocked", "  kernel.unprivileged_userns_clone = 0: x"]

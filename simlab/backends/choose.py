@@ -8,6 +8,7 @@ from ..rootless.access import rootless_available
 from ..system import missing
 from .base import Backend
 from .model import ModelBackend
+from .rootless import RootlessBackend
 
 __all__ = ["KernelUnavailable", "choose", "kernel_available", "kernel_privileged", "rootless_available"]
 
@@ -49,8 +50,6 @@ def choose(
             )
         return ModelBackend(seed=seed, tunnels=tunnels), "model", f"using the model: {reason}"
     if not kernel_privileged()[0]:
-        from .rootless import RootlessBackend
-
         return RootlessBackend(seed=seed, tunnels=tunnels), "kernel", f"using the kernel: {reason}"
     from ..kernel import KernelBackend  # lazy: pyroute2 is imported only here
 

@@ -20,6 +20,7 @@ frozen dataclasses).  About 40 µs a call, small beside netlink's own cost.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import socket
@@ -31,6 +32,7 @@ from multiprocessing.connection import Connection
 
 from ..kernel.names import LabNames
 from ..model import NetState
+from ..model.errors import NetError
 from ..model.ops import Op
 from ..rootless.access import UNSHARE, rootless_available
 from ..system import PATH
@@ -97,9 +99,6 @@ class RootlessBackend(Backend):
     def _call(self, method: str, *args: object) -> object:
         with self._lock:
             if self._conn.closed or os.getpid() != self._pid:
-                from ..model.errors import NetError
-                import errno
-
                 raise NetError("the lab is closed", errno=errno.ESHUTDOWN, exit=1)
             self._conn.send((method, args))
             return self._answer()

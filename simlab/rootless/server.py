@@ -23,6 +23,8 @@ import os
 import sys
 from multiprocessing.connection import Connection
 
+from ..kernel import KernelBackend
+
 __all__ = ["main", "private_mounts"]
 
 _MS_NOSUID, _MS_NODEV = 2, 4
@@ -62,8 +64,6 @@ class _Server:
         self.token = 0
 
     def open(self, seed: int, tunnels: tuple[str, ...]) -> dict:
-        from ..kernel import KernelBackend
-
         self.kb = KernelBackend(seed=seed, tunnels=tunnels)
         return {"lab_id": self.kb.lab_id, "tunnels": self.kb.tunnels}
 
