@@ -165,11 +165,5 @@ class RootlessBackend(Backend):
             self._proc.kill()
             self._proc.wait()
 
-    def __enter__(self) -> RootlessBackend:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         return f"<RootlessBackend lab {self.lab_id}, server pid {self.server_pid}>"
