@@ -52,7 +52,8 @@ class RootlessBackend(Backend):
         if not ok:
             raise PermissionError(f"the rootless kernel backend cannot start: {reason}")
         self.seed = seed
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._precheck = True
         self._pid = os.getpid()  # a forked child inherits the object, never the lab
         self._snaps: list[tuple[NetState, int]] = []  # what snapshot() returned, by server token
         ours, theirs = socket.socketpair()
@@ -101,7 +102,19 @@ class RootlessBackend(Backend):
             if self._conn.closed or os.getpid() != self._pid:
                 raise NetError("the lab is closed", errno=errno.ESHUTDOWN, exit=1)
             self._conn.send((method, args))
-            return self._answer()
+            interrupted = False
+            while True:  # the answer must be read, or the next call would get this one's
+                try:
+                    self._conn.poll(None)  # Ctrl-C / Jupyter's interrupt lands here, not mid-read
+                    break
+                except KeyboardInterrupt:
+                    interrupted = True
+                except (EOFError, OSError):
+                    break  # _answer says the server is gone
+            value = self._answer()
+            if interrupted:
+                raise KeyboardInterrupt
+            return value
 
     # -------------------------------------------------------------- contract
     def apply_all(self, ops: Sequence[Op]) -> list[object]:
@@ -112,13 +125,14 @@ class RootlessBackend(Backend):
 
     def snapshot(self) -> NetState:
         """The server's snapshot; the same object as last time when nothing changed."""
-        have = self._snaps[-1][1] if self._snaps else 0
-        token, state = self._call("snapshot", have)
-        if state is None:
-            return self._snaps[-1][0]
-        self._snaps.append((state, token))
-        del self._snaps[:-64]
-        return state
+        with self._lock:
+            have = self._snaps[-1][1] if self._snaps else 0
+            token, state = self._call("snapshot", have)
+            if state is None:
+                return self._snaps[-1][0]
+            self._snaps.append((state, token))
+            del self._snaps[:-64]
+            return state
 
     def restore(self, snapshot: NetState) -> None:
         found = [token for snap, token in self._snaps if snap is snapshot]
@@ -138,11 +152,13 @@ class RootlessBackend(Backend):
 
     @property
     def precheck(self) -> bool:
-        raise AttributeError("precheck can only be set on a rootless lab")
+        """KernelBackend's switch: try a multi-operation batch on the model first."""
+        return self._precheck
 
     @precheck.setter
     def precheck(self, value: bool) -> None:
         self._call("setattr", "precheck", bool(value))
+        self._precheck = bool(value)
 
     def close(self) -> None:
         """Remove the lab: the server closes its KernelBackend and exits."""
