@@ -669,8 +669,12 @@ def test_kernel_lab_without_root_fails_at_once(monkeypatch):
     import simlab
     from simlab.kernel import access
 
+    from simlab.backends import choose
+
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     monkeypatch.setattr(access, "_has_net_admin", lambda: False)
+    # ...and no user namespaces either (with them, a user gets the rootless kernel)
+    monkeypatch.setattr(choose, "rootless_available", lambda: (False, "user namespaces are off"))
     with pytest.raises(PermissionError) as info:
         simlab.Lab(backend="kernel")
     text = str(info.value)
