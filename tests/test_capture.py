@@ -59,6 +59,8 @@ CASES = {
     "bridge": _commands("bridge", [("c1", "10.10.0.12"),  # forwarded from port to port
                                    ("c1", "10.10.0.1"),  # to the bridge's address: passed up
                                    (ROOT, "10.10.0.13")]),  # sent by the bridge device
+    # a promiscuous bridge device also hears what it forwards
+    "bridge-promisc": _commands("bridge", [("c1", "10.10.0.12")], "link set br0 promisc on"),
     "router-off": _commands("router", [("a", "10.2.0.2")],  # ip_forward 0: dropped in node
                             upto="sysctl -w net.ipv4.ip_forward=1"),
     "router": _commands("router", [("a", "10.2.0.2")]),
@@ -103,12 +105,16 @@ def _view(seen, state) -> list[tuple]:
              owners.get(s.dst_mac, s.dst_mac), s.src_ip, s.dst_ip, s.ttl, s.proto) for s in seen]
 
 
+#: Echoes per ping: the first one waits for ARP, the second goes from the caches.
+ECHOES = 2
+
+
 def captures(backend: str, case: str) -> list[list[tuple]]:
     """Per ping of the case: its echoes on every interface, MACs named by their owners."""
     out = []
     with simlab.Lab(backend=backend) as lab:
         for src, dst in CASES[case](lab):
-            report = lab.raw_backend.apply(Ping(dst, netns=src, capture=True))
+            report = lab.raw_backend.apply(Ping(dst, netns=src, count=ECHOES, capture=True))
             out.append(_view(report.captured, lab.snapshot()))
     return out
 
@@ -120,8 +126,9 @@ def _legs(view: list[tuple]) -> dict[str, list[tuple]]:
 # ------------------------------------------------------------------- the model
 def test_every_case_crosses_interfaces_on_the_model():
     counts = {case: [len(v) for v in captures("model", case)] for case in CASES}
-    assert counts == {"veth": [4, 4], "bridge": [8, 6, 6], "router-off": [2], "router": [8],
-                      "docker-nat": [10], "k8s-two-nodes": [20]}
+    per_echo = {"veth": [4, 4], "bridge": [8, 6, 6], "bridge-promisc": [10], "router-off": [2],
+                "router": [8], "docker-nat": [10], "k8s-two-nodes": [20]}
+    assert counts == {case: [n * ECHOES for n in ns] for case, ns in per_echo.items()}
 
 
 # ------------------------------------------------------------------ the kernel

@@ -10,8 +10,10 @@ Kernel facts the records follow (checked with AF_PACKET sockets, tests/test_capt
 - a frame sent on a veth is seen ``out`` on it, then ``in`` on its peer;
 - a bridge port sees ``in`` every frame it receives; a frame for the bridge's own MAC
   is then seen ``in`` on the bridge device (passed up); a forwarded frame is seen
-  ``out`` on the port it leaves by, and never on the bridge device itself (it is not
-  promiscuous); what the bridge device sends is seen ``out`` on it, then on the port;
+  ``out`` on the port it leaves by, and on the bridge device only when that is
+  promiscuous (``ip link set br0 promisc on``: a copy is passed up, then dropped by IP
+  as another host's); what the bridge device sends is seen ``out`` on it, then on the
+  port;
 - the IP header is the one on the wire: an ``in`` record comes before ``nat
   PREROUTING`` (DNAT, conntrack's reverse of SNAT/MASQUERADE), an ``out`` record after
   ``nat POSTROUTING``; the TTL is 64 from the sender and one less after each router;
@@ -167,6 +169,8 @@ def sent(state: NetState, s: Sent, path, l2_hop: int) -> list[Seen]:
             port = step.c if step.kind == "bridge-fwd" else step.b
             rule = _fdb_text(state.netns[step.netns], step.a, port, s.dst_mac)
             out.append(record(step.netns, port.ifname, "out", hop, rule))
+            if step.kind == "bridge-fwd" and step.a.promisc:  # br_pass_frame_up's copy
+                out.append(record(step.netns, step.a.ifname, "in", hop, rule))
     return out
 
 
