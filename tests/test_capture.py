@@ -64,6 +64,8 @@ CASES = {
     "router-off": _commands("router", [("a", "10.2.0.2")],  # ip_forward 0: dropped in node
                             upto="sysctl -w net.ipv4.ip_forward=1"),
     "router": _commands("router", [("a", "10.2.0.2")]),
+    # nobody answers the node's ARP: the echo gets as far as the node (its error is ignored)
+    "router-arp-fails": _commands("router", [("a", "10.2.0.9")]),
     "docker-nat": _docker,
     "k8s-two-nodes": _kube,
 }
@@ -127,7 +129,7 @@ def _legs(view: list[tuple]) -> dict[str, list[tuple]]:
 def test_every_case_crosses_interfaces_on_the_model():
     counts = {case: [len(v) for v in captures("model", case)] for case in CASES}
     per_echo = {"veth": [4, 4], "bridge": [8, 6, 6], "bridge-promisc": [10], "router-off": [2],
-                "router": [8], "docker-nat": [10], "k8s-two-nodes": [20]}
+                "router": [8], "router-arp-fails": [2], "docker-nat": [10], "k8s-two-nodes": [20]}
     assert counts == {case: [n * ECHOES for n in ns] for case, ns in per_echo.items()}
 
 
