@@ -39,6 +39,10 @@ Learning (ARP cache, bridge FDB) is reported in the hops and as events
 is walked in the snapshot the request left (the destination learnt the sender
 from its ARP request), and :func:`simlab.model.learn.learn` turns the events into the
 state after a ping (the ``Ping`` operation).
+
+Each transmission also gives the packet view: the packet on every interface it
+crosses, as a capture there shows it (``Walk.seen``, built by
+:mod:`simlab.model.wire`).
 """
 
 from __future__ import annotations

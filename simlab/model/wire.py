@@ -34,8 +34,8 @@ from dataclasses import dataclass
 
 from .state import Link, Netns, NetState, Route
 
-__all__ = ["Seen", "route_text", "neigh_text", "local_route_text", "conntrack_text", "sent",
-           "looped"]
+__all__ = ["Seen", "Sent", "route_text", "neigh_text", "local_route_text", "conntrack_text",
+           "sent", "looped"]
 
 _LO_MAC = "00:00:00:00:00:00"
 
@@ -67,25 +67,15 @@ class Seen:
 
 # ------------------------------------------------------------------ rule texts
 def route_text(ns: Netns, route: Route) -> str:
-    """The route as `ip route` prints it (main table, IPv4)."""
-    words = [route.dst if route.dst == "default" or not route.dst.endswith("/32")
-             else route.dst[:-3]]
-    if route.via:
-        words.append(f"via {route.via}")
+    """The route as `ip route` prints it (main table, IPv4; proto boot and scope global unsaid)."""
     link = ns.links.get(route.dev)
-    if link is not None:
-        words.append(f"dev {link.ifname}")
-    if route.proto != "boot":
-        words.append(f"proto {route.proto}")
-    if route.scope != "global":
-        words.append(f"scope {route.scope}")
-    if route.src:
-        words.append(f"src {route.src}")
-    if route.metric is not None:
-        words.append(f"metric {route.metric}")
-    if route.onlink:
-        words.append("onlink")
-    return " ".join(words)
+    dst = route.dst[:-3] if route.dst.endswith("/32") else route.dst
+    words = ((True, dst), (route.via, f"via {route.via}"),
+             (link is not None, f"dev {link.ifname if link else ''}"),
+             (route.proto != "boot", f"proto {route.proto}"),
+             (route.scope != "global", f"scope {route.scope}"), (route.src, f"src {route.src}"),
+             (route.metric is not None, f"metric {route.metric}"), (route.onlink, "onlink"))
+    return " ".join(word for said, word in words if said)
 
 
 def local_route_text(ns: Netns, dst: str, holder: Link | None) -> str:
