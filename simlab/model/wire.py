@@ -23,8 +23,10 @@ Kernel facts the records follow (checked with AF_PACKET sockets, tests/test_capt
 ``rule`` is the table entry that decided the record, as the tools print it: the route
 (``ip route``) or the nat rule (``iptables -t nat -S``) or the conntrack entry
 (``conntrack -L``, without its timers) for what an IP layer sends; the neighbour entry
-(``ip neigh``) that gave the frame its destination MAC where it arrives on a link's
-far end; the FDB entry (``bridge fdb``) where a bridge forwards it or passes it up.
+(``ip neigh``, in the table of the namespace whose IP layer sent the frame: the last
+``out`` record made by a route, nat rule or conntrack entry) that gave the frame its
+destination MAC where it arrives on a link's far end; the FDB entry (``bridge fdb``)
+where a bridge forwards it or passes it up.
 """
 
 from __future__ import annotations
