@@ -178,6 +178,10 @@ class Ping:
     dst: str
     netns: str = ROOT
     count: int = 1
+    #: Also report the packets on every interface (``PingReport.captured``): the kernel
+    #: captures them in each of the lab's namespaces, the model gives its walks' ``seen``.
+    #: Not part of the command (a capture is an observer's, like tcpdump beside ping).
+    capture: bool = False
 
 
 Op = (

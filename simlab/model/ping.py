@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from . import ops as o
 from .errors import NetError, say
-from .forward import Walk, source_for, reach
+from .forward import Seen, Walk, source_for, reach
 from .learn import learn
 from .state import NetState
 
@@ -40,12 +40,18 @@ class Echo:
 
 @dataclass(frozen=True)
 class PingReport:
-    """What `ping -c N DST` did; ``walk`` is the model's story of the first echo."""
+    """What `ping -c N DST` did; ``walk`` is the model's story of the first echo.
+
+    ``captured`` (when the ``Ping`` asked for it): the echoes on every interface they
+    crossed, in order; on the kernel what AF_PACKET sockets in the lab's namespaces
+    saw, on the model its walks' ``seen``.
+    """
 
     dst: str
     echoes: tuple[Echo, ...] = ()
     connect_error: str = ""  # "Network is unreachable": nothing was sent
     walk: Walk | None = None
+    captured: tuple[Seen, ...] = ()
 
     @property
     def received(self) -> int:
@@ -139,7 +145,8 @@ def model_report(state: NetState, op: o.Ping) -> PingReport:
     _check(state, op)
     walks = _walks(state, op)[1]
     walk = walks[0]
+    captured = tuple(seen for w in walks for seen in w.seen) if op.capture else ()
     if not walk.ok and walk.error == "Network is unreachable" and walk.src is None:
-        return PingReport(op.dst, connect_error=walk.error, walk=walk)
+        return PingReport(op.dst, connect_error=walk.error, walk=walk, captured=captured)
     return PingReport(op.dst, tuple(_echo(state, seq, w) for seq, w in enumerate(walks, 1)),
-                      walk=walk)
+                      walk=walk, captured=captured)
