@@ -77,6 +77,22 @@ ROUTER = [
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("rule,said", [
+    ("FORWARD -d 10.2.0.2/32 -j REJECT", "From 10.1.0.1 icmp_seq=1 Destination Port Unreachable"),
+    ("FORWARD -j REJECT --reject-with icmp-host-prohibited",
+     "From 10.1.0.1 icmp_seq=1 Destination Host Prohibited"),
+    ("FORWARD -j REJECT --reject-with icmp-net-unreachable",
+     "From 10.1.0.1 icmp_seq=1 Destination Net Unreachable"),
+])
+def test_a_reject_rule_answers_with_its_icmp_error(backend, rule, said):
+    lines = [*ROUTER, "ping a 10.2.0.2", f"iptables -A {rule}", "ping a 10.2.0.2"]
+    out = _both(lines, backend)
+    assert out[-2].startswith("ping a 10.2.0.2 -> exit 0")
+    assert out[-1].startswith("ping a 10.2.0.2 -> exit 1")
+    assert said in out[-1]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_metric_0_is_a_metric(backend):
     out = _both(["link add d0 type veth peer name d1", "link set d1 up", "link set d0 up",
                  "route add 10.9.0.0/24 dev d0 metric 0", "route"], backend)

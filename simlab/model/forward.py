@@ -416,10 +416,30 @@ def _filter(trip: _Trip, key: str, ns: Netns, chain: str, pkt: _Pkt, in_if: str 
     rule = _run_chain(ns, "filter", chain, pkt, in_if, out_if, ctstate)
     if rule is None or rule.target not in ("DROP", "REJECT"):
         return True
+    if rule.target == "REJECT":
+        # ipt_REJECT answers with the ICMP error it names; ping prints iputils' words.
+        kind = rule.args.get("--reject-with", "icmp-port-unreachable")
+        error = REJECT_ERRORS.get(kind, "Destination Port Unreachable")
+        trip.fail(key, in_if or out_if, error,
+                  f"filter {chain}: `{rule.line}` rejects the packet: ICMP {error} goes back",
+                  f"filter {chain}: `{rule.line}` がパケットを拒否する: ICMP {error} を返す")
+        return False
     trip.fail(key, in_if or out_if, f"dropped by filter {chain}",
               f"filter {chain}: `{rule.line}` drops the packet",
               f"filter {chain}: `{rule.line}` がパケットを破棄する")
     return False
+
+
+#: ``-j REJECT --reject-with TYPE``: what ping prints for the ICMP error it sends.
+REJECT_ERRORS = {
+    "icmp-port-unreachable": "Destination Port Unreachable",
+    "icmp-host-unreachable": "Destination Host Unreachable",
+    "icmp-net-unreachable": "Destination Net Unreachable",
+    "icmp-proto-unreachable": "Destination Protocol Unreachable",
+    "icmp-host-prohibited": "Destination Host Prohibited",
+    "icmp-net-prohibited": "Destination Net Prohibited",
+    "icmp-admin-prohibited": "Packet filtered",
+}
 
 
 # --------------------------------------------------------------------- layer 2

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from . import ops as o
 from .errors import NetError, say
-from .forward import Seen, Walk, source_for, reach
+from .forward import REJECT_ERRORS, Seen, Walk, source_for, reach
 from .learn import learn
 from .state import NetState
 
@@ -124,12 +124,17 @@ def ping(state: NetState, op: o.Ping) -> NetState:
     return _walks(state, op)[0]
 
 
+#: Errors an ICMP message brings back to the sender (the rest: no answer at all).
+ICMP_ERRORS = frozenset({"Destination Host Unreachable", "Destination Net Unreachable",
+                         *REJECT_ERRORS.values()})
+
+
 def _echo(state: NetState, seq: int, walk: Walk) -> Echo:
     if walk.ok and walk.reply_ok:
         routers = sum(h.action == "forward" for h in walk.reply_hops)
         return Echo(seq, reply_from=walk.dst, ttl=_TTL - routers)
     error = {"no carrier": "Destination Host Unreachable"}.get(walk.error, walk.error)
-    if not walk.ok and error in ("Destination Host Unreachable", "Destination Net Unreachable"):
+    if not walk.ok and error in ICMP_ERRORS:
         where = walk.hops[-1].netns if walk.hops else walk.src_netns
         if where != walk.src_netns:  # a router answers from its address towards the sender
             return Echo(seq, error=error, error_from=source_for(state.netns[where], walk.src))
