@@ -465,6 +465,7 @@ def mode_panels(modes: Sequence[str] = ("none", "host", "bridge", "container"), 
         sc = _scene(None, fs=fs, layout=lay, lang=lang)
         statuses = {n: hl.status(n) for n in set(hl.added) | set(hl.changed) | set(hl.removed)}
         sc["steps"][-1]["hl"] = {**statuses, **{n: "moved" for n in hl.moved}}
+        sc["steps"][-1]["badges"] = []  # the picture shows all that docker run made
         out.append(ModePanel(mode, name, netns, png, ip_a(last.step.after, netns), hl, len(fs),
                              sc))
     return out

@@ -80,7 +80,9 @@ MIN_LABEL_PX = """(root) => {
             const ctm = t.getScreenCTM();
             out.push(parseFloat(getComputedStyle(t).fontSize) * Math.hypot(ctm.a, ctm.b));
         }
-        for (const e of pic.querySelectorAll('button, pre, .simlab-step-title, .simlab-why, .simlab-legend-item, .simlab-badge, select, li')) {
+        const html = 'button, pre, .simlab-step-title, .simlab-why, .simlab-legend-item, '
+            + '.simlab-badge, select, li';
+        for (const e of pic.querySelectorAll(html)) {
             if (e.getClientRects().length === 0 || !e.textContent.trim()) continue;
             out.push(parseFloat(getComputedStyle(e).fontSize));
         }

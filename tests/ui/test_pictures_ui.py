@@ -10,8 +10,7 @@ import time
 
 import nbformat
 import pytest
-from labdriver import (ARTIFACTS, MIN_LABEL_PX, PICTURE, error_outputs, open_notebook,
-                       screenshot)
+from labdriver import ARTIFACTS, MIN_LABEL_PX, PICTURE, error_outputs, open_notebook, screenshot
 from nbformat.v4 import new_code_cell, new_notebook
 
 pytestmark = pytest.mark.ui

@@ -128,6 +128,7 @@ class Picture {
       if (Math.abs(dx) + Math.abs(dy) > 4) drag.moved = true;
       if (!drag.moved) return;
       const k = this.view.w / this.width();
+      this.userView = true;
       this.view.x = drag.vx - dx * k;
       this.view.y = drag.vy - dy * k;
       this.applyView();
@@ -136,7 +137,13 @@ class Picture {
     this.svg.addEventListener("pointerup", end);
     this.svg.addEventListener("pointerleave", () => { drag = null; });
     if (typeof ResizeObserver !== "undefined") {
-      this.resizer = new ResizeObserver(() => { if (this.scene) { this.sizeSvg(); this.applyView(); } });
+      this.resizer = new ResizeObserver(() => {
+        this.cachedWidth = 0;
+        if (!this.scene || this.width() === this.lastWidth) return;
+        this.lastWidth = this.width();
+        this.sizeSvg();
+        if (this.userView) this.applyView(); else this.fit(false);
+      });
       this.resizer.observe(this.root);
     }
   }
@@ -154,9 +161,19 @@ class Picture {
     const [x0, y0, x1, y1] = scene.bounds;
     this.world = { x: x0 * U - 20, y: -y1 * U - 20, w: (x1 - x0) * U + 40, h: (y1 - y0) * U + 40 };
     this.items = new Map(Object.entries(scene.items).map(([k, v]) => [k, v]));
-    this.edges = new Map(Object.entries(scene.edges));
+    this.edges = new Map();
+    this.adj = new Map(); // item id -> Set of edge keys
+    for (const k in scene.edges) this.setEdge(k, scene.edges[k]);
     this.inv = [];
     this.at = -1;
+    this.nsDirty = true;
+    this.nsTouched = new Set();
+    this.nsList = null;
+    this.barsDirty = true;
+    this.shownK = null;
+    this.lit = [];
+    this.picked = null;
+    this.collapsed = new Set();
     this.groupOf = new Map();
     for (const g of scene.groups || []) for (const m of g.members) this.groupOf.set(m, g);
     for (const g of [this.gBoxes, this.gWires, this.gGhost, this.gMarks, this.gLabels, this.gGroups, this.gPacket]) g.innerHTML = "";
@@ -188,13 +205,21 @@ class Picture {
   }
 
   // ------------------------------------------------------------------ state
+  setEdge(k, e) {
+    const old = this.edges.get(k);
+    if (old) for (const id of [old[1], old[2]]) { const a = this.adj.get(id); if (a) a.delete(k); }
+    if (e === null || e === undefined) { this.edges.delete(k); return; }
+    this.edges.set(k, e);
+    for (const id of [e[1], e[2]]) { if (!this.adj.has(id)) this.adj.set(id, new Set()); this.adj.get(id).add(k); }
+  }
+
   apply(i) { // step i forward onto the state (which shows step i-1)
     const s = this.steps[i];
     const inv = { set: {}, edges: {} };
     for (const id in s.set) { inv.set[id] = this.items.has(id) ? this.items.get(id) : null; this.items.set(id, s.set[id]); }
     for (const id of s.del) { if (this.items.has(id)) { inv.set[id] = this.items.get(id); this.items.delete(id); } }
-    for (const k in s.eadd) { inv.edges[k] = this.edges.get(k) || null; this.edges.set(k, s.eadd[k]); }
-    for (const k of s.edel) { if (this.edges.has(k)) { inv.edges[k] = this.edges.get(k); this.edges.delete(k); } }
+    for (const k in s.eadd) { inv.edges[k] = this.edges.get(k) || null; this.setEdge(k, s.eadd[k]); }
+    for (const k of s.edel) { if (this.edges.has(k)) { inv.edges[k] = this.edges.get(k); this.setEdge(k, null); } }
     this.inv[i] = inv;
     return Object.keys(inv.set).concat([]);
   }
@@ -202,7 +227,7 @@ class Picture {
   unapply(i) { // step i backward (the state then shows step i-1)
     const inv = this.inv[i];
     for (const id in inv.set) { if (inv.set[id] === null) this.items.delete(id); else this.items.set(id, inv.set[id]); }
-    for (const k in inv.edges) { if (inv.edges[k] === null) this.edges.delete(k); else this.edges.set(k, inv.edges[k]); }
+    for (const k in inv.edges) this.setEdge(k, inv.edges[k]);
   }
 
   goto(i) { // move the state to step i; return the ids and edges touched
@@ -305,12 +330,11 @@ class Picture {
 
   drawEdge(k) {
     const old = this.wires.get(k);
-    if (old) { old.remove(); this.wires.delete(k); }
     const e = this.edges.get(k);
-    if (!e) return;
+    if (!e) { if (old) { old.remove(); this.wires.delete(k); } return; }
     const [kind, u, v] = e;
     const a = this.items.get(u), b = this.items.get(v);
-    if (!a || !b) return;
+    if (!a || !b) { if (old) { old.remove(); this.wires.delete(k); } return; }
     let p, q;
     if (kind === "shares") {
       const c = a.k === "ctr" ? a : b, n = a.k === "ctr" ? b : a;
@@ -326,7 +350,12 @@ class Picture {
       }
     }
     const down = kind === "veth" && [a, b].some((x) => x.state !== "UP");
-    const line = el("svg:line", { x1: p[0], y1: p[1], x2: q[0], y2: q[1], cls: `wire ${kind}` + (down ? " down" : "") }, this.gWires);
+    const cls = `wire ${kind}` + (down ? " down" : "");
+    const sig = `${p[0]},${p[1]},${q[0]},${q[1]},${cls}`;
+    if (old && old.__sig === sig) return; // unchanged: leave the DOM alone
+    if (old) old.remove();
+    const line = el("svg:line", { x1: p[0], y1: p[1], x2: q[0], y2: q[1], cls }, this.gWires);
+    line.__sig = sig;
     line.dataset.edge = k;
     this.wires.set(k, line);
   }
@@ -358,8 +387,11 @@ class Picture {
     const [ids, es] = this.goto(i);
     for (const id of prevHl) ids.add(id);
     for (const id of ids) this.drawItem(id);
-    for (const [k, [, u, v]] of this.edges) if (ids.has(u) || ids.has(v)) es.add(k);
+    for (const id of ids) for (const k of this.adj.get(id) || []) es.add(k);
     for (const k of es) this.drawEdge(k);
+    for (const id of ids) if (id.startsWith("ns:")) this.nsTouched.add(id.slice(3));
+    this.barsDirty = this.barsDirty || [...es].some((k) => { const e = this.edges.get(k); return !e || e[0] === "port"; })
+      || [...ids].some((id) => { const a = this.items.get(id); return !a || a.role === "bridge"; });
     this.paintStep();
     this.onStep(this.at);
   }
@@ -372,21 +404,20 @@ class Picture {
     this.bFirst.disabled = this.bBack.disabled = this.at === 0;
     this.bNext.disabled = this.bLast.disabled = this.at === n - 1;
     // highlights
-    for (const e of this.root.querySelectorAll(".hl")) e.classList.remove("hl", "hl-added", "hl-changed", "hl-removed", "hl-moved");
+    for (const e of this.lit || []) e.classList.remove("hl", "hl-added", "hl-changed", "hl-removed", "hl-moved");
+    this.lit = [];
     this.gGhost.innerHTML = "";
     const focus = [];
     const prev = this.at > 0 ? null : null;
     for (const id in s.hl) {
       const st = s.hl[id];
       const parts = this.nodes.get(id);
-      if (parts) { for (const p of parts) p.classList.add("hl", "hl-" + st); focus.push(this.items.get(id)); }
+      if (parts) { for (const p of parts) { p.classList.add("hl", "hl-" + st); this.lit.push(p); } focus.push(this.items.get(id)); }
       else if (st === "removed") this.ghost(id, focus);
       if (st === "moved") this.trail(id);
     }
-    for (const [k, w] of this.wires) {
-      if (s.eadd[k]) w.classList.add("hl", "hl-added");
-    }
-    this.drawBars();
+    for (const k in s.eadd) { const w = this.wires.get(k); if (w) { w.classList.add("hl", "hl-added"); this.lit.push(w); } }
+    if (this.barsDirty !== false) { this.drawBars(); this.barsDirty = false; }
     this.root.classList.toggle("focusing", Object.keys(s.hl).length > 0);
     this.updateGroups(s);
     // words
@@ -452,13 +483,16 @@ class Picture {
     this.collapsed = collapsed;
     const change = new Set([...was].filter((m) => !collapsed.has(m)).concat([...collapsed].filter((m) => !was.has(m))));
     if (!change.size) return;
-    for (const e of this.root.querySelectorAll("[data-ns]")) {
+    for (const [, parts] of this.nodes) for (const e of parts) {
       if (change.has(e.dataset.ns)) e.classList.toggle("collapsed", collapsed.has(e.dataset.ns));
     }
   }
 
   // ------------------------------------------------------------------ view
-  width() { return this.svg.clientWidth || this.root.clientWidth || 800; }
+  width() { // read once per resize: reading layout between DOM writes would force it
+    if (!this.cachedWidth) this.cachedWidth = this.svg.clientWidth || this.root.clientWidth || 800;
+    return this.cachedWidth;
+  }
 
   sizeSvg() {
     const w = this.width();
@@ -469,6 +503,7 @@ class Picture {
   }
 
   fit(user) {
+    this.userView = !!user;
     const w = this.width(), h = this.svgH;
     const k = Math.max(this.world.w / w, this.world.h / h);
     this.view = { x: this.world.x, y: this.world.y, w: w * k, h: h * k };
@@ -499,6 +534,7 @@ class Picture {
   }
 
   zoomBy(f, ev) {
+    this.userView = true;
     const k = this.width() / this.view.w;
     let c;
     if (ev) {
@@ -537,11 +573,17 @@ class Picture {
   applyView() {
     const v = this.view;
     if (!v) return;
+    // keep the view's aspect the SVG's, so the scale is the same both ways (labels exact)
+    const h = v.w * this.svgH / this.width();
+    v.y += (v.h - h) / 2;
+    v.h = h;
     this.svg.setAttribute("viewBox", `${v.x} ${v.y} ${v.w} ${v.h}`);
     const k = this.width() / v.w; // screen px per unit
-    this.gWorld.style.setProperty("--fs", (this.fontPx() / k) + "px");
-    this.gWorld.style.fontSize = (this.fontPx() / k) + "px";
-    this.gWorld.style.setProperty("--sw", (1 / k) + "px");
+    if (k !== this.shownK) { // a pan keeps the zoom: no restyle of every label
+      this.shownK = k;
+      this.gWorld.style.fontSize = (this.fontPx() / k) + "px";
+      this.gWorld.style.setProperty("--sw", (1 / k) + "px");
+    }
     const boxPx = this.boxW() * U * k;
     this.root.classList.toggle("tight", boxPx < this.boxMinPx());
     this.root.classList.toggle("tiny", boxPx < this.fontPx() * 0.62 * 4);
@@ -569,23 +611,37 @@ class Picture {
   }
 
   existing() {
+    if (this.nsList) return this.nsList;
     const out = [];
     for (const [, a] of this.items) if (a.k === "ns") out.push(a);
+    this.nsList = out;
     return out;
   }
 
   fillNsSelect(s) {
+    if (this.nsDirty || this.nsTouched.size) this.nsList = null;
     const all = this.existing();
     const keys = new Set(all.map((a) => a.key));
     if (this.pinnedNs !== null && !keys.has(this.pinnedNs)) this.pinnedNs = null;
     const follow = (s.focus || []).find((k) => keys.has(k));
     this.ns = this.pinnedNs !== null ? this.pinnedNs : follow !== undefined ? follow : (this.ns !== undefined && keys.has(this.ns) ? this.ns : (all.find((a) => a.key !== this.scene.root) || all[0] || {}).key);
-    this.nsSelect.innerHTML = "";
-    for (const a of all) {
-      const name = a.key === this.scene.root ? this.words("label.node") : (a.name && a.name !== a.key ? `${a.name} (${a.key.slice(0, 12)})` : a.key);
-      const o = el("option", { value: a.key, text: name }, this.nsSelect);
-      if (a.key === this.ns) o.selected = true;
+    const label = (a) => a.key === this.scene.root ? this.words("label.node") : (a.name && a.name !== a.key ? `${a.name} (${a.key.slice(0, 12)})` : a.key);
+    if (this.nsDirty) { // all of them (a new scene)
+      this.nsDirty = false;
+      this.nsTouched.clear();
+      this.options = new Map();
+      this.nsSelect.innerHTML = "";
+      for (const a of all) this.options.set(a.key, el("option", { value: a.key, text: label(a) }, this.nsSelect));
+    } else { // only the namespaces the steps touched
+      for (const key of this.nsTouched) {
+        const a = this.items.get("ns:" + key), o = this.options.get(key);
+        if (!a && o) { o.remove(); this.options.delete(key); }
+        else if (a && !o) this.options.set(key, el("option", { value: key, text: label(a) }, this.nsSelect));
+        else if (a && o && o.textContent !== label(a)) o.textContent = label(a);
+      }
+      this.nsTouched.clear();
     }
+    if (this.ns !== undefined) this.nsSelect.value = this.ns;
   }
 
   textFor(ns, what, step) {
@@ -604,8 +660,10 @@ class Picture {
     if (this.nsSelect.value !== ns && ns !== undefined) this.nsSelect.value = ns;
     this.inspect.innerHTML = "";
     if (ns === undefined) return;
-    for (const e of this.root.querySelectorAll(".picked")) e.classList.remove("picked");
-    for (const e of this.gBoxes.querySelectorAll(".ns")) if (e.dataset.ns === ns) e.classList.add("picked");
+    if (this.picked) this.picked.classList.remove("picked");
+    const box = (this.nodes.get("ns:" + ns) || [])[0];
+    this.picked = box || null;
+    if (box) box.classList.add("picked");
     const cmd = (what) => this.scene.commands[what].replace(ns === this.scene.root ? " -n NS" : "NS", ns === this.scene.root ? "" : ns);
     const whats = ["a", "route", "neigh", "fdb"];
     const got = {};
