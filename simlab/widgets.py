@@ -43,7 +43,7 @@ from .views.scene import scene as _scene
 from .views.story import frames as _frames
 
 __all__ = ["Stepper", "compare_modes", "mode_panels", "ModePanel", "presenter", "label",
-           "SceneWidget"]
+           "SceneWidget", "page_frame"]
 
 _PRESENTER = False
 STATIC = Path(__file__).resolve().parent / "views" / "static"
@@ -409,6 +409,27 @@ class Stepper:
         self.widget.close()
         if self._scene_mpl is not None:
             self._scene_mpl.close()
+
+
+def page_frame(source, *, lang: str = "en", presenter: bool | None = None,
+               height: int | None = None, step: int | None = None):
+    """The picture as the self-contained HTML page (:func:`simlab.export_html`) in an iframe:
+    for slides (jupyterlab-rise shows no ipywidgets) and static HTML exports of a notebook.
+    It steps and plays packets in the browser like the widget, but never talks to the kernel.
+    """
+    from IPython.display import HTML
+
+    from .views.page import page
+
+    big = _PRESENTER if presenter is None else bool(presenter)
+    fs = _frames(source)
+    if not fs:
+        raise ValueError("the timeline has no steps yet: make some (lab.ip(...)) and try again")
+    sc = _scene(None, fs=fs, lang=lang)
+    doc = page(sc, title="", presenter=big, step=len(fs) - 1 if step is None else step)
+    h = height or (980 if big else 760)
+    return HTML(f'<div class="simlab-frame"><iframe style="width:100%;height:{h}px;border:0" '
+                f'srcdoc="{html.escape(doc, quote=True)}"></iframe></div>')
 
 
 # ------------------------------------------------------------------ docker modes

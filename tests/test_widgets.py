@@ -264,3 +264,14 @@ def test_refresh_picks_up_new_steps():
     assert "late" in [key for _, key in s.ns_dropdown.options]
     s.last_btn.click()
     assert "a late namespace" in s.title.value and "ns:late" in s.highlight.added
+
+
+def test_page_frame_is_the_offline_page_in_an_iframe(lab):
+    import html as html_mod
+
+    frame = widgets.page_frame(lab, lang="ja", presenter=True)
+    assert frame.data.startswith('<div class="simlab-frame"><iframe')
+    doc = html_mod.unescape(frame.data.split('srcdoc="')[1].split('"></iframe>')[0])
+    assert '"presenter": true' in doc and '"step": 8' in doc and "次へ" in doc
+    with pytest.raises(ValueError):
+        widgets.page_frame(Timeline())

@@ -51,7 +51,7 @@ h1 {{ font: 600 20px sans-serif; margin: 0 0 8px; }}
 </style>
 </head>
 <body>
-<h1>{html.escape(title)}</h1>
+{f"<h1>{html.escape(title)}</h1>" if title else ""}
 <div id="simlab"></div>
 <script type="application/json" id="simlab-scene">{scene_json(sc)}</script>
 <script>
