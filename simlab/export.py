@@ -29,7 +29,7 @@ from .i18n import get_language
 from .views.draw import Scene, agg_figure, label_font_family, warn_missing_glyphs
 from .views.layout import compute
 from .views.page import page
-from .views.scene import scene
+from .views.scene import badges_for, scene
 from .views.story import frames as _frames
 
 __all__ = ["export_timeline", "export_step", "step_png", "step_svg", "gif_bytes",
@@ -45,7 +45,10 @@ def _scene(fs, lang: str, size=(10.0, 6.2), dpi: float = 100) -> Scene:
 
 
 def _title(fs, i: int, lang: str) -> str:
-    return f"{i + 1}/{len(fs)}  {fs[i].step.title_in(lang)}"
+    """The step's title, and the badges the browser shows for what is not drawn."""
+    badges = badges_for(fs[i].step, bool(fs[i].diff), lang)
+    extra = f"   [{'; '.join(badges)}]" if badges else ""
+    return f"{i + 1}/{len(fs)}  {fs[i].step.title_in(lang)}{extra}"
 
 
 def _show(scene: Scene, fs, i: int, lang: str) -> None:

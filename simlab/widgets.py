@@ -38,6 +38,7 @@ from .views.diff import diff as _diff
 from .views.draw import Scene
 from .views.ipa import SHOWS, command_for, ip_a, show_text
 from .views.layout import compute
+from .views.page import page
 from .views.scene import packet_frames, texts_of
 from .views.scene import scene as _scene
 from .views.story import frames as _frames
@@ -418,8 +419,6 @@ def page_frame(source, *, lang: str = "en", presenter: bool | None = None,
     It steps and plays packets in the browser like the widget, but never talks to the kernel.
     """
     from IPython.display import HTML
-
-    from .views.page import page
 
     big = _PRESENTER if presenter is None else bool(presenter)
     fs = _frames(source)

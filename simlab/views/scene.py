@@ -35,6 +35,7 @@ from ..model.forward import reach
 from ..model.ops import as_command
 from .ipa import SHOWS, command_for, show_text
 from .layout import compute
+from .names import display_name, ip_name
 from .story import frames as _frames
 
 __all__ = ["scene", "scene_json", "badges_for", "packet_frames", "item_attrs", "WORDS",
@@ -62,41 +63,6 @@ def WORDS(lang: str) -> dict[str, str]:
     """The browser's words in ``lang`` (``{i}``/``{n}`` style fields left in)."""
     cat = CATALOG.get(lang) or CATALOG["en"]
     return {k: cat.get(k) or CATALOG["en"].get(k, k) for k in WORD_KEYS}
-
-
-# ------------------------------------------------------------------ names
-def display_name(label: str, key: str) -> tuple[str, str]:
-    """(name, small print) of a namespace: ``web`` / ``3f2a9c...``; a k8s sandbox
-    ``k8s_POD_centos1_default_<uid>_0`` reads ``centos1`` / ``default/centos1``.
-
-    >>> display_name("k8s_POD_centos1_default_e36cc301_0", "cfa09f538960")
-    ('centos1', 'default/centos1 cfa09f538960')
-    >>> display_name("red", "red")
-    ('red', '')
-    """
-    if key == ROOT:
-        return ("", "")
-    small = "" if label == key else key[:12]
-    if label.startswith("k8s_POD_"):
-        parts = label[len("k8s_POD_"):].split("_")
-        if len(parts) >= 2:
-            return parts[0], f"{parts[1]}/{parts[0]} {small}".strip()
-    return label, small
-
-
-def _ip_name(G, node: str, d: Mapping) -> str:
-    """The name `ip link` prints: ``eth0@if5`` (peer elsewhere), ``veth1@veth2`` (same ns)."""
-    name = d.get("ifname", "?")
-    for other in G.neighbors(node):
-        if G.edges[node, other].get("kind") != "veth":
-            continue
-        o = G.nodes[other]
-        if o.get("netns") == d.get("netns"):
-            return f"{name}@{o.get('ifname')}"
-        return f"{name}@if{o.get('ifindex')}"
-    if d.get("kind") == "veth":
-        return f"{name}@NONE"
-    return name
 
 
 def item_attrs(G, node: str, layout) -> dict | None:
@@ -128,7 +94,7 @@ def item_attrs(G, node: str, layout) -> dict | None:
     if xy is None:
         return None
     ld = layout.label_dir.get((node, d.get("netns")), (0, -1))
-    return {"k": "link", "ns": d.get("netns"), "name": _ip_name(G, node, d),
+    return {"k": "link", "ns": d.get("netns"), "name": ip_name(G, node, d),
             "ifname": d.get("ifname"), "role": d.get("role", "other"),
             "state": d.get("operstate", ""), "up": bool(d.get("up")),
             "addrs": list(d.get("addrs", ())), "mac": d.get("mac", ""),
