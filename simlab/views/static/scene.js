@@ -497,7 +497,8 @@ class Picture {
   sizeSvg() {
     const w = this.width();
     const fitH = this.world.h * w / this.world.w;
-    const max = this.presenter ? 700 : 560;
+    // leave room for the buttons and the packet's events on a short screen
+    const max = Math.min(this.presenter ? 700 : 560, Math.max(260, (window.innerHeight || 800) * 0.6));
     this.svgH = Math.max(220, Math.min(fitH, max));
     this.svg.style.height = this.svgH + "px";
   }
@@ -510,16 +511,23 @@ class Picture {
     this.view.x = this.world.x + (this.world.w - this.view.w) / 2;
     if (!user) {
       // too small to read: zoom to where the change is, at a size labels fit
-      const need = this.boxMinPx();
-      const boxPx = this.boxW() * U / k;
-      if (boxPx < need) this.zoomTo(need / (this.boxW() * U), this.focusCenter());
+      // a pod's box must hold ten characters across and its label lines down
+      const [bw, bh] = this.boxWH();
+      const zoom = Math.max(this.boxMinPx() / (bw * U), this.fontPx() * 1.2 * 5.2 / (bh * U));
+      if (zoom > 1 / k) this.zoomTo(zoom, this.focusCenter());
     }
     this.applyView();
   }
 
-  boxW() { // a pod box's width in layout inches
-    for (const [, a] of this.items) if (a.k === "ns" && a.key !== this.scene.root) return a.w;
-    return 2;
+  boxW() { return this.boxWH()[0]; }
+
+  boxWH() { // a pod box's size in layout inches (every pod's box has the same)
+    for (const [, a] of this.items) if (a.k === "ns" && a.key !== this.scene.root) return [a.w, a.h];
+    for (const st of this.steps) for (const id in st.set) {
+      const a = st.set[id];
+      if (a.k === "ns" && a.key !== this.scene.root) return [a.w, a.h];
+    }
+    return [2, 1.15];
   }
 
   boxMinPx() { return this.fontPx() * 0.62 * 10; } // ten characters of a label
@@ -742,7 +750,8 @@ class Picture {
     const a = this.items.get(f.at);
     const [x, y] = a ? this.center(a) : [0, 0];
     const k = this.width() / this.view.w;
-    this.packetMark.setAttribute("transform", `translate(${x},${y - 18 / k}) scale(${1 / k})`);
+    const z = this.presenter ? 1.6 : 1; // the mark and its letter grow with the labels
+    this.packetMark.setAttribute("transform", `translate(${x},${y - 18 * z / k}) scale(${z / k})`);
     this.packetMark.dataset.hop = String(i);
     this.packetMark.classList.toggle("reply", f.leg === "reply");
     this.packetText.textContent = f.leg === "reply" ? "A" : "R";
