@@ -173,3 +173,36 @@ def test_html_export_steps_offline(browser, tmp_path):
         assert errors == [] and [u for u in asked if not u.startswith("file:")] == []
     finally:
         context.close()
+
+
+def test_fifty_pods_fold_expand_and_inspect(browser, tmp_path):
+    """At 50 pods alike pods fold into a group that expands on click; a click on a
+    namespace shows its show texts; every label on screen stays >= 12 px."""
+    from simlab import export_html
+    from simlab.views._samples import bridge_pods
+
+    path = export_html(bridge_pods(50), tmp_path / "pods.html")
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        page.goto(path.as_uri())
+        pic = page.locator(PICTURE)
+        pic.wait_for(state="visible")
+        pic.locator('[data-simlab="last"]').click()
+        group = pic.locator('[data-simlab="group"]')
+        assert group.count() == 1 and "more pods like this" in group.text_content()
+        folded = pic.locator(".boxes .ns.collapsed").count()
+        assert folded >= 40
+        assert page.evaluate(MIN_LABEL_PX) >= 12
+        screenshot(page, "pictures_50_pods_folded_1280x800")
+        pic.locator('[data-simlab="fit"]').click()
+        group.dispatch_event("click")
+        assert pic.locator(".boxes .ns.collapsed").count() == 0
+        assert page.evaluate(MIN_LABEL_PX) >= 12  # zoomed out: labels without room hide
+        screenshot(page, "pictures_50_pods_expanded_1280x800")
+        box = pic.locator('.boxes .ns[data-ns="pod-7"]')
+        box.dispatch_event("click")
+        assert pic.locator('[data-simlab="ns"]').input_value() == "pod-7"
+        assert "$ ip -n pod-7 a" in pic.locator('[data-simlab="inspect"]').inner_text()
+    finally:
+        context.close()

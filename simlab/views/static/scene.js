@@ -278,7 +278,7 @@ class Picture {
       t.setAttribute("y", top ? -(a.y + a.h) * U : -a.y * U);
       const lines = [[a.name || a.key, "strong"]];
       if (a.sub) lines.push([a.sub, "small"]);
-      if (a.route) lines.push([a.route, "small"]);
+      if (a.route && this.scene.lod === "full") lines.push([a.route, "small"]);
       if (top) lines.forEach(([s, c], i) => el("svg:tspan", { text: s, x: (a.x + 0.05) * U, dy: i ? "1.15em" : "1.1em", cls: c }, t));
       else {
         const n = lines.length;
@@ -357,6 +357,11 @@ class Picture {
     const line = el("svg:line", { x1: p[0], y1: p[1], x2: q[0], y2: q[1], cls }, this.gWires);
     line.__sig = sig;
     line.dataset.edge = k;
+    const pod = [a, b].find((x) => x.k === "link" && x.ns !== this.scene.root);
+    if (pod) { // folds with its pod
+      line.dataset.ns = pod.ns;
+      if (this.collapsed && this.collapsed.has(pod.ns)) line.classList.add("collapsed");
+    }
     this.wires.set(k, line);
   }
 
@@ -485,6 +490,9 @@ class Picture {
     if (!change.size) return;
     for (const [, parts] of this.nodes) for (const e of parts) {
       if (change.has(e.dataset.ns)) e.classList.toggle("collapsed", collapsed.has(e.dataset.ns));
+    }
+    for (const [, w] of this.wires) {
+      if (change.has(w.dataset.ns)) w.classList.toggle("collapsed", collapsed.has(w.dataset.ns));
     }
   }
 
