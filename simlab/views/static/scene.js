@@ -852,9 +852,12 @@ function render({ model, el: host }) {
   model.on("msg:custom", (msg) => {
     if (msg && msg.type === "texts" && waiting.has(msg.id)) { waiting.get(msg.id)(msg.texts); waiting.delete(msg.id); }
   });
+  // `make lab-present` sets JupyterLab's content font to 18 px: present then too
+  const content = parseFloat(getComputedStyle(document.documentElement)
+    .getPropertyValue("--jp-content-font-size1")) || 14;
   const pic = new Picture(root, model.get("scene"), {
     step: model.get("step"),
-    presenter: model.get("presenter"),
+    presenter: model.get("presenter") || content >= 18,
     compact: model.get("compact"),
     intervalMs: model.get("interval_ms"),
     onStep: (i) => { model.set("step", i); model.save_changes(); },
