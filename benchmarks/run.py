@@ -16,6 +16,7 @@ HERE = Path(__file__).resolve().parent
 BENCHES = [
     ("model: 1,000 pods", ["bench_model_pods.py"], False),
     ("redraw: 5/50/200 pods", ["bench_redraw.py"], False),
+    ("browser picture: click -> frame, open (5/50/200 pods)", ["bench_click.py"], False),
     ("kernel vs shell: 100 pods", ["bench_kernel_vs_shell.py"], True),
 ]
 

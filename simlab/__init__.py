@@ -13,7 +13,7 @@ the functions that need them, so ``import simlab`` works anywhere.
 
 from . import scenarios, widgets
 from .cli import doctor
-from .export import export_timeline
+from .export import export_html, export_timeline
 from .i18n import get_language, set_language
 from .lab import Lab, Result
 from .model import NetError, NetState, ROOT, UsageError
@@ -25,5 +25,5 @@ from .views import draw
 __version__ = "0.1.0"
 
 __all__ = ["Lab", "Result", "NetError", "UsageError", "NetState", "ROOT", "Step", "Timeline",
-           "doctor", "draw", "export_timeline", "get_language", "reach", "replay", "scenarios",
-           "set_language", "widgets", "__version__"]
+           "doctor", "draw", "export_html", "export_timeline", "get_language", "reach", "replay",
+           "scenarios", "set_language", "widgets", "__version__"]
