@@ -160,9 +160,11 @@ def test_packet_frames_from_seen_packets():
     ns_of = {n: d.get("netns") for n, d in f.before.nodes(data=True)}
     assert ns_of[first["at"]] == "red" and f.before.nodes[first["at"]]["ifname"] == "veth1"
     assert pk["frames"][2]["leg"] == "reply"
-    fallback = packet_frames(walk, f.before)
+    fallback = packet_frames(dataclasses.replace(walk, seen=()), f.before)
     assert fallback["source"] == "hops" and len(fallback["frames"]) == \
         len(walk.hops) + len(walk.reply_hops)
+    real = packet_frames(walk, f.before)  # the model's own walk: its packets, interface by interface
+    assert walk.seen and real["source"] == "seen" and len(real["frames"]) == len(walk.seen)
 
 
 def test_scene_json_is_safe_in_a_script_element():
