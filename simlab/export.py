@@ -26,6 +26,7 @@ from pathlib import Path
 
 from . import scenarios
 from .i18n import get_language
+from .script import script
 from .views.draw import Scene, agg_figure, label_font_family, warn_missing_glyphs
 from .views.layout import compute
 from .views.page import page
@@ -272,6 +273,9 @@ def add_export_parser(subparsers):
                    help="handout: one page per step with its why and commands")
     p.add_argument("--png", metavar="DIR", help="one PNG per step (step-01.png ...)")
     p.add_argument("--svg", metavar="DIR", help="one SVG per step")
+    p.add_argument("--sh", metavar="FILE",
+                   help="a shell script of the real ip/bridge/iptables/sysctl commands that "
+                        "rebuilds the lab on a Linux machine")
     p.add_argument("--html", metavar="FILE",
                    help="one self-contained page that steps and plays packets offline")
     p.add_argument("--ping", metavar="NS:DST", action="append", default=[],
@@ -287,9 +291,11 @@ def add_export_parser(subparsers):
 
 def run_export(args) -> int:
     """Carry out ``simlab export`` (see :func:`add_export_parser`); return the exit status."""
-    if not (args.gif or args.pdf or args.png or args.svg or getattr(args, "html", None)):
+    if not (args.gif or args.pdf or args.png or args.svg or getattr(args, "html", None)
+            or getattr(args, "sh", None)):
         parser = getattr(args, "_export_parser", None)
-        msg = "nothing to write: give --gif FILE, --pdf FILE, --png DIR, --svg DIR or --html FILE"
+        msg = ("nothing to write: give --gif FILE, --pdf FILE, --png DIR, --svg DIR, --html FILE "
+               "or --sh FILE")
         if parser is not None:
             parser.error(msg)
         raise SystemExit(f"simlab export: {msg}")
@@ -316,6 +322,11 @@ def run_export(args) -> int:
                 raise SystemExit(f"simlab export: --ping {ns}:{dst}: {err}") from None
         written = export_timeline(lab.timeline, png_dir=args.png, svg_dir=args.svg, gif=args.gif,
                                   pdf=args.pdf, lang=lang)
+        if getattr(args, "sh", None):
+            path = Path(args.sh)
+            path.write_text(script(lab.timeline, name=args.scenario, file=path.name, lang=lang))
+            path.chmod(0o755)
+            written["sh"] = [path]
         if getattr(args, "html", None):
             lab.timeline.meta.setdefault("scenario", args.scenario)
             written["html"] = [export_html(lab.timeline, args.html, lang=lang,

@@ -100,3 +100,14 @@ def _seen_from_outside(state: dict) -> dict:
         ns["links"] = tuple(tuple(kv for kv in link if kv[0] not in _MEMORY)
                             for link in ns["links"])
     return state
+
+
+def test_simlab_export_writes_the_script(tmp_path):
+    out = tmp_path / "bridge.sh"
+    p = subprocess.run([sys.executable, "-m", "simlab", "export", "bridge", "--sh", str(out)],
+                       capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                       env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert p.returncode == 0, p.stderr
+    assert f"sh: {out}" in p.stdout and os.access(out, os.X_OK)
+    assert out.read_text() == script(scenarios.run("bridge").timeline, name="bridge",
+                                     file="bridge.sh", lang="en")
