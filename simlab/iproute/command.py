@@ -27,6 +27,10 @@ class Change:
 
     ops: tuple[Op, ...]
     text: str = ""  # the command line as typed
+    #: What the tool itself prints when the change succeeds (``sysctl -w`` echoes
+    #: ``key = value``; ``ip addr del A`` without a prefix length warns on stderr).
+    stdout: str = ""
+    stderr: str = ""
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ class IpOptions:
     family: int | None = None  # -4 / -6 (None: both)
     details: bool = False  # -d
     brief: bool = False  # -br
+    oneline: bool = False  # -o: a record per line, its inner newlines written as "\\"
     json: bool = False  # -j
     pretty: bool = False  # -p
 

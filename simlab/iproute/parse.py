@@ -20,8 +20,8 @@ words where it has them, and a hint naming what simlab supports.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
-
 import ipaddress
 import shlex
 
@@ -30,6 +30,7 @@ from ..model import ops as o
 from ..model.checks import (FAMILY_NAME, check_dev_name, check_name_arg, check_netns_name, get_prefix,
                              invarg, parse_mac)
 from ..model.errors import NetError, UsageError
+from ..model.rules.addr import wildcard_warning
 from ..model.state import ROOT
 from .command import (AddrShow, BridgeLinkShow, Change, FdbShow, IpOptions, IptablesShow, LinkShow,
                       NeighShow, NetnsList, RouteGet, RouteShow, Show, Shown, Version)
@@ -230,9 +231,7 @@ def _ip(words: list[str], netns: str, line: str) -> Change | Show:
         elif _m(opt, "-resolve") or _m(opt, "-Numeric") or _m(opt, "-force"):
             pass
         elif _m(opt, "-oneline"):
-            raise _unsupported('the one-line format ("-o")',
-                               say("drop -o, or use -br for one line per link",
-                                   "-o を外してください。リンクを 1 行ずつ表示したいときは -br を使います"))
+            opts["oneline"] = True
         elif _m(opt, "-timestamp") or _m(opt, "-tshort"):
             raise _unsupported(f'the ip option "{raw}"', say("timestamps belong to `ip monitor`",
                                                              "タイムスタンプは `ip monitor` の機能です"))
@@ -688,7 +687,10 @@ def _addr_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
                                   "アドレスを指定してください: ip addr add 10.0.0.1/24 dev veth1"))
     if add:
         return ctx.change(o.AddrAdd(dev, local, netns=ctx.netns, broadcast=brd, scope=scope))
-    return ctx.change(o.AddrDel(dev, local, netns=ctx.netns))
+    change = ctx.change(o.AddrDel(dev, local, netns=ctx.netns))
+    if family == 4 and "/" not in local:  # printed before ip talks to the kernel
+        change = dataclasses.replace(change, stderr=wildcard_warning(local))
+    return change
 
 
 # ----------------------------------------------------------------- ip route
@@ -785,7 +787,7 @@ def _route_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
                                   "次のように書いてください: ip route add 10.1.0.0/16 via 10.0.0.1"))
     if add:
         return ctx.change(o.RouteAdd(dst, netns=ctx.netns, via=via, dev=dev, src=src, metric=metric,
-                                     onlink=onlink))
+                                     onlink=onlink, family=ctx.opts.family))
     if src is not None or onlink:
         raise _unsupported('"src"/"onlink" in ip route del',
                            say("write: ip route del DST [via GW] [dev X]",
@@ -794,7 +796,7 @@ def _route_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
         raise _unsupported('"metric" in ip route del',
                            say("write: ip route del DST [via GW] [dev X]",
                                "次のように書いてください: ip route del DST [via GW] [dev X]"))
-    return ctx.change(o.RouteDel(dst, netns=ctx.netns, via=via, dev=dev))
+    return ctx.change(o.RouteDel(dst, netns=ctx.netns, via=via, dev=dev, family=ctx.opts.family))
 
 
 def _route_filter(args: _Args, ctx: _Ctx) -> dict:
@@ -1171,4 +1173,6 @@ def _sysctl(words: list[str], netns: str, line: str) -> Change:
                            say("write: sysctl -w net.ipv4.ip_forward=1",
                                "次のように書いてください: sysctl -w net.ipv4.ip_forward=1"))
     key, _, value = args[0].partition("=")
-    return Change((o.SysctlSet(key.replace("/", "."), value, netns=netns),), line)
+    key = key.replace("/", ".")
+    echo = "" if "-q" in words else f"{key} = {value}\n"  # procps echoes what it wrote
+    return Change((o.SysctlSet(key, value, netns=netns),), line, stdout=echo)

@@ -146,9 +146,15 @@ def _timer(value: float) -> str:
     return f"{value:7.2f}"
 
 
+def _tso_max(link: Link) -> int:
+    """A bridge starts at GSO_LEGACY_MAX_SIZE and inherits its ports' limit (a veth's)."""
+    return 65536 if link.kind == "bridge" and not link.had_ports else 524280
+
+
 def _bridge_fields(link: Link) -> list[tuple[str, object, str]]:
     """(json key, json value, text) of a bridge's IFLA_INFO_DATA, in print order."""
-    bid = "8000." + _hex_mac(link.mac)
+    # The bridge id follows the MAC taken from a port or set by hand; a new bridge's is zero.
+    bid = "8000." + _hex_mac(link.mac if link.had_ports or link.mac_set else "00:00:00:00:00:00")
     gc = 300.0 if link.up else 0.0
     rows = [("forward_delay", 1500, None), ("hello_time", 200, None), ("max_age", 2000, None),
             ("ageing_time", 30000, None), ("stp_state", 0, None), ("priority", 32768, None),
@@ -216,7 +222,8 @@ def _details_text(state: NetState, ns: Netns, link: Link, link_mode: bool) -> st
     low, high = mtu_range(link.kind)
     text = f" promiscuity {promisc}  allmulti {allmulti} minmtu {low} maxmtu {high} "
     queues = VETH_QUEUES if link.kind == "veth" else 1
-    tail = ("addrgenmode eui64 " if link_mode else "") + f"numtxqueues {queues} numrxqueues {queues} " + _TAIL
+    tail = ("addrgenmode eui64 " if link_mode else "") + f"numtxqueues {queues} numrxqueues {queues} " \
+        + _TAIL.replace("tso_max_size 524280", f"tso_max_size {_tso_max(link)}")
     if link.kind == "loopback":
         return text + tail
     if link.kind == "bridge":
@@ -246,7 +253,8 @@ def _details_json(state: NetState, ns: Netns, link: Link, link_mode: bool) -> di
     if link_mode:
         out["inet6_addr_gen_mode"] = "eui64"
     queues = VETH_QUEUES if link.kind == "veth" else 1
-    out.update({"num_tx_queues": queues, "num_rx_queues": queues, **_TAIL_JSON})
+    out.update({"num_tx_queues": queues, "num_rx_queues": queues, **_TAIL_JSON,
+                "tso_max_size": _tso_max(link)})
     return out
 
 
@@ -317,17 +325,35 @@ def render_links(state: NetState, ns: Netns, flt: LinkShow, opts: IpOptions) -> 
         if mode == "addr" and selects_addrs and not addrs:
             continue
         rows.append((link, addrs))
+    # `ip -6 a` reads the links from an AF_INET6 dump (a short header); with a
+    # device named, iproute2 asks for that one link in full.
+    short = family == 6 and flt.dev is None
     if opts.json:
-        return dumps([_json_row(state, ns, link, addrs, opts, mode) for link, addrs in rows],
+        return dumps([_json_row(state, ns, link, addrs, opts, mode, short) for link, addrs in rows],
                      pretty=opts.pretty)
     if opts.brief:
         return "".join(_brief_row(state, ns, link, addrs, mode) for link, addrs in rows)
-    return "".join(_text_row(state, ns, link, addrs, opts, mode) for link, addrs in rows)
+    if opts.oneline:
+        return "".join(_oneline_rows(state, ns, link, addrs, opts, mode, short) for link, addrs in rows)
+    return "".join(_text_row(state, ns, link, addrs, opts, mode, short) for link, addrs in rows)
 
 
-def _text_row(state, ns, link, addrs, opts, mode) -> str:
+def _oneline_rows(state, ns, link, addrs, opts, mode, short) -> str:
+    """`ip -o`: a link on one line; in `ip -o addr`, each address on its own line after
+    ``IDX: NAME`` (no link header); the inner newlines become a backslash."""
+    if mode == "link":
+        text = _text_row(state, ns, link, addrs, opts, mode, short)
+        return text[:-1].replace("\n", "\\") + "\n"
+    out = ""
+    for addr, secondary in addrs:
+        text = _addr_text(link, addr, secondary)
+        out += f"{link.ifindex}: {link.ifname}" + text[:-1].replace("\n", "\\") + "\n"
+    return out
+
+
+def _text_row(state, ns, link, addrs, opts, mode, short=False) -> str:
     family = opts.family if mode == "addr" else None
-    six = family == 6
+    six = short
     at, mdown, _ = at_name(state, ns, link, local_lookup=six)
     flags = ",".join(_flags(state, ns, link, mdown))
     oper = derive.operstate(state, ns, link)
@@ -366,9 +392,9 @@ def _brief_row(state, ns, link, addrs, mode) -> str:
     return out + "\n"
 
 
-def _json_row(state, ns, link, addrs, opts, mode) -> dict:
+def _json_row(state, ns, link, addrs, opts, mode, short=False) -> dict:
     family = opts.family if mode == "addr" else None
-    at, mdown, at_json = at_name(state, ns, link, local_lookup=family == 6)
+    at, mdown, at_json = at_name(state, ns, link, local_lookup=short)
     flags = _flags(state, ns, link, mdown)
     oper = derive.operstate(state, ns, link)
     if opts.brief:
@@ -380,7 +406,7 @@ def _json_row(state, ns, link, addrs, opts, mode) -> dict:
             row["addr_info"] = [{"local": a.address, "prefixlen": a.prefixlen} for a, _ in addrs]
         return row
     row = {"ifindex": link.ifindex, **at_json, "ifname": link.ifname, "flags": flags, "mtu": link.mtu}
-    if family == 6:  # the AF_INET6 link dump carries no qdisc, master, group or address
+    if short:  # the AF_INET6 link dump carries no qdisc, master, group or address
         row.update({"operstate": oper, "txqlen": link.txqlen})
         row["addr_info"] = [_addr_json(link, a, s) for a, s in addrs]
         return row

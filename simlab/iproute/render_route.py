@@ -117,10 +117,16 @@ def table_entries(state: NetState, ns: Netns, family: int, table: str) -> list[E
     if table != "all":
         entries = [e for e in entries if e.table == table]
     order = {"local": 0, "main": 1} if family == 4 and table != "all" else {"main": 0, "local": 1}
-    # Sorted by destination, longer prefix first, then metric; ties keep the
-    # order the routes appeared in (fe80::/64 of each link, ff00::/8...).
-    entries.sort(key=lambda e: (order[e.table], int(e.network().network_address),
-                                -e.network().prefixlen, e.metric or 0))
+    # IPv4 (the fib trie): by destination, longer prefix first, then metric.
+    # IPv6 (fib6's radix tree, walked children first): a prefix after every
+    # prefix inside it, so by last address, longer first (default last).
+    # Ties keep the order the routes appeared in (fe80::/64 of each link...).
+    if family == 4:
+        entries.sort(key=lambda e: (order[e.table], int(e.network().network_address),
+                                    -e.network().prefixlen, e.metric or 0))
+    else:
+        entries.sort(key=lambda e: (order[e.table], int(e.network().broadcast_address),
+                                    -e.network().prefixlen, e.metric or 0))
     return entries
 
 
@@ -137,19 +143,19 @@ def _route_text(state: NetState, ns: Netns, e: Entry, flt: RouteShow, shown_tabl
     if e.type != "unicast":
         words.append(e.type)
     words.append(_dst_text(e))
-    if e.via:
+    if e.via and flt.via is None:
         words.append(f"via {e.via}")
     if flt.dev is None and link is not None:
         words.append(f"dev {link.ifname}")
     if shown_table == "all" and e.table != "main":
         words.append(f"table {e.table}")
-    if e.proto != "boot":
+    if e.proto != "boot" and flt.proto is None:
         words.append(f"proto {e.proto}")
-    if e.family == 4 and e.scope != "global":
+    if e.family == 4 and e.scope != "global" and flt.scope is None:
         words.append(f"scope {e.scope}")
-    if e.src:
+    if e.src and flt.src is None:
         words.append(f"src {e.src}")
-    if e.metric is not None:
+    if e.metric is not None and flt.metric is None:
         words.append(f"metric {e.metric}")
     if e.onlink:
         words.append("onlink")
@@ -169,19 +175,19 @@ def _route_json(state: NetState, ns: Netns, e: Entry, flt: RouteShow, shown_tabl
     if e.type != "unicast":
         out["type"] = e.type
     out["dst"] = _dst_text(e)
-    if e.via:
+    if e.via and flt.via is None:
         out["gateway"] = e.via
     if flt.dev is None and link is not None:
         out["dev"] = link.ifname
     if shown_table == "all" and e.table != "main":
         out["table"] = e.table
-    if e.proto != "boot":
+    if e.proto != "boot" and flt.proto is None:
         out["protocol"] = e.proto
-    if e.family == 4 and e.scope != "global":
+    if e.family == 4 and e.scope != "global" and flt.scope is None:
         out["scope"] = e.scope
-    if e.src:
+    if e.src and flt.src is None:
         out["prefsrc"] = e.src
-    if e.metric is not None:
+    if e.metric is not None and flt.metric is None:
         out["metric"] = e.metric
     flags = []
     if e.onlink:

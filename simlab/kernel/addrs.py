@@ -18,6 +18,7 @@ from pyroute2.netlink.rtnl.rtmsg import rtmsg
 
 from ..model import ops as o
 from ..model.errors import NetError
+from ..model.rules.addr import wildcard_warning
 from . import checks
 from . import read as rd
 from .context import Kernel, Ns, Undo
@@ -89,7 +90,14 @@ def addr_del(k: Kernel, op: o.AddrDel) -> Undo:
         if family == socket.AF_INET
         else [("IFA_ADDRESS", str(iface.ip))]
     )
-    k.talk(handle, msg, RTM_DELADDR)
+    try:
+        k.talk(handle, msg, RTM_DELADDR)
+    except NetError as err:
+        if given or family != socket.AF_INET:
+            raise
+        # iproute2 warned before it asked the kernel: the warning comes first.
+        raise NetError(wildcard_warning(str(iface.ip)) + err.message, errno=err.errno, exit=err.exit,
+                       hint=err.hint) from None
     if not found:
         return []
     gone = found[0]
@@ -116,10 +124,10 @@ def addr_flush(k: Kernel, op: o.AddrFlush) -> Undo:
     return []
 
 
-def route_msg(k: Kernel, handle: Ns, dst: str, via: str | None, dev: str | None):
+def route_msg(k: Kernel, handle: Ns, dst: str, via: str | None, dev: str | None,
+              family: int | None = None):
     if dst == "default":
         net = None
-        family = None
     else:
         iface, given = checks.parse_prefix(dst)
         net = iface
@@ -145,7 +153,7 @@ def route_msg(k: Kernel, handle: Ns, dst: str, via: str | None, dev: str | None)
 
 def route_add(k: Kernel, op: o.RouteAdd) -> Undo:
     handle = k.ns_of(op.netns)
-    msg, gw, link = route_msg(k, handle, op.dst, op.via, op.dev)
+    msg, gw, link = route_msg(k, handle, op.dst, op.via, op.dev, op.family)
     msg["proto"] = 3  # RTPROT_BOOT, as `ip route add`
     msg["type"] = 1  # RTN_UNICAST
     # iproute2: scope link for a route without a gateway, universe with one.
@@ -157,12 +165,12 @@ def route_add(k: Kernel, op: o.RouteAdd) -> Undo:
     if op.onlink:
         msg["flags"] = 4  # RTNH_F_ONLINK
     k.talk(handle, msg, RTM_NEWROUTE, CREATE)
-    return [lambda: route_del(k, o.RouteDel(op.dst, op.netns, op.via, op.dev), undo=True)]
+    return [lambda: route_del(k, o.RouteDel(op.dst, op.netns, op.via, op.dev, op.family), undo=True)]
 
 
 def route_del(k: Kernel, op: o.RouteDel, undo: bool = False) -> Undo:
     handle = k.ns_of(op.netns)
-    msg, _gw, _link = route_msg(k, handle, op.dst, op.via, op.dev)
+    msg, _gw, _link = route_msg(k, handle, op.dst, op.via, op.dev, op.family)
     msg["scope"] = 255  # RT_SCOPE_NOWHERE: any scope matches, as `ip route del` sends
     msg["proto"] = 0
     before = [r for r in rd.dump_routes(handle.rt)]
@@ -176,7 +184,7 @@ def route_del(k: Kernel, op: o.RouteDel, undo: bool = False) -> Undo:
 
 
 def route_restore(k: Kernel, handle: Ns, route) -> None:
-    msg, _gw, _link = route_msg(k, handle, route.dst, route.via, None)
+    msg, _gw, _link = route_msg(k, handle, route.dst, route.via, None, route.family)
     msg["attrs"].append(("RTA_OIF", route.dev))
     msg["proto"] = {"kernel": 2, "boot": 3, "static": 4}.get(route.proto, 3)
     msg["type"] = 1

@@ -137,6 +137,7 @@ class RouteAdd:
     src: str | None = None
     metric: int | None = None
     onlink: bool = False
+    family: int | None = None  # -4/-6; None: from the addresses (IPv4 for a bare `default`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +148,7 @@ class RouteDel:
     netns: str = ROOT
     via: str | None = None
     dev: str | None = None
+    family: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -157,6 +157,9 @@ class Netns:
     next_ifindex: int = 2
     #: nsids this namespace assigned to others (``link-netnsid N``), by namespace key.
     nsids: Mapping[str, int] = field(default_factory=dict)
+    #: The IPv4 table local exists: made by the first IPv4 address, never removed
+    #: (an ``onlink`` gateway is looked up there; without it the gateway is invalid).
+    local_table: bool = False
 
     #: name -> ifindex, built on first use and carried forward by ``with_links``
     #: (not part of the value: two equal snapshots may differ here).
@@ -201,7 +204,7 @@ class Netns:
                 del names[old.ifname]
             names[link.ifname] = link.ifindex
         new = Netns(self.name, table, self.addrs, self.routes, self.neighs, self.fdb, self.sysctls,
-                    self.iptables, self.next_ifindex, self.nsids)
+                    self.iptables, self.next_ifindex, self.nsids, self.local_table)
         object.__setattr__(new, "_by_name", names)
         return new
 
@@ -211,7 +214,7 @@ class Netns:
                     changes.get("routes", self.routes), changes.get("neighs", self.neighs),
                     changes.get("fdb", self.fdb), changes.get("sysctls", self.sysctls),
                     changes.get("iptables", self.iptables), changes.get("next_ifindex", self.next_ifindex),
-                    changes.get("nsids", self.nsids))
+                    changes.get("nsids", self.nsids), changes.get("local_table", self.local_table))
         object.__setattr__(new, "_by_name", self._by_name)
         return new
 

@@ -133,6 +133,10 @@ def _set_attributes(t: Txn, key: str, link: Link, op: o.LinkSet, mac: str | None
         link = link.evolve(promisc=op.promisc)
         ns = t.links(ns, link)
     t.put(ns)
+    if mac is not None and link.kind == "bridge":
+        # br_stp_change_bridge_id() reselects port states: no live port, no carrier.
+        sync_one(t, key, link.ifindex)
+        link = t.ns(key).links[link.ifindex]
     return link
 
 

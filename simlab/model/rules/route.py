@@ -50,6 +50,23 @@ def _lookup_connected(ns: Netns, gw: str, dev: int | None) -> int | None:
     return None if best is None else best[1]
 
 
+def _onlink_unicast(ns: Netns, gw: str) -> bool:
+    """inet_addr_type_dev_table() is RTN_UNICAST: table local exists and does not
+    hold ``gw`` as a local or broadcast address."""
+    if not (ns.local_table or any(a.family == 4 for a in ns.addrs)):
+        return False  # no table: the type stays RTN_BROADCAST
+    ip = ipaddress.ip_address(gw)
+    if ip.is_multicast or ip.is_unspecified or gw == "255.255.255.255":
+        return False
+    for a in ns.addrs:
+        if a.family != 4:
+            continue
+        iface = ipaddress.ip_interface(a.cidr)
+        if gw in (a.address, a.broadcast) or (iface.network.prefixlen < 31 and ip == iface.network.broadcast_address):
+            return False
+    return True
+
+
 def _bring_up(dev: str) -> str:
     return say(f"bring it up first: ip link set {dev} up", f"先に UP にしてください: ip link set {dev} up")
 
@@ -79,6 +96,14 @@ def _nexthop_dev(ns: Netns, op: o.RouteAdd) -> int:
                                            "`onlink` には `dev IFNAME` が必要です"))
         if not dev_link.up:
             raise NetError.extack("Nexthop device is not up", errno.ENETDOWN, hint=_bring_up(op.dev))
+        if ":" not in op.via and not _onlink_unicast(ns, op.via):
+            raise NetError.extack("Nexthop has invalid gateway", errno.EINVAL,
+                                  hint=say(f"{op.via} is one of this namespace's own or broadcast "
+                                           "addresses, or the namespace has no IPv4 address yet "
+                                           "(its local table does not exist): add an address first",
+                                           f"{op.via} はこの名前空間自身のアドレスかブロードキャストアドレスです。"
+                                           "または IPv4 アドレスがまだ 1 つもありません "
+                                           "(local テーブルがありません)。先にアドレスを追加してください"))
         return dev_link.ifindex
     found = _lookup_connected(ns, op.via, dev_link.ifindex if dev_link else None)
     if found is None:  # the fib lookup of the gateway failed: ENETUNREACH
@@ -92,11 +117,18 @@ def _nexthop_dev(ns: Netns, op: o.RouteAdd) -> int:
     return found
 
 
+def route_family(op: o.RouteAdd | o.RouteDel) -> int:
+    """The route's family: -4/-6, else its destination's, else its gateway's, else IPv4."""
+    if op.family:
+        return op.family
+    return 6 if ":" in op.dst or (op.dst == "default" and op.via and ":" in op.via) else 4
+
+
 def route_add(t: Txn, op: o.RouteAdd) -> None:
     ns = t.ns(op.netns)
     dst = _route_dst(op.dst)
     index = _nexthop_dev(ns, op)
-    family = 6 if ":" in dst else 4
+    family = route_family(op)
     if op.src is not None and not any(a.address == op.src for a in ns.addrs):
         raise NetError.extack("Invalid prefsrc address", errno.EINVAL,
                               hint=say(f"{op.src} is not an address of this namespace",
@@ -112,7 +144,7 @@ def route_add(t: Txn, op: o.RouteAdd) -> None:
                                                            f"{dst} へのルートはすでにあります。"
                                                            "先に削除するか、別の metric を指定してください"))
     route = Route(dst=dst, dev=index, family=family, via=op.via, proto="boot",
-                  scope="link" if op.via is None else "global", src=op.src, metric=metric,
+                  scope="link" if op.via is None and family == 4 else "global", src=op.src, metric=metric,
                   onlink=op.onlink)
     t.put(ns.evolve(routes=ns.routes + (route,)))
 
@@ -121,7 +153,7 @@ def route_del(t: Txn, op: o.RouteDel) -> None:
     ns = t.ns(op.netns)
     dst = _route_dst(op.dst)
     dev = find_link(ns, op.dev).ifindex if op.dev else None
-    family = 6 if ":" in dst else 4
+    family = route_family(op)
     candidates = sorted((r for r in ns.routes if r.family == family), key=lambda r: r.metric or 0)
     for r in candidates:
         if r.dst == dst and (op.via is None or r.via == op.via) and (dev is None or r.dev == dev):
