@@ -700,17 +700,22 @@ def _ip_route(args: _Args, ctx: _Ctx) -> Change | Show:
     verb = args.take()
     if _m(verb, "add"):
         return _route_modify(args, ctx, add=True)
-    if _m(verb, "change") or verb == "chg" or _m(verb, "replace") or _m(verb, "prepend") \
-            or _m(verb, "append") or _m(verb, "test"):
-        raise _unsupported(f'"ip route {verb}"', say("delete the route and add it again",
-                                                     "経路を削除してから、もう一度追加してください"))
+    if _m(verb, "change") or verb == "chg":
+        return _route_modify(args, ctx, add=True, mode="change")
+    if _m(verb, "replace"):
+        return _route_modify(args, ctx, add=True, mode="replace")
+    if _m(verb, "prepend") or _m(verb, "append") or _m(verb, "test"):
+        raise _unsupported(f'"ip route {verb}"', say("use ip route add, or ip route replace",
+                                                     "ip route add か ip route replace を使ってください"))
     if _m(verb, "delete"):
         return _route_modify(args, ctx, add=False)
     if _m(verb, "list") or _m(verb, "show") or _m(verb, "lst"):
         return ctx.show("ip", RouteShow(**_route_filter(args, ctx)))
     if _m(verb, "get"):
         return _route_get(args, ctx)
-    if _m(verb, "flush") or _m(verb, "save") or _m(verb, "restore") or _m(verb, "showdump"):
+    if _m(verb, "flush"):
+        return _route_flush(args, ctx)
+    if _m(verb, "save") or _m(verb, "restore") or _m(verb, "showdump"):
         raise _unsupported(f'"ip route {verb}"', say("delete routes one by one with ip route del",
                                                      "ip route del で経路を 1 つずつ削除してください"))
     if _m(verb, "help"):
@@ -723,11 +728,59 @@ _ROUTE_METRICS = ("mtu", "hoplimit", "advmss", "reordering", "rtt", "rttvar", "r
                   "congctl", "expires", "as", "from", "tos", "encap", "ttl-propagate")
 
 
-def _route_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
+#: rtnl_rtprot_a2n(): iproute2 6.1's /usr/share/iproute2/rt_protos names.
+_PROTOS = {"unspec": 0, "redirect": 1, "kernel": 2, "boot": 3, "static": 4, "gated": 8, "ra": 9,
+           "mrt": 10, "zebra": 11, "bird": 12, "dnrouted": 13, "xorp": 14, "ntk": 15, "dhcp": 16,
+           "keepalived": 18, "babel": 42, "openr": 99, "bgp": 186, "isis": 187, "ospf": 188,
+           "rip": 189, "eigrp": 192}
+_SCOPES = {"global": 0, "universe": 0, "site": 200, "link": 253, "host": 254, "nowhere": 255}
+_TABLES = {"main": 254, "local": 255, "default": 253}
+
+
+def _proto(value: str) -> str:
+    """A protocol as ``ip route`` prints it back: its rt_protos name, else the number."""
+    if value in _PROTOS:
+        return value
+    number = _u32(value)
+    if number is None or number > 255:
+        raise invarg(value, '"protocol" value is invalid\n',
+                     hint=say("proto takes a name (static, boot...) or a number 0-255",
+                              "proto には名前 (static、boot など) か 0-255 の数値を指定します"))
+    return next((name for name, n in _PROTOS.items() if n == number), str(number))
+
+
+def _scope(value: str) -> str:
+    if value in _SCOPES:
+        return "global" if value == "universe" else value
+    number = _u32(value)
+    if number is None or number > 255:
+        raise invarg(value, 'invalid "scope" value\n',
+                     hint=say("scope is global, link or host", "scope は global、link、host のいずれかです"))
+    return {n: k for k, n in _SCOPES.items() if k != "universe"}.get(number, str(number))
+
+
+def _table(value: str) -> int:
+    """rtnl_rttable_a2n(): main, local, default or a number."""
+    number = _TABLES.get(value, _u32(value))
+    if number is None or number == 0:
+        raise invarg(value, '"table" value is invalid\n',
+                     hint=say("table takes main or a number, e.g. table 100",
+                              "table には main か数値を指定します (例: table 100)"))
+    if number in (253, 255):
+        raise _unsupported(f'routes in table "{value}"',
+                           say("simlab keeps routes in table main and in numbered tables",
+                               "simlab が扱うのは main と番号付きのテーブルの経路です"))
+    return number
+
+
+def _route_modify(args: _Args, ctx: _Ctx, add: bool, mode: str = "add") -> Change:
     family = ctx.opts.family
     dst = via = dev = src = None
     metric = None
     onlink = False
+    proto = scope = None
+    kind = None
+    table = 254
     while args:
         word = args.take()
         if word == "src":
@@ -746,8 +799,7 @@ def _route_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
                               hint=say("metric takes a number, e.g. metric 100",
                                        "metric には数値を指定します (例: metric 100)"))
         elif word == "scope":
-            raise _unsupported('"scope" in ip route add', say("the scope follows from via/dev",
-                                                              "scope は via/dev から決まります"))
+            scope = _scope(args.next_arg())
         elif word in _ROUTE_METRICS or _m(word, "dsfield"):
             raise _unsupported(f'the route attribute "{word}"')
         elif _m(word, "onlink"):
@@ -755,10 +807,11 @@ def _route_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
         elif _m(word, "nexthop") or _m(word, "nhid"):
             raise _unsupported("multipath routes and nexthop objects")
         elif _m(word, "protocol"):
-            raise _unsupported('"proto" in ip route add', say("routes you add are proto boot",
-                                                              "追加した経路は proto boot になります"))
-        elif _m(word, "table") or _m(word, "vrf"):
-            raise _unsupported("routing tables other than main")
+            proto = _proto(args.next_arg())
+        elif _m(word, "table"):
+            table = _table(args.next_arg())
+        elif _m(word, "vrf"):
+            raise _unsupported("VRFs")
         elif word in ("dev", "oif"):
             dev = args.next_arg()
         elif _m(word, "pref"):
@@ -768,12 +821,12 @@ def _route_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
         else:
             if word == "to":
                 word = args.next_arg()
-            if word in ("local", "broadcast", "multicast", "throw", "unreachable", "prohibit",
-                        "blackhole", "nat", "anycast"):
+            if word in ("local", "broadcast", "multicast", "nat", "anycast"):
                 raise _unsupported(f'routes of type "{word}"',
-                                   say("simlab models unicast routes",
-                                       "simlab が扱うのは unicast の経路だけです"))
-            if word == "unicast":
+                                   say("simlab models unicast, blackhole, unreachable, prohibit and throw routes",
+                                       "simlab が扱うのは unicast、blackhole、unreachable、prohibit、throw の経路です"))
+            if word in ("unicast", "throw", "unreachable", "prohibit", "blackhole"):
+                kind = word
                 word = args.next_arg()
             if _m(word, "help"):
                 raise _unsupported('"help"', SUPPORTED)
@@ -787,16 +840,35 @@ def _route_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
                                   "次のように書いてください: ip route add 10.1.0.0/16 via 10.0.0.1"))
     if add:
         return ctx.change(o.RouteAdd(dst, netns=ctx.netns, via=via, dev=dev, src=src, metric=metric,
-                                     onlink=onlink, family=ctx.opts.family))
-    if src is not None or onlink:
-        raise _unsupported('"src"/"onlink" in ip route del',
-                           say("write: ip route del DST [via GW] [dev X]",
-                               "次のように書いてください: ip route del DST [via GW] [dev X]"))
-    if metric is not None:
-        raise _unsupported('"metric" in ip route del',
-                           say("write: ip route del DST [via GW] [dev X]",
-                               "次のように書いてください: ip route del DST [via GW] [dev X]"))
-    return ctx.change(o.RouteDel(dst, netns=ctx.netns, via=via, dev=dev, family=ctx.opts.family))
+                                     onlink=onlink, family=ctx.opts.family, proto=proto, scope=scope,
+                                     type=kind or "unicast", table=table, mode=mode))
+    if src is not None or onlink or scope is not None:
+        raise _unsupported('"src"/"onlink"/"scope" in ip route del',
+                           say("write: ip route del DST [via GW] [dev X] [metric N]",
+                               "次のように書いてください: ip route del DST [via GW] [dev X] [metric N]"))
+    return ctx.change(o.RouteDel(dst, netns=ctx.netns, via=via, dev=dev, family=ctx.opts.family,
+                                 metric=metric, type=kind, proto=proto, table=table))
+
+
+def _route_flush(args: _Args, ctx: _Ctx) -> Change:
+    if not args:
+        raise UsageError('"ip route flush" requires arguments.', exit=1,
+                         hint=say("say what to flush: ip route flush dev veth1, or ip route flush table main",
+                                  "何を消すか指定してください: ip route flush dev veth1 または ip route flush table main"))
+    if ctx.opts.family == 6:
+        raise _unsupported("ip -6 route flush", say("delete IPv6 routes one by one with ip -6 route del",
+                                                     "IPv6 の経路は ip -6 route del で 1 つずつ削除してください"))
+    flt = _route_filter(args, ctx)
+    table = flt.pop("table", "main")
+    if table in ("local", "all"):
+        raise _unsupported(f"ip route flush table {table}",
+                           say("flush table main or a numbered table", "main か番号付きのテーブルを指定してください"))
+    prefix, match = None, "exact"
+    for key in ("exact", "root", "match"):
+        if key in flt:
+            prefix, match = flt.pop(key), key
+    return ctx.change(o.RouteFlush(ctx.netns, table=254 if table == "main" else int(table), prefix=prefix,
+                                   match=match, **flt))
 
 
 def _route_filter(args: _Args, ctx: _Ctx) -> dict:
@@ -806,11 +878,15 @@ def _route_filter(args: _Args, ctx: _Ctx) -> dict:
         word = args.take()
         if _m(word, "table"):
             value = args.next_arg()
-            if value not in ("main", "local", "all", "254", "255", "0"):
-                raise _unsupported(f'the routing table "{value}"',
-                                   say("simlab has tables main and local",
-                                       "simlab にあるテーブルは main と local です"))
-            flt["table"] = {"254": "main", "255": "local", "0": "all"}.get(value, value)
+            if value in ("all", "0"):
+                flt["table"] = "all"
+            elif value in ("local", "255"):
+                flt["table"] = "local"
+            else:
+                number = _TABLES.get(value, _u32(value))
+                if number is None:
+                    raise invarg(value, '"table" id value is invalid\n')
+                flt["table"] = "main" if number == 254 else str(number)
         elif word == "dev" or word == "oif":
             flt["dev"] = args.next_arg()
         elif _m(word, "protocol"):

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from ..i18n import say
 from ..model import derive
 from ..model.errors import NetError
-from ..model.state import NetState, Netns
+from ..model.rules.route import NO_NEXTHOP
+from ..model.state import NetState, Netns, Route
 from .command import IpOptions, RouteGet, RouteShow
 from .jsonw import dumps
 
@@ -55,9 +56,21 @@ class Entry:
         return ipaddress.ip_network(self.dst, strict=False)
 
 
+def table_name(table: int) -> str:
+    return {254: "main", 255: "local"}.get(table, str(table))
+
+
+def _table_id(name: str) -> int:
+    return {"main": 254, "local": 255}.get(name) or int(name)
+
+
+def _stored(r: Route) -> Entry:
+    return Entry(r.dst, r.dev, r.family, table_name(r.table), r.type, r.via, r.proto, r.scope, r.src,
+                 r.metric, r.onlink)
+
+
 def _v4_entries(state: NetState, ns: Netns) -> list[Entry]:
-    out = [Entry(r.dst, r.dev, 4, "main", "unicast", r.via, r.proto, r.scope, r.src, r.metric, r.onlink)
-           for r in ns.routes if r.family == 4]
+    out = [_stored(r) for r in ns.routes if r.family == 4]
     for link in ns.links.values():
         secondary = derive.secondary_flags(ns, link.ifindex)
         primaries = [a for a in ns.addrs if a.ifindex == link.ifindex and a.family == 4
@@ -89,8 +102,7 @@ def _v4_entries(state: NetState, ns: Netns) -> list[Entry]:
 
 
 def _v6_entries(state: NetState, ns: Netns) -> list[Entry]:
-    out = [Entry(r.dst, r.dev, 6, "main", "unicast", r.via, r.proto, r.scope, r.src, r.metric, r.onlink)
-           for r in ns.routes if r.family == 6]
+    out = [_stored(r) for r in ns.routes if r.family == 6]
     multicast = []
     for a in ns.addrs:
         if a.family != 6:
@@ -116,7 +128,8 @@ def table_entries(state: NetState, ns: Netns, family: int, table: str) -> list[E
     entries = _v4_entries(state, ns) if family == 4 else _v6_entries(state, ns)
     if table != "all":
         entries = [e for e in entries if e.table == table]
-    order = {"local": 0, "main": 1} if family == 4 and table != "all" else {"main": 0, "local": 1}
+    # `table all` walks the kernel's table hash: by id modulo 256 (100, main 254, local 255).
+    order = {name: _table_id(name) % 256 for name in {e.table for e in entries}}
     # IPv4 (the fib trie): by destination, longer prefix first, then metric.
     # IPv6 (fib6's radix tree, walked children first): a prefix after every
     # prefix inside it, so by last address, longer first (default last).
@@ -204,6 +217,10 @@ def render_routes(state: NetState, ns: Netns, flt: RouteShow, opts: IpOptions) -
     """`ip [-6] route [show SELECTORS]`."""
     family = opts.family or 4
     table = flt.table
+    if family == 4 and table.isdigit() and int(table) not in ns.tables:
+        raise NetError("Error: ipv4: FIB table does not exist.\nDump terminated", errno=errno.ENOENT, exit=2,
+                       hint=say(f"table {table} has no routes yet: ip route add ... table {table}",
+                                f"テーブル {table} にはまだ経路がありません: ip route add ... table {table}"))
     entries = table_entries(state, ns, family, table)
     if table == "all" and not opts.family:
         entries += table_entries(state, ns, 6, table)
@@ -271,10 +288,12 @@ def render_route_get(state: NetState, ns: Netns, get: RouteGet, opts: IpOptions)
     target = ipaddress.ip_address(text)
     best = None
     for e in table_entries(state, ns, 4, "all"):
-        link = ns.links.get(e.dev)
-        if link is None or target not in e.network():
+        if e.table not in ("main", "local") or target not in e.network():
             continue
-        if e.table == "main" and not link.up:
+        link = ns.links.get(e.dev)
+        if link is None and e.type not in NO_NEXTHOP:
+            continue
+        if e.table == "main" and link is not None and not link.up:
             continue
         key = (e.table == "local", e.network().prefixlen, -(e.metric or 0))
         if best is None or key > best[0]:
@@ -285,6 +304,11 @@ def render_route_get(state: NetState, ns: Netns, get: RouteGet, opts: IpOptions)
                                 f"{text} に一致する経路がありません。"
                                 "経路を追加してください (ip route add default via GATEWAY)"))
     e = best[1]
+    if e.type in NO_NEXTHOP:
+        err = {"blackhole": errno.EINVAL, "unreachable": errno.EHOSTUNREACH, "prohibit": errno.EACCES,
+               "throw": errno.ENETUNREACH}[e.type]
+        raise NetError.rtnl(err, hint=say(f"the route {_dst_text(e)} is a {e.type} route",
+                                          f"{_dst_text(e)} は {e.type} ルートです"))
     if e.type == "local":
         lo = next((l for l in ns.links.values() if l.kind == "loopback"), None)
         out = f"local {text} dev {lo.ifname if lo else 'lo'} src {e.src or text} uid 0 \n    cache <local> \n"

@@ -25,6 +25,7 @@ HANDLERS: dict[type, Callable] = {
     o.AddrFlush: addrs.addr_flush,
     o.RouteAdd: addrs.route_add,
     o.RouteDel: addrs.route_del,
+    o.RouteFlush: addrs.route_flush,
     o.SysctlSet: tools.sysctl_set,
     o.Iptables: tools.iptables,
     o.Ping: tools.ping,

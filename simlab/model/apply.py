@@ -62,7 +62,7 @@ from .rules.carrier import linkwatch
 from .rules.link import link_add, link_del
 from .rules.link_set import link_set
 from .rules.netns import netns_add, netns_del
-from .rules.route import route_add, route_del
+from .rules.route import route_add, route_del, route_flush
 from .rules.sysctl import iptables, sysctl_set
 from .state import NetState
 from .txn import Txn
@@ -109,6 +109,7 @@ _HANDLERS: dict[type, Callable[[Txn, o.Op], None]] = {
     o.AddrFlush: addr_flush,
     o.RouteAdd: route_add,
     o.RouteDel: route_del,
+    o.RouteFlush: route_flush,
     o.SysctlSet: sysctl_set,
     o.Ping: _ping,
     o.Iptables: iptables,

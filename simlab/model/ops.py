@@ -25,6 +25,7 @@ __all__ = [
     "AddrFlush",
     "RouteAdd",
     "RouteDel",
+    "RouteFlush",
     "SysctlSet",
     "Iptables",
     "Ping",
@@ -138,6 +139,12 @@ class RouteAdd:
     metric: int | None = None
     onlink: bool = False
     family: int | None = None  # -4/-6; None: from the addresses (IPv4 for a bare `default`)
+    proto: str | None = None  # None: boot
+    scope: str | None = None  # None: link without a gateway (IPv4), else global
+    type: str = "unicast"  # or blackhole, unreachable, prohibit, throw
+    table: int = 254
+    #: add (NLM_F_EXCL), replace (or add), change (replace only an existing one)
+    mode: str = "add"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +156,27 @@ class RouteDel:
     via: str | None = None
     dev: str | None = None
     family: int | None = None
+    metric: int | None = None  # None: any (the lowest first)
+    type: str | None = None  # None: any
+    proto: str | None = None
+    table: int = 254
+
+
+@dataclass(frozen=True, slots=True)
+class RouteFlush:
+    """Linux: `ip [-n NS] route flush SELECTORS`: every IPv4 route ``ip route show SELECTORS`` lists."""
+
+    netns: str = ROOT
+    table: int = 254
+    dev: str | None = None
+    proto: str | None = None
+    scope: str | None = None
+    type: str | None = None
+    via: str | None = None
+    src: str | None = None
+    metric: int | None = None
+    prefix: str | None = None  # with `exact` / `root` / `match`
+    match: str = "exact"
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +212,7 @@ class Ping:
 
 Op = (
     NetnsAdd | NetnsDel | LinkAdd | LinkDel | LinkSet | AddrAdd | AddrDel | AddrFlush
-    | RouteAdd | RouteDel | SysctlSet | Iptables | Ping
+    | RouteAdd | RouteDel | RouteFlush | SysctlSet | Iptables | Ping
 )
 
 
@@ -253,19 +281,37 @@ def as_command(op: Op) -> str:
         family = {4: "-4 ", 6: "-6 "}.get(op.family, "")
         return f"ip {family}{_n(op.netns)}addr flush dev {op.ifname}"
     if isinstance(op, RouteAdd | RouteDel):
-        verb = "add" if isinstance(op, RouteAdd) else "del"
-        words = [f"ip {_n(op.netns)}route {verb} {op.dst}"]
+        verb = op.mode if isinstance(op, RouteAdd) else "del"
+        family = {4: "-4 ", 6: "-6 "}.get(op.family or 0, "")
+        kind = f"{op.type} " if op.type not in (None, "unicast") else ""
+        words = [f"ip {family}{_n(op.netns)}route {verb} {kind}{op.dst}"]
         if op.via:
             words.append(f"via {op.via}")
         if op.dev:
             words.append(f"dev {op.dev}")
+        if op.table != 254:
+            words.append(f"table {op.table}")
+        if op.proto:
+            words.append(f"proto {op.proto}")
         if isinstance(op, RouteAdd):
+            if op.scope:
+                words.append(f"scope {op.scope}")
             if op.src:
                 words.append(f"src {op.src}")
-            if op.metric is not None:
-                words.append(f"metric {op.metric}")
-            if op.onlink:
-                words.append("onlink")
+        if op.metric is not None:
+            words.append(f"metric {op.metric}")
+        if isinstance(op, RouteAdd) and op.onlink:
+            words.append("onlink")
+        return " ".join(words)
+    if isinstance(op, RouteFlush):
+        words = [f"ip {_n(op.netns)}route flush"]
+        if op.table != 254:
+            words.append(f"table {op.table}")
+        for key in ("dev", "proto", "scope", "type", "via", "src", "metric"):
+            if getattr(op, key) is not None:
+                words.append(f"{key} {getattr(op, key)}")
+        if op.prefix is not None:
+            words.append(f"{op.match} {op.prefix}")
         return " ".join(words)
     if isinstance(op, SysctlSet):
         prefix = f"ip netns exec {op.netns} " if op.netns != ROOT else ""

@@ -109,7 +109,7 @@ class Addr:
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """A route in the main table (``ip route``)."""
+    """A route a user or an address added, in table main or another one (``ip route``)."""
 
     dst: str  # "default" or "10.0.0.0/24"
     dev: int  # ifindex of the output link
@@ -120,6 +120,10 @@ class Route:
     src: str | None = None
     metric: int | None = None
     onlink: bool = False
+    #: rtm_type: "unicast", or "blackhole" / "unreachable" / "prohibit" / "throw" (no device: dev 0).
+    type: str = "unicast"
+    #: The routing table's id (254 is main; 255, local, is derived and never stored).
+    table: int = 254
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +164,8 @@ class Netns:
     #: The IPv4 table local exists: made by the first IPv4 address, never removed
     #: (an ``onlink`` gateway is looked up there; without it the gateway is invalid).
     local_table: bool = False
+    #: The numbered routing tables made so far (a table is made by its first route, never removed).
+    tables: tuple[int, ...] = ()
 
     #: name -> ifindex, built on first use and carried forward by ``with_links``
     #: (not part of the value: two equal snapshots may differ here).
@@ -204,7 +210,7 @@ class Netns:
                 del names[old.ifname]
             names[link.ifname] = link.ifindex
         new = Netns(self.name, table, self.addrs, self.routes, self.neighs, self.fdb, self.sysctls,
-                    self.iptables, self.next_ifindex, self.nsids, self.local_table)
+                    self.iptables, self.next_ifindex, self.nsids, self.local_table, self.tables)
         object.__setattr__(new, "_by_name", names)
         return new
 
@@ -214,7 +220,8 @@ class Netns:
                     changes.get("routes", self.routes), changes.get("neighs", self.neighs),
                     changes.get("fdb", self.fdb), changes.get("sysctls", self.sysctls),
                     changes.get("iptables", self.iptables), changes.get("next_ifindex", self.next_ifindex),
-                    changes.get("nsids", self.nsids), changes.get("local_table", self.local_table))
+                    changes.get("nsids", self.nsids), changes.get("local_table", self.local_table),
+                    changes.get("tables", self.tables))
         object.__setattr__(new, "_by_name", self._by_name)
         return new
 
