@@ -14,7 +14,8 @@ from simlab.iproute.command import (AddrShow, BridgeLinkShow, FdbShow, IpOptions
 from simlab.iproute.render import RENDERERS
 from simlab.model.ops import Ping
 from simlab.model import (AddrAdd, AddrDel, AddrFlush, Iptables, LinkAdd, LinkDel, LinkSet, NetError,
-                          NetnsAdd, NetnsDel, ROOT, RouteAdd, RouteDel, RouteFlush, SysctlSet, UsageError)
+                          NeighAdd, NeighDel, NeighFlush, NetnsAdd, NetnsDel, ROOT, RouteAdd, RouteDel, RouteFlush,
+                          SysctlSet, UsageError)
 
 
 def ops(line):
@@ -89,6 +90,13 @@ def show(line) -> Show:
     ("ip route del unreachable 10.10.0.0/16 table 7", (RouteDel("10.10.0.0/16", type="unreachable", table=7),)),
     ("ip route flush dev veth1 scope link", (RouteFlush(dev="veth1", scope="link"),)),
     ("ip route flush table 100", (RouteFlush(table=100),)),
+    ("ip neigh add 10.0.0.5 lladdr 02:00:00:00:00:05 dev veth1",
+     (NeighAdd("10.0.0.5", "veth1", lladdr="02:00:00:00:00:05"),)),
+    ("ip n replace 10.0.0.5 lladdr 02:00:00:00:00:AA dev veth1 nud stale",
+     (NeighAdd("10.0.0.5", "veth1", lladdr="02:00:00:00:00:aa", state="STALE", mode="replace"),)),
+    ("ip -n red neigh del 10.0.0.5 dev veth1", (NeighDel("10.0.0.5", "veth1", netns="red"),)),
+    ("ip -6 neigh flush dev veth1", (NeighFlush(ifname="veth1", family=6),)),
+    ("ip neigh flush all", (NeighFlush(),)),
     ("ip route flush root 10.0.0.0/8", (RouteFlush(prefix="10.0.0.0/8", match="root"),)),
     ("ip netns exec red ip link set lo up", (LinkSet("lo", netns="red", up=True),)),
     ("ip netns exec red ip -n blue link set lo up", (LinkSet("lo", netns="blue", up=True),)),
@@ -225,7 +233,7 @@ def test_iproute2_errors(line, message, exit):
 
 @pytest.mark.parametrize("line", [
     "ip -s link", "ip -6 route flush dev veth1", "ip rule", "ip tunnel", "ip link add l mtu 100 type veth", "ip link replace x",
-    "ip neigh add 10.0.0.5 lladdr 02:00:00:00:00:01 dev veth1", "ip route flush", "bridge vlan", "bridge fdb add",
+    "ip neigh add 10.0.0.5 lladdr 02:00:00:00:00:01 dev veth1 nud noarp", "ip route flush", "bridge vlan", "bridge fdb add",
     "ip link add br0 type bridge stp_state 1", "ip link add x type vxlan id 5", "ping -f 10.0.0.1", "ping", "",
     "iptables -L", "ip route add 10.0.0.0/8 table local dev veth1", "ip 'unterminated",
 ])

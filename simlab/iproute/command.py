@@ -95,9 +95,11 @@ class RouteGet:
 
 @dataclass(frozen=True)
 class NeighShow:
-    """`ip neigh [show] [dev X]`."""
+    """`ip neigh [show] [dev X] [nud STATE] [[to] PREFIX]`."""
 
     dev: str | None = None
+    nud: str | None = None  # "PERMANENT", ..., "all"; None: everything but NOARP
+    to: str | None = None
 
 
 @dataclass(frozen=True)

@@ -946,31 +946,112 @@ def _route_get(args: _Args, ctx: _Ctx) -> Show:
 
 
 # ----------------------------------------------------------------- ip neigh
-def _ip_neigh(args: _Args, ctx: _Ctx) -> Show:
-    if args:
-        verb = args.take()
-        if _m(verb, "show") or _m(verb, "list") or _m(verb, "lst"):
-            flt: dict = {}
-            while args:
-                word = args.take()
-                if word == "dev":
-                    flt["dev"] = args.next_arg()
-                else:
-                    raise _unsupported(f'"{word}" in ip neigh show',
-                                       say("write: ip neigh [show [dev X]]",
-                                           "次のように書いてください: ip neigh [show [dev X]]"))
-            return ctx.show("ip", NeighShow(**flt))
-        if _m(verb, "add") or _m(verb, "change") or verb == "chg" or _m(verb, "replace") \
-                or _m(verb, "delete") or _m(verb, "get") or _m(verb, "flush"):
-            raise _unsupported(f'"ip neigh {verb}"', say(
-                "simlab only shows the neighbour (ARP) table: entries come from traffic, "
-                "e.g. ip netns exec NS ping -c 1 ADDR",
-                "simlab は近隣 (ARP) テーブルを表示するだけです。エントリは通信から作られます "
-                "(例: ip netns exec NS ping -c 1 ADDR)"))
-        if _m(verb, "help"):
-            raise _unsupported('"ip neigh help"', SUPPORTED)
-        raise _unknown_command(verb, "neigh")
-    return ctx.show("ip", NeighShow())
+_NUD = ("permanent", "reachable", "stale", "noarp", "none", "incomplete", "delay", "probe", "failed")
+
+
+def _nud(value: str) -> str:
+    """nud_state_a2n(): a state name (any case) or a number."""
+    if value.lower() in _NUD:
+        return value.upper()
+    if value == "all":
+        return "all"
+    raise invarg(value, "nud state is bad",
+                 hint=say("nud takes permanent, reachable or stale", "nud には permanent、reachable、stale を指定します"))
+
+
+def _ip_neigh(args: _Args, ctx: _Ctx) -> Change | Show:
+    if not args:
+        return ctx.show("ip", NeighShow())
+    verb = args.take()
+    if _m(verb, "show") or _m(verb, "list") or _m(verb, "lst"):
+        return ctx.show("ip", NeighShow(**_neigh_filter(args, ctx)))
+    if _m(verb, "flush"):
+        if not args:
+            raise UsageError("Flush requires arguments.", exit=1,
+                             hint=say("write: ip neigh flush dev veth1", "次のように書いてください: ip neigh flush dev veth1"))
+        flt = _neigh_filter(args, ctx, flush=True)
+        if set(flt) - {"dev"}:
+            raise _unsupported("ip neigh flush with selectors other than dev / all",
+                               say("write: ip neigh flush dev veth1", "次のように書いてください: ip neigh flush dev veth1"))
+        return ctx.change(o.NeighFlush(ctx.netns, flt.get("dev"), ctx.opts.family))
+    if _m(verb, "add"):
+        return _neigh_modify(args, ctx, "add")
+    if _m(verb, "change") or verb == "chg":
+        return _neigh_modify(args, ctx, "change")
+    if _m(verb, "replace"):
+        return _neigh_modify(args, ctx, "replace")
+    if _m(verb, "delete"):
+        return _neigh_modify(args, ctx, "del")
+    if _m(verb, "get"):
+        raise _unsupported('"ip neigh get"', say("write: ip neigh show ADDR", "次のように書いてください: ip neigh show ADDR"))
+    if _m(verb, "help"):
+        raise _unsupported('"ip neigh help"', SUPPORTED)
+    raise _unknown_command(verb, "neigh")
+
+
+def _neigh_filter(args: _Args, ctx: _Ctx, flush: bool = False) -> dict:
+    flt: dict = {}
+    while args:
+        word = args.take()
+        if word == "dev":
+            flt["dev"] = args.next_arg()
+        elif word == "nud":
+            flt["nud"] = _nud(args.next_arg())
+        elif flush and word == "all":
+            continue
+        elif word in ("proxy", "vrf", "master", "nomaster", "unused") or _m(word, "protocol"):
+            raise _unsupported(f'"{word}" in ip neigh show',
+                               say("write: ip neigh [show [dev X] [nud STATE] [ADDR]]",
+                                   "次のように書いてください: ip neigh [show [dev X] [nud STATE] [ADDR]]"))
+        else:
+            if word == "to":
+                word = args.next_arg()
+            if "to" in flt:
+                raise _duparg2("to", word)
+            flt["to"] = _prefix(word, ctx.opts.family)
+    return flt
+
+
+def _neigh_modify(args: _Args, ctx: _Ctx, mode: str) -> Change:
+    """ipneigh_modify(): keywords in iproute2's order; its checks before the kernel's."""
+    lladdr = dev = dst = None
+    state = "PERMANENT"
+    while args:
+        word = args.take()
+        if _m(word, "lladdr"):
+            value = args.next_arg()
+            if lladdr is not None:
+                raise _duparg("lladdr", value)
+            lladdr = value
+        elif word == "nud":
+            state = _nud(args.next_arg())
+        elif word == "dev":
+            dev = args.next_arg()
+        elif _m(word, "proxy") or _m(word, "router") or _m(word, "extern_learn") or _m(word, "protocol"):
+            raise _unsupported(f'"{word}" in ip neigh {mode}')
+        else:
+            if word == "to":
+                word = args.next_arg()
+            if dst is not None:
+                raise _duparg2("to", word)
+            dst = _address(word, ctx.opts.family)
+    if dev is None or dst is None:
+        raise UsageError("Device and destination are required arguments.", exit=255,
+                         hint=say("write: ip neigh add 10.0.0.2 lladdr 02:00:00:00:00:02 dev veth1",
+                                  "次のように書いてください: ip neigh add 10.0.0.2 lladdr 02:00:00:00:00:02 dev veth1"))
+    if mode == "del":
+        return ctx.change(o.NeighDel(dst, dev, ctx.netns))
+    if lladdr is not None:
+        try:
+            lladdr = parse_mac(lladdr)
+        except NetError:
+            raise UsageError(f'"{lladdr}" is invalid lladdr.', exit=1,
+                             hint=say("a MAC is six hex bytes: 02:00:00:00:00:01",
+                                      "MAC は 16 進 6 バイトです: 02:00:00:00:00:01")) from None
+    if state not in ("PERMANENT", "REACHABLE", "STALE"):
+        raise _unsupported(f'"nud {state.lower()}"', say("simlab writes entries with nud permanent, reachable or stale",
+                                                         "simlab が書けるのは nud permanent、reachable、stale のエントリです"))
+    return ctx.change(o.NeighAdd(dst, dev, ctx.netns, lladdr, state, mode))
 
 
 # ----------------------------------------------------------------- ip netns

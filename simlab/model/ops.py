@@ -26,6 +26,9 @@ __all__ = [
     "RouteAdd",
     "RouteDel",
     "RouteFlush",
+    "NeighAdd",
+    "NeighDel",
+    "NeighFlush",
     "SysctlSet",
     "Iptables",
     "Ping",
@@ -180,6 +183,37 @@ class RouteFlush:
 
 
 @dataclass(frozen=True, slots=True)
+class NeighAdd:
+    """Linux: `ip [-n NS] neigh add|replace|change ADDR lladdr MAC dev IFNAME [nud STATE]`."""
+
+    dst: str
+    ifname: str
+    netns: str = ROOT
+    lladdr: str | None = None
+    state: str = "PERMANENT"  # PERMANENT, REACHABLE or STALE
+    mode: str = "add"  # add (NLM_F_EXCL), replace (or add), change (an existing one only)
+
+
+@dataclass(frozen=True, slots=True)
+class NeighDel:
+    """Linux: `ip [-n NS] neigh del ADDR dev IFNAME`."""
+
+    dst: str
+    ifname: str
+    netns: str = ROOT
+
+
+@dataclass(frozen=True, slots=True)
+class NeighFlush:
+    """Linux: `ip [-n NS] [-4|-6] neigh flush dev IFNAME | all`: the entries that are neither
+    PERMANENT nor NOARP (iproute2's default flush filter)."""
+
+    netns: str = ROOT
+    ifname: str | None = None  # None: every link
+    family: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SysctlSet:
     """Linux: `ip netns exec NS sysctl -w KEY=VALUE` (each namespace has its own)."""
 
@@ -212,7 +246,7 @@ class Ping:
 
 Op = (
     NetnsAdd | NetnsDel | LinkAdd | LinkDel | LinkSet | AddrAdd | AddrDel | AddrFlush
-    | RouteAdd | RouteDel | RouteFlush | SysctlSet | Iptables | Ping
+    | RouteAdd | RouteDel | RouteFlush | NeighAdd | NeighDel | NeighFlush | SysctlSet | Iptables | Ping
 )
 
 
@@ -313,6 +347,14 @@ def as_command(op: Op) -> str:
         if op.prefix is not None:
             words.append(f"{op.match} {op.prefix}")
         return " ".join(words)
+    if isinstance(op, NeighAdd):
+        lladdr = f" lladdr {op.lladdr}" if op.lladdr else ""
+        return f"ip {_n(op.netns)}neigh {op.mode} {op.dst}{lladdr} dev {op.ifname} nud {op.state.lower()}"
+    if isinstance(op, NeighDel):
+        return f"ip {_n(op.netns)}neigh del {op.dst} dev {op.ifname}"
+    if isinstance(op, NeighFlush):
+        family = {4: "-4 ", 6: "-6 "}.get(op.family or 0, "")
+        return f"ip {family}{_n(op.netns)}neigh flush " + (f"dev {op.ifname}" if op.ifname else "all")
     if isinstance(op, SysctlSet):
         prefix = f"ip netns exec {op.netns} " if op.netns != ROOT else ""
         return f"{prefix}sysctl -w {op.key}={op.value}"
