@@ -291,3 +291,23 @@ def test_fuzz_any_text_never_crashes(text):
             parse(line)
         except NetError as err:
             assert not err.message.startswith("simlab could not read"), err.message  # no hidden bug
+
+
+# ------------------------------------------------------------ the README's list
+def test_readme_lists_what_the_parser_accepts():
+    """README.md's supported-commands block is generated from simlab.iproute.supported,
+    whose examples must all parse and whose refusals must all be refused with a hint."""
+    from pathlib import Path
+
+    from simlab.iproute import supported
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    start, end = readme.index(supported.BEGIN), readme.index(supported.END) + len(supported.END)
+    assert readme[start:end] + "\n" == supported.markdown(), "run: python -m simlab.iproute.supported"
+    for _synopsis, examples in supported.COMMANDS:
+        for line in examples:
+            assert isinstance(parse(line), (Change, Show)), line
+    for line, _why in supported.REFUSED:
+        with pytest.raises(UsageError) as info:
+            parse(line)
+        assert info.value.hint, line

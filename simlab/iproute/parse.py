@@ -630,6 +630,7 @@ def _addr_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
     dev = None
     brd = None
     scope = None
+    label = None
     while args:
         word = args.take()
         if word in ("peer", "remote"):
@@ -655,8 +656,10 @@ def _addr_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
         elif word == "dev":
             dev = args.next_arg()
         elif word == "label":
-            raise _unsupported("address labels", say("the label is the link's name",
-                                                     "ラベルはリンクの名前です"))
+            value = args.next_arg()
+            if label is not None:
+                raise _duparg("label", value)
+            label = value
         elif _m(word, "metric") or _m(word, "priority") or word == "preference":
             raise _unsupported('"metric" on an address')
         elif _m(word, "valid_lft") or _m(word, "preferred_lft"):
@@ -686,7 +689,7 @@ def _addr_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
                          hint=say("say which address: ip addr add 10.0.0.1/24 dev veth1",
                                   "アドレスを指定してください: ip addr add 10.0.0.1/24 dev veth1"))
     if add:
-        return ctx.change(o.AddrAdd(dev, local, netns=ctx.netns, broadcast=brd, scope=scope))
+        return ctx.change(o.AddrAdd(dev, local, netns=ctx.netns, broadcast=brd, scope=scope, label=label))
     change = ctx.change(o.AddrDel(dev, local, netns=ctx.netns))
     if family == 4 and "/" not in local:  # printed before ip talks to the kernel
         change = dataclasses.replace(change, stderr=wildcard_warning(local))
@@ -938,6 +941,11 @@ def _route_get(args: _Args, ctx: _Ctx) -> Show:
         if dst is not None:
             raise _duparg2("to", word)
         dst = _prefix(word, family)
+    if ctx.opts.family == 6 or (dst is not None and ":" in dst):
+        raise _unsupported("`ip -6 route get`", say("ask for an IPv4 address: ip route get 10.0.0.2",
+                                                    "IPv4 アドレスを指定してください: ip route get 10.0.0.2"))
+    if ctx.opts.json:
+        raise _unsupported("`ip -j route get`", say("drop -j", "-j を外してください"))
     if dst is None:
         raise UsageError("need at least a destination address", exit=1,
                          hint=say("write: ip route get 10.0.0.2",

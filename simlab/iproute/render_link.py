@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import fnmatch
 import ipaddress
 
 from ..i18n import say
@@ -277,7 +278,7 @@ def link_addrs(state: NetState, ns: Netns, link: Link, family: int | None, flt: 
             want = ipaddress.ip_interface(flt.to)
             if a.family != want.version or ipaddress.ip_address(a.address) not in want.network:
                 continue
-        if flt.label is not None and (a.family != 4 or (a.label or link.ifname) != flt.label):
+        if flt.label is not None and (a.family != 4 or not fnmatch.fnmatchcase(a.label or link.ifname, flt.label)):
             continue
         out.append((a, sec))
     return out
@@ -335,7 +336,8 @@ def render_links(state: NetState, ns: Netns, flt: LinkShow, opts: IpOptions) -> 
         return "".join(_brief_row(state, ns, link, addrs, mode) for link, addrs in rows)
     if opts.oneline:
         return "".join(_oneline_rows(state, ns, link, addrs, opts, mode, short) for link, addrs in rows)
-    return "".join(_text_row(state, ns, link, addrs, opts, mode, short) for link, addrs in rows)
+    label = mode == "addr" and flt.label is not None
+    return "".join(_text_row(state, ns, link, addrs, opts, mode, short, label) for link, addrs in rows)
 
 
 def _oneline_rows(state, ns, link, addrs, opts, mode, short) -> str:
@@ -351,7 +353,9 @@ def _oneline_rows(state, ns, link, addrs, opts, mode, short) -> str:
     return out
 
 
-def _text_row(state, ns, link, addrs, opts, mode, short=False) -> str:
+def _text_row(state, ns, link, addrs, opts, mode, short=False, label=False) -> str:
+    if label:  # `ip addr show label L` prints the matching addresses alone, no link lines
+        return "".join(_addr_text(link, addr, secondary) for addr, secondary in addrs)
     family = opts.family if mode == "addr" else None
     six = short
     at, mdown, _ = at_name(state, ns, link, local_lookup=six)

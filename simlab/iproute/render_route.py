@@ -172,7 +172,7 @@ def _route_text(state: NetState, ns: Netns, e: Entry, flt: RouteShow, shown_tabl
         words.append(f"metric {e.metric}")
     if e.onlink:
         words.append("onlink")
-    linkdown = link is not None and e.type in ("unicast", "multicast") and not derive.carrier(state, ns, link)
+    linkdown = link is not None and e.type in ("unicast", "multicast", "broadcast") and not derive.carrier(state, ns, link)
     if e.family == 6:
         if linkdown:
             words.append("linkdown")
@@ -205,7 +205,7 @@ def _route_json(state: NetState, ns: Netns, e: Entry, flt: RouteShow, shown_tabl
     flags = []
     if e.onlink:
         flags.append("onlink")
-    if link is not None and e.type in ("unicast", "multicast") and not derive.carrier(state, ns, link):
+    if link is not None and e.type in ("unicast", "multicast", "broadcast") and not derive.carrier(state, ns, link):
         flags.append("linkdown")
     out["flags"] = flags
     if e.family == 6:

@@ -53,6 +53,8 @@ def addr_add(k: Kernel, op: o.AddrAdd) -> Undo:
         if op.broadcast == "-":
             brd = str(iface.network.network_address)
         attrs.append(("IFA_BROADCAST", brd))
+    if op.label is not None and iface.version == 4:
+        attrs.append(("IFA_LABEL", op.label))
     msg["attrs"] = attrs
     k.talk(handle, msg, RTM_NEWADDR, CREATE)
     return [
@@ -290,6 +292,7 @@ def _readd(op: o.AddrDel, gone) -> o.AddrAdd:
         op.netns,
         broadcast=gone.broadcast,
         scope=gone.scope if gone.scope != "global" else None,
+        label=gone.label,
     )
 
 

@@ -107,6 +107,7 @@ class AddrAdd:
     netns: str = ROOT
     broadcast: str | None = None  # "+" computes it from the prefix, as iproute2 does
     scope: str | None = None
+    label: str | None = None  # IPv4: the address's label (`ip addr add ... label veth1:0`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +309,7 @@ def as_command(op: Op) -> str:
     if isinstance(op, AddrAdd):
         extra = f" brd {op.broadcast}" if op.broadcast else ""
         extra += f" scope {op.scope}" if op.scope else ""
+        extra += f" label {op.label}" if op.label else ""
         return f"ip {_n(op.netns)}addr add {op.cidr}{extra} dev {op.ifname}"
     if isinstance(op, AddrDel):
         return f"ip {_n(op.netns)}addr del {op.cidr} dev {op.ifname}"

@@ -149,7 +149,13 @@ def addr_add(t: Txn, op: o.AddrAdd) -> None:
         broadcast = str(iface.network.broadcast_address) if iface.network.prefixlen < 31 else None
     elif broadcast == "-":  # iproute2 sends the network address
         broadcast = str(iface.network.network_address)
-    addr = Addr(link.ifindex, 4, str(iface.ip), iface.network.prefixlen, scope=scope, broadcast=broadcast)
+    if op.label is not None and len(op.label) >= 16:  # IFA_LABEL's policy: IFNAMSIZ
+        raise NetError.extack("Attribute failed policy validation", errno.EINVAL,
+                              hint=say("a label has at most 15 characters, e.g. veth1:0",
+                                       "ラベルは 15 文字までです (例: veth1:0)"))
+    label = op.label if op.label != link.ifname else None
+    addr = Addr(link.ifindex, 4, str(iface.ip), iface.network.prefixlen, scope=scope, broadcast=broadcast,
+                label=label)
     ns = insert_v4(ns.evolve(local_table=True), addr)
     if link.up:
         ns = add_connected(ns, link)
