@@ -88,9 +88,10 @@ class RouteShow:
 
 @dataclass(frozen=True)
 class RouteGet:
-    """`ip route get DST`."""
+    """`ip route get DST [from SRC]`."""
 
     dst: str
+    src: str | None = None
 
 
 @dataclass(frozen=True)

@@ -928,14 +928,17 @@ def _route_filter(args: _Args, ctx: _Ctx) -> dict:
 
 def _route_get(args: _Args, ctx: _Ctx) -> Show:
     family = ctx.opts.family
-    dst = None
+    dst = src = None
     while args:
         word = args.take()
-        if word in ("from", "iif", "oif", "tos", "mark", "vrf", "uid", "ipproto", "sport", "dport",
+        if word == "from":
+            src = _address(args.next_arg(), family)
+            continue
+        if word in ("iif", "oif", "tos", "mark", "vrf", "uid", "ipproto", "sport", "dport",
                     "fibmatch", "connected") or _m(word, "dsfield"):
             raise _unsupported(f'"{word}" in ip route get',
-                               say("write: ip route get ADDRESS",
-                                   "次のように書いてください: ip route get ADDRESS"))
+                               say("write: ip route get ADDRESS [from ADDRESS]",
+                                   "次のように書いてください: ip route get ADDRESS [from ADDRESS]"))
         if word == "to":
             word = args.next_arg()
         if dst is not None:
@@ -944,13 +947,11 @@ def _route_get(args: _Args, ctx: _Ctx) -> Show:
     if ctx.opts.family == 6 or (dst is not None and ":" in dst):
         raise _unsupported("`ip -6 route get`", say("ask for an IPv4 address: ip route get 10.0.0.2",
                                                     "IPv4 アドレスを指定してください: ip route get 10.0.0.2"))
-    if ctx.opts.json:
-        raise _unsupported("`ip -j route get`", say("drop -j", "-j を外してください"))
     if dst is None:
         raise UsageError("need at least a destination address", exit=1,
                          hint=say("write: ip route get 10.0.0.2",
                                   "次のように書いてください: ip route get 10.0.0.2"))
-    return ctx.show("ip", RouteGet(dst))
+    return ctx.show("ip", RouteGet(dst, src))
 
 
 # ----------------------------------------------------------------- ip neigh

@@ -309,25 +309,34 @@ def render_route_get(state: NetState, ns: Netns, get: RouteGet, opts: IpOptions)
                "throw": errno.ENETUNREACH}[e.type]
         raise NetError.rtnl(err, hint=say(f"the route {_dst_text(e)} is a {e.type} route",
                                           f"{_dst_text(e)} は {e.type} ルートです"))
+    if get.src is not None and not any(a.family == 4 and a.address == get.src for a in ns.addrs):
+        # ip_route_output_key() with a source that is not ours: no route for it
+        raise NetError("RTNETLINK answers: Network is unreachable", errno=errno.ENETUNREACH, exit=2,
+                       hint=say(f"{get.src} is not an address of this namespace",
+                                f"{get.src} はこの名前空間のアドレスではありません"))
+    row: dict = {}
     if e.type == "local":
         lo = next((l for l in ns.links.values() if l.kind == "loopback"), None)
-        out = f"local {text} dev {lo.ifname if lo else 'lo'} src {e.src or text} uid 0 \n    cache <local> \n"
+        row.update(type="local", dst=text, dev=lo.ifname if lo else "lo", prefsrc=e.src or text)
+        cache = ["local"]
     else:
-        dev = ns.links[e.dev]
         src = e.src or _select_src(ns, e.dev, ipaddress.ip_address(e.via) if e.via else target)
-        words = []
         if e.type == "broadcast":
-            words.append("broadcast")
-        words.append(text)
+            row["type"] = "broadcast"
+        row["dst"] = text
         if e.via:
-            words.append(f"via {e.via}")
-        words.append(f"dev {dev.ifname}")
+            row["gateway"] = e.via
+        row["dev"] = ns.links[e.dev].ifname
         if src:
-            words.append(f"src {src}")
-        words.append("uid 0")
-        cache = " <local,brd>" if e.type == "broadcast" else ""
-        out = " ".join(words) + f" \n    cache{cache} \n"
+            row["prefsrc"] = src
+        cache = ["local", "brd"] if e.type == "broadcast" else []
+    if get.src is not None:  # `from` is printed after the destination, and no `src`
+        row.pop("prefsrc", None)
+        row = {k: v for k, v in row.items() if k in ("type", "dst")} | {"from": get.src} | \
+            {k: v for k, v in row.items() if k not in ("type", "dst")}
     if opts.json:
-        raise NetError("simlab does not model `ip -j route get`", errno=errno.EINVAL, exit=255,
-                       hint=say("drop -j", "-j を外してください"))
-    return out
+        return dumps([{**row, "flags": [], "uid": 0, "cache": cache}], pretty=opts.pretty)
+    names = {"type": "", "dst": "", "from": "from ", "gateway": "via ", "dev": "dev ", "prefsrc": "src "}
+    words = [f"{names[k]}{v}" for k, v in row.items() if not (k == "type" and v == "unicast")]
+    flags = f" <{','.join(cache)}>" if cache else ""
+    return " ".join(words) + f" uid 0 \n    cache{flags} \n"

@@ -35,7 +35,7 @@ COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
       "ip route add 10.5.0.0/16 dev veth1 table 100 proto static")),
     ("ip route del DST [via G] [dev X] [metric N] [table N]; ip route flush SELECTORS",
      ("ip route del 10.1.0.0/16 metric 10", "ip route flush dev veth1", "ip route flush table 100")),
-    ("ip route get ADDRESS", ("ip route get 10.0.0.2",)),
+    ("ip [-j [-p]] route get ADDRESS [from ADDRESS]", ("ip route get 10.0.0.2", "ip -j route get 8.8.8.8 from 10.0.0.7")),
     ("ip [-4|-6] neigh [show [dev X] [nud STATE] [ADDR]]", ("ip neigh", "ip neigh show nud permanent")),
     ("ip neigh add|replace|change ADDR lladdr MAC dev X [nud permanent|reachable|stale]; "
      "ip neigh del ADDR dev X; ip neigh flush dev X|all",
@@ -59,8 +59,7 @@ REFUSED: tuple[tuple[str, str], ...] = (
     ("ip rule", "policy routing rules: the lab uses table main (routes in other tables can be added and shown)"),
     ("ip link set veth1 arp off", "link flags other than up/promisc"),
     ("bridge link set dev veth1 learning off", "bridge port options other than hairpin"),
-    ("ip route get 10.0.0.2 from 10.0.0.1", "route lookups other than by destination"),
-    ("ip -j route get 10.0.0.2", "JSON for ip route get"),
+    ("ip route get 10.0.0.2 iif veth1", "route lookups by input device, mark, tos, ports"),
     ("ip -6 route get 2001:db8::1", "IPv6 route lookups"),
     ("ip route add local 10.0.0.9 dev veth1", "local, broadcast, multicast, nat and anycast routes"),
     ("ip neigh add 10.0.0.9 lladdr 02:00:00:00:00:09 dev veth1 nud noarp", "neighbours other than permanent, reachable, stale"),
