@@ -349,6 +349,9 @@ class _LinkArgs:
         self.netns: str | None = None
         self.master: str | None = None  # "" is nomaster
         self.promisc: bool | None = None
+        self.arp: bool | None = None
+        self.multicast: bool | None = None
+        self.allmulticast: bool | None = None
         self.kind: str | None = None
 
 
@@ -396,10 +399,13 @@ def _iplink_parse(args: _Args, out: _LinkArgs) -> None:
                 raise _duparg("netns", value)
             # `netns PID` names the namespace of a process; in a lab, pid 1 lives in the node.
             out.netns = ROOT if value == "1" else value
-        elif word in ("multicast", "allmulticast", "trailers", "arp", "carrier"):
+        elif word in ("multicast", "arp", "allmulticast"):
+            setattr(out, word, _on_off(word, args.next_arg()))
+        elif word in ("trailers", "carrier"):
             value = args.next_arg()
             _on_off(word, value)
-            raise _unsupported(f'"{word} {value}"')
+            raise _unsupported(f'"{word} {value}"', say("simlab sets up, promisc, arp, multicast and allmulticast",
+                                                        "simlab が設定できるのは up、promisc、arp、multicast、allmulticast です"))
         elif word == "promisc":
             out.promisc = _on_off("promisc", args.next_arg())
         elif word == "vf":
@@ -445,7 +451,7 @@ def _link_add(args: _Args, ctx: _Ctx) -> Change:
         raise UsageError('Not enough information: "type" argument is required', exit=1,
                          hint=say("say which kind of link: type veth or type bridge",
                                   "リンクの種類を指定してください: type veth または type bridge"))
-    if main.master is not None or main.promisc is not None:
+    if main.master is not None or main.promisc is not None or main.arp is not None or main.multicast is not None:
         raise _unsupported('"master"/"promisc" in ip link add',
                            say("add the link first, then `ip link set`",
                                "まずリンクを追加し、その後で `ip link set` を使ってください"))
@@ -470,7 +476,8 @@ def _link_add(args: _Args, ctx: _Ctx) -> Change:
                 raise UsageError('both "name" and "dev" cannot be used when creating devices.',
                                  hint=say("write: peer name veth2",
                                           "次のように書いてください: peer name veth2"))
-            if peer.up is not None or peer.master is not None or peer.promisc is not None:
+            if peer.up is not None or peer.master is not None or peer.promisc is not None \
+                    or peer.arp is not None or peer.multicast is not None:
                 raise _unsupported('"up"/"master"/"promisc" for the peer in ip link add',
                                    say("create the pair first, then `ip link set`",
                                        "まずペアを作成し、その後で `ip link set` を使ってください"))
@@ -510,7 +517,8 @@ def _link_set(args: _Args, ctx: _Ctx) -> Change:
                                   "リンクを指定してください: ip link set dev veth1 up"))
     name = None if la.name == la.dev else la.name
     op = o.LinkSet(la.dev, netns=ctx.netns, up=la.up, mtu=la.mtu, mac=la.mac, name=name,
-                   master=la.master, to_netns=la.netns, promisc=la.promisc)
+                   master=la.master, to_netns=la.netns, promisc=la.promisc, arp=la.arp,
+                   multicast=la.multicast, allmulticast=la.allmulticast)
     return ctx.change(op)
 
 
@@ -522,7 +530,8 @@ def _link_del(args: _Args, ctx: _Ctx) -> Change:
                          hint=say("name the link: ip link del veth1",
                                   "リンクを指定してください: ip link del veth1"))
     if la.kind is not None or la.up is not None or la.mtu is not None or la.mac is not None \
-            or la.master is not None or la.netns is not None or la.promisc is not None:
+            or la.master is not None or la.netns is not None or la.promisc is not None \
+            or la.arp is not None or la.multicast is not None:
         raise _unsupported("options in ip link del", say("write: ip link del NAME",
                                                          "次のように書いてください: ip link del NAME"))
     return ctx.change(o.LinkDel(la.dev, netns=ctx.netns))

@@ -135,7 +135,7 @@ def _address_words(link: Link) -> tuple[str, str]:
 
 def _promiscuity(link: Link) -> tuple[int, int]:
     port = 1 if link.master is not None else 0
-    return port + (1 if link.promisc else 0), port
+    return port + (1 if link.promisc else 0), port + (1 if link.allmulti else 0)
 
 
 def _hex_mac(mac: str) -> str:

@@ -15,8 +15,10 @@ COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
      ("ip link", "ip -d link show br0", "ip -br link", "ip -o link", "ip -j -p link show up")),
     ("ip link add [name] X type veth [peer name Y [netns NS]] | type bridge",
      ("ip link add veth1 type veth peer name veth2 netns red", "ip link add br0 type bridge")),
-    ("ip link set [dev] X up|down | name N | address MAC | mtu N | master BR | nomaster | netns NS | promisc on|off",
-     ("ip link set veth1 up", "ip link set veth2 netns red", "ip link set veth1 master br0")),
+    ("ip link set [dev] X up|down | name N | address MAC | mtu N | master BR | nomaster | netns NS "
+     "| promisc|arp|multicast|allmulticast on|off",
+     ("ip link set veth1 up", "ip link set veth2 netns red", "ip link set veth1 master br0",
+      "ip link set veth1 arp off multicast off")),
     ("ip link del [dev] X", ("ip link del veth1",)),
     ("ip [-4|-6] addr [show [dev X] [scope S] [label L] [to PREFIX] [primary|secondary]]",
      ("ip a", "ip -4 addr show dev veth1", "ip addr show scope link", "ip a show label veth1:0",
@@ -57,7 +59,7 @@ COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 REFUSED: tuple[tuple[str, str], ...] = (
     ("ip -s link", "the model moves no packets, so it keeps no counters"),
     ("ip rule", "policy routing rules: the lab uses table main (routes in other tables can be added and shown)"),
-    ("ip link set veth1 arp off", "link flags other than up/promisc"),
+    ("ip link set veth1 trailers off", "link flags other than up, promisc, arp, multicast, allmulticast"),
     ("bridge link set dev veth1 learning off", "bridge port options other than hairpin"),
     ("ip route get 10.0.0.2 iif veth1", "route lookups by input device, mark, tos, ports"),
     ("ip -6 route get 2001:db8::1", "IPv6 route lookups"),

@@ -34,6 +34,9 @@ __all__ = ["link_add", "link_del", "link_set", "pair"]
 NLM_F_ECHO = 0x8
 _IFF_UP = 0x1
 _IFF_PROMISC = 0x100
+_IFF_NOARP = 0x80
+_IFF_MULTICAST = 0x1000
+_IFF_ALLMULTI = 0x200
 
 
 def link_add(k: Kernel, op: o.LinkAdd) -> Undo:
@@ -159,6 +162,15 @@ def link_set(k: Kernel, op: o.LinkSet) -> Undo:
     if op.promisc is not None:
         change |= _IFF_PROMISC
         flags |= _IFF_PROMISC if op.promisc else 0
+    if op.arp is not None:
+        change |= _IFF_NOARP
+        flags |= 0 if op.arp else _IFF_NOARP
+    if op.multicast is not None:
+        change |= _IFF_MULTICAST
+        flags |= _IFF_MULTICAST if op.multicast else 0
+    if op.allmulticast is not None:
+        change |= _IFF_ALLMULTI
+        flags |= _IFF_ALLMULTI if op.allmulticast else 0
     with contextlib.ExitStack() as stack:
         if target is not None:
             attrs.append(("IFLA_NET_NS_FD", stack.enter_context(k.fd(target))))
@@ -231,8 +243,9 @@ def revert_link(k: Kernel, old: rd.RawLink, src: Ns, dst: Ns | None, new_name: s
             attrs.append(("IFLA_MASTER", old.master or 0))
         msg = ifinfmsg()
         msg["index"] = now.ifindex
-        msg["change"] = _IFF_UP | _IFF_PROMISC
-        msg["flags"] = old.flags & (_IFF_UP | _IFF_PROMISC)
+        mask = _IFF_UP | _IFF_PROMISC | _IFF_NOARP | _IFF_MULTICAST | _IFF_ALLMULTI
+        msg["change"] = mask
+        msg["flags"] = old.flags & mask
         msg["attrs"] = attrs
         with contextlib.suppress(NetlinkError):
             where.rt.request(msg, RTM_NEWLINK, REQ)

@@ -166,6 +166,9 @@ def read_ns(k: Kernel, handle: Ns) -> Netns:
             carrier_ok=bool(raw.carrier),
             oper=raw.operstate,
             mc=mc.get(raw.ifindex, ()),
+            noarp=raw.kind in ("veth", "bridge") and bool(raw.flags & 0x80),  # IFF_NOARP
+            nomulticast=raw.kind in ("veth", "bridge") and not raw.flags & 0x1000,  # IFF_MULTICAST
+            allmulti=bool(raw.flags & 0x200),  # IFF_ALLMULTI
         )
         links[raw.ifindex] = Link(**{f: v for f, v in values.items() if f in _LINK_FIELDS})
     # The kernel's per-namespace counter is not visible: it moved past every

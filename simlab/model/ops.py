@@ -96,6 +96,9 @@ class LinkSet:
     to_netns: str | None = None
     promisc: bool | None = None
     hairpin: bool | None = None
+    arp: bool | None = None  # `arp on|off` (IFF_NOARP)
+    multicast: bool | None = None  # `multicast on|off` (IFF_MULTICAST)
+    allmulticast: bool | None = None  # `allmulticast on|off` (IFF_ALLMULTI)
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +306,9 @@ def as_command(op: Op) -> str:
             words.append("nomaster" if op.master == NOMASTER else f"master {op.master}")
         if op.promisc is not None:
             words.append("promisc " + ("on" if op.promisc else "off"))
+        for key in ("arp", "multicast", "allmulticast"):
+            if getattr(op, key) is not None:
+                words.append(f"{key} " + ("on" if getattr(op, key) else "off"))
         if op.up is not None:
             words.append("up" if op.up else "down")
         return " ".join(words)

@@ -76,6 +76,10 @@ class Link:
     oper: str = "UNKNOWN"
     #: The device's multicast list (``bridge fdb show`` ``self permanent`` lines), in order.
     mc: tuple[str, ...] = ()
+    #: `ip link set X arp off` (IFF_NOARP) and `multicast off` (IFF_MULTICAST cleared) on a veth or bridge.
+    noarp: bool = False
+    nomulticast: bool = False
+    allmulti: bool = False  # `allmulticast on` (IFF_ALLMULTI)
 
     def evolve(self, **changes) -> "Link":
         """``dataclasses.replace()``, several times faster (apply() calls it a lot)."""
@@ -87,7 +91,8 @@ class Link:
                     g("promisc", self.promisc), g("alias", self.alias), g("activated", self.activated),
                     g("v6_ready", self.v6_ready), g("had_ports", self.had_ports), g("mtu_set", self.mtu_set),
                     g("port_no", self.port_no), g("carrier_ok", self.carrier_ok), g("oper", self.oper),
-                    g("mc", self.mc))
+                    g("mc", self.mc), g("noarp", self.noarp), g("nomulticast", self.nomulticast),
+                    g("allmulti", self.allmulti))
 
 
 @dataclass(frozen=True, slots=True)

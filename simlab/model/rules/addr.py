@@ -127,7 +127,7 @@ def addr_add(t: Txn, op: o.AddrAdd) -> None:
                                            f"{op.ifname} にはすでに {iface.ip} が付いています"))
         addr = Addr(link.ifindex, 6, str(iface.ip), iface.network.prefixlen, scope=scope)
         ns = insert_v6(ns, addr)
-        if link.kind in ETHER_KINDS:  # joined at once, even on a down link (seen on 6.18)
+        if link.kind in ETHER_KINDS and not link.noarp:  # joined at once, even on a down link (6.18)
             ns = t.links(ns, mc_add(link, solicited(addr.address)))
         t.put(ns)
         return

@@ -132,6 +132,15 @@ def _set_attributes(t: Txn, key: str, link: Link, op: o.LinkSet, mac: str | None
     if op.promisc is not None and op.promisc != link.promisc:
         link = link.evolve(promisc=op.promisc)
         ns = t.links(ns, link)
+    if op.arp is not None and link.kind in ("veth", "bridge"):
+        link = link.evolve(noarp=not op.arp)
+        ns = t.links(ns, link)
+    if op.multicast is not None and link.kind in ("veth", "bridge"):
+        link = link.evolve(nomulticast=not op.multicast)
+        ns = t.links(ns, link)
+    if op.allmulticast is not None:
+        link = link.evolve(allmulti=op.allmulticast)
+        ns = t.links(ns, link)
     t.put(ns)
     if mac is not None and link.kind == "bridge":
         # br_stp_change_bridge_id() reselects port states: no live port, no carrier.
