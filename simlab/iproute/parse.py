@@ -1187,35 +1187,68 @@ def _bridge(words: list[str], netns: str, line: str) -> Change | Show:
                                               "simlab が対応しているのは bridge link と bridge fdb です"))
 
 
+_BRIDGE_LINK_OPTIONS = ("cost", "priority", "state", "guard", "fastleave", "root_block", "learning_sync",
+                        "mcast_router", "mcast_flood", "bcast_flood", "mcast_to_unicast", "neigh_suppress",
+                        "vlan_tunnel", "isolated", "locked", "hwmode", "backup_port", "nobackup_port",
+                        "self", "master")
+#: bridge(8)'s usage text (what it prints for a word it does not know, e.g. stp_state).
+_BRIDGE_LINK_USAGE = """Usage: bridge link set dev DEV [ cost COST ] [ priority PRIO ] [ state STATE ]
+                               [ guard {on | off} ]
+                               [ hairpin {on | off} ]
+                               [ fastleave {on | off} ]
+                               [ root_block {on | off} ]
+                               [ learning {on | off} ]
+                               [ learning_sync {on | off} ]
+                               [ flood {on | off} ]
+                               [ mcast_router MULTICAST_ROUTER ]
+                               [ mcast_flood {on | off} ]
+                               [ bcast_flood {on | off} ]
+                               [ mcast_to_unicast {on | off} ]
+                               [ neigh_suppress {on | off} ]
+                               [ vlan_tunnel {on | off} ]
+                               [ isolated {on | off} ]
+                               [ locked {on | off} ]
+                               [ hwmode {vepa | veb} ]
+                               [ backup_port DEVICE ] [ nobackup_port ]
+                               [ self ] [ master ]
+       bridge link show [dev DEV]"""
+
+
 def _bridge_link(args: _Args, ctx: _Ctx) -> Change | Show:
     verb = args.take() if args else "show"
     if _m(verb, "set") or _m(verb, "change"):
         dev = None
-        hairpin = None
+        options: dict = {}
         while args:
             word = args.take()
             if word == "dev":
                 dev = args.next_arg()
-            elif word in ("hairpin", "mode"):
+            elif word in ("hairpin", "mode", "learning", "flood"):
                 value = args.next_arg()
                 if value not in ("on", "off"):
                     raise UsageError(f'Error: argument of "{word}" must be one of "off", "on", not "{value}"',
                                      exit=234, hint=say(f"write `{word} on` or `{word} off`",
                                                         f"`{word} on` または `{word} off` と書いてください"))
-                hairpin = value == "on"
-            else:
+                options["hairpin" if word == "mode" else word] = value == "on"
+            elif word in _BRIDGE_LINK_OPTIONS:
                 raise _unsupported(f'"bridge link set ... {word}"',
-                                   say("simlab supports: bridge link set dev X hairpin on|off",
-                                       "simlab が対応しているのは bridge link set dev X hairpin on|off です"))
+                                   say("simlab supports: bridge link set dev X hairpin|learning|flood on|off",
+                                       "simlab が対応しているのは bridge link set dev X hairpin|learning|flood on|off です"))
+            else:
+                raise UsageError(_BRIDGE_LINK_USAGE, exit=255,
+                                 hint=say(f'"{word}" is not a bridge port option; STP is the bridge\'s own: '
+                                          "simlab's bridges run without it",
+                                          f'"{word}" はブリッジポートのオプションではありません。STP はブリッジ自体の設定で、'
+                                          "simlab のブリッジは STP なしで動きます"))
         if dev is None:
             raise UsageError("Device is a required argument.",
                              hint=say("write: bridge link set dev veth1 hairpin on",
                                       "次のように書いてください: bridge link set dev veth1 hairpin on"))
-        if hairpin is None:
-            raise _unsupported("bridge link set without hairpin",
-                               say("write: bridge link set dev X hairpin on|off",
-                                   "次のように書いてください: bridge link set dev X hairpin on|off"))
-        return ctx.change(o.LinkSet(dev, netns=ctx.netns, hairpin=hairpin))
+        if not options:
+            raise _unsupported("bridge link set without hairpin, learning or flood",
+                               say("write: bridge link set dev X hairpin|learning|flood on|off",
+                                   "次のように書いてください: bridge link set dev X hairpin|learning|flood on|off"))
+        return ctx.change(o.LinkSet(dev, netns=ctx.netns, **options))
     if _m(verb, "show") or _m(verb, "lst") or _m(verb, "list"):
         flt: dict = {}
         while args:

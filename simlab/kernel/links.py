@@ -37,6 +37,7 @@ _IFF_PROMISC = 0x100
 _IFF_NOARP = 0x80
 _IFF_MULTICAST = 0x1000
 _IFF_ALLMULTI = 0x200
+_BRPORT = {"hairpin": "IFLA_BRPORT_MODE", "learning": "IFLA_BRPORT_LEARNING", "flood": "IFLA_BRPORT_UNICAST_FLOOD"}
 
 
 def link_add(k: Kernel, op: o.LinkAdd) -> Undo:
@@ -135,7 +136,7 @@ def link_del(k: Kernel, op: o.LinkDel) -> Undo:
 
 def link_set(k: Kernel, op: o.LinkSet) -> Undo:
     handle = k.ns_of(op.netns)
-    if op.hairpin is not None:
+    if o.port_options(op):
         return hairpin(k, handle, op)
     # Parse-time checks, in the order `ip link set` takes the words.
     target = None
@@ -279,7 +280,8 @@ def hairpin(k: Kernel, handle: Ns, op: o.LinkSet) -> Undo:
                     ("IFLA_INFO_SLAVE_KIND", "bridge"),
                     (
                         "IFLA_INFO_SLAVE_DATA",
-                        {"attrs": [("IFLA_BRPORT_MODE", 1 if op.hairpin else 0)]},
+                        {"attrs": [(_BRPORT[key], 1 if on else 0)
+                                   for key, on in o.port_options(op).items()]},
                     ),
                 ]
             },
@@ -291,5 +293,5 @@ def hairpin(k: Kernel, handle: Ns, op: o.LinkSet) -> Undo:
         failed = checks.from_netlink(err)
         failed.exit = 255  # the bridge tool exits with -1
         raise failed from None
-    old = link.hairpin
-    return [lambda: hairpin(k, handle, replace(op, hairpin=old))]
+    old = {key: getattr(link, key) for key in o.port_options(op)}
+    return [lambda: hairpin(k, handle, replace(op, **old))]

@@ -93,6 +93,8 @@ class RawLink:
     master: int | None
     port_no: int
     hairpin: bool
+    learning: bool
+    flood: bool
     qdisc: str
     v6_flags: int
 
@@ -140,7 +142,7 @@ def parse_link(raw: bytes) -> RawLink:
     """
     _family, ifi_type, index, flags, _change = _IFINFO.unpack_from(raw, 16)
     top = attrs(raw, 32, len(raw))
-    kind, port_no, hairpin = None, 0, False
+    kind, port_no, hairpin, learning, flood = None, 0, False, True, True
     info = top.get(IFLA_LINKINFO)
     if info is not None:
         nested = attrs(info, 0, len(info))
@@ -153,6 +155,8 @@ def parse_link(raw: bytes) -> RawLink:
                 port_no = struct.unpack_from("=H", port[IFLA_BRPORT_NO])[0]
             if IFLA_BRPORT_MODE in port:
                 hairpin = bool(port[IFLA_BRPORT_MODE][0])
+            learning = bool(port[8][0]) if 8 in port else True  # IFLA_BRPORT_LEARNING
+            flood = bool(port[9][0]) if 9 in port else True  # IFLA_BRPORT_UNICAST_FLOOD
     if kind is None:
         kind = "loopback" if ifi_type == ARPHRD_LOOPBACK else "unknown"
     v6_flags = 0
@@ -185,6 +189,8 @@ def parse_link(raw: bytes) -> RawLink:
         master=(_u32(top[IFLA_MASTER]) or None) if IFLA_MASTER in top else None,
         port_no=port_no,
         hairpin=hairpin,
+        learning=learning,
+        flood=flood,
         qdisc=_text(top[IFLA_QDISC]) if IFLA_QDISC in top else "noop",
         v6_flags=v6_flags,
     )

@@ -157,6 +157,8 @@ def read_ns(k: Kernel, handle: Ns) -> Netns:
             if raw.kind not in ("veth", "bridge")
             else (3 if set_by_hand else 1),
             hairpin=raw.hairpin,
+            learning=raw.learning,
+            flood=raw.flood,
             promisc=bool(raw.flags & _IFF_PROMISC),
             activated=raw.qdisc != "noop",
             v6_ready=bool(raw.v6_flags & rd.IF_READY),

@@ -33,6 +33,7 @@ __all__ = [
     "Iptables",
     "Ping",
     "as_command",
+    "port_options",
 ]
 
 
@@ -96,6 +97,8 @@ class LinkSet:
     to_netns: str | None = None
     promisc: bool | None = None
     hairpin: bool | None = None
+    learning: bool | None = None  # bridge port option (`bridge link set dev X learning off`)
+    flood: bool | None = None  # bridge port option (unknown unicast flooding)
     arp: bool | None = None  # `arp on|off` (IFF_NOARP)
     multicast: bool | None = None  # `multicast on|off` (IFF_MULTICAST)
     allmulticast: bool | None = None  # `allmulticast on|off` (IFF_ALLMULTI)
@@ -254,6 +257,12 @@ Op = (
 )
 
 
+def port_options(op: LinkSet) -> dict[str, bool]:
+    """The bridge port options a LinkSet sets (`bridge link set`): hairpin, learning, flood."""
+    return {k: v for k, v in (("hairpin", op.hairpin), ("learning", op.learning), ("flood", op.flood))
+            if v is not None}
+
+
 def _n(netns: str) -> str:
     return f"-n {netns} " if netns != ROOT else ""
 
@@ -290,9 +299,9 @@ def as_command(op: Op) -> str:
     if isinstance(op, LinkDel):
         return f"ip {_n(op.netns)}link del {op.ifname}"
     if isinstance(op, LinkSet):
-        if op.hairpin is not None:
-            on = "on" if op.hairpin else "off"
-            return f"bridge {_n(op.netns)}link set dev {op.ifname} hairpin {on}"
+        if port_options(op):
+            opts = " ".join(f"{k} {'on' if v else 'off'}" for k, v in port_options(op).items())
+            return f"bridge {_n(op.netns)}link set dev {op.ifname} {opts}"
         words = [f"ip {_n(op.netns)}link set {op.ifname}"]
         if op.to_netns is not None:
             words.append(f"netns {_target(op.to_netns)}")

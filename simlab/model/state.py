@@ -80,6 +80,9 @@ class Link:
     noarp: bool = False
     nomulticast: bool = False
     allmulti: bool = False  # `allmulticast on` (IFF_ALLMULTI)
+    #: bridge port options (`bridge link set dev X learning off | flood off`).
+    learning: bool = True
+    flood: bool = True
 
     def evolve(self, **changes) -> "Link":
         """``dataclasses.replace()``, several times faster (apply() calls it a lot)."""
@@ -92,7 +95,7 @@ class Link:
                     g("v6_ready", self.v6_ready), g("had_ports", self.had_ports), g("mtu_set", self.mtu_set),
                     g("port_no", self.port_no), g("carrier_ok", self.carrier_ok), g("oper", self.oper),
                     g("mc", self.mc), g("noarp", self.noarp), g("nomulticast", self.nomulticast),
-                    g("allmulti", self.allmulti))
+                    g("allmulti", self.allmulti), g("learning", self.learning), g("flood", self.flood))
 
 
 @dataclass(frozen=True, slots=True)

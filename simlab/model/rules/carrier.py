@@ -99,7 +99,7 @@ def _heard(t: Txn, sender: Link) -> None:
         return
     key, port = other
     ns = t.ns(key)
-    if derive.port_state(t.state, ns, port) == "forwarding" and port.master in ns.links:
+    if derive.port_state(t.state, ns, port) == "forwarding" and port.master in ns.links and port.learning:
         t.state = fdb_learn(t.state, key, port.ifindex, sender.mac)
 
 

@@ -35,11 +35,12 @@ def link_set(t: Txn, op: o.LinkSet) -> None:
         set_up(t, key, index, op.up)
     if op.master is not None:
         _set_master(t, key, index, master)
-    if op.hairpin is not None:
+    if o.port_options(op):
         ns = t.ns(key)
         link = ns.links[index]
-        if link.hairpin != op.hairpin:
-            t.put(t.links(ns, link.evolve(hairpin=op.hairpin)))
+        changed = link.evolve(**o.port_options(op))
+        if changed != link:
+            t.put(t.links(ns, changed))
 
 
 def _find(t: Txn, op: o.LinkSet) -> Link:
@@ -51,7 +52,7 @@ def _find(t: Txn, op: o.LinkSet) -> Link:
         raise no_master(op.master)
     link = ns.link(op.ifname)
     if link is None:
-        if op.hairpin is not None:  # bridge(8) words it its own way
+        if o.port_options(op):  # bridge(8) words it its own way
             raise NetError(f'Cannot find bridge device "{op.ifname}"', errno=errno.ENODEV, exit=255,
                            hint=say(f"there is no link called {op.ifname!r} here",
                                     f"ここには {op.ifname!r} という名前のリンクはありません"))
@@ -102,7 +103,7 @@ def _check(t: Txn, op: o.LinkSet, link: Link) -> tuple[Link | None, str | None]:
         if link.kind not in ETHER_KINDS:
             raise NetError.rtnl(errno.EINVAL, hint=say(f"a {link.kind} link cannot be a bridge port",
                                                        f"{link.kind} リンクはブリッジのポートにできません"))
-    if op.hairpin is not None and link.master is None and master is None:
+    if o.port_options(op) and link.master is None and master is None:
         raise NetError(f"RTNETLINK answers: {os.strerror(errno.EOPNOTSUPP)}",
                        errno=errno.EOPNOTSUPP, exit=255,
                        hint=say(f"{op.ifname} is not a bridge port",
@@ -180,7 +181,7 @@ def _move(t: Txn, key: str, link: Link, target: str) -> tuple[str, Link]:
     # so it gets an nsid for the new one (peernet2id_alloc()).
     t.put(assign_nsid(t.ns(key), target))
     index, tns = alloc_index(t.ns(target), wanted=link.ifindex)
-    moved = link.evolve(ifindex=index, master=None, hairpin=False, port_no=0, activated=False,
+    moved = link.evolve(ifindex=index, master=None, hairpin=False, learning=True, flood=True, port_no=0, activated=False,
                         v6_ready=False, mc=(ALL_NODES,) if link.kind in ETHER_KINDS else ())
     t.put(t.links(tns, moved))
     queued = t.carrier_changed
