@@ -319,8 +319,9 @@ def render_links(state: NetState, ns: Netns, flt: LinkShow, opts: IpOptions) -> 
         # `to PREFIX` sets the family when none was given (as -4/-6 would).
         opts = dataclasses.replace(opts, family=6 if ":" in flt.to else 4)
     family = opts.family if mode == "addr" else None
-    selects_addrs = family is not None or flt.to is not None or flt.scope is not None \
-        or flt.label is not None or flt.primary or flt.secondary
+    # A link without a matching address is left out for a family, `to`, `scope` or
+    # `label`; `primary` / `secondary` keep every link's header (goldens 59, 74).
+    selects_addrs = family is not None or flt.to is not None or flt.scope is not None or flt.label is not None
     rows = []
     for link in links:
         addrs = link_addrs(state, ns, link, opts.family, flt) if mode == "addr" else []
@@ -369,8 +370,10 @@ def _text_row(state, ns, link, addrs, opts, mode, short=False, label=False) -> s
         if link.master is not None and link.master in ns.links:
             master = f" master {ns.links[link.master].ifname}"
         mode_word = " mode DEFAULT" if mode == "link" else ""
+        # Without the link/ line (-4, -6 with a device), its link-netns ends the header.
+        tail = _netns_suffix(state, ns, link)[0] if family is not None else ""
         head = (f"{link.ifindex}: {link.ifname}{at or ''}: <{flags}> mtu {link.mtu} qdisc {derive.qdisc(link)}"
-                f"{master} state {oper}{mode_word} group default qlen {link.txqlen}\n")
+                f"{master} state {oper}{mode_word} group default qlen {link.txqlen}{tail}\n")
     out = head
     if family is None:
         addr, brd = _address_words(link)

@@ -90,6 +90,17 @@ def _connected_route(link: Link, addr: Addr) -> Route | None:
                  src=addr.address)
 
 
+def _add_route_of(ns: Netns, link: Link, addr: Addr) -> Netns:
+    """fib_add_ifaddr() for one new address: its prefix route if it is a primary
+    (a connected route the user deleted stays deleted)."""
+    secondary = next(sec for _, a, sec in v4_of(ns, link.ifindex) if a is addr)
+    route = None if secondary else _connected_route(link, addr)
+    if route is None or any(r.dst == route.dst and r.dev == link.ifindex and r.proto == "kernel"
+                            for r in ns.routes):
+        return ns
+    return ns.evolve(routes=ns.routes + (route,))
+
+
 def add_connected(ns: Netns, link: Link) -> Netns:
     if link.ifindex not in map(IFINDEX, ns.addrs):
         return ns
@@ -158,7 +169,7 @@ def addr_add(t: Txn, op: o.AddrAdd) -> None:
                 label=label)
     ns = insert_v4(ns.evolve(local_table=True), addr)
     if link.up:
-        ns = add_connected(ns, link)
+        ns = _add_route_of(ns, link, addr)
     t.put(ns)
 
 
@@ -180,7 +191,12 @@ def addr_del(t: Txn, op: o.AddrDel) -> None:
                  and a.address == str(iface.ip) and a.prefixlen == prefix]
         if not match:
             raise NetError.extack("ipv6: address not found", errno.EADDRNOTAVAIL, hint=_no_such(op))
-        t.put(ns.evolve(addrs=tuple(a for a in ns.addrs if a is not match[0])))
+        ns = ns.evolve(addrs=tuple(a for a in ns.addrs if a is not match[0]))
+        group = solicited(match[0].address)
+        if group in link.mc and not any(a.ifindex == link.ifindex and a.family == 6
+                                        and solicited(a.address) == group for a in ns.addrs):
+            ns = t.links(ns, link.evolve(mc=tuple(m for m in link.mc if m != group)))
+        t.put(ns)
         return
     wildcard = "/" not in op.cidr  # iproute2 then leaves the prefix out and warns
     mine = v4_of(ns, link.ifindex)
@@ -211,7 +227,7 @@ def addr_del(t: Txn, op: o.AddrDel) -> None:
         # The last IPv4 address went: fib_disable_ip() drops every route through the link.
         ns = ns.evolve(routes=tuple(r for r in ns.routes if r.dev != link.ifindex or r.family != 4))
     elif promote is not None and link.up:
-        ns = add_connected(ns, link)  # the subnet's route again, from the promoted address
+        ns = _add_route_of(ns, link, promote)  # the subnet's route again, from the promoted address
     t.put(ns)
 
 
