@@ -28,7 +28,7 @@ import shlex
 from ..i18n import say
 from ..model import ops as o
 from ..model.checks import (FAMILY_NAME, check_dev_name, check_name_arg, check_netns_name, get_prefix,
-                             invarg, parse_mac)
+                             invarg, ll_addr, parse_mac)
 from ..model.errors import NetError, UsageError
 from ..model.rules.addr import wildcard_warning
 from ..model.state import ROOT
@@ -345,6 +345,7 @@ class _LinkArgs:
         self.name: str | None = None
         self.up: bool | None = None
         self.mac: str | None = None
+        self.mac_len = 0
         self.mtu: int | None = None
         self.netns: str | None = None
         self.master: str | None = None  # "" is nomaster
@@ -376,7 +377,8 @@ def _iplink_parse(args: _Args, out: _LinkArgs) -> None:
             raise _unsupported(f'"{word}" (read as "link", for macvlan/vlan)', _as_dev(word))
         elif _m(word, "address"):
             value = args.next_arg()
-            out.mac = parse_mac(value)
+            out.mac = value
+            out.mac_len = len(ll_addr(value))
         elif _m(word, "broadcast") or word == "brd":
             raise _unsupported(f'"{word}" (read as "broadcast")', _as_dev(word))
         elif _m(word, "txqueuelen") or word == "qlen" or _m(word, "txqlen"):
@@ -493,6 +495,9 @@ def _link_add(args: _Args, ctx: _Ctx) -> Change:
         raise _unsupported('"mtu" for the peer in ip link add',
                            say("set it afterwards: ip link set PEER mtu N",
                                "後から設定してください: ip link set PEER mtu N"))
+    # Without a device to ask its address length, the kernel judges it (EINVAL).
+    main.mac = parse_mac(main.mac) if main.mac is not None else None
+    peer.mac = parse_mac(peer.mac) if peer.mac is not None else None
     op = o.LinkAdd(ifname=main.dev or "", kind=kind, netns=ctx.netns,
                    peer=peer.dev if kind == "veth" else None,
                    peer_netns=peer.netns if kind == "veth" else None,
@@ -516,6 +521,12 @@ def _link_set(args: _Args, ctx: _Ctx) -> Change:
                          hint=say("name the link: ip link set dev veth1 up",
                                   "リンクを指定してください: ip link set dev veth1 up"))
     name = None if la.name == la.dev else la.name
+    if la.mac is not None:
+        if la.mac_len != 6:  # iplink_modify() knows the device's address length
+            raise NetError(f"Invalid address length {la.mac_len} - must be 6 bytes", errno=errno.EINVAL, exit=1,
+                           hint=say("a MAC is six bytes, e.g. 02:42:ac:11:00:02",
+                                    "MAC アドレスは 6 バイトです (例: 02:42:ac:11:00:02)"))
+        la.mac = parse_mac(la.mac)
     op = o.LinkSet(la.dev, netns=ctx.netns, up=la.up, mtu=la.mtu, mac=la.mac, name=name,
                    master=la.master, to_netns=la.netns, promisc=la.promisc, arp=la.arp,
                    multicast=la.multicast, allmulticast=la.allmulticast)
