@@ -40,6 +40,7 @@ class IpOptions:
     family: int | None = None  # -4 / -6 (None: both)
     details: bool = False  # -d
     brief: bool = False  # -br
+    stats: bool = False  # -s (once): link counters
     oneline: bool = False  # -o: a record per line, its inner newlines written as "\\"
     json: bool = False  # -j
     pretty: bool = False  # -p

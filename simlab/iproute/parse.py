@@ -223,9 +223,9 @@ def _ip(words: list[str], netns: str, line: str) -> Change | Show:
         elif _m(opt, "-human") or _m(opt, "-human-readable") or _m(opt, "-iec"):
             pass
         elif _m(opt, "-stats") or _m(opt, "-statistics"):
-            raise _unsupported('packet statistics ("-s")',
-                               say("the model moves no packets, so it has no counters; drop -s",
-                                   "モデルはパケットを流さないのでカウンターはありません。-s を外してください"))
+            if opts.get("stats"):
+                raise _unsupported('"-s -s" (error counters)', say("use one -s", "-s は 1 つにしてください"))
+            opts["stats"] = True
         elif _m(opt, "-details"):
             opts["details"] = True
         elif _m(opt, "-resolve") or _m(opt, "-Numeric") or _m(opt, "-force"):
@@ -280,6 +280,9 @@ def _ip(words: list[str], netns: str, line: str) -> Change | Show:
         raise UsageError(f'Object "{word}" is unknown, try "ip help".', exit=1, hint=SUPPORTED)
     rest = args.rest()
     argv = tuple(kept + [word] + rest)
+    if opts.get("stats") and obj not in ("link", "address"):
+        raise _unsupported(f'"-s" with ip {obj}', say("-s shows link counters: ip -s link",
+                                                       "-s はリンクのカウンターを表示します: ip -s link"))
     ctx = _Ctx(netns, line, IpOptions(**opts), argv)
     if obj == "address":
         return _ip_addr(_Args(rest), ctx)

@@ -19,7 +19,7 @@ import ipaddress
 from ..i18n import say
 from ..model import derive
 from ..model.checks import mtu_range
-from ..model.errors import NetError
+from ..model.errors import NetError, UsageError
 from ..model.state import ROOT, Addr, Link, NetState, Netns
 from .command import AddrShow, IpOptions, LinkShow
 from .jsonw import Fixed, dumps
@@ -331,6 +331,8 @@ def render_links(state: NetState, ns: Netns, flt: LinkShow, opts: IpOptions) -> 
     # `ip -6 a` reads the links from an AF_INET6 dump (a short header); with a
     # device named, iproute2 asks for that one link in full.
     short = family == 6 and flt.dev is None
+    if opts.stats and not opts.brief:
+        _check_counters([link for link, _ in rows])
     if opts.json:
         return dumps([_json_row(state, ns, link, addrs, opts, mode, short) for link, addrs in rows],
                      pretty=opts.pretty)
@@ -384,7 +386,32 @@ def _text_row(state, ns, link, addrs, opts, mode, short=False, label=False) -> s
         out += "\n"
     for addr, secondary in addrs:
         out += _addr_text(link, addr, secondary)
+    if opts.stats and not short:
+        out += _STATS
     return out
+
+
+#: `ip -s link` of a link that never carried a packet.
+_STATS = ("    RX:  bytes packets errors dropped  missed   mcast           \n"
+          "             0       0      0       0       0       0 \n"
+          "    TX:  bytes packets errors dropped carrier collsns           \n"
+          "             0       0      0       0       0       0 \n")
+_STATS_JSON = {"rx": {"bytes": 0, "packets": 0, "errors": 0, "dropped": 0, "over_errors": 0, "multicast": 0},
+               "tx": {"bytes": 0, "packets": 0, "errors": 0, "dropped": 0, "carrier_errors": 0, "collisions": 0}}
+
+
+def _check_counters(links: list[Link]) -> None:
+    """The model counts no packets: it shows counters only of links that never were up
+    (all zero on the kernel too) and says so for the others."""
+    busy = [l.ifname for l in links if l.activated]
+    if busy:
+        raise UsageError(say(f"simlab does not count packets: {', '.join(busy)} has been up, so the "
+                             "kernel's counters there are not zero",
+                             f"simlab はパケットを数えません: {', '.join(busy)} は UP になったことがあるので、"
+                             "カーネルのカウンターは 0 ではありません"),
+                         hint=say("drop -s, or look at a link that was never up; traffic is shown by lab.ping",
+                                  "-s を外すか、UP になったことのないリンクを指定してください。"
+                                  "通信の様子は lab.ping で見られます"))
 
 
 def _brief_row(state, ns, link, addrs, mode) -> str:
@@ -434,4 +461,6 @@ def _json_row(state, ns, link, addrs, opts, mode, short=False) -> dict:
             row.update(_details_json(state, ns, link, mode == "link"))
     if mode == "addr":
         row["addr_info"] = [_addr_json(link, a, s) for a, s in addrs]
+    if opts.stats:
+        row["stats64"] = _STATS_JSON
     return row

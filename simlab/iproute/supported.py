@@ -11,8 +11,9 @@ __all__ = ["COMMANDS", "REFUSED", "markdown", "BEGIN", "END"]
 
 #: (synopsis, examples): every example must parse.
 COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("ip [-n NS] [-4|-6] [-d] [-br] [-o] [-j [-p]] link [show [dev] X] [up] [master BR] [type KIND]",
-     ("ip link", "ip -d link show br0", "ip -br link", "ip -o link", "ip -j -p link show up")),
+    ("ip [-n NS] [-4|-6] [-d] [-s] [-br] [-o] [-j [-p]] link [show [dev] X] [up] [master BR] [type KIND]",
+     ("ip link", "ip -d link show br0", "ip -br link", "ip -o link", "ip -j -p link show up",
+      "ip -s link show veth1")),
     ("ip link add [name] X type veth [peer name Y [netns NS]] | type bridge",
      ("ip link add veth1 type veth peer name veth2 netns red", "ip link add br0 type bridge")),
     ("ip link set [dev] X up|down | name N | address MAC | mtu N | master BR | nomaster | netns NS "
@@ -58,7 +59,8 @@ COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 #: (command line, why simlab refuses it): every one must be refused with a hint.
 REFUSED: tuple[tuple[str, str], ...] = (
-    ("ip -s link", "the model moves no packets, so it keeps no counters"),
+    ("ip -s -s link", "error counters; `ip -s` shows the (zero) counters of links that were never up, "
+     "and says so for a link that was"),
     ("ip rule", "policy routing rules: the lab uses table main (routes in other tables can be added and shown)"),
     ("ip link set veth1 trailers off", "link flags other than up, promisc, arp, multicast, allmulticast"),
     ("bridge link set dev veth1 cost 5", "bridge port options other than hairpin, learning, flood"),
