@@ -157,21 +157,13 @@ def link_set(k: Kernel, op: o.LinkSet) -> Undo:
         )
     attrs: list = []
     flags = change = 0
-    if op.up is not None:
-        change |= _IFF_UP
-        flags |= _IFF_UP if op.up else 0
-    if op.promisc is not None:
-        change |= _IFF_PROMISC
-        flags |= _IFF_PROMISC if op.promisc else 0
-    if op.arp is not None:
-        change |= _IFF_NOARP
-        flags |= 0 if op.arp else _IFF_NOARP
-    if op.multicast is not None:
-        change |= _IFF_MULTICAST
-        flags |= _IFF_MULTICAST if op.multicast else 0
-    if op.allmulticast is not None:
-        change |= _IFF_ALLMULTI
-        flags |= _IFF_ALLMULTI if op.allmulticast else 0
+    # (wanted, flag bit, set when wanted is False): `arp off` sets IFF_NOARP
+    for wanted, bit, inverted in ((op.up, _IFF_UP, False), (op.promisc, _IFF_PROMISC, False),
+                                  (op.arp, _IFF_NOARP, True), (op.multicast, _IFF_MULTICAST, False),
+                                  (op.allmulticast, _IFF_ALLMULTI, False)):
+        if wanted is not None:
+            change |= bit
+            flags |= bit if wanted != inverted else 0
     with contextlib.ExitStack() as stack:
         if target is not None:
             attrs.append(("IFLA_NET_NS_FD", stack.enter_context(k.fd(target))))
