@@ -254,6 +254,22 @@ _ENTRIES: tuple[tuple[str, str, str], ...] = (
      "with “Network is unreachable”.",
      "ルートを削除すると、{dst} 宛てのパケットは次に合うルートに従い、なければ"
      "「Network is unreachable」で失敗します。"),
+    ("why.op.RouteFlush",
+     "Flushing deletes every route `ip route show` would list with the same selectors, "
+     "connected routes included; they come back only with their address or link.",
+     "flush すると、同じ条件の `ip route show` に出るルートがすべて (直結ルートも) 消えます。"
+     "直結ルートはアドレスかリンクを設定し直すまで戻りません。"),
+    ("why.op.NeighAdd",
+     "A static neighbour entry tells the kernel the MAC of {dst} without asking (no ARP "
+     "request); a permanent one never expires.",
+     "静的な近隣エントリは、{dst} の MAC を問い合わせ (ARP リクエスト) なしでカーネルに教えます。"
+     "permanent のエントリは期限切れになりません。"),
+    ("why.op.NeighDel",
+     "Deleting the entry makes the kernel ask for {dst}'s MAC again the next time it sends there.",
+     "エントリを削除すると、次に {dst} へ送るときカーネルは MAC をもう一度問い合わせます。"),
+    ("why.op.NeighFlush",
+     "Flushing forgets the learned entries; permanent ones stay.",
+     "flush すると学習したエントリが消えます。permanent のエントリは残ります。"),
     ("why.op.SysctlSet.ip_forward",
      "net.ipv4.ip_forward=1 lets this namespace route packets between its interfaces; each "
      "namespace has its own setting.",
@@ -534,6 +550,8 @@ def _why_key(op) -> tuple[str, dict]:
         return "why.op.RouteAdd", {"dst": get("dst")}
     if name == "RouteDel":
         return "why.op.RouteDel", {"dst": get("dst")}
+    if name in ("NeighAdd", "NeighDel"):
+        return f"why.op.{name}", {"dst": get("dst")}
     if name == "SysctlSet":
         if get("key") == "net.ipv4.ip_forward" and str(get("value")) == "1":
             return "why.op.SysctlSet.ip_forward", {}

@@ -134,7 +134,7 @@ class Lab:
                 report = self.ping(op.netns, op.dst, op.count)
                 return Result(report.text, "", report.exit)
             self.apply(*cmd.ops, title=text(line.strip()), actor="ip")
-            return Result("")
+            return Result(cmd.stdout, cmd.stderr)
         real = self._backend.show(cmd.tool, list(cmd.argv), cmd.netns)
         return Result(real if real is not None else render(cmd, self.snapshot()))
 

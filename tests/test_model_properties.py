@@ -177,7 +177,7 @@ BAD_INPUT = [
     ("ip link set veth1 address zz", '"zz" is invalid lladdr.'),
     ("ip netns add red", 'Cannot create namespace file "/run/netns/red": File exists'),
     ("ip netns del blue", 'Cannot remove namespace file "/run/netns/blue": No such file or directory'),
-    ("ip -s link", 'simlab does not model packet statistics ("-s")'),
+    ("ip -s -s link", 'simlab does not model "-s -s" (error counters)'),
     ("ipp a", "ipp: command not found"),
     ("ip link show veth9", 'Device "veth9" does not exist.'),
 ]

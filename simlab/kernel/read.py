@@ -11,7 +11,8 @@ What is read, and what is left out on purpose:
   only while a port forwards);
 - addresses, all of them (the model keeps the IPv6 link-local and ``::1``
   addresses addrconf makes, too), in the kernel's order;
-- routes of the main table: IPv4 all, IPv6 only those not made by the kernel
+- routes of table main and numbered tables (unicast, blackhole, unreachable,
+  prohibit, throw): IPv4 all, IPv6 only those not made by the kernel
   (the model does not keep ``fe80::/64`` and prefix routes);
 - the device multicast lists (``bridge fdb show``'s ``self permanent`` lines)
   and the FDB entries the bridges learned;
@@ -65,7 +66,13 @@ NUD_PERMANENT = 0x80
 AF_BRIDGE = 7
 
 SCOPES = {0: "global", 200: "site", 253: "link", 254: "host", 255: "nowhere"}
-PROTOS = {0: "unspec", 1: "redirect", 2: "kernel", 3: "boot", 4: "static", 16: "dhcp", 186: "bgp"}
+#: iproute2 6.1's rt_protos names (what `ip route` prints for each number).
+PROTOS = {0: "unspec", 1: "redirect", 2: "kernel", 3: "boot", 4: "static", 8: "gated", 9: "ra",
+          10: "mrt", 11: "zebra", 12: "bird", 13: "dnrouted", 14: "xorp", 15: "ntk", 16: "dhcp",
+          18: "keepalived", 42: "babel", 99: "openr", 186: "bgp", 187: "isis", 188: "ospf",
+          189: "rip", 192: "eigrp"}
+#: The route types simlab keeps (rtm_type): unicast and the ones without a next hop.
+RTN_NAMES = {1: "unicast", 6: "blackhole", 7: "unreachable", 8: "prohibit", 9: "throw"}
 
 
 @dataclass
@@ -86,6 +93,8 @@ class RawLink:
     master: int | None
     port_no: int
     hairpin: bool
+    learning: bool
+    flood: bool
     qdisc: str
     v6_flags: int
 
@@ -133,7 +142,7 @@ def parse_link(raw: bytes) -> RawLink:
     """
     _family, ifi_type, index, flags, _change = _IFINFO.unpack_from(raw, 16)
     top = attrs(raw, 32, len(raw))
-    kind, port_no, hairpin = None, 0, False
+    kind, port_no, hairpin, learning, flood = None, 0, False, True, True
     info = top.get(IFLA_LINKINFO)
     if info is not None:
         nested = attrs(info, 0, len(info))
@@ -146,6 +155,8 @@ def parse_link(raw: bytes) -> RawLink:
                 port_no = struct.unpack_from("=H", port[IFLA_BRPORT_NO])[0]
             if IFLA_BRPORT_MODE in port:
                 hairpin = bool(port[IFLA_BRPORT_MODE][0])
+            learning = bool(port[8][0]) if 8 in port else True  # IFLA_BRPORT_LEARNING
+            flood = bool(port[9][0]) if 9 in port else True  # IFLA_BRPORT_UNICAST_FLOOD
     if kind is None:
         kind = "loopback" if ifi_type == ARPHRD_LOOPBACK else "unknown"
     v6_flags = 0
@@ -178,6 +189,8 @@ def parse_link(raw: bytes) -> RawLink:
         master=(_u32(top[IFLA_MASTER]) or None) if IFLA_MASTER in top else None,
         port_no=port_no,
         hairpin=hairpin,
+        learning=learning,
+        flood=flood,
         qdisc=_text(top[IFLA_QDISC]) if IFLA_QDISC in top else "noop",
         v6_flags=v6_flags,
     )
@@ -281,7 +294,8 @@ def dump_routes(rt: Rtnl) -> list[Route]:
         msg["family"] = family
         for m in rt.request(msg, RTM_GETROUTE, DUMP):
             table = m.get_attr("RTA_TABLE") or m["table"]
-            if table != RT_TABLE_MAIN or m["type"] != RTN_UNICAST:
+            # table local (255) and default (253) are the kernel's own; other tables are the user's
+            if table in (253, 255) or m["type"] not in RTN_NAMES:
                 continue
             if family == socket.AF_INET6 and m["proto"] == 2:  # made by the kernel (addrconf)
                 continue
@@ -302,6 +316,8 @@ def dump_routes(rt: Rtnl) -> list[Route]:
                     src=m.get_attr("RTA_PREFSRC"),
                     metric=metric or None,
                     onlink=bool(m["flags"] & 4),
+                    type=RTN_NAMES[m["type"]],
+                    table=table,
                 )
             )
     return out

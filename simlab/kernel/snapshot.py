@@ -157,6 +157,8 @@ def read_ns(k: Kernel, handle: Ns) -> Netns:
             if raw.kind not in ("veth", "bridge")
             else (3 if set_by_hand else 1),
             hairpin=raw.hairpin,
+            learning=raw.learning,
+            flood=raw.flood,
             promisc=bool(raw.flags & _IFF_PROMISC),
             activated=raw.qdisc != "noop",
             v6_ready=bool(raw.v6_flags & rd.IF_READY),
@@ -166,6 +168,9 @@ def read_ns(k: Kernel, handle: Ns) -> Netns:
             carrier_ok=bool(raw.carrier),
             oper=raw.operstate,
             mc=mc.get(raw.ifindex, ()),
+            noarp=raw.kind in ("veth", "bridge") and bool(raw.flags & 0x80),  # IFF_NOARP
+            nomulticast=raw.kind in ("veth", "bridge") and not raw.flags & 0x1000,  # IFF_MULTICAST
+            allmulti=bool(raw.flags & 0x200),  # IFF_ALLMULTI
         )
         links[raw.ifindex] = Link(**{f: v for f, v in values.items() if f in _LINK_FIELDS})
     # The kernel's per-namespace counter is not visible: it moved past every
