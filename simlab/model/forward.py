@@ -208,8 +208,8 @@ def route_lookup(ns: Netns, ip: str) -> Route | None:
     addr = _v4(ip)
     best: tuple[int, int, Route] | None = None
     for r in ns.routes:
-        if r.family != 4 or addr is None:
-            continue
+        if r.family != 4 or addr is None or r.table != MAIN_TABLE:
+            continue  # no policy routing: the rules send every lookup to table main
         net = ipaddress.ip_network("0.0.0.0/0" if r.dst == "default" else r.dst)
         if addr not in net:
             continue
@@ -675,6 +675,8 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
                              "answers ICMP Destination Net Unreachable",
                              f"{_label(key)} には {pkt.dst} への経路がない: パケットを破棄し "
                              "ICMP Destination Net Unreachable を返す")
+        if route.type != "unicast":
+            return _no_way(trip, key, in_if, route, pkt.dst)
         out = ns.links[route.dev]
         nexthop = route.via or pkt.dst
         if pkt.src is None:
@@ -719,6 +721,33 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
     return trip.fail(key, None, "Time to live exceeded",
                      "the packet went round in circles until its TTL ran out",
                      "パケットは TTL が尽きるまで循環した")
+
+
+MAIN_TABLE = 254
+#: A route without a device, by type: the error a local sender's connect() gets, and the
+#: ICMP error a router answers (ip_error(); None: dropped silently).
+_NO_WAY = {
+    "blackhole": ("Invalid argument", None),
+    "unreachable": ("No route to host", "Destination Host Unreachable"),
+    "prohibit": ("Permission denied", "Packet filtered"),
+    "throw": ("Network is unreachable", "Destination Net Unreachable"),
+}
+
+
+def _no_way(trip: _Trip, key: str, in_if: str | None, route: Route, dst: str) -> _Trip:
+    local, icmp = _NO_WAY.get(route.type, _NO_WAY["blackhole"])
+    what = f"`{route.type} {route.dst}`"
+    if in_if is None:
+        return trip.fail(key, None, local,
+                         f"route lookup for {dst}: {what} matches: the send fails with {local}",
+                         f"{dst} の経路検索: {what} に一致: 送信は {local} で失敗する")
+    if icmp is None:
+        return trip.fail(key, in_if, f"dropped by {what}",
+                         f"{_label(key)} routes {dst} to {what}: the packet is dropped",
+                         f"{_label(key)} は {dst} を {what} に送る: パケットは破棄される")
+    return trip.fail(key, in_if, icmp,
+                     f"{_label(key)} routes {dst} to {what}: it answers ICMP {icmp}",
+                     f"{_label(key)} は {dst} を {what} に送る: ICMP {icmp} を返す")
 
 
 def source_for(ns: Netns, dst: str) -> str | None:

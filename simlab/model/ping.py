@@ -124,9 +124,12 @@ def ping(state: NetState, op: o.Ping) -> NetState:
     return _walks(state, op)[0]
 
 
+#: What connect() says when the route lookup finds no way out: nothing is sent.
+CONNECT_ERRORS = frozenset({"Network is unreachable", "Invalid argument", "No route to host",
+                            "Permission denied"})
 #: Errors an ICMP message brings back to the sender (the rest: no answer at all).
 ICMP_ERRORS = frozenset({"Destination Host Unreachable", "Destination Net Unreachable",
-                         *REJECT_ERRORS.values()})
+                         "Packet filtered", *REJECT_ERRORS.values()})
 
 
 def _echo(state: NetState, seq: int, walk: Walk) -> Echo:
@@ -151,7 +154,7 @@ def model_report(state: NetState, op: o.Ping) -> PingReport:
     walks = _walks(state, op)[1]
     walk = walks[0]
     captured = tuple(seen for w in walks for seen in w.seen) if op.capture else ()
-    if not walk.ok and walk.error == "Network is unreachable" and walk.src is None:
+    if not walk.ok and walk.error in CONNECT_ERRORS and walk.src is None:
         return PingReport(op.dst, connect_error=walk.error, walk=walk, captured=captured)
     return PingReport(op.dst, tuple(_echo(state, seq, w) for seq, w in enumerate(walks, 1)),
                       walk=walk, captured=captured)
