@@ -25,12 +25,14 @@ hand as FAILED or INCOMPLETE, until the next announced change there.
 from __future__ import annotations
 
 import contextlib
+import select
 import time
 from dataclasses import fields
 
 from ..model.state import Link, Netns
 from . import read as rd
 from .context import Kernel, Ns
+from .rtnl import ADDR, EVERYTHING, LINK, NEIGH, NETCONF, NSID, ROUTE
 from .netns import read_sysctl
 from .spaces import monitors_here
 
@@ -40,25 +42,122 @@ _IFF_PROMISC = 0x100
 _LINK_FIELDS = {f.name for f in fields(Link)}
 
 
-def read_all(k: Kernel) -> dict[str, Netns]:
-    """The real state of every namespace of the lab, as model values (re-read where changed)."""
-    table = {}
-    for key, handle in list(k.ns.items()):
-        if handle.mon is None:
-            # First read: from now on the monitors tell what changed.
-            k.thread.inside(handle.path, monitors_here, handle)
-            handle.cache = None
-            handle.iptables_read = False
-        changed = handle.mon.changed()
-        if handle.nfmon is None or handle.nfmon.changed():
-            handle.iptables_read = False
+#: The parts of a namespace a read redoes, besides the monitors' (:mod:`.rtnl`) five.
+SYSCTL, IPTABLES = "sysctl", "iptables"
+ALL = EVERYTHING | {SYSCTL}
+#: What a notification about one part can have changed elsewhere without a notification
+#: of its own: a link change anything (routes go silently with a link's carrier or its
+#: addresses, labels follow names...), and so does an nsid (a veth's peer moved to the
+#: namespace it names: this end's link-netnsid changed, unannounced); an address
+#: change the routes (IPv4 ones go silently with their source) and the multicast
+#: lists; a neighbour one the learned FDB.
+_REDO = {
+    LINK: ALL,
+    NSID: ALL,
+    ADDR: frozenset({ADDR, ROUTE, "fdb"}),
+    ROUTE: frozenset({ROUTE}),
+    NEIGH: frozenset({NEIGH, "fdb"}),
+    NETCONF: frozenset({SYSCTL}),
+    SYSCTL: frozenset({SYSCTL}),
+    IPTABLES: frozenset({IPTABLES}),
+}
+
+
+def read_all(k: Kernel) -> tuple[dict[str, Netns], bool]:
+    """The real state of every namespace of the lab, as model values, and whether it
+    differs from the last read.
+
+    Only the namespaces whose monitors have something to tell are visited (one epoll
+    over all of them), and in those only the parts the notifications were about are
+    read again; the rest is the last read's objects, shared.
+    """
+    if k.poller is None:
+        k.poller = select.epoll()
+    changed = False
+    todo: dict[str, set] = {}
+    handles = k.read_handles
+    if handles.keys() != k.ns.keys():
+        changed = True  # namespaces came or went
+        for key in [x for x in handles if x not in k.ns]:
+            _forget(k, key)
+        k.table = {key: k.table.get(key) for key in k.ns}
+    for key, handle in k.ns.items():
+        # New (or made again), or a handler asked for a full read (traffic, sysctl, iptables).
+        if handle.cache is None or handles.get(key) is not handle:
+            if handles.get(key) is not handle:
+                if key in handles:
+                    _forget(k, key)
+                _watch(k, handle)
+            handle.parts = {}
+            todo[key] = set(ALL)
+    for fd, _events in k.poller.poll(0):
+        found = k.polled.get(fd)
+        if found is None:
+            continue
+        key, which = found
+        handle = k.ns.get(key)
+        if handle is None:
+            continue
+        if which == "nf":
+            if handle.nfmon.changed():
+                todo.setdefault(key, set()).add(IPTABLES)
+        else:
+            parts = handle.mon.changed()
+            if parts:
+                todo.setdefault(key, set()).update(parts)
+    for key in k.every_time:
+        todo.setdefault(key, set())
+    for key, parts in todo.items():
+        handle = k.ns[key]
+        what: set = set()
+        for part in parts:
+            what |= _REDO[part]
+        if handle.nfmon is None:
+            what = ALL | {IPTABLES}  # no nftables monitor: read the rules every time
+        elif len(handle.sysctl_keys) > 1:
+            what.add(SYSCTL)  # sysctls other than ip_forward send no netconf notification
+        old = k.table.get(key)
+        if old is None or not handle.parts:
+            what |= ALL
+        if what:
+            new = read_ns(k, handle, frozenset(what))
+        elif _on_timers(old):
+            new = _with_neighs(old, rd.dump_neighs(handle.rt))
+        else:
+            new = old
+        if old is not None and new is not old and new == old:
+            new = old  # the same as last time: the same object
+        if new is not old:
+            k.table[key] = new
             changed = True
-        if handle.cache is None or changed or len(handle.sysctl_keys) > 1:
-            handle.cache = read_ns(k, handle)
-        elif _on_timers(handle.cache):
-            handle.cache = _with_neighs(handle.cache, rd.dump_neighs(handle.rt))
-        table[key] = handle.cache
-    return table
+        handle.cache = new
+        if handle.nfmon is None or len(handle.sysctl_keys) > 1 or _on_timers(new):
+            k.every_time.add(key)
+        else:
+            k.every_time.discard(key)
+    return dict(k.table), changed
+
+
+def _watch(k: Kernel, handle: Ns) -> None:
+    """Make ``handle``'s monitors (first read: from now on they tell what changed)."""
+    if handle.mon is None:
+        k.thread.inside(handle.path, monitors_here, handle)
+    handle.iptables_read = False
+    for which, mon in (("rt", handle.mon), ("nf", handle.nfmon)):
+        if mon is not None:
+            k.poller.register(mon.fileno(), select.EPOLLIN)
+            k.polled[mon.fileno()] = (handle.key, which)
+    k.read_handles[handle.key] = handle
+
+
+def _forget(k: Kernel, key: str) -> None:
+    handle = k.read_handles.pop(key)
+    k.every_time.discard(key)
+    for fd in [fd for fd, (x, _w) in k.polled.items() if x == key]:
+        del k.polled[fd]
+        with contextlib.suppress(OSError, ValueError):
+            k.poller.unregister(fd)
+    del handle
 
 
 def settled_links(handle: Ns) -> list[rd.RawLink]:
@@ -118,19 +217,64 @@ def had_ports(k: Kernel, key: str, raw: rd.RawLink, ports: list, set_by_hand: bo
     return (key, raw.ifindex) in seen or (not raw.carrier and not set_by_hand)
 
 
-def read_ns(k: Kernel, handle: Ns) -> Netns:
-    key = handle.key
-    raws = settled_links(handle)
-    by_index = {x.ifindex: x for x in raws}
+def read_ns(k: Kernel, handle: Ns, what: frozenset = ALL) -> Netns:
+    """Namespace ``handle`` as a :class:`Netns`, reading again the parts in ``what``
+    (:data:`ALL`: everything) and taking the others from the last read."""
+    key, parts = handle.key, handle.parts
+    if LINK in what or not parts:
+        parts["raws"] = settled_links(handle)
+        parts["by_index"] = {x.ifindex: x for x in parts["raws"]}
+    raws, by_index = parts["raws"], parts["by_index"]
     # Addresses first: addrconf's work that clears "tentative" also joins the
     # solicited-node group (the multicast lists) and adds the IPv6 routes.
-    addrs = tuple(settled_addrs(handle, by_index))
-    mc, fdb = settled_fdb(handle, raws)
-    nsids = {}
-    for nsid in rd.dump_nsids(handle.rt):
-        other = k.nsid_key(handle, nsid)
-        if other is not None:
-            nsids[other] = nsid
+    if ADDR in what or "addrs" not in parts:
+        parts["addrs"] = tuple(settled_addrs(handle, by_index))
+    old_mc = parts.get("mc")
+    if "fdb" in what or LINK in what or "fdb" not in parts:
+        parts["mc"], fdb = settled_fdb(handle, raws)
+        parts["fdb"] = tuple(fdb)
+    if NSID in what or "nsids" not in parts:
+        nsids = {}
+        for nsid in rd.dump_nsids(handle.rt):
+            other = k.nsid_key(handle, nsid)
+            if other is not None:
+                nsids[other] = nsid
+        parts["nsids"] = nsids
+    if LINK in what or NSID in what or parts["mc"] != old_mc or "links" not in parts:
+        parts["links"] = _links(k, handle, raws, parts["mc"])
+    if ROUTE in what or "routes" not in parts:
+        parts["routes"] = tuple(rd.dump_routes(handle.rt))
+    if NEIGH in what or "neighs" not in parts:
+        parts["neighs"] = tuple(rd.dump_neighs(handle.rt))
+    if SYSCTL in what or "sysctls" not in parts:
+        parts["sysctls"] = k.thread.inside(handle.path, _read_sysctls, sorted(handle.sysctl_keys))
+    if IPTABLES in what:
+        handle.iptables_read = False
+    if not handle.iptables_read:
+        handle.iptables = read_iptables(k, handle)
+        handle.iptables_read = True
+    handle.cache = Netns(
+        name=key,
+        links=parts["links"],
+        addrs=parts["addrs"],
+        fdb=parts["fdb"],
+        routes=parts["routes"],
+        neighs=parts["neighs"],
+        sysctls=parts["sysctls"],
+        iptables=dict(handle.iptables),
+        next_ifindex=handle.next_ifindex,
+        nsids=parts["nsids"],
+    )
+    return handle.cache
+
+
+def _links(k: Kernel, handle: Ns, raws: list, mc: dict) -> dict:
+    key = handle.key
+    by_index = {x.ifindex: x for x in raws}
+    ports_of: dict = {}
+    for raw in raws:
+        if raw.master is not None:
+            ports_of.setdefault(raw.master, []).append(raw)
     links = {}
     for raw in raws:
         peer = None
@@ -140,7 +284,7 @@ def read_ns(k: Kernel, handle: Ns) -> Netns:
             else:
                 other = k.nsid_key(handle, raw.link_netnsid)
                 peer = (other, raw.link) if other is not None else None
-        ports = [x for x in raws if x.master == raw.ifindex]
+        ports = ports_of.get(raw.ifindex, [])
         set_by_hand = (key, raw.ifindex) in k.mac_set
         values = dict(
             ifindex=raw.ifindex,
@@ -173,22 +317,7 @@ def read_ns(k: Kernel, handle: Ns) -> Netns:
     handle.moved_in &= set(by_index)
     counted = [i for i in by_index if i not in handle.moved_in]
     handle.next_ifindex = max(handle.next_ifindex, max(counted, default=1) + 1)
-    sysctls = k.thread.inside(handle.path, _read_sysctls, sorted(handle.sysctl_keys))
-    if not handle.iptables_read:
-        handle.iptables = read_iptables(k, handle)
-        handle.iptables_read = True
-    return Netns(
-        name=key,
-        links=links,
-        addrs=addrs,
-        fdb=tuple(fdb),
-        routes=tuple(rd.dump_routes(handle.rt)),
-        neighs=tuple(rd.dump_neighs(handle.rt)),
-        sysctls=sysctls,
-        iptables=dict(handle.iptables),
-        next_ifindex=handle.next_ifindex,
-        nsids=nsids,
-    )
+    return links
 
 
 def has_tables(k: Kernel, handle: Ns) -> bool:
