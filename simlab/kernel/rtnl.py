@@ -180,6 +180,8 @@ class Monitor:
     def __init__(self, sock: socket.socket):
         sock.setblocking(False)
         self.sock = sock
+        #: The ifindexes link notifications were about (the reader empties it).
+        self.links: set[int] = set()
 
     def fileno(self) -> int:
         return self.sock.fileno()
@@ -203,6 +205,8 @@ class Monitor:
             while offset + 16 <= len(data):
                 length, kind = struct.unpack_from("=IH", data, offset)
                 seen.add(_PARTS.get(kind, LINK))  # unknown: read everything (LINK does)
+                if kind in (16, 17) and length >= 24:
+                    self.links.add(struct.unpack_from("=i", data, offset + 20)[0])
                 if length < 16:
                     break
                 offset += (length + 3) & ~3
