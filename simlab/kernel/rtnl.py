@@ -180,8 +180,9 @@ class Monitor:
     def __init__(self, sock: socket.socket):
         sock.setblocking(False)
         self.sock = sock
-        #: The ifindexes link notifications were about (the reader empties it).
-        self.links: set[int] = set()
+        #: The ifindexes link notifications were about (the reader empties it); None:
+        #: maybe any (messages were lost).
+        self.links: set[int] | None = set()
 
     def fileno(self) -> int:
         return self.sock.fileno()
@@ -198,6 +199,7 @@ class Monitor:
                 return frozenset(seen)
             except OSError:  # ENOBUFS: we missed messages, so anything may have changed
                 seen |= EVERYTHING
+                self.links = None
                 continue
             if not data:
                 return frozenset(seen)
@@ -206,7 +208,10 @@ class Monitor:
                 length, kind = struct.unpack_from("=IH", data, offset)
                 seen.add(_PARTS.get(kind, LINK))  # unknown: read everything (LINK does)
                 if kind in (16, 17) and length >= 24:
-                    self.links.add(struct.unpack_from("=i", data, offset + 20)[0])
+                    if self.links is not None:
+                        self.links.add(struct.unpack_from("=i", data, offset + 20)[0])
+                elif kind not in _PARTS:
+                    self.links = None
                 if length < 16:
                     break
                 offset += (length + 3) & ~3

@@ -75,6 +75,7 @@ def read_all(k: Kernel) -> tuple[dict[str, Netns], bool]:
         k.poller = select.epoll()
     changed = False
     todo: dict[str, set] = {}
+    only: dict[str, set | None] = {}  # the links notified, by namespace (None: any)
     handles = k.read_handles
     if handles.keys() != k.ns.keys():
         changed = True  # namespaces came or went
@@ -90,6 +91,7 @@ def read_all(k: Kernel) -> tuple[dict[str, Netns], bool]:
                 _watch(k, handle)
             handle.parts = {}
             todo[key] = set(ALL)
+            only[key] = None
     for fd, _events in k.poller.poll(0):
         found = k.polled.get(fd)
         if found is None:
@@ -105,6 +107,9 @@ def read_all(k: Kernel) -> tuple[dict[str, Netns], bool]:
             parts = handle.mon.changed()
             if parts:
                 todo.setdefault(key, set()).update(parts)
+                links, handle.mon.links = handle.mon.links, set()
+                # An nsid came or went: a veth end's link-netnsid may have changed, unannounced.
+                _target(only, key, None if NSID in parts else links)
     for key in k.every_time:
         todo.setdefault(key, set())
     done: set = set()
@@ -123,7 +128,7 @@ def read_all(k: Kernel) -> tuple[dict[str, Netns], bool]:
         if old is None or not handle.parts:
             what |= ALL
         if what:
-            new = read_ns(k, handle, frozenset(what))
+            new = read_ns(k, handle, frozenset(what), only.get(key))
         elif _on_timers(old):
             new = _with_neighs(old, rd.dump_neighs(handle.rt))
         else:
@@ -141,22 +146,30 @@ def read_all(k: Kernel) -> tuple[dict[str, Netns], bool]:
         # A veth end that changed changed its peer's carrier too, which the peer's
         # namespace announces only once linkwatch gets to it: read that one as well.
         if LINK in what and handle.mon is not None:
-            for other in _peer_spaces(k, handle):
+            for other, indexes in _peer_spaces(k, handle, only.get(key)).items():
                 if other not in done and other in k.ns:
                     todo.setdefault(other, set()).add(LINK)
+                    _target(only, other, indexes)
     return dict(k.table), changed
 
 
-def _peer_spaces(k: Kernel, handle: Ns) -> set[str]:
-    """The other namespaces of the veth peers of the links notified in ``handle``."""
-    changed, handle.mon.links = handle.mon.links, set()
-    by_index, out = handle.parts.get("by_index", {}), set()
-    for index in changed:
+def _target(only: dict, key: str, indexes: set | None) -> None:
+    """Add ``indexes`` to the links to read again in ``key`` (None: all of them)."""
+    if key in only and only[key] is None:
+        return
+    only[key] = None if indexes is None else only.get(key, set()) | indexes
+
+
+def _peer_spaces(k: Kernel, handle: Ns, changed: set | None) -> dict[str, set[int]]:
+    """The other namespaces of the veth peers of the links ``changed`` in ``handle``
+    (None: all its links), with the peers' ifindexes."""
+    by_index, out = handle.parts.get("by_index", {}), {}
+    for index in by_index if changed is None else changed:
         raw = by_index.get(index)
         if raw is not None and raw.kind == "veth" and raw.link_netnsid is not None:
             other = k.nsid_key(handle, raw.link_netnsid)
-            if other is not None:
-                out.add(other)
+            if other is not None and raw.link:
+                out.setdefault(other, set()).add(raw.link)
     return out
 
 
@@ -258,11 +271,16 @@ def had_ports(k: Kernel, key: str, raw: rd.RawLink, ports: list, set_by_hand: bo
     return (key, raw.ifindex) in seen or (not raw.carrier and not set_by_hand)
 
 
-def read_ns(k: Kernel, handle: Ns, what: frozenset = ALL) -> Netns:
+def read_ns(k: Kernel, handle: Ns, what: frozenset = ALL, only: set | None = None) -> Netns:
     """Namespace ``handle`` as a :class:`Netns`, reading again the parts in ``what``
-    (:data:`ALL`: everything) and taking the others from the last read."""
+    (:data:`ALL`: everything) and taking the others from the last read.
+
+    ``only``: the links to read again (the others are the last read's), else all."""
     key, parts = handle.key, handle.parts
-    if LINK in what or not parts:
+    relinked = None  # the ifindexes whose Link must be made again (None: all)
+    if (LINK in what or not parts) and only is not None and "raws" in parts:
+        relinked = _settled_some(handle, parts, only)
+    elif LINK in what or not parts:
         parts["raws"] = settled_links(handle)
         parts["by_index"] = {x.ifindex: x for x in parts["raws"]}
     raws, by_index = parts["raws"], parts["by_index"]
@@ -281,8 +299,12 @@ def read_ns(k: Kernel, handle: Ns, what: frozenset = ALL) -> Netns:
             if other is not None:
                 nsids[other] = nsid
         parts["nsids"] = nsids
-    if LINK in what or NSID in what or parts["mc"] != old_mc or "links" not in parts:
+    if NSID in what or "links" not in parts or (LINK in what and relinked is None):
         parts["links"] = _links(k, handle, raws, parts["mc"])
+    elif relinked or parts["mc"] != old_mc:
+        mc = parts["mc"]
+        moved = {i for i in set(mc) | set(old_mc or ()) if mc.get(i) != (old_mc or {}).get(i)}
+        parts["links"] = _links(k, handle, raws, mc, (relinked or set()) | moved, parts["links"])
     if ROUTE in what or "routes" not in parts:
         parts["routes"] = tuple(rd.dump_routes(handle.rt))
     if NEIGH in what or "neighs" not in parts:
@@ -309,15 +331,51 @@ def read_ns(k: Kernel, handle: Ns, what: frozenset = ALL) -> Netns:
     return handle.cache
 
 
-def _links(k: Kernel, handle: Ns, raws: list, mc: dict) -> dict:
+def _settled_some(handle: Ns, parts: dict, only: set) -> set:
+    """Read again the links ``only`` (settled, like :func:`settled_links`), their
+    peers here and their bridges (whose carrier follows theirs); the ifindexes read."""
+    by_index = dict(parts["by_index"])
+    done: set = set()
+    wanted = set(only)
+    for _round in range(3):
+        for index in sorted(wanted - done):
+            # RTM_GETLINK of one link runs its queued linkwatch event first.
+            raw = rd.get_link_index(handle.rt, index)
+            done.add(index)
+            old = by_index.pop(index, None)
+            if raw is not None:
+                by_index[index] = raw
+            for x in (old, raw):
+                if x is not None and x.master is not None:
+                    wanted.add(x.master)
+                if x is not None and x.kind == "veth" and x.link_netnsid is None and x.link:
+                    wanted.add(x.link)
+        lagging = {i for i in done if i in by_index and _lagging(by_index[i])}
+        if wanted <= done and not lagging:
+            break
+        done -= lagging
+        wanted |= lagging
+    parts["by_index"] = dict(sorted(by_index.items()))  # a dump's order (by ifindex)
+    parts["raws"] = list(parts["by_index"].values())
+    return done
+
+
+def _links(k: Kernel, handle: Ns, raws: list, mc: dict, some: set | None = None,
+           old: dict | None = None) -> dict:
+    """The Link values; with ``some``, only those ifindexes made again (and the others
+    taken from ``old``)."""
     key = handle.key
     by_index = {x.ifindex: x for x in raws}
     ports_of: dict = {}
     for raw in raws:
         if raw.master is not None:
             ports_of.setdefault(raw.master, []).append(raw)
-    links = {}
-    for raw in raws:
+    if some is not None:
+        links = {i: old[i] for i in by_index if i in old and i not in some}
+        todo = [by_index[i] for i in sorted(some) if i in by_index]
+    else:
+        links, todo = {}, raws
+    for raw in todo:
         peer = None
         if raw.kind == "veth" and raw.link is not None:
             if raw.link_netnsid is None:
@@ -353,6 +411,8 @@ def _links(k: Kernel, handle: Ns, raws: list, mc: dict) -> dict:
             mc=mc.get(raw.ifindex, ()),
         )
         links[raw.ifindex] = Link(**{f: v for f, v in values.items() if f in _LINK_FIELDS})
+    if some is not None:
+        links = {i: links[i] for i in by_index if i in links}  # the dump's order
     # The kernel's per-namespace counter is not visible: it moved past every
     # index it handed out here, which a link moved in with its own index was not.
     handle.moved_in &= set(by_index)
