@@ -52,8 +52,8 @@ ALL = EVERYTHING | {SYSCTL}
 #: change the routes (IPv4 ones go silently with their source) and the multicast
 #: lists; a neighbour one the learned FDB.
 _REDO = {
-    LINK: ALL,
-    NSID: ALL,
+    LINK: ALL - {SYSCTL},  # (ip_forward announces itself: netconf; the other sysctls are
+    NSID: ALL - {SYSCTL},  # read every time) -- a sysctl read enters the namespace: costly
     ADDR: frozenset({ADDR, ROUTE, "fdb"}),
     ROUTE: frozenset({ROUTE}),
     NEIGH: frozenset({NEIGH, "fdb"}),
