@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from . import netlink as nl
 from .gojson import STR, GoJSONError, Struct, decode_struct, unmarshal
+from .startup import narrow_pyroute2
 from .spec import (
     ERR_DECODING_FAILURE,
     ERR_INCOMPATIBLE_CNI_VERSION,
@@ -265,6 +266,7 @@ def dispatch(
 # mirrors skel.go: PluginMain
 def plugin_main(funcs: Funcs, about: str, plugin: str, info: PluginInfo | None = None) -> int:
     """The executable: real env, stdin and stdout; the kernel through an attached backend."""
+    narrow_pyroute2()
     env = dict(os.environ)
     trace = env.get(TRACE_ENV)
     session = nl.Session(
