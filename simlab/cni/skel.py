@@ -26,7 +26,6 @@ from dataclasses import dataclass
 
 from . import netlink as nl
 from .gojson import STR, GoJSONError, Struct, decode_struct, unmarshal
-from .startup import narrow_pyroute2
 from .spec import (
     ERR_DECODING_FAILURE,
     ERR_INCOMPATIBLE_CNI_VERSION,
@@ -39,6 +38,7 @@ from .spec import (
     Result,
     greater_than_or_equal_to,
 )
+from .startup import narrow_pyroute2
 from .trace import TRACE_ENV, FileRecorder
 from .utils import validate_container_id, validate_interface_name, validate_network_name
 
