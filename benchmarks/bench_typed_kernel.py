@@ -27,7 +27,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -36,7 +35,7 @@ ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C", "LC_ALL": "C"}
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_kernel_vs_shell import pod_ops, shell_script  # noqa: E402
+from bench_kernel_vs_shell import pod_ops, run_shell, shell_script  # noqa: E402
 
 GOAL_RATIO, GOAL_GROWTH = 3.0, 2.0
 
@@ -60,19 +59,6 @@ def run_typed(n: int) -> float:
     last = lab.timeline[-1].after.netns[f"pod{n - 1}"]
     assert any(r.dst == "default" for r in last.routes)
     lab.close()
-    return took
-
-
-def run_shell(n: int) -> tuple[float, float]:
-    build, teardown = shell_script(n)
-    with tempfile.TemporaryDirectory() as tmp:
-        b, t = Path(tmp, "build.sh"), Path(tmp, "teardown.sh")
-        b.write_text(build)
-        t.write_text(teardown)
-        t0 = time.perf_counter()
-        subprocess.run(["sh", str(b)], check=True, env=ENV)
-        took = time.perf_counter() - t0
-        subprocess.run(["sh", str(t)], check=True, env=ENV)
     return took
 
 
@@ -112,7 +98,7 @@ def inside(args) -> int:
     typed, shell = [], []
     for _ in range(args.runs):
         time.sleep(args.pause)
-        shell.append(run_shell(args.pods))
+        shell.append(run_shell(args.pods)[0])
         time.sleep(args.pause)
         typed.append(run_typed(args.pods))
     ratio = statistics.median(s / t for s, t in zip(shell, typed, strict=True))

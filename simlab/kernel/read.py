@@ -295,7 +295,8 @@ def dump_routes(rt: Rtnl) -> list[Route]:
         msg = rtmsg()
         msg["family"] = family
         for raw in rt.request_raw(msg, RTM_GETROUTE, DUMP):
-            _f, dst_len, _src_len, _tos, table, proto, scope, kind, flags = _RTMSG.unpack_from(raw, 16)
+            head = _RTMSG.unpack_from(raw, 16)
+            _f, dst_len, _src_len, _tos, table, proto, scope, kind, flags = head
             found = attrs(raw, 16 + _RTMSG.size, len(raw))
             if RTA_TABLE in found:
                 table = _u32(found[RTA_TABLE]) or table

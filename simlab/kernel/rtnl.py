@@ -33,7 +33,9 @@ from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
 from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 from pyroute2.netlink.rtnl.marshal import MarshalRtnl
 
-__all__ = ["Rtnl", "NetlinkError", "REQ", "DUMP", "CREATE", "Monitor", "attrs", "encode", "EVERYTHING"]
+__all__ = [
+    "Rtnl", "NetlinkError", "REQ", "DUMP", "CREATE", "Monitor", "attrs", "encode", "EVERYTHING",
+]
 
 REQ = NLM_F_REQUEST | NLM_F_ACK
 DUMP = NLM_F_REQUEST | NLM_F_DUMP

@@ -32,8 +32,8 @@ from dataclasses import fields
 from ..model.state import Link, Netns
 from . import read as rd
 from .context import Kernel, Ns
-from .rtnl import ADDR, EVERYTHING, LINK, NEIGH, NETCONF, NSID, ROUTE
 from .netns import read_sysctl
+from .rtnl import ADDR, EVERYTHING, LINK, NEIGH, NETCONF, NSID, ROUTE
 from .spaces import monitors_here
 
 __all__ = ["read_all", "read_ns", "full_read"]

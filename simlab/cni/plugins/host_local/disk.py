@@ -83,7 +83,8 @@ class Store:
             os.remove(fname)
             raise
         os.close(fd)
-        _LISTINGS.created(self.data_dir, before, os.path.basename(fname), id.strip() + LINE_BREAK + ifname)
+        data = id.strip() + LINE_BREAK + ifname
+        _LISTINGS.created(self.data_dir, before, os.path.basename(fname), data)
         # store the reserved ip in lastIPFile
         ipfile = get_escaped_path(self.data_dir, LAST_IP_FILE_PREFIX + range_id)
         with open(ipfile, "w", encoding="ascii") as f:
