@@ -112,10 +112,9 @@ def read_all(k: Kernel) -> tuple[dict[str, Netns], bool]:
                 _target(only, key, None if NSID in parts else links)
     for key in k.every_time:
         todo.setdefault(key, set())
-    done: set = set()
+    done: dict[str, set | None] = {}  # the links read so far in this pass (None: all)
     while todo:
         key, parts = todo.popitem()
-        done.add(key)
         handle = k.ns[key]
         what: set = set()
         for part in parts:
@@ -128,11 +127,19 @@ def read_all(k: Kernel) -> tuple[dict[str, Netns], bool]:
         if old is None or not handle.parts:
             what |= ALL
         if what:
-            new = read_ns(k, handle, frozenset(what), only.get(key))
+            targets = only.pop(key, None) if LINK in what else None
+            new = read_ns(k, handle, frozenset(what), targets)
+            if LINK in what:
+                prev = done.get(key, set())
+                done[key] = None if targets is None or prev is None else prev | targets
+            else:
+                done.setdefault(key, set())
         elif _on_timers(old):
             new = _with_neighs(old, rd.dump_neighs(handle.rt))
+            done.setdefault(key, set())
         else:
             new = old
+            done.setdefault(key, set())
         if old is not None and new is not old and new == old:
             new = old  # the same as last time: the same object
         if new is not old:
@@ -146,8 +153,10 @@ def read_all(k: Kernel) -> tuple[dict[str, Netns], bool]:
         # A veth end that changed changed its peer's carrier too, which the peer's
         # namespace announces only once linkwatch gets to it: read that one as well.
         if LINK in what and handle.mon is not None:
-            for other, indexes in _peer_spaces(k, handle, only.get(key)).items():
-                if other not in done and other in k.ns:
+            for other, indexes in _peer_spaces(k, handle, targets).items():
+                seen = done.get(other, set())
+                if other in k.ns and seen is not None and not indexes <= seen:
+                    # (read again if it was read earlier in this pass: its peer changed since)
                     todo.setdefault(other, set()).add(LINK)
                     _target(only, other, indexes)
     return dict(k.table), changed
