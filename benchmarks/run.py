@@ -18,6 +18,10 @@ BENCHES = [
     ("redraw: 5/50/200 pods", ["bench_redraw.py"], False),
     ("browser picture: click -> frame, open (5/50/200 pods)", ["bench_click.py"], False),
     ("kernel vs shell: 100 pods", ["bench_kernel_vs_shell.py"], True),
+    ("model: k8s.run 1,000 pods, growth, memory", ["bench_k8s_model.py"], False),
+    ("kernel: typed lab.ip vs shell, one change at 10/100/1,000 pods", ["bench_typed_kernel.py"],
+     True),
+    ("kernel: k8s.run and one ADD vs Debian's plugins", ["bench_k8s_kernel.py"], True),
 ]
 
 
