@@ -111,3 +111,12 @@ def test_simlab_export_writes_the_script(tmp_path):
     assert f"sh: {out}" in p.stdout and os.access(out, os.X_OK)
     assert out.read_text() == script(scenarios.run("bridge").timeline, name="bridge",
                                      file="bridge.sh", lang="en")
+
+
+def test_lab_script_and_a_ping_that_captures():
+    lab = scenarios.run("veth-basics")
+    assert lab.script(lang="en") == script(lab.timeline, name="veth-basics", lang="en")
+    report = lab.ping("red", "10.0.0.2", capture=True)
+    assert report.ok and {(s.netns, s.dev, s.way) for s in report.captured} >= {
+        ("red", "veth1", "out"), ("blue", "veth2", "in")}
+    assert "ping -c 1 10.0.0.2 || true" in lab.script()
