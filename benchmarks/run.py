@@ -16,7 +16,12 @@ HERE = Path(__file__).resolve().parent
 BENCHES = [
     ("model: 1,000 pods", ["bench_model_pods.py"], False),
     ("redraw: 5/50/200 pods", ["bench_redraw.py"], False),
+    ("browser picture: click -> frame, open (5/50/200 pods)", ["bench_click.py"], False),
     ("kernel vs shell: 100 pods", ["bench_kernel_vs_shell.py"], True),
+    ("model: k8s.run 1,000 pods, growth, memory", ["bench_k8s_model.py"], False),
+    ("kernel: typed lab.ip vs shell, one change at 10/100/1,000 pods", ["bench_typed_kernel.py"],
+     True),
+    ("kernel: k8s.run and one ADD vs Debian's plugins", ["bench_k8s_kernel.py"], True),
     # as root: beside the root backend's ratio, the lab run as nobody; not root: its own user
     ("rootless kernel vs shell in a user namespace: 100 pods", ["bench_rootless.py"], False),
 ]

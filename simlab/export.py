@@ -9,9 +9,11 @@ Rules of this module:
 - The GIF is made with Pillow (a matplotlib dependency); the PDF with matplotlib's
   ``PdfPages``, one page per step: the picture, the title, the why, the commands and
   the code the step mirrors.
+- :func:`export_html` writes one self-contained HTML file (the browser picture of
+  :mod:`simlab.views.page`: steps and plays packets with no network and no Python).
 - :func:`add_export_parser` adds ``simlab export SCENARIO --gif out.gif --pdf out.pdf
-  --png DIR --svg DIR [--lang ja]`` to a CLI; the scenario comes from
-  :func:`simlab.scenarios.run`.
+  --png DIR --svg DIR --html FILE [--ping NS:DST] [--lang ja]`` to a CLI; the scenario
+  comes from :func:`simlab.scenarios.run`.
 """
 
 from __future__ import annotations
@@ -24,12 +26,15 @@ from pathlib import Path
 
 from . import scenarios
 from .i18n import get_language
+from .script import script
 from .views.draw import Scene, agg_figure, label_font_family, warn_missing_glyphs
 from .views.layout import compute
+from .views.page import page
+from .views.scene import badges_for, scene
 from .views.story import frames as _frames
 
 __all__ = ["export_timeline", "export_step", "step_png", "step_svg", "gif_bytes",
-           "add_export_parser",
+           "export_html", "add_export_parser",
            "run_export"]
 
 _TITLE_SPACE = 0.07  # fraction of the figure height kept for the step's title
@@ -41,7 +46,10 @@ def _scene(fs, lang: str, size=(10.0, 6.2), dpi: float = 100) -> Scene:
 
 
 def _title(fs, i: int, lang: str) -> str:
-    return f"{i + 1}/{len(fs)}  {fs[i].step.title_in(lang)}"
+    """The step's title, and the badges the browser shows for what is not drawn."""
+    badges = badges_for(fs[i].step, bool(fs[i].diff), lang)
+    extra = f"   [{'; '.join(badges)}]" if badges else ""
+    return f"{i + 1}/{len(fs)}  {fs[i].step.title_in(lang)}{extra}"
 
 
 def _show(scene: Scene, fs, i: int, lang: str) -> None:
@@ -222,6 +230,32 @@ def export_timeline(source, png_dir=None, svg_dir=None, gif=None, pdf=None, *, l
     return written
 
 
+def export_html(source, path: str | os.PathLike, *, lang: str | None = None,
+                title: str | None = None, presenter: bool = False) -> Path:
+    """Write a lab's (or a timeline's) steps as one self-contained HTML file.
+
+    The file steps through the timeline and plays each ping's packet in any browser,
+    offline, with no Python (see :mod:`simlab.views.page`).
+
+    >>> import tempfile, pathlib
+    >>> from simlab.views._samples import veth_pair
+    >>> p = export_html(veth_pair(), pathlib.Path(tempfile.mkdtemp()) / "veth.html")
+    >>> p.read_text().count('data-simlab') > 0
+    True
+    """
+    fs = _frames(source)
+    if not fs:
+        raise ValueError("the timeline has no steps to export")
+    lang = lang or get_language()
+    meta = getattr(getattr(source, "timeline", source), "meta", None) or {}
+    title = title or f"simlab: {meta.get('scenario') or 'timeline'}"
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page(scene(None, fs=fs, lang=lang), title=title, presenter=presenter),
+                    encoding="utf-8")
+    return path
+
+
 # ---------------------------------------------------------------------------- CLI
 def add_export_parser(subparsers):
     """Add ``export`` to an argparse ``subparsers``; the parsed args call :func:`run_export`.
@@ -239,6 +273,14 @@ def add_export_parser(subparsers):
                    help="handout: one page per step with its why and commands")
     p.add_argument("--png", metavar="DIR", help="one PNG per step (step-01.png ...)")
     p.add_argument("--svg", metavar="DIR", help="one SVG per step")
+    p.add_argument("--sh", metavar="FILE",
+                   help="a shell script of the real ip/bridge/iptables/sysctl commands that "
+                        "rebuilds the lab on a Linux machine")
+    p.add_argument("--html", metavar="FILE",
+                   help="one self-contained page that steps and plays packets offline")
+    p.add_argument("--ping", metavar="NS:DST", action="append", default=[],
+                   help="after the scenario, ping DST from namespace NS (a step whose packet "
+                        "the HTML page plays); repeatable")
     p.add_argument("--lang", choices=("en", "ja"), default=None,
                    help="language of titles and labels")
     p.add_argument("--backend", choices=("model", "kernel", "auto"), default="model",
@@ -249,9 +291,11 @@ def add_export_parser(subparsers):
 
 def run_export(args) -> int:
     """Carry out ``simlab export`` (see :func:`add_export_parser`); return the exit status."""
-    if not (args.gif or args.pdf or args.png or args.svg):
+    if not (args.gif or args.pdf or args.png or args.svg or getattr(args, "html", None)
+            or getattr(args, "sh", None)):
         parser = getattr(args, "_export_parser", None)
-        msg = "nothing to write: give --gif FILE, --pdf FILE, --png DIR or --svg DIR"
+        msg = ("nothing to write: give --gif FILE, --pdf FILE, --png DIR, --svg DIR, --html FILE "
+               "or --sh FILE")
         if parser is not None:
             parser.error(msg)
         raise SystemExit(f"simlab export: {msg}")
@@ -262,10 +306,31 @@ def run_export(args) -> int:
         scenarios.get(args.scenario)
     except KeyError as err:
         raise SystemExit(f"simlab export: {err.args[0]}") from None
+    pings = []
+    for spec in getattr(args, "ping", None) or []:
+        ns, sep, dst = spec.rpartition(":")
+        if not sep or not dst:
+            raise SystemExit(f"simlab export: --ping wants NS:DST (\"\" for the node: "
+                             f"--ping :10.0.0.1), not {spec!r}")
+        pings.append((ns, dst))
     lab = scenarios.run(args.scenario, backend=args.backend)
     try:
+        for ns, dst in pings:
+            try:
+                lab.ping(ns, dst)
+            except Exception as err:  # a NetError says what is wrong (no such netns...)
+                raise SystemExit(f"simlab export: --ping {ns}:{dst}: {err}") from None
         written = export_timeline(lab.timeline, png_dir=args.png, svg_dir=args.svg, gif=args.gif,
                                   pdf=args.pdf, lang=lang)
+        if getattr(args, "sh", None):
+            path = Path(args.sh)
+            path.write_text(script(lab.timeline, name=args.scenario, file=path.name, lang=lang))
+            path.chmod(0o755)
+            written["sh"] = [path]
+        if getattr(args, "html", None):
+            lab.timeline.meta.setdefault("scenario", args.scenario)
+            written["html"] = [export_html(lab.timeline, args.html, lang=lang,
+                                           title=f"simlab: {args.scenario}")]
     finally:
         lab.close()
     for kind, paths in written.items():

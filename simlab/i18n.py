@@ -64,6 +64,40 @@ _ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("step.counter", "step {i}/{n}", "ステップ {i}/{n}"),
     ("step.none", "no steps yet", "ステップはまだありません"),
     ("label.namespace", "namespace", "名前空間"),
+    # ---------------------------------------------------------------- pictures
+    ("pic.legend", "legend", "凡例"),
+    ("pic.added", "added (thick outline)", "追加 (太い枠)"),
+    ("pic.changed", "changed (dashed outline)", "変更 (破線の枠)"),
+    ("pic.removed", "removed (dotted ghost)", "削除 (点線の跡)"),
+    ("pic.moved", "moved to another namespace (dotted trail)", "別の名前空間へ移動 (点線の軌跡)"),
+    ("pic.link", "interface (circle)", "インターフェース (円)"),
+    ("pic.bridge", "bridge (square and bar)", "ブリッジ (四角と横棒)"),
+    ("pic.uplink", "uplink to the LAN (diamond)", "LAN へのアップリンク (ひし形)"),
+    ("pic.container", "container sharing a namespace (triangle)",
+     "名前空間を共有するコンテナ (三角)"),
+    ("pic.down", "link down (hollow mark, dashed wire)", "リンク停止 (中空の印、破線)"),
+    ("pic.namespace", "network namespace (box)", "ネットワーク名前空間 (箱)"),
+    ("pic.packet", "packet (arrow head; R request, A answer)",
+     "パケット (矢印; R 要求、A 応答)"),
+    ("pic.fit", "Fit", "全体"),
+    ("pic.zoom_in", "Zoom in", "拡大"),
+    ("pic.zoom_out", "Zoom out", "縮小"),
+    ("pic.group", "{n} more pods like this", "同様の Pod があと {n} 個"),
+    ("pic.nochange", "nothing drawn changes in this step", "このステップでは図は変わりません"),
+    ("pic.badge.reserved", "{plugin} reserved {ip}", "{plugin} が {ip} を予約"),
+    ("pic.request", "request", "要求"),
+    ("pic.reply", "reply", "応答"),
+    ("pic.hop_back", "Hop back", "前のホップ"),
+    ("pic.hop_next", "Next hop", "次のホップ"),
+    ("pic.play_packet", "Play packet", "パケットを再生"),
+    ("pic.events", "events", "イベント"),
+    ("pic.rule", "decided by", "決めたエントリ"),
+    ("pic.headers", "headers", "ヘッダ"),
+    ("pic.absent", "namespace {ns} does not exist at this step",
+     "このステップでは名前空間 {ns} は存在しません"),
+    ("pic.drop", "dropped: {error}", "破棄: {error}"),
+    ("pic.inspect_hint", "click a namespace or an interface to inspect it",
+     "名前空間やインターフェースをクリックすると中身を表示します"),
     ("label.node", "node", "ノード"),
     ("label.why", "why", "解説"),
     ("label.commands", "commands", "コマンド"),
@@ -220,6 +254,22 @@ _ENTRIES: tuple[tuple[str, str, str], ...] = (
      "with “Network is unreachable”.",
      "ルートを削除すると、{dst} 宛てのパケットは次に合うルートに従い、なければ"
      "「Network is unreachable」で失敗します。"),
+    ("why.op.RouteFlush",
+     "Flushing deletes every route `ip route show` would list with the same selectors, "
+     "connected routes included; they come back only with their address or link.",
+     "flush すると、同じ条件の `ip route show` に出るルートがすべて (直結ルートも) 消えます。"
+     "直結ルートはアドレスかリンクを設定し直すまで戻りません。"),
+    ("why.op.NeighAdd",
+     "A static neighbour entry tells the kernel the MAC of {dst} without asking (no ARP "
+     "request); a permanent one never expires.",
+     "静的な近隣エントリは、{dst} の MAC を問い合わせ (ARP リクエスト) なしでカーネルに教えます。"
+     "permanent のエントリは期限切れになりません。"),
+    ("why.op.NeighDel",
+     "Deleting the entry makes the kernel ask for {dst}'s MAC again the next time it sends there.",
+     "エントリを削除すると、次に {dst} へ送るときカーネルは MAC をもう一度問い合わせます。"),
+    ("why.op.NeighFlush",
+     "Flushing forgets the learned entries; permanent ones stay.",
+     "flush すると学習したエントリが消えます。permanent のエントリは残ります。"),
     ("why.op.SysctlSet.ip_forward",
      "net.ipv4.ip_forward=1 lets this namespace route packets between its interfaces; each "
      "namespace has its own setting.",
@@ -500,6 +550,8 @@ def _why_key(op) -> tuple[str, dict]:
         return "why.op.RouteAdd", {"dst": get("dst")}
     if name == "RouteDel":
         return "why.op.RouteDel", {"dst": get("dst")}
+    if name in ("NeighAdd", "NeighDel"):
+        return f"why.op.{name}", {"dst": get("dst")}
     if name == "SysctlSet":
         if get("key") == "net.ipv4.ip_forward" and str(get("value")) == "1":
             return "why.op.SysctlSet.ip_forward", {}

@@ -20,6 +20,7 @@ from .model.ops import Op, Ping, as_command
 from .model.ping import check_target, model_report
 from .runtime.docker import DockerEngine
 from .runtime.kube import Kubelet
+from .script import script
 from .timeline import Step, Timeline, text
 
 __all__ = ["Lab", "Result"]
@@ -134,7 +135,7 @@ class Lab:
                 report = self.ping(op.netns, op.dst, op.count)
                 return Result(report.text, "", report.exit)
             self.apply(*cmd.ops, title=text(line.strip()), actor="ip")
-            return Result("")
+            return Result(cmd.stdout, cmd.stderr)
         real = self._backend.show(cmd.tool, list(cmd.argv), cmd.netns)
         return Result(real if real is not None else render(cmd, self.snapshot()))
 
@@ -194,16 +195,18 @@ class Lab:
         return self.timeline.record(step)
 
     # ------------------------------------------------------------- traffic
-    def ping(self, src: str, dst: str, count: int = 1):
+    def ping(self, src: str, dst: str, count: int = 1, *, capture: bool = False):
         """`ip netns exec SRC ping -c COUNT DST`; returns a :class:`~simlab.model.ping.PingReport`.
 
         The kernel backend sends real echoes; the model walks the packets.  Either way
         ``report.text`` is what ping prints (without times), ``report.walk`` the model's
         story of the first echo, and the step shows what the traffic taught the machines
         on the way: ``ip neigh`` entries and learned ``bridge fdb`` entries.  ``src`` is a
-        namespace name ("" for the lab's node).
+        namespace name ("" for the lab's node).  With ``capture=True``, ``report.captured``
+        lists the echoes as seen on every interface they crossed (real packets on the kernel,
+        the walk's on the model).
         """
-        op = Ping(dst, netns=src, count=count)
+        op = Ping(dst, netns=src, count=count, capture=capture)
         before = self.snapshot()
         if src not in before.netns:  # ping's own checks, before anything runs
             raise NetError.no_netns(src)
@@ -212,6 +215,11 @@ class Lab:
         if report.walk is None:  # real echoes: the model tells the story of the first one
             report = replace(report, walk=model_report(before, op).walk)
         return report
+
+    def script(self, *, lang: str | None = None) -> str:
+        """The lab as a shell script of the real commands that rebuild it on a Linux machine
+        (see :mod:`simlab.script`); ``simlab export SCENARIO --sh FILE`` writes one too."""
+        return script(self.timeline, name=self.timeline.meta.get("scenario", "lab"), lang=lang)
 
     # ------------------------------------------------------------ runtimes
     @property

@@ -8,7 +8,7 @@ without touching a backend.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from .i18n import get_language, why_for_ops
@@ -68,11 +68,32 @@ class Timeline:
         #: Where the steps came from, e.g. {"backend": "kernel", "scenario": "bridge"}
         #: (kept by :mod:`simlab.timeline_io`).
         self.meta: dict = dict(meta or {})
+        self._listeners: list[Callable[[Step], None]] = []
 
     def record(self, step: Step) -> Step:
         self.steps.append(step)
         self.position = len(self.steps) - 1
+        for listener in list(self._listeners):
+            listener(step)
         return step
+
+    def subscribe(self, listener: Callable[[Step], None]) -> Callable[[], None]:
+        """Call ``listener(step)`` after each step recorded from now on (an open stepper
+        shows steps as they happen); returns the function that unsubscribes it.
+
+        >>> tl = Timeline(); got = []
+        >>> stop = tl.subscribe(got.append)
+        >>> from simlab.model import new_state
+        >>> _ = tl.record(Step("t", "", (), new_state(), new_state())); stop(); len(got)
+        1
+        """
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
 
     def __len__(self) -> int:
         return len(self.steps)

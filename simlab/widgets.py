@@ -1,48 +1,59 @@
 """Jupyter widgets: the step-by-step :class:`Stepper` and :func:`compare_modes`.
 
-Rules of this module (see reference/jupyter.md sections 1 and 3):
+Rules of this module (see reference/jupyter.md sections 1 and 3, design.md "Pictures are
+drawn in the browser"):
 
-- The figure is a PNG in an ``ipywidgets.Image``, drawn by one reused
-  :class:`~simlab.views.draw.Scene` (one matplotlib Figure, artists updated in place) and
-  cached per step, so going back shows exactly the bytes shown before.  No ``Output``
-  widget and no ``clear_output``: they stall nbclient and flicker.
-- Every piece of state lives on the object, so a test drives it without a kernel:
-  ``s.next_btn.click()``, ``s.slider.value = 3``, ``s.ns_dropdown.value = "red"``.
-- Widgets draw a timeline's snapshots and never import a backend or the Lab; only
-  :func:`mode_panels` runs labs, through :mod:`simlab.scenarios` (``docker-<mode>``).
-- CSS classes for browser tests: ``simlab-next``, ``simlab-back``, ``simlab-first``,
-  ``simlab-last``, ``simlab-slider``, ``simlab-play``, ``simlab-step-title``,
-  ``simlab-why``, ``simlab-commands``, ``simlab-figure``, ``simlab-ns``, ``simlab-ipa``;
-  the whole stepper is ``simlab-stepper``, a comparison ``simlab-compare``.
-- ipywidgets and matplotlib are imported when a widget is made.
+- The picture is SVG drawn in the browser by ``views/static/scene.js`` (an anywidget):
+  the widget receives the timeline's scene (:func:`simlab.views.scene.scene`: the first
+  snapshot and each step as a diff) once; First/Back/Next/Last, the slider, play,
+  zoom, groups, click-to-inspect and packets run in the browser with no kernel round
+  trip.  The shown step comes back to Python in the synced ``step`` trait.
+- Every piece of state is on the object, so a test drives it without a browser:
+  ``s.next_btn.click()``, ``s.slider.value = 3``, ``s.show(4)``, ``s.ns_dropdown.value =
+  "red"``; ``s.title``, ``s.commands`` and ``s.ipa`` hold (as ``.value``) the HTML the
+  page shows for the step.  ``s.png`` draws the step with matplotlib (exports).
+- Steps recorded later (``lab.ip(...)``) reach an open stepper of a Lab or Timeline
+  through :meth:`simlab.timeline.Timeline.subscribe`.
+- Test hooks in the page: ``data-simlab="picture"`` (with ``data-step``), ``"first"``,
+  ``"back"``, ``"next"``, ``"last"``, ``"packet"``; classes ``simlab-stepper``,
+  ``simlab-next``, ``simlab-step-title``, ``simlab-ipa``.
+- ipywidgets, anywidget and matplotlib are imported when a widget is made.
 """
 
 from __future__ import annotations
 
 import difflib
 import html
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 from . import scenarios
 from .i18n import CATALOG, t
 from .model import ROOT
 from .views.diff import Diff
 from .views.diff import diff as _diff
-from .views.draw import COLORS, Scene
+from .views.draw import Scene
 from .views.ipa import SHOWS, command_for, ip_a, show_text
 from .views.layout import compute
+from .views.page import page
+from .views.scene import packet_frames, texts_of
+from .views.scene import scene as _scene
 from .views.story import frames as _frames
 
-__all__ = ["Stepper", "compare_modes", "mode_panels", "ModePanel", "presenter", "label"]
+__all__ = ["Stepper", "compare_modes", "mode_panels", "ModePanel", "presenter", "label",
+           "SceneWidget", "page_frame"]
 
 _PRESENTER = False
+STATIC = Path(__file__).resolve().parent / "views" / "static"
+#: Above this many (steps x namespaces), the scene leaves the show texts out and the
+#: browser asks the kernel for them on click (a 200-pod timeline's would be ~20 MB).
+EAGER_TEXTS = 4000
 
 # Texts simlab.i18n does not have (yet); everything else comes from simlab.i18n.t.
 _LOCAL = {
-    "legend.added": ("added", "追加"),
-    "legend.changed": ("changed", "変更"),
-    "legend.removed": ("removed", "削除"),
     "ipa.absent": ("namespace {ns} does not exist at this step",
                    "このステップでは名前空間 {ns} は存在しません"),
     "compare.mode": ("docker run --net {mode}", "docker run --net {mode}"),
@@ -103,20 +114,81 @@ def _new_lines(old: str | None, new: str) -> set[int]:
     return out
 
 
-def _legend(lang: str, presenter_on: bool) -> str:
-    items = []
-    for key in ("added", "changed", "removed"):
-        items.append(f'<span style="display:inline-block;width:0.9em;height:0.9em;border:3px solid '
-                     f'{COLORS[key]};border-radius:50%;vertical-align:middle"></span> '
-                     f'{html.escape(label("legend." + key, lang))}')
-    return f'<div style="{_css(presenter_on)};color:#555">' + " &nbsp; ".join(items) + "</div>"
+@cache
+def widget_class():
+    """The anywidget class (made on first use: anywidget imports ipywidgets)."""
+    import anywidget
+    import traitlets as T
+
+    class SceneWidget(anywidget.AnyWidget):
+        """The picture: a scene drawn and stepped in the browser (views/static/scene.js)."""
+
+        _esm = STATIC / "scene.js"
+        _css = STATIC / "scene.css"
+        scene = T.Dict().tag(sync=True)
+        step = T.Int(0).tag(sync=True)
+        presenter = T.Bool(False).tag(sync=True)
+        interval_ms = T.Int(1600).tag(sync=True)
+        walk = T.Dict().tag(sync=True)
+        compact = T.Bool(False).tag(sync=True)  # the picture and its buttons only
+
+    return SceneWidget
+
+
+def SceneWidget(**kwargs):  # noqa: N802 - a class made on first use
+    """An anywidget drawing ``scene`` (see :func:`widget_class`)."""
+    return widget_class()(**kwargs)
+
+
+class _Button:
+    """What a test clicks: ``s.next_btn.click()`` does what the page's button does."""
+
+    def __init__(self, stepper: Stepper, css: str, key: str, target: Callable[[], int]):
+        self._s, self._target = stepper, target
+        self._dom_classes = (css,)
+        self.description = label(key, stepper.lang)
+
+    def click(self) -> None:
+        self._s.show(self._target())
+
+    @property
+    def disabled(self) -> bool:
+        n, i = len(self._s.frames), self._s.index
+        return i == 0 if "back" in self._dom_classes[0] or "first" in self._dom_classes[0] \
+            else i == n - 1
+
+
+class _Value:
+    """A value read and written through the stepper (``s.slider.value``, ``s.play.value``)."""
+
+    def __init__(self, get: Callable, set_: Callable | None = None, css: str = "", **extra):
+        self._get, self._set = get, set_
+        self._dom_classes = (css,) if css else ()
+        self.__dict__.update(extra)
+
+    @property
+    def value(self):
+        return self._get()
+
+    @property
+    def options(self):
+        """The choices (a namespace dropdown: ``(label, key)`` pairs)."""
+        get = self.__dict__.get("options_of")
+        return get() if get else []
+
+    @value.setter
+    def value(self, v) -> None:
+        if self._set is None:
+            raise AttributeError("read only")
+        self._set(v)
 
 
 class Stepper:
-    """Step through a lab's timeline: the graph with the step's change, its why and commands,
-    and `ip a` of a namespace as it was after that step.
+    """Step through a lab's timeline: the picture with the step's change, its why and
+    commands, and `ip a` (route, neigh, fdb) of a namespace as it was after that step.
 
     ``source`` is a :class:`~simlab.Lab`, a :class:`~simlab.Timeline` or a list of steps.
+    A Lab's or Timeline's later steps appear in the open stepper as they are recorded.
 
     >>> from simlab.views._samples import veth_pair
     >>> s = Stepper(veth_pair(), ns="red")
@@ -127,88 +199,49 @@ class Stepper:
     True
     """
 
-    def __init__(self, source, ns: str = "red", lang: str = "en", presenter: bool | None = None, *,
-                 cache: bool = True, shares=None, start: int = 0, width: float | None = None,
-                 dpi: float | None = None, interval_ms: int = 1600):
-        import ipywidgets as W
-
+    def __init__(self, source, ns: str | None = None, lang: str = "en",
+                 presenter: bool | None = None, *, cache: bool = True, shares=None,
+                 start: int = 0, width: float | None = None, dpi: float | None = None,
+                 interval_ms: int = 1600, live: bool = True):
         self._source, self._shares = source, shares
         self._width, self._dpi = width, dpi
         self.lang = lang
         self.presenter = _PRESENTER if presenter is None else bool(presenter)
         self.cache_enabled = cache
         self.render_count = 0
-        options = self._load()
-        keys = [key for _, key in options]
-        if ns not in keys:
-            ns = next((k for k in keys if k != ROOT), ROOT)
-
+        self._ns_pick = ns
+        self._scene_mpl = None
+        self._load()
         n = len(self.frames)
-        big = self.presenter
-        bstyle = {"font_size": "20px"} if big else {}
-        blayout = W.Layout(width="auto", height="2.6em" if big else "auto")
+        self.widget = SceneWidget(scene=self.scene, step=min(max(start, 0), n - 1),
+                                  presenter=self.presenter, interval_ms=interval_ms)
+        self.widget.add_class("simlab-stepper-host")
+        self.widget.on_msg(self._on_msg)
+        self.first_btn = _Button(self, "simlab-first", "nav.first", lambda: 0)
+        self.back_btn = _Button(self, "simlab-back", "nav.back", lambda: self.index - 1)
+        self.next_btn = _Button(self, "simlab-next", "nav.next", lambda: self.index + 1)
+        self.last_btn = _Button(self, "simlab-last", "nav.last", lambda: len(self.frames) - 1)
+        self.slider = _Value(lambda: self.index, self.show, "simlab-slider",
+                             min=0, max=n - 1)
+        self.play = self.slider  # the page's Play steps the same index
+        self.ns_dropdown = _Value(lambda: self._ns(), self._set_ns, "simlab-ns",
+                                  options_of=lambda: self.ns_options)
+        self.show_dropdown = _Value(lambda: self._what, self._set_what, "simlab-show",
+                                    options_of=lambda: [(command_for(ROOT, w), w) for w in SHOWS])
+        self._what = "a"
+        self.title = _Value(lambda: self._title_html(), css="simlab-step-title")
+        self.why = _Value(lambda: html.escape(self.step.why_in(self.lang)), css="simlab-why")
+        self.commands = _Value(lambda: self._commands_html(), css="simlab-commands")
+        self.ipa = _Value(lambda: self._ipa_html(), css="simlab-ipa")
+        self.image = _Value(lambda: self.png, css="simlab-figure")
+        self._unsubscribe = None
+        tl = getattr(source, "timeline", source)
+        if live and hasattr(tl, "subscribe"):
+            ref = weakref.WeakMethod(self._recorded)
+            self._unsubscribe = tl.subscribe(lambda step: (ref() or (lambda s: None))(step))
 
-        def button(key: str, icon: str, css: str):
-            b = W.Button(description=label(key, lang), icon=icon, layout=blayout, style=bstyle)
-            b.add_class(css)
-            return b
-
-        self.first_btn = button("nav.first", "step-backward", "simlab-first")
-        self.back_btn = button("nav.back", "chevron-left", "simlab-back")
-        self.next_btn = button("nav.next", "chevron-right", "simlab-next")
-        self.last_btn = button("nav.last", "step-forward", "simlab-last")
-        self.play = W.Play(value=0, min=0, max=n - 1, step=1, interval=interval_ms,
-                           description=label("nav.play", lang))
-        self.play.add_class("simlab-play")
-        self.slider = W.IntSlider(value=0, min=0, max=n - 1, step=1, readout=False,
-                                  continuous_update=False, layout=W.Layout(width="40%"))
-        self.slider.add_class("simlab-slider")
-        W.link((self.play, "value"), (self.slider, "value"))
-        self.title = W.HTML()
-        self.title.add_class("simlab-step-title")
-        self.why = W.HTML()
-        self.why.add_class("simlab-why")
-        self.commands = W.HTML()
-        self.commands.add_class("simlab-commands")
-        self.legend = W.HTML(_legend(lang, big))
-        w_px = int(self.scene.fig.get_size_inches()[0] * self.scene.fig.dpi)
-        self.image = W.Image(format="png", layout=W.Layout(width="100%", height="auto",
-                                                           max_width=f"{w_px}px"))
-        self.image.add_class("simlab-figure")
-        self.ns_dropdown = W.Dropdown(options=options, value=ns,
-                                      description=label("label.namespace", lang),
-                                      style={"description_width": "initial"})
-        self.ns_dropdown.add_class("simlab-ns")
-        # what to show of that namespace: addresses, routes, the ARP cache, a bridge's FDB
-        self.show_dropdown = W.Dropdown(options=[(command_for(ROOT, w), w) for w in SHOWS],
-                                        value="a", layout=W.Layout(width="auto"))
-        self.show_dropdown.add_class("simlab-show")
-        self.ipa = W.HTML()
-        self.ipa.add_class("simlab-ipa")
-
-        self.first_btn.on_click(lambda _b: self.show(0))
-        self.back_btn.on_click(lambda _b: self.show(self.index - 1))
-        self.next_btn.on_click(lambda _b: self.show(self.index + 1))
-        self.last_btn.on_click(lambda _b: self.show(len(self.frames) - 1))
-        self.slider.observe(lambda ch: self._render(ch["new"]), names="value")
-        self.ns_dropdown.observe(lambda ch: self._render_ipa(), names="value")
-        self.show_dropdown.observe(lambda ch: self._render_ipa(), names="value")
-
-        controls = W.HBox([self.first_btn, self.back_btn, self.play, self.slider, self.next_btn,
-                           self.last_btn],
-                          layout=W.Layout(align_items="center", flex_flow="row wrap"))
-        side = W.VBox([self.title, self.why, self.commands, self.legend],
-                      layout=W.Layout(width="36%", padding="0 0 0 12px"))
-        main = W.HBox([W.Box([self.image], layout=W.Layout(width="64%")), side])
-        self.widget = W.VBox([controls, main, W.HBox([self.ns_dropdown, self.show_dropdown]),
-                              self.ipa])
-        self.widget.add_class("simlab-stepper")
-        self._render(min(max(start, 0), n - 1), force=True)
-        if start:
-            self.slider.value = min(max(start, 0), n - 1)
-
-    def _load(self) -> list[tuple[str, str]]:
-        """Read the timeline: frames, layout, a scene; return the namespace choices."""
+    # ------------------------------------------------------------------ data
+    def _load(self) -> None:
         self.frames = _frames(self._source, shares=self._shares)
         if not self.frames:
             raise ValueError("the timeline has no steps yet: make some (lab.ip(...)) and try again")
@@ -216,37 +249,46 @@ class Stepper:
         self._ipa_cache: dict[tuple[int, str, str], tuple[str, set[int]]] = {}
         graphs = [self.frames[0].before] + [f.after for f in self.frames]
         self.layout = compute(graphs)
-        w_in = self._width or (13.0 if self.presenter else 9.5)
-        aw, ah = self.layout.size
-        h_in = min(max(w_in * ah / aw, 3.2), w_in * 0.62)
-        self.scene = Scene(self.layout, figsize=(w_in, h_in), dpi=self._dpi or 100, lang=self.lang,
-                           presenter=self.presenter)
+        size = len(self.frames) * len(self.frames[-1].step.after.netns)
+        self.scene = _scene(None, fs=self.frames, layout=self.layout, lang=self.lang,
+                            texts=size <= EAGER_TEXTS)
+        self._scene_mpl = None
         # namespaces that ever exist, with the name the picture gives them
         names: dict[str, str] = {}
         for g in graphs:
             for _node, d in g.nodes(data=True):
                 if d.get("kind") == "netns":
                     names[d["netns"]] = d.get("label") or d["netns"]
-        return [(label("label.node", self.lang) if key == ROOT else
-                 (f"{names[key]} ({key})" if names[key] != key else key), key) for key in names]
+        self.ns_options = [(label("label.node", self.lang) if key == ROOT else
+                            (f"{names[key]} ({key})" if names[key] != key else key), key)
+                           for key in names]
+
+    def _recorded(self, _step) -> None:
+        self.refresh()
 
     def refresh(self) -> None:
         """Read the lab's timeline again (after more commands); stay on the same step."""
         index = self.index
-        options = self._load()
-        ns = self.ns_dropdown.value
-        n = len(self.frames)
-        self.slider.max = self.play.max = n - 1
-        self.ns_dropdown.options = options
-        if ns in [key for _, key in options]:
-            self.ns_dropdown.value = ns
-        self._render(min(index, n - 1))
+        self._load()
+        self.slider.max = len(self.frames) - 1
+        with self.widget.hold_sync():
+            self.widget.scene = self.scene
+            self.widget.step = min(index, len(self.frames) - 1)
+
+    def _on_msg(self, _widget, content, _buffers) -> None:
+        """The browser asks for the show texts of a namespace at a step (big timelines)."""
+        if not isinstance(content, dict) or content.get("type") != "texts":
+            return
+        step, ns = int(content.get("step", 0)), str(content.get("ns", ""))
+        state = self.frames[min(max(step, 0), len(self.frames) - 1)].step.after
+        texts = texts_of(state, ns) if ns in state.netns else None
+        self.widget.send({"type": "texts", "id": content.get("id"), "texts": texts})
 
     # ------------------------------------------------------------------ state
     @property
     def index(self) -> int:
-        """The step shown (0-based)."""
-        return self.slider.value
+        """The step shown (0-based), in the page and here."""
+        return self.widget.step
 
     @property
     def frame(self):
@@ -261,33 +303,61 @@ class Stepper:
         """What the shown step added, changed and removed (node ids)."""
         return self.frame.diff
 
-    @property
-    def png(self) -> bytes:
-        """The PNG bytes shown now."""
-        return self.image.value
-
     def show(self, index: int) -> None:
         """Show step ``index`` (clamped to the timeline)."""
-        self.slider.value = min(max(index, 0), len(self.frames) - 1)
+        self.widget.step = min(max(int(index), 0), len(self.frames) - 1)
+
+    def play_walk(self, walk) -> None:
+        """Play a :func:`simlab.model.forward.reach` walk on the picture (hop by hop,
+        request and reply), e.g. ``s.play_walk(reach(s.step.after, "red", "10.0.0.2"))``."""
+        self.widget.walk = packet_frames(walk, self.frame.after, self.lang)
+
+    def _ns(self) -> str:
+        keys = [k for _, k in self.ns_options]
+        pick = self._ns_pick
+        if pick is not None and pick in keys:
+            return pick
+        return next((k for k in keys if k != ROOT), ROOT)
+
+    def _set_ns(self, ns: str) -> None:
+        self._ns_pick = ns
+
+    def _set_what(self, what: str) -> None:
+        if what not in SHOWS:
+            raise ValueError(f"show one of {', '.join(SHOWS)}, not {what!r}")
+        self._what = what
+
+    # ------------------------------------------------------------------ pictures
+    @property
+    def png(self) -> bytes:
+        """The shown step drawn by matplotlib (the PNG exports make)."""
+        return self.figure_png(self.index)
 
     def figure_png(self, index: int) -> bytes:
-        """The picture of step ``index`` (from the cache when enabled)."""
+        """The picture of step ``index`` as PNG (cached when enabled)."""
         if self.cache_enabled and index in self._cache:
             return self._cache[index]
+        if self._scene_mpl is None:
+            w_in = self._width or (13.0 if self.presenter else 9.5)
+            aw, ah = self.layout.size
+            h_in = min(max(w_in * ah / aw, 3.2), w_in * 0.62)
+            self._scene_mpl = Scene(self.layout, figsize=(w_in, h_in), dpi=self._dpi or 100,
+                                    lang=self.lang, presenter=self.presenter)
         f = self.frames[index]
-        self.scene.update(f.after, f.diff, f.before)
-        png = self.scene.png()
+        self._scene_mpl.update(f.after, f.diff, f.before)
+        png = self._scene_mpl.png()
         self.render_count += 1
         if self.cache_enabled:
             self._cache[index] = png
         return png
 
+    # ------------------------------------------------------------------ texts
     def ipa_text(self, index: int | None = None, ns: str | None = None,
                  what: str | None = None) -> str:
         """`ip -n NS a` (or ``what``: "route", "neigh", "fdb") after step ``index``."""
         return self._ipa(self.index if index is None else index,
-                         self.ns_dropdown.value if ns is None else ns,
-                         self.show_dropdown.value if what is None else what)[0]
+                         self._ns() if ns is None else ns,
+                         self._what if what is None else what)[0]
 
     def _ipa(self, index: int, ns: str, what: str) -> tuple[str, set[int]]:
         key = (index, ns, what)
@@ -301,50 +371,64 @@ class Stepper:
                 self._ipa_cache[key] = (text, _new_lines(old, text))
         return self._ipa_cache[key]
 
-    # ----------------------------------------------------------------- render
-    def _render(self, index: int, force: bool = False) -> None:
-        n = len(self.frames)
-        index = min(max(index, 0), n - 1)
-        f = self.frames[index]
-        step, lang, big = f.step, self.lang, self.presenter
-        self.image.value = self.figure_png(index)
-        counter = label("step.counter", lang, i=index + 1, n=n)
+    def _title_html(self) -> str:
+        n, step, big = len(self.frames), self.step, self.presenter
+        counter = label("step.counter", self.lang, i=self.index + 1, n=n)
         actor = getattr(step, "actor", "")
-        title = html.escape(step.title_in(lang))
-        self.title.value = (f'<div style="{_css(big)}"><b>{html.escape(counter)}</b> '
-                            f'<span style="font-size:1.15em;font-weight:600">{title}</span> '
-                            f'<span style="color:#888">({html.escape(actor)})</span></div>')
-        why = html.escape(step.why_in(lang))
-        self.why.value = f'<div style="{_css(big)};color:#333">{why}</div>'
+        title = html.escape(step.title_in(self.lang))
+        return (f'<div style="{_css(big)}"><b>{html.escape(counter)}</b> '
+                f'<span style="font-weight:600">{title}</span> '
+                f'<span style="color:#888">({html.escape(actor)})</span></div>')
+
+    def _commands_html(self) -> str:
+        step, big = self.step, self.presenter
         cmds = step.commands
         body = _pre("\n".join(f"$ {c}" for c in cmds), big) if cmds else ""
         mirrors = ""
         if step.mirrors:
-            head = html.escape(label("label.mirrors", lang))
+            head = html.escape(label("label.mirrors", self.lang))
             mirrors = (f'<div style="{_css(big)}"><b>{head}</b>: '
                        f'<code>{html.escape(step.mirrors)}</code></div>')
-        head = html.escape(label("label.commands", lang))
-        self.commands.value = (f'<div style="{_css(big)}"><b>{head}</b></div>{body}{mirrors}'
-                               if (cmds or mirrors) else "")
-        self.first_btn.disabled = self.back_btn.disabled = index == 0
-        self.next_btn.disabled = self.last_btn.disabled = index == n - 1
-        self._render_ipa(index)
+        head = html.escape(label("label.commands", self.lang))
+        return (f'<div style="{_css(big)}"><b>{head}</b></div>{body}{mirrors}'
+                if (cmds or mirrors) else "")
 
-    def _render_ipa(self, index: int | None = None) -> None:
-        index = self.index if index is None else index
-        ns, what = self.ns_dropdown.value, self.show_dropdown.value
-        text, marks = self._ipa(index, ns, what)
+    def _ipa_html(self) -> str:
+        ns, what = self._ns(), self._what
+        text, marks = self._ipa(self.index, ns, what)
         head = html.escape(f"$ {command_for(ns, what)}")
-        self.ipa.value = (f'<div style="{_css(self.presenter)}"><code>{head}</code></div>'
-                          + _pre(text, self.presenter, marks))
+        return (f'<div style="{_css(self.presenter)}"><code>{head}</code></div>'
+                + _pre(text, self.presenter, marks))
 
     # ----------------------------------------------------------------- display
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
 
     def close(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
         self.widget.close()
-        self.scene.close()
+        if self._scene_mpl is not None:
+            self._scene_mpl.close()
+
+
+def page_frame(source, *, lang: str = "en", presenter: bool | None = None,
+               height: int | None = None, step: int | None = None):
+    """The picture as the self-contained HTML page (:func:`simlab.export_html`) in an iframe:
+    for slides (jupyterlab-rise shows no ipywidgets) and static HTML exports of a notebook.
+    It steps and plays packets in the browser like the widget, but never talks to the kernel.
+    """
+    from IPython.display import HTML
+
+    big = _PRESENTER if presenter is None else bool(presenter)
+    fs = _frames(source)
+    if not fs:
+        raise ValueError("the timeline has no steps yet: make some (lab.ip(...)) and try again")
+    sc = _scene(None, fs=fs, lang=lang)
+    doc = page(sc, title="", presenter=big, step=len(fs) - 1 if step is None else step)
+    h = height or (980 if big else 760)
+    return HTML(f'<div class="simlab-frame"><iframe style="width:100%;height:{h}px;border:0" '
+                f'srcdoc="{html.escape(doc, quote=True)}"></iframe></div>')
 
 
 # ------------------------------------------------------------------ docker modes
@@ -359,6 +443,8 @@ class ModePanel:
     ipa: str
     highlight: Diff
     steps: int
+    #: The mode's steps as a scene, shown at its last step with ``highlight`` as its change.
+    scene: dict | None = None
 
 
 #: The container each docker mode's scenario shows: its steps are highlighted, and the
@@ -396,7 +482,12 @@ def mode_panels(modes: Sequence[str] = ("none", "host", "bridge", "container"), 
         scene.update(last.after, hl, first.before)
         png = scene.png()
         scene.close()
-        out.append(ModePanel(mode, name, netns, png, ip_a(last.step.after, netns), hl, len(fs)))
+        sc = _scene(None, fs=fs, layout=lay, lang=lang)
+        statuses = {n: hl.status(n) for n in set(hl.added) | set(hl.changed) | set(hl.removed)}
+        sc["steps"][-1]["hl"] = {**statuses, **{n: "moved" for n in hl.moved}}
+        sc["steps"][-1]["badges"] = []  # the picture shows all that docker run made
+        out.append(ModePanel(mode, name, netns, png, ip_a(last.step.after, netns), hl, len(fs),
+                             sc))
     return out
 
 
@@ -420,7 +511,8 @@ def compare_modes(modes: Sequence[str] = ("none", "host", "bridge", "container")
                        f'<span style="color:#555">'
                        f'{html.escape(label("compare.note." + p.mode, lang))}</span></div>')
         title.add_class("simlab-step-title")
-        img = W.Image(value=p.png, format="png", layout=W.Layout(width="100%", height="auto"))
+        img = SceneWidget(scene=p.scene, step=len(p.scene["steps"]) - 1, presenter=big,
+                          compact=True)
         img.add_class("simlab-figure")
         cmd = f"docker exec {p.container} ip a"
         ipa = W.HTML(f'<div style="{_css(big)}"><code>$ {html.escape(cmd)}</code></div>'

@@ -77,6 +77,22 @@ ROUTER = [
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("rule,said", [
+    ("FORWARD -d 10.2.0.2/32 -j REJECT", "From 10.1.0.1 icmp_seq=1 Destination Port Unreachable"),
+    ("FORWARD -j REJECT --reject-with icmp-host-prohibited",
+     "From 10.1.0.1 icmp_seq=1 Destination Host Prohibited"),
+    ("FORWARD -j REJECT --reject-with icmp-net-unreachable",
+     "From 10.1.0.1 icmp_seq=1 Destination Net Unreachable"),
+])
+def test_a_reject_rule_answers_with_its_icmp_error(backend, rule, said):
+    lines = [*ROUTER, "ping a 10.2.0.2", f"iptables -A {rule}", "ping a 10.2.0.2"]
+    out = _both(lines, backend)
+    assert out[-2].startswith("ping a 10.2.0.2 -> exit 0")
+    assert out[-1].startswith("ping a 10.2.0.2 -> exit 1")
+    assert said in out[-1]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_metric_0_is_a_metric(backend):
     out = _both(["link add d0 type veth peer name d1", "link set d1 up", "link set d0 up",
                  "route add 10.9.0.0/24 dev d0 metric 0", "route"], backend)
@@ -106,3 +122,31 @@ def test_a_neighbour_entry_counts_only_on_its_own_link(backend):
         assert "dev a0" in neigh and "dev a1" in neigh  # one entry per link
     finally:
         lab.close()
+
+
+ROUTES_WITHOUT_DEVICE = [
+    *ROUTER[:2], "link add ha type veth peer name eth0 netns a", "addr add 10.1.0.1/24 dev ha",
+    "link set ha up", "link set lo up", "-n a addr add 10.1.0.2/24 dev eth0",
+    "-n a link set eth0 up", "-n a link set lo up", "-n a route add default via 10.1.0.1",
+    "sysctl -w net.ipv4.ip_forward=1",
+    "route add blackhole 10.9.0.0/24", "route add unreachable 10.9.1.0/24",
+    "route add prohibit 10.9.2.0/24", "route add 10.8.0.0/24 dev ha table 100",
+    "ping - 10.9.0.5", "ping - 10.9.1.5", "ping - 10.9.2.5", "ping - 10.8.0.5",
+    "ping a 10.9.0.5", "ping a 10.9.1.5", "ping a 10.9.2.5",
+]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_routes_without_a_device_and_other_tables(backend):
+    """connect() errors on the sender, ICMP errors (or silence) from a router; a route in
+    table 100 is not used (no rule sends a lookup there)."""
+    out = _both(ROUTES_WITHOUT_DEVICE, backend)[-7:]
+    assert [x.splitlines()[0] for x in out[:4]] == [
+        "ping - 10.9.0.5 -> exit 2", "ping - 10.9.1.5 -> exit 2", "ping - 10.9.2.5 -> exit 2",
+        "ping - 10.8.0.5 -> exit 2"]
+    assert [x.splitlines()[1] for x in out[:4]] == [
+        "ping: connect: Invalid argument", "ping: connect: No route to host",
+        "ping: connect: Permission denied", "ping: connect: Network is unreachable"]
+    assert "From 10.1.0.1" not in out[4] and out[4].startswith("ping a 10.9.0.5 -> exit 1")
+    assert "From 10.1.0.1 icmp_seq=1 Destination Host Unreachable" in out[5]
+    assert "From 10.1.0.1 icmp_seq=1 Packet filtered" in out[6]

@@ -97,3 +97,44 @@ def test_cli_parser(tmp_path, capsys):
     args = ap.parse_args(["export", "no-such-scenario", "--gif", str(tmp_path / "x.gif")])
     with pytest.raises(SystemExit, match="unknown scenario"):
         args.func(args)
+
+
+def _scene_in(page: str) -> dict:
+    import json
+
+    m = re.search(r'<script type="application/json" id="simlab-scene">(.*?)</script>', page, re.S)
+    assert m
+    return json.loads(m.group(1))
+
+
+def test_html_export_is_one_self_contained_file(lab, tmp_path):
+    from simlab import export_html
+
+    path = export_html(lab, tmp_path / "veth.html", lang="ja")
+    page = path.read_text(encoding="utf-8")
+    # no network: nothing loaded from anywhere (the SVG namespace is a name, not a fetch)
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
+    assert "import " not in page.split("<script>")[1].split("</script>")[0].split("\n")[0]
+    assert "<link" not in page and 'data-simlab", "picture"' in page
+    sc = _scene_in(page)
+    assert len(sc["steps"]) == len(lab.timeline) and sc["lang"] == "ja"
+    assert sc["words"]["nav.next"] == "次へ" and sc["texts"]  # texts inline for the panel
+    assert export_html(lab, tmp_path / "again.html", lang="ja").read_bytes() == path.read_bytes()
+
+
+def test_cli_html_with_a_ping(tmp_path, capsys):
+    ap = argparse.ArgumentParser(prog="simlab")
+    sub = ap.add_subparsers(dest="command")
+    add_export_parser(sub)
+    out = tmp_path / "v.html"
+    args = ap.parse_args(["export", "veth-basics", "--html", str(out), "--ping", "red:10.0.0.2"])
+    assert args.func(args) == 0
+    sc = _scene_in(out.read_text(encoding="utf-8"))
+    assert "packet" in sc["steps"][-1] and sc["steps"][-1]["packet"]["frames"]
+    assert "html:" in capsys.readouterr().out
+    args = ap.parse_args(["export", "veth-basics", "--html", str(out), "--ping", "nope:10.0.0.2"])
+    with pytest.raises(SystemExit, match="--ping nope:10.0.0.2"):
+        args.func(args)
+    args = ap.parse_args(["export", "veth-basics", "--html", str(out), "--ping", "10.0.0.2"])
+    with pytest.raises(SystemExit, match="NS:DST"):
+        args.func(args)

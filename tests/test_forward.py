@@ -211,3 +211,132 @@ def test_walk_text_has_every_hop():
     assert text.splitlines()[0] == "10.0.1.2 -> 10.0.2.2 (icmp): ok, and the reply comes back"
     assert len(text.splitlines()) == 1 + len(w.hops) + len(w.reply_hops)
     assert all(line for line in w.lines("ja"))
+
+
+# ------------------------------------------------------------ the packet view
+def wire(walk, leg=None):
+    """(netns, dev, way, src IP, dst IP, TTL) of each record (of one leg)."""
+    return [(s.netns, s.dev, s.way, s.src_ip, s.dst_ip, s.ttl) for s in walk.seen
+            if leg is None or s.leg == leg]
+
+
+def mac(state, key, ifname):
+    return state.netns[key].link(ifname).mac
+
+
+def test_seen_on_a_veth_pair_out_on_one_end_in_on_the_other():
+    s = pair()
+    w = reach(s, "a", "10.0.0.2")
+    assert wire(w) == [("a", "va", "out", "10.0.0.1", "10.0.0.2", 64),
+                       ("b", "vb", "in", "10.0.0.1", "10.0.0.2", 64),
+                       ("b", "vb", "out", "10.0.0.2", "10.0.0.1", 64),
+                       ("a", "va", "in", "10.0.0.2", "10.0.0.1", 64)]
+    va, vb = mac(s, "a", "va"), mac(s, "b", "vb")
+    assert [(x.src_mac, x.dst_mac) for x in w.seen] == [(va, vb)] * 2 + [(vb, va)] * 2
+    assert [x.leg for x in w.seen] == ["request"] * 2 + ["reply"] * 2
+    out, arrived = w.seen[0], w.seen[1]
+    assert out.rule == "10.0.0.0/24 dev va proto kernel scope link src 10.0.0.1"
+    assert w.hops[out.hop].action == "route"
+    assert arrived.rule == f"10.0.0.2 dev va lladdr {vb} REACHABLE"
+    assert w.hops[arrived.hop].action == "veth"
+    assert w.reply_hops[w.seen[2].hop].action == "route"
+
+
+def test_seen_through_a_router_loses_one_ttl_and_changes_macs():
+    s = router()
+    w = reach(s, "a", "10.0.2.2")
+    assert wire(w, "request") == [("a", "eth0", "out", "10.0.1.2", "10.0.2.2", 64),
+                                  ("r", "ra", "in", "10.0.1.2", "10.0.2.2", 64),
+                                  ("r", "rb", "out", "10.0.1.2", "10.0.2.2", 63),
+                                  ("b", "eth0", "in", "10.0.1.2", "10.0.2.2", 63)]
+    assert [x.ttl for x in w.seen if x.leg == "reply"] == [64, 64, 63, 63]
+    routed = w.seen[2]
+    assert (routed.src_mac, routed.dst_mac) == (mac(s, "r", "rb"), mac(s, "b", "eth0"))
+    assert w.hops[routed.hop].action == "forward"
+    assert routed.rule == "10.0.2.0/24 dev rb proto kernel scope link src 10.0.2.1"
+    assert w.seen[0].rule == "default via 10.0.1.1 dev eth0"
+
+
+def test_seen_on_a_bridge_port_to_port_and_up_to_the_bridge():
+    s = bridged()
+    across = reach(s, "c1", "10.1.0.3")
+    assert [(x.netns, x.dev, x.way) for x in across.seen if x.leg == "request"] == [
+        ("c1", "eth0", "out"), (ROOT, "hc1", "in"), (ROOT, "hc2", "out"), ("c2", "eth0", "in")]
+    fwd = across.seen[2]
+    assert fwd.rule == f"{mac(s, 'c2', 'eth0')} dev hc2 master br0"
+    assert across.hops[fwd.hop].action == "bridge"
+    up = reach(s, "c1", "10.1.0.1")
+    assert [(x.netns, x.dev, x.way, x.leg) for x in up.seen] == [
+        ("c1", "eth0", "out", "request"), (ROOT, "hc1", "in", "request"),
+        (ROOT, "br0", "in", "request"),
+        (ROOT, "br0", "out", "reply"), (ROOT, "hc1", "out", "reply"), ("c1", "eth0", "in", "reply")]
+    br0 = s.netns[ROOT].link("br0")
+    owner = next(p for p in s.netns[ROOT].links.values() if p.master == br0.ifindex
+                 and p.mac == br0.mac)  # the bridge took its lowest port's MAC
+    assert up.seen[2].rule == f"{br0.mac} dev {owner.ifname} master br0 permanent"
+
+
+def test_seen_to_the_own_address_loops_through_lo():
+    s = apply_all(pair(), [LinkSet("lo", netns="b", up=True)])
+    w = reach(s, "b", "10.0.0.2")
+    assert wire(w) == [("b", "lo", way, "10.0.0.2", "10.0.0.2", 64)
+                       for way in ("out", "in") * 2]
+    assert {x.src_mac for x in w.seen} == {"00:00:00:00:00:00"}
+    assert w.seen[0].rule == "local 10.0.0.2 dev vb proto kernel scope host src 10.0.0.2"
+
+
+def test_seen_shows_masquerade_on_the_way_out_and_conntrack_on_the_way_back():
+    rule = ("-A", "POSTROUTING", "-s", "10.0.1.0/24", "-o", "rb", "-j", "MASQUERADE")
+    s = apply_all(router(), [Iptables("nat", rule, netns="r")])
+    w = reach(s, "a", "10.0.2.2")
+    assert wire(w) == [("a", "eth0", "out", "10.0.1.2", "10.0.2.2", 64),
+                       ("r", "ra", "in", "10.0.1.2", "10.0.2.2", 64),
+                       ("r", "rb", "out", "10.0.2.1", "10.0.2.2", 63),  # after POSTROUTING
+                       ("b", "eth0", "in", "10.0.2.1", "10.0.2.2", 63),
+                       ("b", "eth0", "out", "10.0.2.2", "10.0.2.1", 64),
+                       ("r", "rb", "in", "10.0.2.2", "10.0.2.1", 64),  # before conntrack
+                       ("r", "ra", "out", "10.0.2.2", "10.0.1.2", 63),
+                       ("a", "eth0", "in", "10.0.2.2", "10.0.1.2", 63)]
+    masq, back = w.seen[2], w.seen[6]
+    assert masq.rule == "-A POSTROUTING -s 10.0.1.0/24 -o rb -j MASQUERADE"
+    assert w.hops[masq.hop].action == "nat"
+    assert back.rule == "icmp src=10.0.1.2 dst=10.0.2.2 src=10.0.2.2 dst=10.0.2.1"
+    assert w.reply_hops[back.hop].action == "conntrack"
+
+
+def test_seen_shows_dnat_after_the_router_and_its_reversal():
+    rule = ("-A", "PREROUTING", "-p", "tcp", "-m", "tcp", "--dport", "8080",
+            "-j", "DNAT", "--to-destination", "10.0.2.2:80")
+    s = apply_all(router(), [Iptables("nat", rule, netns="r")])
+    w = reach(s, "a", "10.0.1.1", "tcp", 8080)
+    assert wire(w) == [("a", "eth0", "out", "10.0.1.2", "10.0.1.1", 64),
+                       ("r", "ra", "in", "10.0.1.2", "10.0.1.1", 64),  # before PREROUTING
+                       ("r", "rb", "out", "10.0.1.2", "10.0.2.2", 63),
+                       ("b", "eth0", "in", "10.0.1.2", "10.0.2.2", 63),
+                       ("b", "eth0", "out", "10.0.2.2", "10.0.1.2", 64),
+                       ("r", "rb", "in", "10.0.2.2", "10.0.1.2", 64),
+                       ("r", "ra", "out", "10.0.1.1", "10.0.1.2", 63),  # the answer from .1
+                       ("a", "eth0", "in", "10.0.1.1", "10.0.1.2", 63)]
+    assert {x.proto for x in w.seen} == {"tcp"}
+    assert w.seen[2].rule == " ".join(("-A", "PREROUTING", "-p", "tcp", "-m", "tcp", "--dport",
+                                      "8080", "-j", "DNAT", "--to-destination", "10.0.2.2:80"))
+    assert w.seen[6].rule == ("tcp src=10.0.1.2 dst=10.0.1.1 sport=40000 dport=8080 "
+                              "src=10.0.2.2 dst=10.0.1.2 sport=80 dport=40000")
+
+
+@pytest.mark.parametrize("state, dst", [
+    (router("0"), "10.0.2.2"),  # not forwarded
+    (apply_all(router(), [Iptables("filter", ("-A", "FORWARD", "-j", "DROP"), netns="r")]),
+     "10.0.2.2"),  # filter FORWARD drops it
+    (router(), "10.0.2.9"),  # r's ARP is not answered: never sent on rb
+], ids=["ip_forward-0", "filter-drop", "arp-unanswered"])
+def test_seen_stops_where_the_packet_is_dropped(state, dst):
+    w = reach(state, "a", dst)
+    assert not w.ok
+    assert wire(w) == [("a", "eth0", "out", "10.0.1.2", dst, 64),
+                       ("r", "ra", "in", "10.0.1.2", dst, 64)]
+
+
+def test_nothing_is_seen_when_nothing_is_sent():
+    assert reach(router(), "a", "10.0.1.9").seen == ()  # ARP unanswered: the packet waits, dropped
+    assert reach(pair(), "a", "192.0.2.1").seen == ()  # no route

@@ -114,6 +114,8 @@ def _every_op_variant():
         o.AddrFlush("eth0"),
         o.RouteAdd("default", via="10.0.0.254"), o.RouteAdd("10.1.0.0/16", dev="eth0"),
         o.RouteDel("10.1.0.0/16"),
+        o.RouteFlush(dev="eth0"), o.NeighAdd("10.0.0.2", "eth0", lladdr="02:00:00:00:00:02"),
+        o.NeighDel("10.0.0.2", "eth0"), o.NeighFlush(ifname="eth0"),
         o.SysctlSet("net.ipv4.ip_forward", "1"), o.SysctlSet("net.ipv4.conf.all.rp_filter", "0"),
         o.Iptables("nat", ("-A", "POSTROUTING", "-j", "MASQUERADE")),
         o.Iptables("filter", ("-A", "FORWARD", "-j", "ACCEPT")),

@@ -128,7 +128,7 @@ def test_simlabs_own_refusal_is_said_in_japanese_too():
     from simlab.notebook import format_error
 
     with pytest.raises(NetError) as caught:
-        Lab(backend="model").ip("neigh flush all")
+        Lab(backend="model").ip("neigh get 10.0.0.1 dev veth1")
     assert caught.value.message.startswith("simlab does not model")
     saved = i18n.get_language()
     try:
@@ -136,5 +136,5 @@ def test_simlabs_own_refusal_is_said_in_japanese_too():
         shown = format_error(caught.value)
     finally:
         i18n.set_language(saved)
-    assert shown.startswith('simlab は "ip neigh flush" を扱いません')
-    assert "ARP" in shown and "ヒント: " in shown
+    assert shown.startswith('simlab は "ip neigh get" を扱いません')
+    assert "ip neigh show" in shown and "ヒント: " in shown

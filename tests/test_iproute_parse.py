@@ -14,7 +14,8 @@ from simlab.iproute.command import (AddrShow, BridgeLinkShow, FdbShow, IpOptions
 from simlab.iproute.render import RENDERERS
 from simlab.model.ops import Ping
 from simlab.model import (AddrAdd, AddrDel, AddrFlush, Iptables, LinkAdd, LinkDel, LinkSet, NetError,
-                          NetnsAdd, NetnsDel, ROOT, RouteAdd, RouteDel, SysctlSet, UsageError)
+                          NeighAdd, NeighDel, NeighFlush, NetnsAdd, NetnsDel, ROOT, RouteAdd, RouteDel, RouteFlush,
+                          SysctlSet, UsageError)
 
 
 def ops(line):
@@ -75,7 +76,28 @@ def show(line) -> Show:
     ("ip route add to 10.9.0.0/16 dev veth1", (RouteAdd("10.9.0.0/16", dev="veth1"),)),
     ("ip route add unicast 10.9.0.0/16 dev veth1", (RouteAdd("10.9.0.0/16", dev="veth1"),)),
     ("ip route del 10.9.0.0/16 dev veth1", (RouteDel("10.9.0.0/16", dev="veth1"),)),
-    ("ip -6 route add 2001:db8::/64 via 2001:db8:1::1", (RouteAdd("2001:db8::/64", via="2001:db8:1::1"),)),
+    ("ip -6 route add 2001:db8::/64 via 2001:db8:1::1", (RouteAdd("2001:db8::/64", via="2001:db8:1::1", family=6),)),
+    ("ip -6 route add default via 2001:db8::2", (RouteAdd("default", via="2001:db8::2", family=6),)),
+    ("ip addr del 10.0.0.1 dev veth1", (AddrDel("veth1", "10.0.0.1"),)),
+    ("ip route replace 10.1.0.0/16 via 10.0.0.4", (RouteAdd("10.1.0.0/16", via="10.0.0.4", mode="replace"),)),
+    ("ip r change 10.1.0.0/16 via 10.0.0.4 metric 7",
+     (RouteAdd("10.1.0.0/16", via="10.0.0.4", metric=7, mode="change"),)),
+    ("ip route add blackhole 10.9.0.0/16", (RouteAdd("10.9.0.0/16", type="blackhole"),)),
+    ("ip route add 169.254.1.1 dev eth0 scope link proto static table 100",
+     (RouteAdd("169.254.1.1", dev="eth0", scope="link", proto="static", table=100),)),
+    ("ip route add 10.7.0.0/16 via 10.0.0.2 proto 99", (RouteAdd("10.7.0.0/16", via="10.0.0.2", proto="openr"),)),
+    ("ip route del 10.1.0.0/16 metric 50", (RouteDel("10.1.0.0/16", metric=50),)),
+    ("ip route del unreachable 10.10.0.0/16 table 7", (RouteDel("10.10.0.0/16", type="unreachable", table=7),)),
+    ("ip route flush dev veth1 scope link", (RouteFlush(dev="veth1", scope="link"),)),
+    ("ip route flush table 100", (RouteFlush(table=100),)),
+    ("ip neigh add 10.0.0.5 lladdr 02:00:00:00:00:05 dev veth1",
+     (NeighAdd("10.0.0.5", "veth1", lladdr="02:00:00:00:00:05"),)),
+    ("ip n replace 10.0.0.5 lladdr 02:00:00:00:00:AA dev veth1 nud stale",
+     (NeighAdd("10.0.0.5", "veth1", lladdr="02:00:00:00:00:aa", state="STALE", mode="replace"),)),
+    ("ip -n red neigh del 10.0.0.5 dev veth1", (NeighDel("10.0.0.5", "veth1", netns="red"),)),
+    ("ip -6 neigh flush dev veth1", (NeighFlush(ifname="veth1", family=6),)),
+    ("ip neigh flush all", (NeighFlush(),)),
+    ("ip route flush root 10.0.0.0/8", (RouteFlush(prefix="10.0.0.0/8", match="root"),)),
     ("ip netns exec red ip link set lo up", (LinkSet("lo", netns="red", up=True),)),
     ("ip netns exec red ip -n blue link set lo up", (LinkSet("lo", netns="blue", up=True),)),
     ("ip netns exec red sysctl -w net.ipv4.ip_forward=1", (SysctlSet("net.ipv4.ip_forward", "1", netns="red"),)),
@@ -210,10 +232,10 @@ def test_iproute2_errors(line, message, exit):
 
 
 @pytest.mark.parametrize("line", [
-    "ip -s link", "ip -o a", "ip rule", "ip tunnel", "ip link add l mtu 100 type veth", "ip link replace x",
-    "ip neigh add 10.0.0.5 lladdr 02:00:00:00:00:01 dev veth1", "ip route flush", "bridge vlan", "bridge fdb add",
+    "ip -s -s link", "ip -6 route flush dev veth1", "ip rule", "ip tunnel", "ip link add l mtu 100 type veth", "ip link replace x",
+    "ip neigh add 10.0.0.5 lladdr 02:00:00:00:00:01 dev veth1 nud noarp", "ip route flush", "bridge vlan", "bridge fdb add",
     "ip link add br0 type bridge stp_state 1", "ip link add x type vxlan id 5", "ping -f 10.0.0.1", "ping", "",
-    "iptables -L", "ip route add 10.0.0.0/8 table 100 dev veth1", "ip 'unterminated",
+    "iptables -L", "ip route add 10.0.0.0/8 table local dev veth1", "ip 'unterminated",
 ])
 def test_outside_the_subset_is_a_usage_error_with_a_hint(line):
     with pytest.raises(NetError) as info:
@@ -269,3 +291,23 @@ def test_fuzz_any_text_never_crashes(text):
             parse(line)
         except NetError as err:
             assert not err.message.startswith("simlab could not read"), err.message  # no hidden bug
+
+
+# ------------------------------------------------------------ the README's list
+def test_readme_lists_what_the_parser_accepts():
+    """README.md's supported-commands block is generated from simlab.iproute.supported,
+    whose examples must all parse and whose refusals must all be refused with a hint."""
+    from pathlib import Path
+
+    from simlab.iproute import supported
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    start, end = readme.index(supported.BEGIN), readme.index(supported.END) + len(supported.END)
+    assert readme[start:end] + "\n" == supported.markdown(), "run: python -m simlab.iproute.supported"
+    for _synopsis, examples in supported.COMMANDS:
+        for line in examples:
+            assert isinstance(parse(line), (Change, Show)), line
+    for line, _why in supported.REFUSED:
+        with pytest.raises(UsageError) as info:
+            parse(line)
+        assert info.value.hint, line

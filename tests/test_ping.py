@@ -223,6 +223,16 @@ def test_count_sends_several_echoes(model):
     assert "3 packets transmitted, 3 received, 0% packet loss" in text
 
 
+def test_a_capture_is_asked_for_and_gives_the_walks_packets(model):
+    _play(model, SCENARIOS["veth_pair"][:7])
+    plain = model.raw_backend.apply(Ping("10.9.0.2", netns="a"))
+    assert plain.captured == () and len(plain.walk.seen) == 4
+    two = model.raw_backend.apply(Ping("10.9.0.2", netns="a", count=2, capture=True))
+    assert two.captured == two.walk.seen * 2  # from the caches: the second echo goes the same way
+    command = as_command(Ping("10.9.0.2", netns="a", capture=True))
+    assert command == "ip netns exec a ping -c 1 10.9.0.2"  # a capture is not part of ping
+
+
 # ----------------------------------------------------------------- the kernel
 @pytest.mark.kernel
 @pytest.mark.parametrize("name", list(SCENARIOS))

@@ -7,7 +7,7 @@ import gzip
 import json
 
 import pytest
-from test_scenarios import ALL, fake_runtimes  # noqa: F401 - a fixture, used by name
+from test_scenarios import ALL
 
 from simlab import scenarios, timeline_io
 from simlab.lab import Lab
@@ -40,7 +40,7 @@ def _rich_lab() -> Lab:
 
 
 @pytest.mark.parametrize("name", ALL)
-def test_round_trip_of_every_scenario(name, tmp_path, fake_runtimes):  # noqa: F811
+def test_round_trip_of_every_scenario(name, tmp_path):
     lab = scenarios.run(name)
     path = tmp_path / f"{name}.json"
     timeline_io.save(lab.timeline, path)

@@ -8,7 +8,7 @@ import re
 
 import pytest
 from rich.console import Console
-from test_scenarios import ALL, fake_runtimes  # noqa: F401 - a fixture, used by name
+from test_scenarios import ALL
 
 from simlab import scenarios, timeline_io, tour
 from simlab.i18n import t
@@ -25,7 +25,7 @@ def _run(argv, keys: str = "", width: int = 100) -> tuple[int, str]:
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
 @pytest.mark.parametrize("name", ALL)
-def test_no_pause_shows_every_step(name, lang, fake_runtimes):  # noqa: F811
+def test_no_pause_shows_every_step(name, lang):
     code, text = _run([name, "--no-pause", "--lang", lang])
     assert code == 0, text
     lab = scenarios.run(name)

@@ -362,19 +362,38 @@ def cells():
         md("""
            ## 7. Everything you did, step by step
 
-           The stepper replays this notebook's steps. Pick `blue` in the namespace menu to see its
-           `ip a` change along the way.
+           The stepper replays this notebook's steps in the browser: Next, Back and the slider
+           need no Python. The step each change is in lights up and the rest dims. Click a
+           namespace (or an interface) to see its `ip a`, `ip route`, `ip neigh` and `bridge fdb`
+           at that step. The last steps are the pings: press **Play packet** to watch the echo
+           request (R) and its reply (A) travel hop by hop, with the event list and the headers
+           beside the picture.
            """,
            """
            ## 7. ここまでの操作を一歩ずつ
 
-           ステッパーでこのノートブックのステップを再生します。名前空間のメニューで `blue` を選ぶと、
-           その `ip a` が途中でどう変わるかが見られます。
+           ステッパーはこのノートブックのステップをブラウザの中で再生します。次へ・戻る・スライダーは
+           Python を待ちません。各ステップで変わったものが強調され、ほかは薄くなります。名前空間
+           （またはインターフェース）をクリックすると、そのステップでの `ip a`、`ip route`、
+           `ip neigh`、`bridge fdb` が表示されます。最後のステップは ping です。**パケットを再生**
+           を押すと、エコー要求 (R) と応答 (A) がホップごとに進み、イベントの一覧とヘッダが図の
+           横で一緒に動きます。
            """),
         code("""
              stepper = simlab.widgets.Stepper(lab, ns="red", lang=LANG)
              stepper
              """, tags=("stepper",)),
+        md("""
+           `reach` walks you computed yourself play on the same picture: this plays section 6's
+           walk at the step shown.
+           """,
+           """
+           自分で計算した `reach` の結果も同じ図の上で再生できます。6 節の walk を、表示中の
+           ステップで再生します。
+           """),
+        code("""
+             stepper.play_walk(walk)
+             """),
         task(
             "connect two namespaces",
             """

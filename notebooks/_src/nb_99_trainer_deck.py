@@ -44,9 +44,10 @@ def cells():
         **Present:** open it with jupyterlab-rise (`/rise/notebooks/99_trainer_deck.ipynb`, the
         RISE toolbar button, or `Alt+R` for a side preview). Start with the setup cell below this
         text; on each slide, click into its code cell and press Ctrl+Enter (run, stay) or
-        Shift+Enter (run, go on). Slides show text and static figures only: widgets do not render
-        in RISE, so for the stepper switch to notebooks 01–03 in JupyterLab (`make lab-present`
-        gives big fonts).
+        Shift+Enter (run, go on). ipywidgets do not render in RISE: the slides show static figures
+        and, for the packet, the self-contained picture page (`simlab.widgets.page_frame`); for
+        the stepper itself switch to notebooks 01–03 in JupyterLab (`make lab-present` gives big
+        fonts).
         """,
         covers_ja="""
         講演「コンテナのネットワークインターフェース その実装手法とその応用について」（Tomofumi Hayashi、
@@ -54,9 +55,10 @@ def cells():
         実行されます。**発表のしかた:** jupyterlab-rise で開きます（`/rise/notebooks/ja/99_trainer_deck.ipynb`、
         RISE のツールバーボタン、または `Alt+R` で横にプレビュー）。まずこの文の下の準備のセルを
         実行し、各スライドではコードセルをクリックして Ctrl+Enter（実行してそのまま）か Shift+Enter
-        （実行して次へ）を押します。スライドには文字と静的な図だけを出します。RISE ではウィジェットが
-        表示されないので、ステッパーを見せるときは JupyterLab でノートブック 01〜03 に切り替えて
-        ください（`make lab-present` で大きな文字になります）。
+        （実行して次へ）を押します。RISE では ipywidgets が表示されないので、スライドには静的な図と、
+        パケットには自己完結した図のページ（`simlab.widgets.page_frame`）を出します。ステッパーを
+        見せるときは JupyterLab でノートブック 01〜03 に切り替えてください（`make lab-present` で
+        大きな文字になります）。
         """,
         minutes=40)
     head.slide = "slide"
@@ -342,6 +344,24 @@ def cells():
         live("""
              walk = lab.k8s.reach("centos1", web.ip)
              print("\\n".join(walk.lines(LANG)[:9]))
+             """),
+        slide("""
+              ## The same packet, on the picture
+
+              A real ping from the pod. **Play packet**: the request (R) and the reply (A) move hop
+              by hop; the event list and the headers follow. This picture is a self-contained page
+              (`simlab.export_html`), so it also runs in this slideshow and with no network.
+              """,
+              """
+              ## 同じパケットを図の上で
+
+              Pod から本物の ping を送ります。**パケットを再生** で要求 (R) と応答 (A) がホップ
+              ごとに進み、イベント一覧とヘッダも一緒に動きます。この図は自己完結した HTML
+              （`simlab.export_html`）なので、このスライドショーでもネットワークなしでも動きます。
+              """),
+        live("""
+             lab.ping(pod.netns, web.ip)
+             simlab.widgets.page_frame(lab.timeline.steps[-12:], lang=LANG, presenter=True)
              """),
         # ------------------------------------------------------------ end
         slide("""

@@ -49,7 +49,13 @@ __all__ = [
 
 
 # ------------------------------------------------------------------ encoding
+#: What Go's encoder writes otherwise than as itself (a string without any: copied whole).
+_SPECIAL = re.compile('["\\\\\x00-\x1f<>&\u2028\u2029\ud800-\udfff]')
+
+
 def _escape(s: str) -> str:
+    if not _SPECIAL.search(s):
+        return '"' + s + '"'
     out = ['"']
     for ch in s:
         o = ord(ch)

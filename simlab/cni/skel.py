@@ -38,6 +38,7 @@ from .spec import (
     Result,
     greater_than_or_equal_to,
 )
+from .startup import narrow_pyroute2
 from .trace import TRACE_ENV, FileRecorder
 from .utils import validate_container_id, validate_interface_name, validate_network_name
 
@@ -265,6 +266,7 @@ def dispatch(
 # mirrors skel.go: PluginMain
 def plugin_main(funcs: Funcs, about: str, plugin: str, info: PluginInfo | None = None) -> int:
     """The executable: real env, stdin and stdout; the kernel through an attached backend."""
+    narrow_pyroute2()
     env = dict(os.environ)
     trace = env.get(TRACE_ENV)
     session = nl.Session(

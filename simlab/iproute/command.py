@@ -27,6 +27,10 @@ class Change:
 
     ops: tuple[Op, ...]
     text: str = ""  # the command line as typed
+    #: What the tool itself prints when the change succeeds (``sysctl -w`` echoes
+    #: ``key = value``; ``ip addr del A`` without a prefix length warns on stderr).
+    stdout: str = ""
+    stderr: str = ""
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,8 @@ class IpOptions:
     family: int | None = None  # -4 / -6 (None: both)
     details: bool = False  # -d
     brief: bool = False  # -br
+    stats: bool = False  # -s (once): link counters
+    oneline: bool = False  # -o: a record per line, its inner newlines written as "\\"
     json: bool = False  # -j
     pretty: bool = False  # -p
 
@@ -83,16 +89,19 @@ class RouteShow:
 
 @dataclass(frozen=True)
 class RouteGet:
-    """`ip route get DST`."""
+    """`ip route get DST [from SRC]`."""
 
     dst: str
+    src: str | None = None
 
 
 @dataclass(frozen=True)
 class NeighShow:
-    """`ip neigh [show] [dev X]`."""
+    """`ip neigh [show] [dev X] [nud STATE] [[to] PREFIX]`."""
 
     dev: str | None = None
+    nud: str | None = None  # "PERMANENT", ..., "all"; None: everything but NOARP
+    to: str | None = None
 
 
 @dataclass(frozen=True)

@@ -20,17 +20,18 @@ words where it has them, and a hint naming what simlab supports.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
-
 import ipaddress
 import shlex
 
 from ..i18n import say
 from ..model import ops as o
 from ..model.checks import (FAMILY_NAME, check_dev_name, check_name_arg, check_netns_name, get_prefix,
-                             invarg, parse_mac)
+                             invarg, ll_addr, parse_mac)
 from ..model.errors import NetError, UsageError
 from ..model.netfilter import BUILTIN_CHAINS, RULE_WORDS, unknown_word
+from ..model.rules.addr import wildcard_warning
 from ..model.state import ROOT
 from .command import (AddrShow, BridgeLinkShow, Change, FdbShow, IpOptions, IptablesShow, LinkShow,
                       NeighShow, NetnsList, RouteGet, RouteShow, Show, Shown, Version)
@@ -228,17 +229,15 @@ def _ip(words: list[str], netns: str, line: str) -> Change | Show:
         elif _m(opt, "-human") or _m(opt, "-human-readable") or _m(opt, "-iec"):
             pass
         elif _m(opt, "-stats") or _m(opt, "-statistics"):
-            raise _unsupported('packet statistics ("-s")',
-                               say("the model moves no packets, so it has no counters; drop -s",
-                                   "モデルはパケットを流さないのでカウンターはありません。-s を外してください"))
+            if opts.get("stats"):
+                raise _unsupported('"-s -s" (error counters)', say("use one -s", "-s は 1 つにしてください"))
+            opts["stats"] = True
         elif _m(opt, "-details"):
             opts["details"] = True
         elif _m(opt, "-resolve") or _m(opt, "-Numeric") or _m(opt, "-force"):
             pass
         elif _m(opt, "-oneline"):
-            raise _unsupported('the one-line format ("-o")',
-                               say("drop -o, or use -br for one line per link",
-                                   "-o を外してください。リンクを 1 行ずつ表示したいときは -br を使います"))
+            opts["oneline"] = True
         elif _m(opt, "-timestamp") or _m(opt, "-tshort"):
             raise _unsupported(f'the ip option "{raw}"', say("timestamps belong to `ip monitor`",
                                                              "タイムスタンプは `ip monitor` の機能です"))
@@ -287,6 +286,9 @@ def _ip(words: list[str], netns: str, line: str) -> Change | Show:
         raise UsageError(f'Object "{word}" is unknown, try "ip help".', exit=1, hint=SUPPORTED)
     rest = args.rest()
     argv = tuple(kept + [word] + rest)
+    if opts.get("stats") and obj not in ("link", "address"):
+        raise _unsupported(f'"-s" with ip {obj}', say("-s shows link counters: ip -s link",
+                                                       "-s はリンクのカウンターを表示します: ip -s link"))
     ctx = _Ctx(netns, line, IpOptions(**opts), argv)
     if obj == "address":
         return _ip_addr(_Args(rest), ctx)
@@ -352,10 +354,14 @@ class _LinkArgs:
         self.name: str | None = None
         self.up: bool | None = None
         self.mac: str | None = None
+        self.mac_len = 0
         self.mtu: int | None = None
         self.netns: str | None = None
         self.master: str | None = None  # "" is nomaster
         self.promisc: bool | None = None
+        self.arp: bool | None = None
+        self.multicast: bool | None = None
+        self.allmulticast: bool | None = None
         self.kind: str | None = None
 
 
@@ -380,7 +386,8 @@ def _iplink_parse(args: _Args, out: _LinkArgs) -> None:
             raise _unsupported(f'"{word}" (read as "link", for macvlan/vlan)', _as_dev(word))
         elif _m(word, "address"):
             value = args.next_arg()
-            out.mac = parse_mac(value)
+            out.mac = value
+            out.mac_len = len(ll_addr(value))
         elif _m(word, "broadcast") or word == "brd":
             raise _unsupported(f'"{word}" (read as "broadcast")', _as_dev(word))
         elif _m(word, "txqueuelen") or word == "qlen" or _m(word, "txqlen"):
@@ -403,10 +410,13 @@ def _iplink_parse(args: _Args, out: _LinkArgs) -> None:
                 raise _duparg("netns", value)
             # `netns PID` names the namespace of a process; in a lab, pid 1 lives in the node.
             out.netns = ROOT if value == "1" else value
-        elif word in ("multicast", "allmulticast", "trailers", "arp", "carrier"):
+        elif word in ("multicast", "arp", "allmulticast"):
+            setattr(out, word, _on_off(word, args.next_arg()))
+        elif word in ("trailers", "carrier"):
             value = args.next_arg()
             _on_off(word, value)
-            raise _unsupported(f'"{word} {value}"')
+            raise _unsupported(f'"{word} {value}"', say("simlab sets up, promisc, arp, multicast and allmulticast",
+                                                        "simlab が設定できるのは up、promisc、arp、multicast、allmulticast です"))
         elif word == "promisc":
             out.promisc = _on_off("promisc", args.next_arg())
         elif word == "vf":
@@ -452,7 +462,7 @@ def _link_add(args: _Args, ctx: _Ctx) -> Change:
         raise UsageError('Not enough information: "type" argument is required', exit=1,
                          hint=say("say which kind of link: type veth or type bridge",
                                   "リンクの種類を指定してください: type veth または type bridge"))
-    if main.master is not None or main.promisc is not None:
+    if main.master is not None or main.promisc is not None or main.arp is not None or main.multicast is not None:
         raise _unsupported('"master"/"promisc" in ip link add',
                            say("add the link first, then `ip link set`",
                                "まずリンクを追加し、その後で `ip link set` を使ってください"))
@@ -477,7 +487,8 @@ def _link_add(args: _Args, ctx: _Ctx) -> Change:
                 raise UsageError('both "name" and "dev" cannot be used when creating devices.',
                                  hint=say("write: peer name veth2",
                                           "次のように書いてください: peer name veth2"))
-            if peer.up is not None or peer.master is not None or peer.promisc is not None:
+            if peer.up is not None or peer.master is not None or peer.promisc is not None \
+                    or peer.arp is not None or peer.multicast is not None:
                 raise _unsupported('"up"/"master"/"promisc" for the peer in ip link add',
                                    say("create the pair first, then `ip link set`",
                                        "まずペアを作成し、その後で `ip link set` を使ってください"))
@@ -493,6 +504,9 @@ def _link_add(args: _Args, ctx: _Ctx) -> Change:
         raise _unsupported('"mtu" for the peer in ip link add',
                            say("set it afterwards: ip link set PEER mtu N",
                                "後から設定してください: ip link set PEER mtu N"))
+    # Without a device to ask its address length, the kernel judges it (EINVAL).
+    main.mac = parse_mac(main.mac) if main.mac is not None else None
+    peer.mac = parse_mac(peer.mac) if peer.mac is not None else None
     op = o.LinkAdd(ifname=main.dev or "", kind=kind, netns=ctx.netns,
                    peer=peer.dev if kind == "veth" else None,
                    peer_netns=peer.netns if kind == "veth" else None,
@@ -516,8 +530,15 @@ def _link_set(args: _Args, ctx: _Ctx) -> Change:
                          hint=say("name the link: ip link set dev veth1 up",
                                   "リンクを指定してください: ip link set dev veth1 up"))
     name = None if la.name == la.dev else la.name
+    if la.mac is not None:
+        if la.mac_len != 6:  # iplink_modify() knows the device's address length
+            raise NetError(f"Invalid address length {la.mac_len} - must be 6 bytes", errno=errno.EINVAL, exit=1,
+                           hint=say("a MAC is six bytes, e.g. 02:42:ac:11:00:02",
+                                    "MAC アドレスは 6 バイトです (例: 02:42:ac:11:00:02)"))
+        la.mac = parse_mac(la.mac)
     op = o.LinkSet(la.dev, netns=ctx.netns, up=la.up, mtu=la.mtu, mac=la.mac, name=name,
-                   master=la.master, to_netns=la.netns, promisc=la.promisc)
+                   master=la.master, to_netns=la.netns, promisc=la.promisc, arp=la.arp,
+                   multicast=la.multicast, allmulticast=la.allmulticast)
     return ctx.change(op)
 
 
@@ -529,7 +550,8 @@ def _link_del(args: _Args, ctx: _Ctx) -> Change:
                          hint=say("name the link: ip link del veth1",
                                   "リンクを指定してください: ip link del veth1"))
     if la.kind is not None or la.up is not None or la.mtu is not None or la.mac is not None \
-            or la.master is not None or la.netns is not None or la.promisc is not None:
+            or la.master is not None or la.netns is not None or la.promisc is not None \
+            or la.arp is not None or la.multicast is not None:
         raise _unsupported("options in ip link del", say("write: ip link del NAME",
                                                          "次のように書いてください: ip link del NAME"))
     return ctx.change(o.LinkDel(la.dev, netns=ctx.netns))
@@ -637,6 +659,7 @@ def _addr_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
     dev = None
     brd = None
     scope = None
+    label = None
     while args:
         word = args.take()
         if word in ("peer", "remote"):
@@ -662,8 +685,10 @@ def _addr_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
         elif word == "dev":
             dev = args.next_arg()
         elif word == "label":
-            raise _unsupported("address labels", say("the label is the link's name",
-                                                     "ラベルはリンクの名前です"))
+            value = args.next_arg()
+            if label is not None:
+                raise _duparg("label", value)
+            label = value
         elif _m(word, "metric") or _m(word, "priority") or word == "preference":
             raise _unsupported('"metric" on an address')
         elif _m(word, "valid_lft") or _m(word, "preferred_lft"):
@@ -693,8 +718,11 @@ def _addr_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
                          hint=say("say which address: ip addr add 10.0.0.1/24 dev veth1",
                                   "アドレスを指定してください: ip addr add 10.0.0.1/24 dev veth1"))
     if add:
-        return ctx.change(o.AddrAdd(dev, local, netns=ctx.netns, broadcast=brd, scope=scope))
-    return ctx.change(o.AddrDel(dev, local, netns=ctx.netns))
+        return ctx.change(o.AddrAdd(dev, local, netns=ctx.netns, broadcast=brd, scope=scope, label=label))
+    change = ctx.change(o.AddrDel(dev, local, netns=ctx.netns))
+    if family == 4 and "/" not in local:  # printed before ip talks to the kernel
+        change = dataclasses.replace(change, stderr=wildcard_warning(local))
+    return change
 
 
 # ----------------------------------------------------------------- ip route
@@ -704,17 +732,22 @@ def _ip_route(args: _Args, ctx: _Ctx) -> Change | Show:
     verb = args.take()
     if _m(verb, "add"):
         return _route_modify(args, ctx, add=True)
-    if _m(verb, "change") or verb == "chg" or _m(verb, "replace") or _m(verb, "prepend") \
-            or _m(verb, "append") or _m(verb, "test"):
-        raise _unsupported(f'"ip route {verb}"', say("delete the route and add it again",
-                                                     "経路を削除してから、もう一度追加してください"))
+    if _m(verb, "change") or verb == "chg":
+        return _route_modify(args, ctx, add=True, mode="change")
+    if _m(verb, "replace"):
+        return _route_modify(args, ctx, add=True, mode="replace")
+    if _m(verb, "prepend") or _m(verb, "append") or _m(verb, "test"):
+        raise _unsupported(f'"ip route {verb}"', say("use ip route add, or ip route replace",
+                                                     "ip route add か ip route replace を使ってください"))
     if _m(verb, "delete"):
         return _route_modify(args, ctx, add=False)
     if _m(verb, "list") or _m(verb, "show") or _m(verb, "lst"):
         return ctx.show("ip", RouteShow(**_route_filter(args, ctx)))
     if _m(verb, "get"):
         return _route_get(args, ctx)
-    if _m(verb, "flush") or _m(verb, "save") or _m(verb, "restore") or _m(verb, "showdump"):
+    if _m(verb, "flush"):
+        return _route_flush(args, ctx)
+    if _m(verb, "save") or _m(verb, "restore") or _m(verb, "showdump"):
         raise _unsupported(f'"ip route {verb}"', say("delete routes one by one with ip route del",
                                                      "ip route del で経路を 1 つずつ削除してください"))
     if _m(verb, "help"):
@@ -727,11 +760,59 @@ _ROUTE_METRICS = ("mtu", "hoplimit", "advmss", "reordering", "rtt", "rttvar", "r
                   "congctl", "expires", "as", "from", "tos", "encap", "ttl-propagate")
 
 
-def _route_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
+#: rtnl_rtprot_a2n(): iproute2 6.1's /usr/share/iproute2/rt_protos names.
+_PROTOS = {"unspec": 0, "redirect": 1, "kernel": 2, "boot": 3, "static": 4, "gated": 8, "ra": 9,
+           "mrt": 10, "zebra": 11, "bird": 12, "dnrouted": 13, "xorp": 14, "ntk": 15, "dhcp": 16,
+           "keepalived": 18, "babel": 42, "openr": 99, "bgp": 186, "isis": 187, "ospf": 188,
+           "rip": 189, "eigrp": 192}
+_SCOPES = {"global": 0, "universe": 0, "site": 200, "link": 253, "host": 254, "nowhere": 255}
+_TABLES = {"main": 254, "local": 255, "default": 253}
+
+
+def _proto(value: str) -> str:
+    """A protocol as ``ip route`` prints it back: its rt_protos name, else the number."""
+    if value in _PROTOS:
+        return value
+    number = _u32(value)
+    if number is None or number > 255:
+        raise invarg(value, '"protocol" value is invalid\n',
+                     hint=say("proto takes a name (static, boot...) or a number 0-255",
+                              "proto には名前 (static、boot など) か 0-255 の数値を指定します"))
+    return next((name for name, n in _PROTOS.items() if n == number), str(number))
+
+
+def _scope(value: str) -> str:
+    if value in _SCOPES:
+        return "global" if value == "universe" else value
+    number = _u32(value)
+    if number is None or number > 255:
+        raise invarg(value, 'invalid "scope" value\n',
+                     hint=say("scope is global, link or host", "scope は global、link、host のいずれかです"))
+    return {n: k for k, n in _SCOPES.items() if k != "universe"}.get(number, str(number))
+
+
+def _table(value: str) -> int:
+    """rtnl_rttable_a2n(): main, local, default or a number."""
+    number = _TABLES.get(value, _u32(value))
+    if number is None or number == 0:
+        raise invarg(value, '"table" value is invalid\n',
+                     hint=say("table takes main or a number, e.g. table 100",
+                              "table には main か数値を指定します (例: table 100)"))
+    if number in (253, 255):
+        raise _unsupported(f'routes in table "{value}"',
+                           say("simlab keeps routes in table main and in numbered tables",
+                               "simlab が扱うのは main と番号付きのテーブルの経路です"))
+    return number
+
+
+def _route_modify(args: _Args, ctx: _Ctx, add: bool, mode: str = "add") -> Change:
     family = ctx.opts.family
     dst = via = dev = src = None
     metric = None
     onlink = False
+    proto = scope = None
+    kind = None
+    table = 254
     while args:
         word = args.take()
         if word == "src":
@@ -750,8 +831,7 @@ def _route_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
                               hint=say("metric takes a number, e.g. metric 100",
                                        "metric には数値を指定します (例: metric 100)"))
         elif word == "scope":
-            raise _unsupported('"scope" in ip route add', say("the scope follows from via/dev",
-                                                              "scope は via/dev から決まります"))
+            scope = _scope(args.next_arg())
         elif word in _ROUTE_METRICS or _m(word, "dsfield"):
             raise _unsupported(f'the route attribute "{word}"')
         elif _m(word, "onlink"):
@@ -759,10 +839,11 @@ def _route_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
         elif _m(word, "nexthop") or _m(word, "nhid"):
             raise _unsupported("multipath routes and nexthop objects")
         elif _m(word, "protocol"):
-            raise _unsupported('"proto" in ip route add', say("routes you add are proto boot",
-                                                              "追加した経路は proto boot になります"))
-        elif _m(word, "table") or _m(word, "vrf"):
-            raise _unsupported("routing tables other than main")
+            proto = _proto(args.next_arg())
+        elif _m(word, "table"):
+            table = _table(args.next_arg())
+        elif _m(word, "vrf"):
+            raise _unsupported("VRFs")
         elif word in ("dev", "oif"):
             dev = args.next_arg()
         elif _m(word, "pref"):
@@ -772,12 +853,12 @@ def _route_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
         else:
             if word == "to":
                 word = args.next_arg()
-            if word in ("local", "broadcast", "multicast", "throw", "unreachable", "prohibit",
-                        "blackhole", "nat", "anycast"):
+            if word in ("local", "broadcast", "multicast", "nat", "anycast"):
                 raise _unsupported(f'routes of type "{word}"',
-                                   say("simlab models unicast routes",
-                                       "simlab が扱うのは unicast の経路だけです"))
-            if word == "unicast":
+                                   say("simlab models unicast, blackhole, unreachable, prohibit and throw routes",
+                                       "simlab が扱うのは unicast、blackhole、unreachable、prohibit、throw の経路です"))
+            if word in ("unicast", "throw", "unreachable", "prohibit", "blackhole"):
+                kind = word
                 word = args.next_arg()
             if _m(word, "help"):
                 raise _unsupported('"help"', SUPPORTED)
@@ -791,16 +872,35 @@ def _route_modify(args: _Args, ctx: _Ctx, add: bool) -> Change:
                                   "次のように書いてください: ip route add 10.1.0.0/16 via 10.0.0.1"))
     if add:
         return ctx.change(o.RouteAdd(dst, netns=ctx.netns, via=via, dev=dev, src=src, metric=metric,
-                                     onlink=onlink))
-    if src is not None or onlink:
-        raise _unsupported('"src"/"onlink" in ip route del',
-                           say("write: ip route del DST [via GW] [dev X]",
-                               "次のように書いてください: ip route del DST [via GW] [dev X]"))
-    if metric is not None:
-        raise _unsupported('"metric" in ip route del',
-                           say("write: ip route del DST [via GW] [dev X]",
-                               "次のように書いてください: ip route del DST [via GW] [dev X]"))
-    return ctx.change(o.RouteDel(dst, netns=ctx.netns, via=via, dev=dev))
+                                     onlink=onlink, family=ctx.opts.family, proto=proto, scope=scope,
+                                     type=kind or "unicast", table=table, mode=mode))
+    if src is not None or onlink or scope is not None:
+        raise _unsupported('"src"/"onlink"/"scope" in ip route del',
+                           say("write: ip route del DST [via GW] [dev X] [metric N]",
+                               "次のように書いてください: ip route del DST [via GW] [dev X] [metric N]"))
+    return ctx.change(o.RouteDel(dst, netns=ctx.netns, via=via, dev=dev, family=ctx.opts.family,
+                                 metric=metric, type=kind, proto=proto, table=table))
+
+
+def _route_flush(args: _Args, ctx: _Ctx) -> Change:
+    if not args:
+        raise UsageError('"ip route flush" requires arguments.', exit=1,
+                         hint=say("say what to flush: ip route flush dev veth1, or ip route flush table main",
+                                  "何を消すか指定してください: ip route flush dev veth1 または ip route flush table main"))
+    if ctx.opts.family == 6:
+        raise _unsupported("ip -6 route flush", say("delete IPv6 routes one by one with ip -6 route del",
+                                                     "IPv6 の経路は ip -6 route del で 1 つずつ削除してください"))
+    flt = _route_filter(args, ctx)
+    table = flt.pop("table", "main")
+    if table in ("local", "all"):
+        raise _unsupported(f"ip route flush table {table}",
+                           say("flush table main or a numbered table", "main か番号付きのテーブルを指定してください"))
+    prefix, match = None, "exact"
+    for key in ("exact", "root", "match"):
+        if key in flt:
+            prefix, match = flt.pop(key), key
+    return ctx.change(o.RouteFlush(ctx.netns, table=254 if table == "main" else int(table), prefix=prefix,
+                                   match=match, **flt))
 
 
 def _route_filter(args: _Args, ctx: _Ctx) -> dict:
@@ -810,11 +910,15 @@ def _route_filter(args: _Args, ctx: _Ctx) -> dict:
         word = args.take()
         if _m(word, "table"):
             value = args.next_arg()
-            if value not in ("main", "local", "all", "254", "255", "0"):
-                raise _unsupported(f'the routing table "{value}"',
-                                   say("simlab has tables main and local",
-                                       "simlab にあるテーブルは main と local です"))
-            flt["table"] = {"254": "main", "255": "local", "0": "all"}.get(value, value)
+            if value in ("all", "0"):
+                flt["table"] = "all"
+            elif value in ("local", "255"):
+                flt["table"] = "local"
+            else:
+                number = _TABLES.get(value, _u32(value))
+                if number is None:
+                    raise invarg(value, '"table" id value is invalid\n')
+                flt["table"] = "main" if number == 254 else str(number)
         elif word == "dev" or word == "oif":
             flt["dev"] = args.next_arg()
         elif _m(word, "protocol"):
@@ -853,52 +957,139 @@ def _route_filter(args: _Args, ctx: _Ctx) -> dict:
 
 def _route_get(args: _Args, ctx: _Ctx) -> Show:
     family = ctx.opts.family
-    dst = None
+    dst = src = None
     while args:
         word = args.take()
-        if word in ("from", "iif", "oif", "tos", "mark", "vrf", "uid", "ipproto", "sport", "dport",
+        if word == "from":
+            src = _address(args.next_arg(), family)
+            continue
+        if word in ("iif", "oif", "tos", "mark", "vrf", "uid", "ipproto", "sport", "dport",
                     "fibmatch", "connected") or _m(word, "dsfield"):
             raise _unsupported(f'"{word}" in ip route get',
-                               say("write: ip route get ADDRESS",
-                                   "次のように書いてください: ip route get ADDRESS"))
+                               say("write: ip route get ADDRESS [from ADDRESS]",
+                                   "次のように書いてください: ip route get ADDRESS [from ADDRESS]"))
         if word == "to":
             word = args.next_arg()
         if dst is not None:
             raise _duparg2("to", word)
         dst = _prefix(word, family)
+    if ctx.opts.family == 6 or (dst is not None and ":" in dst):
+        raise _unsupported("`ip -6 route get`", say("ask for an IPv4 address: ip route get 10.0.0.2",
+                                                    "IPv4 アドレスを指定してください: ip route get 10.0.0.2"))
     if dst is None:
         raise UsageError("need at least a destination address", exit=1,
                          hint=say("write: ip route get 10.0.0.2",
                                   "次のように書いてください: ip route get 10.0.0.2"))
-    return ctx.show("ip", RouteGet(dst))
+    return ctx.show("ip", RouteGet(dst, src))
 
 
 # ----------------------------------------------------------------- ip neigh
-def _ip_neigh(args: _Args, ctx: _Ctx) -> Show:
-    if args:
-        verb = args.take()
-        if _m(verb, "show") or _m(verb, "list") or _m(verb, "lst"):
-            flt: dict = {}
-            while args:
-                word = args.take()
-                if word == "dev":
-                    flt["dev"] = args.next_arg()
-                else:
-                    raise _unsupported(f'"{word}" in ip neigh show',
-                                       say("write: ip neigh [show [dev X]]",
-                                           "次のように書いてください: ip neigh [show [dev X]]"))
-            return ctx.show("ip", NeighShow(**flt))
-        if _m(verb, "add") or _m(verb, "change") or verb == "chg" or _m(verb, "replace") \
-                or _m(verb, "delete") or _m(verb, "get") or _m(verb, "flush"):
-            raise _unsupported(f'"ip neigh {verb}"', say(
-                "simlab only shows the neighbour (ARP) table: entries come from traffic, "
-                "e.g. ip netns exec NS ping -c 1 ADDR",
-                "simlab は近隣 (ARP) テーブルを表示するだけです。エントリは通信から作られます "
-                "(例: ip netns exec NS ping -c 1 ADDR)"))
-        if _m(verb, "help"):
-            raise _unsupported('"ip neigh help"', SUPPORTED)
-        raise _unknown_command(verb, "neigh")
-    return ctx.show("ip", NeighShow())
+_NUD = ("permanent", "reachable", "stale", "noarp", "none", "incomplete", "delay", "probe", "failed")
+
+
+def _nud(value: str) -> str:
+    """nud_state_a2n(): a state name (any case) or a number."""
+    if value.lower() in _NUD:
+        return value.upper()
+    if value == "all":
+        return "all"
+    raise invarg(value, "nud state is bad",
+                 hint=say("nud takes permanent, reachable or stale", "nud には permanent、reachable、stale を指定します"))
+
+
+def _ip_neigh(args: _Args, ctx: _Ctx) -> Change | Show:
+    if not args:
+        return ctx.show("ip", NeighShow())
+    verb = args.take()
+    if _m(verb, "show") or _m(verb, "list") or _m(verb, "lst"):
+        return ctx.show("ip", NeighShow(**_neigh_filter(args, ctx)))
+    if _m(verb, "flush"):
+        if not args:
+            raise UsageError("Flush requires arguments.", exit=1,
+                             hint=say("write: ip neigh flush dev veth1", "次のように書いてください: ip neigh flush dev veth1"))
+        flt = _neigh_filter(args, ctx, flush=True)
+        if set(flt) - {"dev"}:
+            raise _unsupported("ip neigh flush with selectors other than dev / all",
+                               say("write: ip neigh flush dev veth1", "次のように書いてください: ip neigh flush dev veth1"))
+        return ctx.change(o.NeighFlush(ctx.netns, flt.get("dev"), ctx.opts.family))
+    if _m(verb, "add"):
+        return _neigh_modify(args, ctx, "add")
+    if _m(verb, "change") or verb == "chg":
+        return _neigh_modify(args, ctx, "change")
+    if _m(verb, "replace"):
+        return _neigh_modify(args, ctx, "replace")
+    if _m(verb, "delete"):
+        return _neigh_modify(args, ctx, "del")
+    if _m(verb, "get"):
+        raise _unsupported('"ip neigh get"', say("write: ip neigh show ADDR", "次のように書いてください: ip neigh show ADDR"))
+    if _m(verb, "help"):
+        raise _unsupported('"ip neigh help"', SUPPORTED)
+    raise _unknown_command(verb, "neigh")
+
+
+def _neigh_filter(args: _Args, ctx: _Ctx, flush: bool = False) -> dict:
+    flt: dict = {}
+    while args:
+        word = args.take()
+        if word == "dev":
+            flt["dev"] = args.next_arg()
+        elif word == "nud":
+            flt["nud"] = _nud(args.next_arg())
+        elif flush and word == "all":
+            continue
+        elif word in ("proxy", "vrf", "master", "nomaster", "unused") or _m(word, "protocol"):
+            raise _unsupported(f'"{word}" in ip neigh show',
+                               say("write: ip neigh [show [dev X] [nud STATE] [ADDR]]",
+                                   "次のように書いてください: ip neigh [show [dev X] [nud STATE] [ADDR]]"))
+        else:
+            if word == "to":
+                word = args.next_arg()
+            if "to" in flt:
+                raise _duparg2("to", word)
+            flt["to"] = _prefix(word, ctx.opts.family)
+    return flt
+
+
+def _neigh_modify(args: _Args, ctx: _Ctx, mode: str) -> Change:
+    """ipneigh_modify(): keywords in iproute2's order; its checks before the kernel's."""
+    lladdr = dev = dst = None
+    state = "PERMANENT"
+    while args:
+        word = args.take()
+        if _m(word, "lladdr"):
+            value = args.next_arg()
+            if lladdr is not None:
+                raise _duparg("lladdr", value)
+            lladdr = value
+        elif word == "nud":
+            state = _nud(args.next_arg())
+        elif word == "dev":
+            dev = args.next_arg()
+        elif _m(word, "proxy") or _m(word, "router") or _m(word, "extern_learn") or _m(word, "protocol"):
+            raise _unsupported(f'"{word}" in ip neigh {mode}')
+        else:
+            if word == "to":
+                word = args.next_arg()
+            if dst is not None:
+                raise _duparg2("to", word)
+            dst = _address(word, ctx.opts.family)
+    if dev is None or dst is None:
+        raise UsageError("Device and destination are required arguments.", exit=255,
+                         hint=say("write: ip neigh add 10.0.0.2 lladdr 02:00:00:00:00:02 dev veth1",
+                                  "次のように書いてください: ip neigh add 10.0.0.2 lladdr 02:00:00:00:00:02 dev veth1"))
+    if mode == "del":
+        return ctx.change(o.NeighDel(dst, dev, ctx.netns))
+    if lladdr is not None:
+        try:
+            lladdr = parse_mac(lladdr)
+        except NetError:
+            raise UsageError(f'"{lladdr}" is invalid lladdr.', exit=1,
+                             hint=say("a MAC is six hex bytes: 02:00:00:00:00:01",
+                                      "MAC は 16 進 6 バイトです: 02:00:00:00:00:01")) from None
+    if state not in ("PERMANENT", "REACHABLE", "STALE"):
+        raise _unsupported(f'"nud {state.lower()}"', say("simlab writes entries with nud permanent, reachable or stale",
+                                                         "simlab が書けるのは nud permanent、reachable、stale のエントリです"))
+    return ctx.change(o.NeighAdd(dst, dev, ctx.netns, lladdr, state, mode))
 
 
 # ----------------------------------------------------------------- ip netns
@@ -1016,35 +1207,68 @@ def _bridge(words: list[str], netns: str, line: str) -> Change | Show:
                                               "simlab が対応しているのは bridge link と bridge fdb です"))
 
 
+_BRIDGE_LINK_OPTIONS = ("cost", "priority", "state", "guard", "fastleave", "root_block", "learning_sync",
+                        "mcast_router", "mcast_flood", "bcast_flood", "mcast_to_unicast", "neigh_suppress",
+                        "vlan_tunnel", "isolated", "locked", "hwmode", "backup_port", "nobackup_port",
+                        "self", "master")
+#: bridge(8)'s usage text (what it prints for a word it does not know, e.g. stp_state).
+_BRIDGE_LINK_USAGE = """Usage: bridge link set dev DEV [ cost COST ] [ priority PRIO ] [ state STATE ]
+                               [ guard {on | off} ]
+                               [ hairpin {on | off} ]
+                               [ fastleave {on | off} ]
+                               [ root_block {on | off} ]
+                               [ learning {on | off} ]
+                               [ learning_sync {on | off} ]
+                               [ flood {on | off} ]
+                               [ mcast_router MULTICAST_ROUTER ]
+                               [ mcast_flood {on | off} ]
+                               [ bcast_flood {on | off} ]
+                               [ mcast_to_unicast {on | off} ]
+                               [ neigh_suppress {on | off} ]
+                               [ vlan_tunnel {on | off} ]
+                               [ isolated {on | off} ]
+                               [ locked {on | off} ]
+                               [ hwmode {vepa | veb} ]
+                               [ backup_port DEVICE ] [ nobackup_port ]
+                               [ self ] [ master ]
+       bridge link show [dev DEV]"""
+
+
 def _bridge_link(args: _Args, ctx: _Ctx) -> Change | Show:
     verb = args.take() if args else "show"
     if _m(verb, "set") or _m(verb, "change"):
         dev = None
-        hairpin = None
+        options: dict = {}
         while args:
             word = args.take()
             if word == "dev":
                 dev = args.next_arg()
-            elif word in ("hairpin", "mode"):
+            elif word in ("hairpin", "mode", "learning", "flood"):
                 value = args.next_arg()
                 if value not in ("on", "off"):
                     raise UsageError(f'Error: argument of "{word}" must be one of "off", "on", not "{value}"',
                                      exit=234, hint=say(f"write `{word} on` or `{word} off`",
                                                         f"`{word} on` または `{word} off` と書いてください"))
-                hairpin = value == "on"
-            else:
+                options["hairpin" if word == "mode" else word] = value == "on"
+            elif word in _BRIDGE_LINK_OPTIONS:
                 raise _unsupported(f'"bridge link set ... {word}"',
-                                   say("simlab supports: bridge link set dev X hairpin on|off",
-                                       "simlab が対応しているのは bridge link set dev X hairpin on|off です"))
+                                   say("simlab supports: bridge link set dev X hairpin|learning|flood on|off",
+                                       "simlab が対応しているのは bridge link set dev X hairpin|learning|flood on|off です"))
+            else:
+                raise UsageError(_BRIDGE_LINK_USAGE, exit=255,
+                                 hint=say(f'"{word}" is not a bridge port option; STP is the bridge\'s own: '
+                                          "simlab's bridges run without it",
+                                          f'"{word}" はブリッジポートのオプションではありません。STP はブリッジ自体の設定で、'
+                                          "simlab のブリッジは STP なしで動きます"))
         if dev is None:
             raise UsageError("Device is a required argument.",
                              hint=say("write: bridge link set dev veth1 hairpin on",
                                       "次のように書いてください: bridge link set dev veth1 hairpin on"))
-        if hairpin is None:
-            raise _unsupported("bridge link set without hairpin",
-                               say("write: bridge link set dev X hairpin on|off",
-                                   "次のように書いてください: bridge link set dev X hairpin on|off"))
-        return ctx.change(o.LinkSet(dev, netns=ctx.netns, hairpin=hairpin))
+        if not options:
+            raise _unsupported("bridge link set without hairpin, learning or flood",
+                               say("write: bridge link set dev X hairpin|learning|flood on|off",
+                                   "次のように書いてください: bridge link set dev X hairpin|learning|flood on|off"))
+        return ctx.change(o.LinkSet(dev, netns=ctx.netns, **options))
     if _m(verb, "show") or _m(verb, "lst") or _m(verb, "list"):
         flt: dict = {}
         while args:
@@ -1195,4 +1419,6 @@ def _sysctl(words: list[str], netns: str, line: str) -> Change:
                            say("write: sysctl -w net.ipv4.ip_forward=1",
                                "次のように書いてください: sysctl -w net.ipv4.ip_forward=1"))
     key, _, value = args[0].partition("=")
-    return Change((o.SysctlSet(key.replace("/", "."), value, netns=netns),), line)
+    key = key.replace("/", ".")
+    echo = "" if "-q" in words else f"{key} = {value}\n"  # procps echoes what it wrote
+    return Change((o.SysctlSet(key, value, netns=netns),), line, stdout=echo)

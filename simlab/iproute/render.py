@@ -8,6 +8,7 @@ global options, in iproute2 6.1's exact format (see tests/golden).
 from __future__ import annotations
 
 import errno
+import ipaddress
 from typing import Any, Callable
 
 from ..i18n import say
@@ -78,6 +79,13 @@ def _neigh(state: NetState, ns: Netns, flt: NeighShow, opts: IpOptions) -> str:
     family = opts.family
     if family is not None:
         entries = [n for n in entries if (":" in n.dst) == (family == 6)]
+    if flt.nud is None:  # iproute2 hides NOARP-only entries unless asked
+        entries = [n for n in entries if n.state and n.state != "NOARP"]
+    elif flt.nud != "all":
+        entries = [n for n in entries if flt.nud in n.state.split()]
+    if flt.to is not None and flt.to != "default":
+        want = ipaddress.ip_network(flt.to, strict=False)
+        entries = [n for n in entries if ipaddress.ip_address(n.dst) in want]
     if opts.json:
         rows = []
         for n in entries:

@@ -20,7 +20,7 @@ from .render_link import at_name, named_link
 
 __all__ = ["render_brlink", "render_fdb"]
 
-_SLAVE_D = ("hairpin {hairpin} guard off root_block off fastleave off learning on flood on mcast_flood on "
+_SLAVE_D = ("hairpin {hairpin} guard off root_block off fastleave off learning {learning} flood {flood} mcast_flood on "
             "bcast_flood on mcast_router 1 mcast_to_unicast off neigh_suppress off vlan_tunnel off "
             "isolated off locked off ")
 
@@ -44,7 +44,7 @@ def render_brlink(state: NetState, ns: Netns, flt: BridgeLinkShow, opts: IpOptio
                    "master": master, "state": pstate, "priority": 32, "cost": 2}
             if opts.details:
                 row.update({"hairpin": port.hairpin, "guard": False, "root_block": False, "fastleave": False,
-                            "learning": True, "flood": True, "mcast_flood": True, "bcast_flood": True,
+                            "learning": port.learning, "flood": port.flood, "mcast_flood": True, "bcast_flood": True,
                             "mcast_router": 1, "mcast_to_unicast": False, "neigh_suppress": False,
                             "vlan_tunnel": False, "isolated": False, "locked": False})
             rows.append(row)
@@ -52,7 +52,9 @@ def render_brlink(state: NetState, ns: Netns, flt: BridgeLinkShow, opts: IpOptio
         line = (f"{port.ifindex}: {port.ifname}{at or ''}: <{','.join(flags)}> mtu {port.mtu} master {master} "
                 f"state {pstate} priority 32 cost 2 \n")
         if opts.details:
-            line += "    " + _SLAVE_D.format(hairpin="on" if port.hairpin else "off") + "\n"
+            on = {True: "on", False: "off"}
+            line += "    " + _SLAVE_D.format(hairpin=on[port.hairpin], learning=on[port.learning],
+                                            flood=on[port.flood]) + "\n"
         rows.append(line)
     if opts.json:
         return dumps(rows, pretty=opts.pretty)

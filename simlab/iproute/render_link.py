@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import fnmatch
 import ipaddress
 
 from ..i18n import say
 from ..model import derive
 from ..model.checks import mtu_range
-from ..model.errors import NetError
+from ..model.errors import NetError, UsageError
 from ..model.state import ROOT, Addr, Link, NetState, Netns
 from .command import AddrShow, IpOptions, LinkShow
 from .jsonw import Fixed, dumps
@@ -134,7 +135,7 @@ def _address_words(link: Link) -> tuple[str, str]:
 
 def _promiscuity(link: Link) -> tuple[int, int]:
     port = 1 if link.master is not None else 0
-    return port + (1 if link.promisc else 0), port
+    return port + (1 if link.promisc else 0), port + (1 if link.allmulti else 0)
 
 
 def _hex_mac(mac: str) -> str:
@@ -146,9 +147,15 @@ def _timer(value: float) -> str:
     return f"{value:7.2f}"
 
 
+def _tso_max(link: Link) -> int:
+    """A bridge starts at GSO_LEGACY_MAX_SIZE and inherits its ports' limit (a veth's)."""
+    return 65536 if link.kind == "bridge" and not link.had_ports else 524280
+
+
 def _bridge_fields(link: Link) -> list[tuple[str, object, str]]:
     """(json key, json value, text) of a bridge's IFLA_INFO_DATA, in print order."""
-    bid = "8000." + _hex_mac(link.mac)
+    # The bridge id follows the MAC taken from a port or set by hand; a new bridge's is zero.
+    bid = "8000." + _hex_mac(link.mac if link.had_ports or link.mac_set else "00:00:00:00:00:00")
     gc = 300.0 if link.up else 0.0
     rows = [("forward_delay", 1500, None), ("hello_time", 200, None), ("max_age", 2000, None),
             ("ageing_time", 30000, None), ("stp_state", 0, None), ("priority", 32768, None),
@@ -190,7 +197,8 @@ def _slave_fields(state: NetState, ns: Netns, link: Link) -> list[tuple[str, obj
     rows = [("state", pstate, f"state {pstate}"), ("priority", 32, "priority 32"), ("cost", 2, "cost 2"),
             ("hairpin", link.hairpin, f"hairpin {onoff[link.hairpin]}"), ("guard", False, "guard off"),
             ("root_block", False, "root_block off"), ("fastleave", False, "fastleave off"),
-            ("learning", True, "learning on"), ("flood", True, "flood on"),
+            ("learning", link.learning, f"learning {onoff[link.learning]}"),
+            ("flood", link.flood, f"flood {onoff[link.flood]}"),
             ("id", f"0x{0x8000 + link.port_no:x}", f"port_id 0x{0x8000 + link.port_no:x}"),
             ("no", f"0x{link.port_no:x}", f"port_no 0x{link.port_no:x}"),
             ("designated_port", 0x8000 + link.port_no, f"designated_port {0x8000 + link.port_no}"),
@@ -216,7 +224,8 @@ def _details_text(state: NetState, ns: Netns, link: Link, link_mode: bool) -> st
     low, high = mtu_range(link.kind)
     text = f" promiscuity {promisc}  allmulti {allmulti} minmtu {low} maxmtu {high} "
     queues = VETH_QUEUES if link.kind == "veth" else 1
-    tail = ("addrgenmode eui64 " if link_mode else "") + f"numtxqueues {queues} numrxqueues {queues} " + _TAIL
+    tail = ("addrgenmode eui64 " if link_mode else "") + f"numtxqueues {queues} numrxqueues {queues} " \
+        + _TAIL.replace("tso_max_size 524280", f"tso_max_size {_tso_max(link)}")
     if link.kind == "loopback":
         return text + tail
     if link.kind == "bridge":
@@ -246,7 +255,8 @@ def _details_json(state: NetState, ns: Netns, link: Link, link_mode: bool) -> di
     if link_mode:
         out["inet6_addr_gen_mode"] = "eui64"
     queues = VETH_QUEUES if link.kind == "veth" else 1
-    out.update({"num_tx_queues": queues, "num_rx_queues": queues, **_TAIL_JSON})
+    out.update({"num_tx_queues": queues, "num_rx_queues": queues, **_TAIL_JSON,
+                "tso_max_size": _tso_max(link)})
     return out
 
 
@@ -269,7 +279,7 @@ def link_addrs(state: NetState, ns: Netns, link: Link, family: int | None, flt: 
             want = ipaddress.ip_interface(flt.to)
             if a.family != want.version or ipaddress.ip_address(a.address) not in want.network:
                 continue
-        if flt.label is not None and (a.family != 4 or (a.label or link.ifname) != flt.label):
+        if flt.label is not None and (a.family != 4 or not fnmatch.fnmatchcase(a.label or link.ifname, flt.label)):
             continue
         out.append((a, sec))
     return out
@@ -309,25 +319,49 @@ def render_links(state: NetState, ns: Netns, flt: LinkShow, opts: IpOptions) -> 
         # `to PREFIX` sets the family when none was given (as -4/-6 would).
         opts = dataclasses.replace(opts, family=6 if ":" in flt.to else 4)
     family = opts.family if mode == "addr" else None
-    selects_addrs = family is not None or flt.to is not None or flt.scope is not None \
-        or flt.label is not None or flt.primary or flt.secondary
+    # A link without a matching address is left out for a family, `to`, `scope` or
+    # `label`; `primary` / `secondary` keep every link's header (goldens 59, 74).
+    selects_addrs = family is not None or flt.to is not None or flt.scope is not None or flt.label is not None
     rows = []
     for link in links:
         addrs = link_addrs(state, ns, link, opts.family, flt) if mode == "addr" else []
         if mode == "addr" and selects_addrs and not addrs:
             continue
         rows.append((link, addrs))
+    # `ip -6 a` reads the links from an AF_INET6 dump (a short header); with a
+    # device named, iproute2 asks for that one link in full.
+    short = family == 6 and flt.dev is None
+    if opts.stats and not opts.brief:
+        _check_counters([link for link, _ in rows])
     if opts.json:
-        return dumps([_json_row(state, ns, link, addrs, opts, mode) for link, addrs in rows],
+        return dumps([_json_row(state, ns, link, addrs, opts, mode, short) for link, addrs in rows],
                      pretty=opts.pretty)
     if opts.brief:
         return "".join(_brief_row(state, ns, link, addrs, mode) for link, addrs in rows)
-    return "".join(_text_row(state, ns, link, addrs, opts, mode) for link, addrs in rows)
+    if opts.oneline:
+        return "".join(_oneline_rows(state, ns, link, addrs, opts, mode, short) for link, addrs in rows)
+    label = mode == "addr" and flt.label is not None
+    return "".join(_text_row(state, ns, link, addrs, opts, mode, short, label) for link, addrs in rows)
 
 
-def _text_row(state, ns, link, addrs, opts, mode) -> str:
+def _oneline_rows(state, ns, link, addrs, opts, mode, short) -> str:
+    """`ip -o`: a link on one line; in `ip -o addr`, each address on its own line after
+    ``IDX: NAME`` (no link header); the inner newlines become a backslash."""
+    if mode == "link":
+        text = _text_row(state, ns, link, addrs, opts, mode, short)
+        return text[:-1].replace("\n", "\\") + "\n"
+    out = ""
+    for addr, secondary in addrs:
+        text = _addr_text(link, addr, secondary)
+        out += f"{link.ifindex}: {link.ifname}" + text[:-1].replace("\n", "\\") + "\n"
+    return out
+
+
+def _text_row(state, ns, link, addrs, opts, mode, short=False, label=False) -> str:
+    if label:  # `ip addr show label L` prints the matching addresses alone, no link lines
+        return "".join(_addr_text(link, addr, secondary) for addr, secondary in addrs)
     family = opts.family if mode == "addr" else None
-    six = family == 6
+    six = short
     at, mdown, _ = at_name(state, ns, link, local_lookup=six)
     flags = ",".join(_flags(state, ns, link, mdown))
     oper = derive.operstate(state, ns, link)
@@ -338,8 +372,10 @@ def _text_row(state, ns, link, addrs, opts, mode) -> str:
         if link.master is not None and link.master in ns.links:
             master = f" master {ns.links[link.master].ifname}"
         mode_word = " mode DEFAULT" if mode == "link" else ""
+        # Without the link/ line (-4, -6 with a device), its link-netns ends the header.
+        tail = _netns_suffix(state, ns, link)[0] if family is not None else ""
         head = (f"{link.ifindex}: {link.ifname}{at or ''}: <{flags}> mtu {link.mtu} qdisc {derive.qdisc(link)}"
-                f"{master} state {oper}{mode_word} group default qlen {link.txqlen}\n")
+                f"{master} state {oper}{mode_word} group default qlen {link.txqlen}{tail}\n")
     out = head
     if family is None:
         addr, brd = _address_words(link)
@@ -350,7 +386,32 @@ def _text_row(state, ns, link, addrs, opts, mode) -> str:
         out += "\n"
     for addr, secondary in addrs:
         out += _addr_text(link, addr, secondary)
+    if opts.stats and not short:
+        out += _STATS
     return out
+
+
+#: `ip -s link` of a link that never carried a packet.
+_STATS = ("    RX:  bytes packets errors dropped  missed   mcast           \n"
+          "             0       0      0       0       0       0 \n"
+          "    TX:  bytes packets errors dropped carrier collsns           \n"
+          "             0       0      0       0       0       0 \n")
+_STATS_JSON = {"rx": {"bytes": 0, "packets": 0, "errors": 0, "dropped": 0, "over_errors": 0, "multicast": 0},
+               "tx": {"bytes": 0, "packets": 0, "errors": 0, "dropped": 0, "carrier_errors": 0, "collisions": 0}}
+
+
+def _check_counters(links: list[Link]) -> None:
+    """The model counts no packets: it shows counters only of links that never were up
+    (all zero on the kernel too) and says so for the others."""
+    busy = [l.ifname for l in links if l.activated]
+    if busy:
+        raise UsageError(say(f"simlab does not count packets: {', '.join(busy)} has been up, so the "
+                             "kernel's counters there are not zero",
+                             f"simlab はパケットを数えません: {', '.join(busy)} は UP になったことがあるので、"
+                             "カーネルのカウンターは 0 ではありません"),
+                         hint=say("drop -s, or look at a link that was never up; traffic is shown by lab.ping",
+                                  "-s を外すか、UP になったことのないリンクを指定してください。"
+                                  "通信の様子は lab.ping で見られます"))
 
 
 def _brief_row(state, ns, link, addrs, mode) -> str:
@@ -366,9 +427,9 @@ def _brief_row(state, ns, link, addrs, mode) -> str:
     return out + "\n"
 
 
-def _json_row(state, ns, link, addrs, opts, mode) -> dict:
+def _json_row(state, ns, link, addrs, opts, mode, short=False) -> dict:
     family = opts.family if mode == "addr" else None
-    at, mdown, at_json = at_name(state, ns, link, local_lookup=family == 6)
+    at, mdown, at_json = at_name(state, ns, link, local_lookup=short)
     flags = _flags(state, ns, link, mdown)
     oper = derive.operstate(state, ns, link)
     if opts.brief:
@@ -380,7 +441,7 @@ def _json_row(state, ns, link, addrs, opts, mode) -> dict:
             row["addr_info"] = [{"local": a.address, "prefixlen": a.prefixlen} for a, _ in addrs]
         return row
     row = {"ifindex": link.ifindex, **at_json, "ifname": link.ifname, "flags": flags, "mtu": link.mtu}
-    if family == 6:  # the AF_INET6 link dump carries no qdisc, master, group or address
+    if short:  # the AF_INET6 link dump carries no qdisc, master, group or address
         row.update({"operstate": oper, "txqlen": link.txqlen})
         row["addr_info"] = [_addr_json(link, a, s) for a, s in addrs]
         return row
@@ -400,4 +461,6 @@ def _json_row(state, ns, link, addrs, opts, mode) -> dict:
             row.update(_details_json(state, ns, link, mode == "link"))
     if mode == "addr":
         row["addr_info"] = [_addr_json(link, a, s) for a, s in addrs]
+    if opts.stats:
+        row["stats64"] = _STATS_JSON
     return row

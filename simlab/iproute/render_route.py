@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from ..i18n import say
 from ..model import derive
 from ..model.errors import NetError
-from ..model.state import NetState, Netns
+from ..model.rules.route import NO_NEXTHOP
+from ..model.state import NetState, Netns, Route
 from .command import IpOptions, RouteGet, RouteShow
 from .jsonw import dumps
 
@@ -55,9 +56,21 @@ class Entry:
         return ipaddress.ip_network(self.dst, strict=False)
 
 
+def table_name(table: int) -> str:
+    return {254: "main", 255: "local"}.get(table, str(table))
+
+
+def _table_id(name: str) -> int:
+    return {"main": 254, "local": 255}.get(name) or int(name)
+
+
+def _stored(r: Route) -> Entry:
+    return Entry(r.dst, r.dev, r.family, table_name(r.table), r.type, r.via, r.proto, r.scope, r.src,
+                 r.metric, r.onlink)
+
+
 def _v4_entries(state: NetState, ns: Netns) -> list[Entry]:
-    out = [Entry(r.dst, r.dev, 4, "main", "unicast", r.via, r.proto, r.scope, r.src, r.metric, r.onlink)
-           for r in ns.routes if r.family == 4]
+    out = [_stored(r) for r in ns.routes if r.family == 4]
     for link in ns.links.values():
         secondary = derive.secondary_flags(ns, link.ifindex)
         primaries = [a for a in ns.addrs if a.ifindex == link.ifindex and a.family == 4
@@ -89,8 +102,7 @@ def _v4_entries(state: NetState, ns: Netns) -> list[Entry]:
 
 
 def _v6_entries(state: NetState, ns: Netns) -> list[Entry]:
-    out = [Entry(r.dst, r.dev, 6, "main", "unicast", r.via, r.proto, r.scope, r.src, r.metric, r.onlink)
-           for r in ns.routes if r.family == 6]
+    out = [_stored(r) for r in ns.routes if r.family == 6]
     multicast = []
     for a in ns.addrs:
         if a.family != 6:
@@ -116,11 +128,18 @@ def table_entries(state: NetState, ns: Netns, family: int, table: str) -> list[E
     entries = _v4_entries(state, ns) if family == 4 else _v6_entries(state, ns)
     if table != "all":
         entries = [e for e in entries if e.table == table]
-    order = {"local": 0, "main": 1} if family == 4 and table != "all" else {"main": 0, "local": 1}
-    # Sorted by destination, longer prefix first, then metric; ties keep the
-    # order the routes appeared in (fe80::/64 of each link, ff00::/8...).
-    entries.sort(key=lambda e: (order[e.table], int(e.network().network_address),
-                                -e.network().prefixlen, e.metric or 0))
+    # `table all` walks the kernel's table hash: by id modulo 256 (100, main 254, local 255).
+    order = {name: _table_id(name) % 256 for name in {e.table for e in entries}}
+    # IPv4 (the fib trie): by destination, longer prefix first, then metric.
+    # IPv6 (fib6's radix tree, walked children first): a prefix after every
+    # prefix inside it, so by last address, longer first (default last).
+    # Ties keep the order the routes appeared in (fe80::/64 of each link...).
+    if family == 4:
+        entries.sort(key=lambda e: (order[e.table], int(e.network().network_address),
+                                    -e.network().prefixlen, e.metric or 0))
+    else:
+        entries.sort(key=lambda e: (order[e.table], int(e.network().broadcast_address),
+                                    -e.network().prefixlen, e.metric or 0))
     return entries
 
 
@@ -137,23 +156,23 @@ def _route_text(state: NetState, ns: Netns, e: Entry, flt: RouteShow, shown_tabl
     if e.type != "unicast":
         words.append(e.type)
     words.append(_dst_text(e))
-    if e.via:
+    if e.via and flt.via is None:
         words.append(f"via {e.via}")
     if flt.dev is None and link is not None:
         words.append(f"dev {link.ifname}")
     if shown_table == "all" and e.table != "main":
         words.append(f"table {e.table}")
-    if e.proto != "boot":
+    if e.proto != "boot" and flt.proto is None:
         words.append(f"proto {e.proto}")
-    if e.family == 4 and e.scope != "global":
+    if e.family == 4 and e.scope != "global" and flt.scope is None:
         words.append(f"scope {e.scope}")
-    if e.src:
+    if e.src and flt.src is None:
         words.append(f"src {e.src}")
-    if e.metric is not None:
+    if e.metric is not None and flt.metric is None:
         words.append(f"metric {e.metric}")
     if e.onlink:
         words.append("onlink")
-    linkdown = link is not None and e.type in ("unicast", "multicast") and not derive.carrier(state, ns, link)
+    linkdown = link is not None and e.type in ("unicast", "multicast", "broadcast") and not derive.carrier(state, ns, link)
     if e.family == 6:
         if linkdown:
             words.append("linkdown")
@@ -169,24 +188,24 @@ def _route_json(state: NetState, ns: Netns, e: Entry, flt: RouteShow, shown_tabl
     if e.type != "unicast":
         out["type"] = e.type
     out["dst"] = _dst_text(e)
-    if e.via:
+    if e.via and flt.via is None:
         out["gateway"] = e.via
     if flt.dev is None and link is not None:
         out["dev"] = link.ifname
     if shown_table == "all" and e.table != "main":
         out["table"] = e.table
-    if e.proto != "boot":
+    if e.proto != "boot" and flt.proto is None:
         out["protocol"] = e.proto
-    if e.family == 4 and e.scope != "global":
+    if e.family == 4 and e.scope != "global" and flt.scope is None:
         out["scope"] = e.scope
-    if e.src:
+    if e.src and flt.src is None:
         out["prefsrc"] = e.src
-    if e.metric is not None:
+    if e.metric is not None and flt.metric is None:
         out["metric"] = e.metric
     flags = []
     if e.onlink:
         flags.append("onlink")
-    if link is not None and e.type in ("unicast", "multicast") and not derive.carrier(state, ns, link):
+    if link is not None and e.type in ("unicast", "multicast", "broadcast") and not derive.carrier(state, ns, link):
         flags.append("linkdown")
     out["flags"] = flags
     if e.family == 6:
@@ -198,6 +217,10 @@ def render_routes(state: NetState, ns: Netns, flt: RouteShow, opts: IpOptions) -
     """`ip [-6] route [show SELECTORS]`."""
     family = opts.family or 4
     table = flt.table
+    if family == 4 and table.isdigit() and int(table) not in ns.tables:
+        raise NetError("Error: ipv4: FIB table does not exist.\nDump terminated", errno=errno.ENOENT, exit=2,
+                       hint=say(f"table {table} has no routes yet: ip route add ... table {table}",
+                                f"テーブル {table} にはまだ経路がありません: ip route add ... table {table}"))
     entries = table_entries(state, ns, family, table)
     if table == "all" and not opts.family:
         entries += table_entries(state, ns, 6, table)
@@ -265,10 +288,12 @@ def render_route_get(state: NetState, ns: Netns, get: RouteGet, opts: IpOptions)
     target = ipaddress.ip_address(text)
     best = None
     for e in table_entries(state, ns, 4, "all"):
-        link = ns.links.get(e.dev)
-        if link is None or target not in e.network():
+        if e.table not in ("main", "local") or target not in e.network():
             continue
-        if e.table == "main" and not link.up:
+        link = ns.links.get(e.dev)
+        if link is None and e.type not in NO_NEXTHOP:
+            continue
+        if e.table == "main" and link is not None and not link.up:
             continue
         key = (e.table == "local", e.network().prefixlen, -(e.metric or 0))
         if best is None or key > best[0]:
@@ -279,25 +304,39 @@ def render_route_get(state: NetState, ns: Netns, get: RouteGet, opts: IpOptions)
                                 f"{text} に一致する経路がありません。"
                                 "経路を追加してください (ip route add default via GATEWAY)"))
     e = best[1]
+    if e.type in NO_NEXTHOP:
+        err = {"blackhole": errno.EINVAL, "unreachable": errno.EHOSTUNREACH, "prohibit": errno.EACCES,
+               "throw": errno.ENETUNREACH}[e.type]
+        raise NetError.rtnl(err, hint=say(f"the route {_dst_text(e)} is a {e.type} route",
+                                          f"{_dst_text(e)} は {e.type} ルートです"))
+    if get.src is not None and not any(a.family == 4 and a.address == get.src for a in ns.addrs):
+        # ip_route_output_key() with a source that is not ours: no route for it
+        raise NetError("RTNETLINK answers: Network is unreachable", errno=errno.ENETUNREACH, exit=2,
+                       hint=say(f"{get.src} is not an address of this namespace",
+                                f"{get.src} はこの名前空間のアドレスではありません"))
+    row: dict = {}
     if e.type == "local":
         lo = next((l for l in ns.links.values() if l.kind == "loopback"), None)
-        out = f"local {text} dev {lo.ifname if lo else 'lo'} src {e.src or text} uid 0 \n    cache <local> \n"
+        row.update(type="local", dst=text, dev=lo.ifname if lo else "lo", prefsrc=e.src or text)
+        cache = ["local"]
     else:
-        dev = ns.links[e.dev]
         src = e.src or _select_src(ns, e.dev, ipaddress.ip_address(e.via) if e.via else target)
-        words = []
         if e.type == "broadcast":
-            words.append("broadcast")
-        words.append(text)
+            row["type"] = "broadcast"
+        row["dst"] = text
         if e.via:
-            words.append(f"via {e.via}")
-        words.append(f"dev {dev.ifname}")
+            row["gateway"] = e.via
+        row["dev"] = ns.links[e.dev].ifname
         if src:
-            words.append(f"src {src}")
-        words.append("uid 0")
-        cache = " <local,brd>" if e.type == "broadcast" else ""
-        out = " ".join(words) + f" \n    cache{cache} \n"
+            row["prefsrc"] = src
+        cache = ["local", "brd"] if e.type == "broadcast" else []
+    if get.src is not None:  # `from` is printed after the destination, and no `src`
+        row.pop("prefsrc", None)
+        row = {k: v for k, v in row.items() if k in ("type", "dst")} | {"from": get.src} | \
+            {k: v for k, v in row.items() if k not in ("type", "dst")}
     if opts.json:
-        raise NetError("simlab does not model `ip -j route get`", errno=errno.EINVAL, exit=255,
-                       hint=say("drop -j", "-j を外してください"))
-    return out
+        return dumps([{**row, "flags": [], "uid": 0, "cache": cache}], pretty=opts.pretty)
+    names = {"type": "", "dst": "", "from": "from ", "gateway": "via ", "dev": "dev ", "prefsrc": "src "}
+    words = [f"{names[k]}{v}" for k, v in row.items() if not (k == "type" and v == "unicast")]
+    flags = f" <{','.join(cache)}>" if cache else ""
+    return " ".join(words) + f" uid 0 \n    cache{flags} \n"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import ipaddress
 import socket
 
 from pyroute2.netlink.exceptions import NetlinkError
@@ -18,12 +19,18 @@ from pyroute2.netlink.rtnl.rtmsg import rtmsg
 
 from ..model import ops as o
 from ..model.errors import NetError
+from ..model.rules.addr import wildcard_warning
+from ..model.rules.route import flush_matches
+from ..model.state import Link, Netns
 from . import checks
 from . import read as rd
 from .context import Kernel, Ns, Undo
 from .rtnl import CREATE, REQ
 
-__all__ = ["addr_add", "addr_del", "addr_flush", "route_add", "route_del"]
+NLM_F_REPLACE, NLM_F_CREATE = 0x100, 0x400
+PROTO_NUMBERS = {v: k for k, v in rd.PROTOS.items()}
+
+__all__ = ["addr_add", "addr_del", "addr_flush", "route_add", "route_del", "route_flush"]
 
 
 def addr_add(k: Kernel, op: o.AddrAdd) -> Undo:
@@ -46,6 +53,8 @@ def addr_add(k: Kernel, op: o.AddrAdd) -> Undo:
         if op.broadcast == "-":
             brd = str(iface.network.network_address)
         attrs.append(("IFA_BROADCAST", brd))
+    if op.label is not None and iface.version == 4:
+        attrs.append(("IFA_LABEL", op.label))
     msg["attrs"] = attrs
     k.talk(handle, msg, RTM_NEWADDR, CREATE)
     return [
@@ -89,7 +98,14 @@ def addr_del(k: Kernel, op: o.AddrDel) -> Undo:
         if family == socket.AF_INET
         else [("IFA_ADDRESS", str(iface.ip))]
     )
-    k.talk(handle, msg, RTM_DELADDR)
+    try:
+        k.talk(handle, msg, RTM_DELADDR)
+    except NetError as err:
+        if given or family != socket.AF_INET:
+            raise
+        # iproute2 warned before it asked the kernel: the warning comes first.
+        raise NetError(wildcard_warning(str(iface.ip)) + err.message, errno=err.errno, exit=err.exit,
+                       hint=err.hint) from None
     if not found:
         return []
     gone = found[0]
@@ -116,10 +132,10 @@ def addr_flush(k: Kernel, op: o.AddrFlush) -> Undo:
     return []
 
 
-def route_msg(k: Kernel, handle: Ns, dst: str, via: str | None, dev: str | None):
+def route_msg(k: Kernel, handle: Ns, dst: str, via: str | None, dev: str | None,
+              family: int | None = None):
     if dst == "default":
         net = None
-        family = None
     else:
         iface, given = checks.parse_prefix(dst)
         net = iface
@@ -143,48 +159,127 @@ def route_msg(k: Kernel, handle: Ns, dst: str, via: str | None, dev: str | None)
     return msg, gw, link
 
 
+#: rtm_type of the route types simlab keeps.
+RTN_TYPES = {"unicast": 1, "blackhole": 6, "unreachable": 7, "prohibit": 8, "throw": 9}
+#: NLM_F_* of `ip route add|replace|change` (iproute2's iproute_modify()).
+MODES = {"add": CREATE, "replace": REQ | NLM_F_CREATE | NLM_F_REPLACE, "change": REQ | NLM_F_REPLACE}
+
+
+def _table(msg, table: int) -> None:
+    if table < 256:
+        msg["table"] = table
+    else:  # as iproute2: RT_TABLE_UNSPEC in the header, the id in RTA_TABLE
+        msg["table"] = 0
+        msg["attrs"].append(("RTA_TABLE", table))
+
+
 def route_add(k: Kernel, op: o.RouteAdd) -> Undo:
     handle = k.ns_of(op.netns)
-    msg, gw, link = route_msg(k, handle, op.dst, op.via, op.dev)
-    msg["proto"] = 3  # RTPROT_BOOT, as `ip route add`
-    msg["type"] = 1  # RTN_UNICAST
-    # iproute2: scope link for a route without a gateway, universe with one.
-    msg["scope"] = 0 if gw is not None else 253
+    msg, gw, link = route_msg(k, handle, op.dst, op.via, op.dev, op.family)
+    proto = op.proto or "boot"
+    msg["proto"] = PROTO_NUMBERS[proto] if proto in PROTO_NUMBERS else int(proto)
+    msg["type"] = RTN_TYPES[op.type]
+    # iproute2: scope link for a unicast route without a gateway (IPv4), universe otherwise.
+    if op.scope is not None:
+        msg["scope"] = _scope_number(op.scope)
+    else:
+        msg["scope"] = 253 if gw is None and op.type == "unicast" and msg["family"] == socket.AF_INET else 0
     if op.src is not None:
         msg["attrs"].append(("RTA_PREFSRC", str(checks.parse_addr(op.src))))
     if op.metric is not None:
         msg["attrs"].append(("RTA_PRIORITY", op.metric))
     if op.onlink:
         msg["flags"] = 4  # RTNH_F_ONLINK
-    k.talk(handle, msg, RTM_NEWROUTE, CREATE)
-    return [lambda: route_del(k, o.RouteDel(op.dst, op.netns, op.via, op.dev), undo=True)]
+    _table(msg, op.table)
+    before = rd.dump_routes(handle.rt)
+    k.talk(handle, msg, RTM_NEWROUTE, MODES[op.mode])
+    return _route_undo(k, handle, before)
+
+
+def _route_undo(k: Kernel, handle: Ns, before: list) -> Undo:
+    """Undo a route change by what it changed: delete the routes it made, restore the ones it removed."""
+    after = rd.dump_routes(handle.rt)
+    made = [r for r in after if r not in before]
+    gone = [r for r in before if r not in after]
+
+    def undo() -> None:
+        for route in made:
+            with contextlib.suppress(NetlinkError):
+                route_remove(handle, route)
+        for route in gone:
+            route_restore(k, handle, route)
+    return [undo] if made or gone else []
 
 
 def route_del(k: Kernel, op: o.RouteDel, undo: bool = False) -> Undo:
     handle = k.ns_of(op.netns)
-    msg, _gw, _link = route_msg(k, handle, op.dst, op.via, op.dev)
+    msg, _gw, _link = route_msg(k, handle, op.dst, op.via, op.dev, op.family)
     msg["scope"] = 255  # RT_SCOPE_NOWHERE: any scope matches, as `ip route del` sends
-    msg["proto"] = 0
-    before = [r for r in rd.dump_routes(handle.rt)]
+    msg["proto"] = PROTO_NUMBERS[op.proto] if op.proto else 0
+    if op.type is not None:
+        msg["type"] = RTN_TYPES[op.type]
+    if op.metric is not None:
+        msg["attrs"].append(("RTA_PRIORITY", op.metric))
+    _table(msg, op.table)
+    before = rd.dump_routes(handle.rt)
     k.talk(handle, msg, RTM_DELROUTE)
-    after = rd.dump_routes(handle.rt)
-    gone = [r for r in before if r not in after]
-    if undo or len(gone) != 1:
-        return []
-    route = gone[0]
-    return [lambda: route_restore(k, handle, route)]
+    return [] if undo else _route_undo(k, handle, before)
+
+
+def route_flush(k: Kernel, op: o.RouteFlush) -> Undo:
+    """`ip route flush`: list what `ip route show` would, delete each (as iproute2 does)."""
+    handle = k.ns_of(op.netns)
+    if op.dev is not None:
+        k.find(handle, op.dev)
+    ns = snapshot_ns(k, handle)
+    before = rd.dump_routes(handle.rt)
+    for route in before:
+        if flush_matches(ns, op, route):
+            with contextlib.suppress(NetlinkError):
+                route_remove(handle, route)
+    return _route_undo(k, handle, before)
+
+
+def snapshot_ns(k: Kernel, handle: Ns) -> Netns:
+    """Just enough of a namespace for the route selectors: its links by name."""
+    links = {}
+    for raw in rd.dump_links(handle.rt):
+        links[raw.ifindex] = Link(raw.ifindex, raw.ifname, "", "")
+    return Netns(handle.key, links)
+
+
+def _exact_msg(route) -> rtmsg:
+    msg = rtmsg()
+    msg["family"] = socket.AF_INET if route.family == 4 else socket.AF_INET6
+    attrs: list = []
+    if route.dst != "default":
+        net = ipaddress.ip_network(route.dst)
+        msg["dst_len"] = net.prefixlen
+        attrs.append(("RTA_DST", str(net.network_address)))
+    if route.via:
+        attrs.append(("RTA_GATEWAY", route.via))
+    if route.dev:
+        attrs.append(("RTA_OIF", route.dev))
+    if route.metric:
+        attrs.append(("RTA_PRIORITY", route.metric))
+    msg["attrs"] = attrs
+    msg["type"] = RTN_TYPES.get(route.type, 1)
+    _table(msg, route.table)
+    return msg
+
+
+def route_remove(handle: Ns, route) -> None:
+    msg = _exact_msg(route)
+    msg["scope"] = 255
+    handle.rt.request(msg, RTM_DELROUTE, REQ)
 
 
 def route_restore(k: Kernel, handle: Ns, route) -> None:
-    msg, _gw, _link = route_msg(k, handle, route.dst, route.via, None)
-    msg["attrs"].append(("RTA_OIF", route.dev))
-    msg["proto"] = {"kernel": 2, "boot": 3, "static": 4}.get(route.proto, 3)
-    msg["type"] = 1
+    msg = _exact_msg(route)
+    msg["proto"] = PROTO_NUMBERS.get(route.proto, 3)
     msg["scope"] = _scope_number(route.scope) or 0
     if route.src:
         msg["attrs"].append(("RTA_PREFSRC", route.src))
-    if route.metric:
-        msg["attrs"].append(("RTA_PRIORITY", route.metric))
     if route.onlink:
         msg["flags"] = 4
     handle.rt.request(msg, RTM_NEWROUTE, CREATE)
@@ -197,6 +292,7 @@ def _readd(op: o.AddrDel, gone) -> o.AddrAdd:
         op.netns,
         broadcast=gone.broadcast,
         scope=gone.scope if gone.scope != "global" else None,
+        label=gone.label,
     )
 
 

@@ -274,8 +274,10 @@ class KernelBackend(Backend):
     def snapshot(self) -> NetState:
         """The real state of every namespace of the lab, as model values."""
         with self._lock:
-            state = NetState(netns=read_all(self.k), seed=self.seed, tunnels=self.tunnels)
-            if self._last_state is not None and self._last_state == state:
+            table, changed = read_all(self.k)
+            if changed or self._last_state is None:
+                state = NetState(netns=table, seed=self.seed, tunnels=self.tunnels)
+            else:
                 state = self._last_state  # nothing changed: the same object (and journal mark)
             self._last_state = state
             self._mark(state)

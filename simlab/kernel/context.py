@@ -49,6 +49,9 @@ class Ns:
     sysctl_keys: set = field(default_factory=lambda: {"net.ipv4.ip_forward"})
     #: ifindexes of links moved in that kept their index (the counter did not move).
     moved_in: set = field(default_factory=set)
+    #: The last read, part by part (links, addresses, fdb...): a read redoes only the
+    #: parts the notifications were about (see :mod:`.snapshot`).
+    parts: dict = field(default_factory=dict)
 
     def close(self) -> None:
         for s in (self.rt, self.mon, self.nfmon):
@@ -77,6 +80,14 @@ class Kernel:
     bridges_with_ports: set[tuple[str, int]] = field(default_factory=set)
     #: Namespaces of the running batch made ahead on the thread: name -> (path, future).
     prefetched: dict[str, tuple] = field(default_factory=dict)
+    #: The state reader's: the namespaces last read (key -> handle, and key -> Netns, in
+    #: ``ns`` order), the monitors' sockets in one epoll (fd -> key), and the keys read at
+    #: every snapshot whatever the monitors say (neighbours on timers, sysctls).
+    read_handles: dict = field(default_factory=dict)
+    table: dict = field(default_factory=dict)
+    poller: object = None
+    polled: dict = field(default_factory=dict)
+    every_time: set = field(default_factory=set)
 
     # -------------------------------------------------------------- lookups
     def ns_of(self, key: str) -> Ns:

@@ -25,8 +25,11 @@ from ..model.ping import Echo, PingReport
 
 __all__ = ["echo"]
 
+# iputils' pr_icmph() words for ICMP_DEST_UNREACH codes.
 _UNREACH = {0: "Destination Net Unreachable", 1: "Destination Host Unreachable",
-            3: "Destination Port Unreachable"}
+            2: "Destination Protocol Unreachable", 3: "Destination Port Unreachable",
+            9: "Destination Net Prohibited", 10: "Destination Host Prohibited",
+            13: "Packet filtered"}
 
 _PAYLOAD = bytes(range(56))  # 56 data bytes: 64 with the ICMP header, as ping sends
 _WAIT = 1.0  # ping -W 1

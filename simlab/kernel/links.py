@@ -34,6 +34,10 @@ __all__ = ["link_add", "link_del", "link_set", "pair"]
 NLM_F_ECHO = 0x8
 _IFF_UP = 0x1
 _IFF_PROMISC = 0x100
+_IFF_NOARP = 0x80
+_IFF_MULTICAST = 0x1000
+_IFF_ALLMULTI = 0x200
+_BRPORT = {"hairpin": "IFLA_BRPORT_MODE", "learning": "IFLA_BRPORT_LEARNING", "flood": "IFLA_BRPORT_UNICAST_FLOOD"}
 
 
 def link_add(k: Kernel, op: o.LinkAdd) -> Undo:
@@ -132,7 +136,7 @@ def link_del(k: Kernel, op: o.LinkDel) -> Undo:
 
 def link_set(k: Kernel, op: o.LinkSet) -> Undo:
     handle = k.ns_of(op.netns)
-    if op.hairpin is not None:
+    if o.port_options(op):
         return hairpin(k, handle, op)
     # Parse-time checks, in the order `ip link set` takes the words.
     target = None
@@ -153,12 +157,13 @@ def link_set(k: Kernel, op: o.LinkSet) -> Undo:
         )
     attrs: list = []
     flags = change = 0
-    if op.up is not None:
-        change |= _IFF_UP
-        flags |= _IFF_UP if op.up else 0
-    if op.promisc is not None:
-        change |= _IFF_PROMISC
-        flags |= _IFF_PROMISC if op.promisc else 0
+    # (wanted, flag bit, set when wanted is False): `arp off` sets IFF_NOARP
+    for wanted, bit, inverted in ((op.up, _IFF_UP, False), (op.promisc, _IFF_PROMISC, False),
+                                  (op.arp, _IFF_NOARP, True), (op.multicast, _IFF_MULTICAST, False),
+                                  (op.allmulticast, _IFF_ALLMULTI, False)):
+        if wanted is not None:
+            change |= bit
+            flags |= bit if wanted != inverted else 0
     with contextlib.ExitStack() as stack:
         if target is not None:
             attrs.append(("IFLA_NET_NS_FD", stack.enter_context(k.fd(target))))
@@ -231,8 +236,9 @@ def revert_link(k: Kernel, old: rd.RawLink, src: Ns, dst: Ns | None, new_name: s
             attrs.append(("IFLA_MASTER", old.master or 0))
         msg = ifinfmsg()
         msg["index"] = now.ifindex
-        msg["change"] = _IFF_UP | _IFF_PROMISC
-        msg["flags"] = old.flags & (_IFF_UP | _IFF_PROMISC)
+        mask = _IFF_UP | _IFF_PROMISC | _IFF_NOARP | _IFF_MULTICAST | _IFF_ALLMULTI
+        msg["change"] = mask
+        msg["flags"] = old.flags & mask
         msg["attrs"] = attrs
         with contextlib.suppress(NetlinkError):
             where.rt.request(msg, RTM_NEWLINK, REQ)
@@ -266,7 +272,8 @@ def hairpin(k: Kernel, handle: Ns, op: o.LinkSet) -> Undo:
                     ("IFLA_INFO_SLAVE_KIND", "bridge"),
                     (
                         "IFLA_INFO_SLAVE_DATA",
-                        {"attrs": [("IFLA_BRPORT_MODE", 1 if op.hairpin else 0)]},
+                        {"attrs": [(_BRPORT[key], 1 if on else 0)
+                                   for key, on in o.port_options(op).items()]},
                     ),
                 ]
             },
@@ -278,5 +285,8 @@ def hairpin(k: Kernel, handle: Ns, op: o.LinkSet) -> Undo:
         failed = checks.from_netlink(err)
         failed.exit = 255  # the bridge tool exits with -1
         raise failed from None
-    old = link.hairpin
-    return [lambda: hairpin(k, handle, replace(op, hairpin=old))]
+    # learning/flood live in the port's AF_BRIDGE info, which a link notification's
+    # targeted re-read does not fetch: read the namespace whole next time.
+    handle.cache = None
+    old = {key: getattr(link, key) for key in o.port_options(op)}
+    return [lambda: hairpin(k, handle, replace(op, **old))]

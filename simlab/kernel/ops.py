@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..model import ops as o
-from . import addrs, links, spaces, tools
+from . import addrs, links, neighs, spaces, tools
 
 __all__ = ["HANDLERS"]
 
@@ -25,6 +25,10 @@ HANDLERS: dict[type, Callable] = {
     o.AddrFlush: addrs.addr_flush,
     o.RouteAdd: addrs.route_add,
     o.RouteDel: addrs.route_del,
+    o.RouteFlush: addrs.route_flush,
+    o.NeighAdd: neighs.neigh_add,
+    o.NeighDel: neighs.neigh_del,
+    o.NeighFlush: neighs.neigh_flush,
     o.SysctlSet: tools.sysctl_set,
     o.Iptables: tools.iptables,
     o.Ping: tools.ping,

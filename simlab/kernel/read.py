@@ -11,7 +11,8 @@ What is read, and what is left out on purpose:
   only while a port forwards);
 - addresses, all of them (the model keeps the IPv6 link-local and ``::1``
   addresses addrconf makes, too), in the kernel's order;
-- routes of the main table: IPv4 all, IPv6 only those not made by the kernel
+- routes of table main and numbered tables (unicast, blackhole, unreachable,
+  prohibit, throw): IPv4 all, IPv6 only those not made by the kernel
   (the model does not keep ``fe80::/64`` and prefix routes);
 - the device multicast lists (``bridge fdb show``'s ``self permanent`` lines)
   and the FDB entries the bridges learned;
@@ -65,7 +66,13 @@ NUD_PERMANENT = 0x80
 AF_BRIDGE = 7
 
 SCOPES = {0: "global", 200: "site", 253: "link", 254: "host", 255: "nowhere"}
-PROTOS = {0: "unspec", 1: "redirect", 2: "kernel", 3: "boot", 4: "static", 16: "dhcp", 186: "bgp"}
+#: iproute2 6.1's rt_protos names (what `ip route` prints for each number).
+PROTOS = {0: "unspec", 1: "redirect", 2: "kernel", 3: "boot", 4: "static", 8: "gated", 9: "ra",
+          10: "mrt", 11: "zebra", 12: "bird", 13: "dnrouted", 14: "xorp", 15: "ntk", 16: "dhcp",
+          18: "keepalived", 42: "babel", 99: "openr", 186: "bgp", 187: "isis", 188: "ospf",
+          189: "rip", 192: "eigrp"}
+#: The route types simlab keeps (rtm_type): unicast and the ones without a next hop.
+RTN_NAMES = {1: "unicast", 6: "blackhole", 7: "unreachable", 8: "prohibit", 9: "throw"}
 
 
 @dataclass
@@ -86,6 +93,8 @@ class RawLink:
     master: int | None
     port_no: int
     hairpin: bool
+    learning: bool
+    flood: bool
     qdisc: str
     v6_flags: int
 
@@ -133,7 +142,7 @@ def parse_link(raw: bytes) -> RawLink:
     """
     _family, ifi_type, index, flags, _change = _IFINFO.unpack_from(raw, 16)
     top = attrs(raw, 32, len(raw))
-    kind, port_no, hairpin = None, 0, False
+    kind, port_no, hairpin, learning, flood = None, 0, False, True, True
     info = top.get(IFLA_LINKINFO)
     if info is not None:
         nested = attrs(info, 0, len(info))
@@ -146,6 +155,8 @@ def parse_link(raw: bytes) -> RawLink:
                 port_no = struct.unpack_from("=H", port[IFLA_BRPORT_NO])[0]
             if IFLA_BRPORT_MODE in port:
                 hairpin = bool(port[IFLA_BRPORT_MODE][0])
+            learning = bool(port[8][0]) if 8 in port else True  # IFLA_BRPORT_LEARNING
+            flood = bool(port[9][0]) if 9 in port else True  # IFLA_BRPORT_UNICAST_FLOOD
     if kind is None:
         kind = "loopback" if ifi_type == ARPHRD_LOOPBACK else "unknown"
     v6_flags = 0
@@ -178,6 +189,8 @@ def parse_link(raw: bytes) -> RawLink:
         master=(_u32(top[IFLA_MASTER]) or None) if IFLA_MASTER in top else None,
         port_no=port_no,
         hairpin=hairpin,
+        learning=learning,
+        flood=flood,
         qdisc=_text(top[IFLA_QDISC]) if IFLA_QDISC in top else "noop",
         v6_flags=v6_flags,
     )
@@ -247,27 +260,41 @@ def _addr_request(family: int) -> ifaddrmsg:
     return msg
 
 
+_IFADDR = struct.Struct("=BBBBI")
+IFA_ADDRESS, IFA_LOCAL, IFA_LABEL, IFA_BROADCAST = 1, 2, 3, 4
+_RTMSG = struct.Struct("=BBBBBBBBI")
+RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_PREFSRC, RTA_TABLE = 1, 4, 5, 6, 7, 15
+NDA_VLAN, NDA_MASTER = 5, 9
+NETNSA_NSID = 1
+_FAMILIES = {4: socket.AF_INET, 16: socket.AF_INET6}
+
+
+def _ip(value) -> str:
+    """An address attribute as text (what pyroute2 gives: inet_ntop's)."""
+    return socket.inet_ntop(_FAMILIES[len(value)], bytes(value))
+
+
 def dump_addrs(rt: Rtnl, links: dict[int, RawLink]) -> list[Addr]:
+    """Every address, in the kernel's order (struct reads: read on every change)."""
     out = []
-    for m in dump_addr_msgs(rt):
-        family = 4 if m["family"] == socket.AF_INET else 6
-        index = m["index"]
-        if family == 4:
-            address = m.get_attr("IFA_LOCAL") or m.get_attr("IFA_ADDRESS")
-        else:
-            address = m.get_attr("IFA_ADDRESS")
+    for raw in rt.request_raw(_addr_request(socket.AF_UNSPEC), RTM_GETADDR, DUMP):
+        family, prefixlen, _flags, scope, index = _IFADDR.unpack_from(raw, 16)
+        found = attrs(raw, 16 + _IFADDR.size, len(raw))
+        value = found.get(IFA_LOCAL) if family == socket.AF_INET else None
+        if value is None:
+            value = found.get(IFA_ADDRESS)
+        label = _text(found[IFA_LABEL]) if IFA_LABEL in found else None
         link = links.get(index)
-        label = m.get_attr("IFA_LABEL")
         if link is not None and label == link.ifname:
             label = None
         out.append(
             Addr(
                 index,
-                family,
-                address,
-                m["prefixlen"],
-                scope=SCOPES.get(m["scope"], str(m["scope"])),
-                broadcast=m.get_attr("IFA_BROADCAST"),
+                4 if family == socket.AF_INET else 6,
+                _ip(value) if value is not None else None,
+                prefixlen,
+                scope=SCOPES.get(scope, str(scope)),
+                broadcast=_ip(found[IFA_BROADCAST]) if IFA_BROADCAST in found else None,
                 label=label,
             )
         )
@@ -275,33 +302,41 @@ def dump_addrs(rt: Rtnl, links: dict[int, RawLink]) -> list[Addr]:
 
 
 def dump_routes(rt: Rtnl) -> list[Route]:
+    """The main table's unicast routes (IPv6: not those addrconf made)."""
     out = []
     for family in (socket.AF_INET, socket.AF_INET6):
         msg = rtmsg()
         msg["family"] = family
-        for m in rt.request(msg, RTM_GETROUTE, DUMP):
-            table = m.get_attr("RTA_TABLE") or m["table"]
-            if table != RT_TABLE_MAIN or m["type"] != RTN_UNICAST:
+        for raw in rt.request_raw(msg, RTM_GETROUTE, DUMP):
+            head = _RTMSG.unpack_from(raw, 16)
+            _f, dst_len, _src_len, _tos, table, proto, scope, kind, flags = head
+            found = attrs(raw, 16 + _RTMSG.size, len(raw))
+            if RTA_TABLE in found:
+                table = _u32(found[RTA_TABLE]) or table
+            # table local (255) and default (253) are the kernel's own; other tables are the user's
+            if table in (253, 255) or kind not in RTN_NAMES:
                 continue
-            if family == socket.AF_INET6 and m["proto"] == 2:  # made by the kernel (addrconf)
+            if family == socket.AF_INET6 and proto == 2:  # made by the kernel (addrconf)
                 continue
-            dst = m.get_attr("RTA_DST")
-            if m["dst_len"] == 0 and dst is None:
+            dst = _ip(found[RTA_DST]) if RTA_DST in found else None
+            if dst_len == 0 and dst is None:
                 dst_text = "default"
             else:
-                dst_text = str(ipaddress.ip_network(f"{dst}/{m['dst_len']}", strict=False))
-            metric = m.get_attr("RTA_PRIORITY")
+                dst_text = str(ipaddress.ip_network(f"{dst}/{dst_len}", strict=False))
+            metric = _u32(found[RTA_PRIORITY]) if RTA_PRIORITY in found else None
             out.append(
                 Route(
                     dst=dst_text,
-                    dev=m.get_attr("RTA_OIF") or 0,
+                    dev=_u32(found[RTA_OIF]) if RTA_OIF in found else 0,
                     family=4 if family == socket.AF_INET else 6,
-                    via=m.get_attr("RTA_GATEWAY"),
-                    proto=PROTOS.get(m["proto"], str(m["proto"])),
-                    scope=SCOPES.get(m["scope"], str(m["scope"])),
-                    src=m.get_attr("RTA_PREFSRC"),
+                    via=_ip(found[RTA_GATEWAY]) if RTA_GATEWAY in found else None,
+                    proto=PROTOS.get(proto, str(proto)),
+                    scope=SCOPES.get(scope, str(scope)),
+                    src=_ip(found[RTA_PREFSRC]) if RTA_PREFSRC in found else None,
                     metric=metric or None,
-                    onlink=bool(m["flags"] & 4),
+                    onlink=bool(flags & 4),
+                    type=RTN_NAMES[kind],
+                    table=table,
                 )
             )
     return out
@@ -309,8 +344,12 @@ def dump_routes(rt: Rtnl) -> list[Route]:
 
 def dump_nsids(rt: Rtnl) -> list[int]:
     """The nsids this namespace has assigned (``ip netns list-id``)."""
-    found = [m.get_attr("NETNSA_NSID") for m in rt.request(nsidmsg(), RTM_GETNSID, DUMP)]
-    return [n for n in found if n is not None and n < 0x80000000]
+    out = []
+    for raw in rt.request_raw(nsidmsg(), RTM_GETNSID, DUMP):
+        found = attrs(raw, 20, len(raw)).get(NETNSA_NSID)
+        if found is not None and _u32(found) < 0x80000000:
+            out.append(_u32(found))
+    return out
 
 
 def get_nsid(rt: Rtnl, fd: int) -> int | None:
@@ -333,19 +372,21 @@ def dump_fdb(rt: Rtnl) -> tuple[dict[int, tuple[str, ...]], list[FdbEntry]]:
     msg["family"] = AF_BRIDGE
     mc: dict[int, list[str]] = {}
     learned: list[FdbEntry] = []
-    for m in rt.request(msg, RTM_GETNEIGH, DUMP):
-        mac = (m.get_attr("NDA_LLADDR") or "").lower()
-        if not mac:
+    for raw in rt.request_raw(msg, RTM_GETNEIGH, DUMP):
+        _family, ifindex, state, flags, _type = _NDMSG.unpack_from(raw, 16)
+        found = attrs(raw, 16 + _NDMSG.size, len(raw))
+        lladdr = found.get(NDA_LLADDR)
+        if not lladdr:
             continue
-        if m["flags"] & NTF_SELF:
-            if int(mac[:2], 16) & 1:
-                mc.setdefault(m["ifindex"], []).append(mac)
+        if flags & NTF_SELF:
+            if lladdr[0] & 1:
+                mc.setdefault(ifindex, []).append(":".join(f"{b:02x}" for b in bytes(lladdr)))
         elif (
-            m.get_attr("NDA_MASTER")
-            and not m["state"] & NUD_PERMANENT
-            and not m.get_attr("NDA_VLAN")
+            NDA_MASTER in found and _u32(found[NDA_MASTER])
+            and not state & NUD_PERMANENT
+            and not (NDA_VLAN in found and struct.unpack_from("=H", found[NDA_VLAN])[0])
         ):
-            learned.append(FdbEntry(m["ifindex"], mac))
+            learned.append(FdbEntry(ifindex, ":".join(f"{b:02x}" for b in bytes(lladdr))))
     return {k: tuple(v) for k, v in mc.items()}, learned
 
 

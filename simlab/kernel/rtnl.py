@@ -33,7 +33,9 @@ from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
 from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 from pyroute2.netlink.rtnl.marshal import MarshalRtnl
 
-__all__ = ["Rtnl", "NetlinkError", "REQ", "DUMP", "CREATE", "Monitor", "attrs", "encode"]
+__all__ = [
+    "Rtnl", "NetlinkError", "REQ", "DUMP", "CREATE", "Monitor", "attrs", "encode", "EVERYTHING",
+]
 
 REQ = NLM_F_REQUEST | NLM_F_ACK
 DUMP = NLM_F_REQUEST | NLM_F_DUMP
@@ -167,24 +169,54 @@ def _error(raw: bytes, code: int, flags: int) -> NetlinkError:
     return NetlinkError(code, text or os.strerror(code))
 
 
+#: The notification types a monitor tells apart, by the part of a namespace they change.
+LINK, ADDR, ROUTE, NEIGH, NSID, NETCONF = "link", "addr", "route", "neigh", "nsid", "netconf"
+EVERYTHING = frozenset({LINK, ADDR, ROUTE, NEIGH, NSID, NETCONF})
+_PARTS = {16: LINK, 17: LINK, 20: ADDR, 21: ADDR, 24: ROUTE, 25: ROUTE, 28: NEIGH, 29: NEIGH,
+          88: NSID, 89: NSID, 80: NETCONF, 81: NETCONF}
+
+
 class Monitor:
-    """A non-blocking socket that only tells whether something changed."""
+    """A non-blocking socket that tells what changed since it was last asked."""
 
     def __init__(self, sock: socket.socket):
         sock.setblocking(False)
         self.sock = sock
+        #: The ifindexes link notifications were about (the reader empties it); None:
+        #: maybe any (messages were lost).
+        self.links: set[int] | None = set()
 
-    def changed(self) -> bool:
-        seen = False
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    def changed(self) -> frozenset:
+        """The parts (:data:`LINK`, :data:`ADDR`...) notifications were about; empty: none.
+
+        Every part when messages were lost (ENOBUFS), or of a type not listed."""
+        seen: set = set()
         while True:
             try:
-                if not self.sock.recv(1 << 16):
-                    return seen
-                seen = True
+                data = self.sock.recv(1 << 16)
             except BlockingIOError:
-                return seen
-            except OSError:  # ENOBUFS: we missed messages, so something changed
-                seen = True
+                return frozenset(seen)
+            except OSError:  # ENOBUFS: we missed messages, so anything may have changed
+                seen |= EVERYTHING
+                self.links = None
+                continue
+            if not data:
+                return frozenset(seen)
+            offset = 0
+            while offset + 16 <= len(data):
+                length, kind = struct.unpack_from("=IH", data, offset)
+                seen.add(_PARTS.get(kind, LINK))  # unknown: read everything (LINK does)
+                if kind in (16, 17) and length >= 24:
+                    if self.links is not None:
+                        self.links.add(struct.unpack_from("=i", data, offset + 20)[0])
+                elif kind not in _PARTS:
+                    self.links = None
+                if length < 16:
+                    break
+                offset += (length + 3) & ~3
 
     def close(self) -> None:
         self.sock.close()

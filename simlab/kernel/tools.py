@@ -4,14 +4,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import socket
+from dataclasses import replace
 
 from ..model import ops as o
 from ..model.errors import NetError
 from ..model.ping import PingReport, check_target
 from . import checks
 from . import read as rd
+from .capture import Capture
 from .context import Kernel, Undo
 from .echo import echo
 from .netns import read_sysctl, write_sysctl
@@ -23,7 +26,11 @@ TOOLS = {o.Iptables: ("nsenter", "iptables", "iptables-save")}
 
 
 def ping(k: Kernel, op: o.Ping) -> PingReport:
-    """Real echoes from inside the namespace: the outcome is ping's report (nothing to undo)."""
+    """Real echoes from inside the namespace: the outcome is ping's report (nothing to undo).
+
+    With ``op.capture``, packet sockets in every namespace of the lab record the echoes
+    on each interface while they run (:mod:`.capture`): ``report.captured``.
+    """
     handle = k.ns_of(op.netns)
     check_target(op)
 
@@ -35,7 +42,10 @@ def ping(k: Kernel, op: o.Ping) -> PingReport:
         return k.thread.inside(handle.path, socket.socket, socket.AF_INET,
                                socket.SOCK_RAW, socket.IPPROTO_ICMP)
 
-    report = echo(open_socket, op.dst, op.count, arp_pending)
+    with Capture(k) if op.capture else contextlib.nullcontext() as capture:
+        report = echo(open_socket, op.dst, op.count, arp_pending)
+        if capture is not None:  # every echo has come back (or timed out): all was tapped
+            report = replace(report, captured=capture.seen())
     for each in k.ns.values():  # traffic changes neighbour tables and FDBs anywhere
         each.cache = None
     return report

@@ -46,7 +46,7 @@ may burn an ifindex on a failed veth add; the model does not).
 Where each rule lives: :mod:`.rules.netns`, :mod:`.rules.link` (add, del,
 names, MACs, MTUs), :mod:`.rules.link_set` (set, moves), :mod:`.rules.bridge`
 (ports, the bridge's MAC and MTU), :mod:`.rules.carrier` (up/down, carrier,
-addrconf, learning, linkwatch), :mod:`.rules.addr`, :mod:`.rules.route`,
+addrconf, learning, linkwatch), :mod:`.rules.addr`, :mod:`.rules.route`, :mod:`.rules.neigh`,
 :mod:`.rules.sysctl` (and iptables), :mod:`.ping`; ip's own checks are in
 :mod:`.checks`, copy-on-write in :mod:`.txn`.
 """
@@ -61,8 +61,9 @@ from .rules.addr import addr_add, addr_del, addr_flush
 from .rules.carrier import linkwatch
 from .rules.link import link_add, link_del
 from .rules.link_set import link_set
+from .rules.neigh import neigh_add, neigh_del, neigh_flush
 from .rules.netns import netns_add, netns_del
-from .rules.route import route_add, route_del
+from .rules.route import route_add, route_del, route_flush
 from .rules.sysctl import iptables, sysctl_set
 from .state import NetState
 from .txn import Txn
@@ -109,6 +110,10 @@ _HANDLERS: dict[type, Callable[[Txn, o.Op], None]] = {
     o.AddrFlush: addr_flush,
     o.RouteAdd: route_add,
     o.RouteDel: route_del,
+    o.RouteFlush: route_flush,
+    o.NeighAdd: neigh_add,
+    o.NeighDel: neigh_del,
+    o.NeighFlush: neigh_flush,
     o.SysctlSet: sysctl_set,
     o.Ping: _ping,
     o.Iptables: iptables,

@@ -144,9 +144,11 @@ def flags(state: NetState, ns: Netns, link: Link, mdown: bool | None = None) -> 
     if link.kind == "loopback":
         out.append("LOOPBACK")
     elif link.kind in ("veth", "bridge"):
-        out += ["BROADCAST", "MULTICAST"]
+        out += ["BROADCAST"] + ([] if link.nomulticast else ["MULTICAST"]) + (["NOARP"] if link.noarp else [])
     else:  # tunnels
         out.append("NOARP")
+    if link.allmulti:
+        out.append("ALLMULTI")
     if link.promisc:
         out.append("PROMISC")
     if link.up:

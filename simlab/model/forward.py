@@ -39,6 +39,10 @@ Learning (ARP cache, bridge FDB) is reported in the hops and as events
 is walked in the snapshot the request left (the destination learnt the sender
 from its ARP request), and :func:`simlab.model.learn.learn` turns the events into the
 state after a ping (the ``Ping`` operation).
+
+Each transmission also gives the packet view: the packet on every interface it
+crosses, as a capture there shows it (``Walk.seen``, built by
+:mod:`simlab.model.wire`).
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ from dataclasses import dataclass, field, replace
 from .derive import carrier, peer_link, port_state, ports_of
 from .learn import Heard, Resolved, learn
 from .state import ROOT, Link, Netns, NetState, Route
+from .wire import Seen, Sent, conntrack_text, local_route_text, looped, neigh_text, route_text, sent
 
 __all__ = ["Hop", "Seen", "Walk", "reach", "route_lookup", "is_local", "source_for"]
 
@@ -75,31 +80,6 @@ class Hop:
 
     def __str__(self) -> str:
         return f"[{_label(self.netns)}{' ' + self.dev if self.dev else ''}] {self.en}"
-
-
-@dataclass(frozen=True)
-class Seen:
-    """One IP packet on one interface, as a capture there (``tcpdump -e -i DEV``) shows it.
-
-    The packet view of a walk: a picture moves the packet along these, and the kernel
-    backend's capture is compared with them.  ``rule`` is the table entry that sent the
-    packet this way (a route, a neighbour, an FDB entry, a NAT or filter rule) as
-    ``ip``/``bridge``/``iptables -S`` would print it; ``hop`` indexes the walk's hops
-    (``hops`` for the request, ``reply_hops`` for the reply) that tells the story.
-    """
-
-    leg: str  # "request" | "reply"
-    netns: str  # namespace key (ROOT is the node)
-    dev: str  # the interface the packet crosses
-    way: str  # "out" (sent on dev) | "in" (received on dev)
-    src_mac: str
-    dst_mac: str
-    src_ip: str
-    dst_ip: str
-    ttl: int
-    proto: str = "icmp"
-    hop: int = -1
-    rule: str = ""
 
 
 @dataclass(frozen=True)
@@ -181,6 +161,10 @@ class _Trip:
     pkt: _Pkt | None = None
     src: str | None = None  # the source the sender chose
     learned: list = field(default_factory=list)  # Resolved / Heard events
+    seen: list[Seen] = field(default_factory=list)  # the packet on each interface crossed
+    #: (hop index, rule) of the nat rule or conntrack entry that rewrote the packet in the
+    #: namespace it is in now (None: nothing did); what its next transmission shows.
+    decided: tuple[int, str] | None = None
 
     def add(self, netns: str, dev: str | None, action: str, en: str, ja: str) -> None:
         self.hops.append(Hop(netns, dev, action, en, ja))
@@ -224,8 +208,8 @@ def route_lookup(ns: Netns, ip: str) -> Route | None:
     addr = _v4(ip)
     best: tuple[int, int, Route] | None = None
     for r in ns.routes:
-        if r.family != 4 or addr is None:
-            continue
+        if r.family != 4 or addr is None or r.table != MAIN_TABLE:
+            continue  # no policy routing: the rules send every lookup to table main
         net = ipaddress.ip_network("0.0.0.0/0" if r.dst == "default" else r.dst)
         if addr not in net:
             continue
@@ -409,6 +393,7 @@ def _nat(trip: _Trip, key: str, ns: Netns, chain: str, pkt: _Pkt, in_if: str | N
                  f"{':' + str(pkt.dport) if pkt.dport else ''} to {to} (DNAT)",
                  f"nat {chain}: `{rule.line}` が宛先 {pkt.dst}"
                  f"{':' + str(pkt.dport) if pkt.dport else ''} を {to} に書き換える (DNAT)")
+        trip.decided = (len(trip.hops) - 1, rule.line)
         return new
     if rule.target == "SNAT":
         to = rule.args.get("--to-source", "").split(":")[0]
@@ -422,6 +407,7 @@ def _nat(trip: _Trip, key: str, ns: Netns, chain: str, pkt: _Pkt, in_if: str | N
     trip.add(key, out_if, "nat",
              f"nat {chain}: `{rule.line}` rewrites the source {pkt.src} to {to} ({how_en})",
              f"nat {chain}: `{rule.line}` が送信元 {pkt.src} を {to} に書き換える ({how_ja})")
+    trip.decided = (len(trip.hops) - 1, rule.line)
     return replace(pkt, src=to)
 
 
@@ -430,10 +416,30 @@ def _filter(trip: _Trip, key: str, ns: Netns, chain: str, pkt: _Pkt, in_if: str 
     rule = _run_chain(ns, "filter", chain, pkt, in_if, out_if, ctstate)
     if rule is None or rule.target not in ("DROP", "REJECT"):
         return True
+    if rule.target == "REJECT":
+        # ipt_REJECT answers with the ICMP error it names; ping prints iputils' words.
+        kind = rule.args.get("--reject-with", "icmp-port-unreachable")
+        error = REJECT_ERRORS.get(kind, "Destination Port Unreachable")
+        trip.fail(key, in_if or out_if, error,
+                  f"filter {chain}: `{rule.line}` rejects the packet: ICMP {error} goes back",
+                  f"filter {chain}: `{rule.line}` がパケットを拒否する: ICMP {error} を返す")
+        return False
     trip.fail(key, in_if or out_if, f"dropped by filter {chain}",
               f"filter {chain}: `{rule.line}` drops the packet",
               f"filter {chain}: `{rule.line}` がパケットを破棄する")
     return False
+
+
+#: ``-j REJECT --reject-with TYPE``: what ping prints for the ICMP error it sends.
+REJECT_ERRORS = {
+    "icmp-port-unreachable": "Destination Port Unreachable",
+    "icmp-host-unreachable": "Destination Host Unreachable",
+    "icmp-net-unreachable": "Destination Net Unreachable",
+    "icmp-proto-unreachable": "Destination Protocol Unreachable",
+    "icmp-host-prohibited": "Destination Host Prohibited",
+    "icmp-net-prohibited": "Destination Net Prohibited",
+    "icmp-admin-prohibited": "Packet filtered",
+}
 
 
 # --------------------------------------------------------------------- layer 2
@@ -593,7 +599,10 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
     ctstate = "ESTABLISHED" if replying else "NEW"
     undone: set[int] = set()
     in_link: Link | None = None
+    leg = "reply" if replying else "request"
+    ttl = _MAX_HOPS
     for _ in range(_MAX_HOPS):
+        trip.decided = None
         ns = state.netns.get(key)
         if ns is None:
             return trip.fail(key, None, "no such namespace", f"there is no namespace {key!r}",
@@ -628,6 +637,8 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
                          "through lo",
                          f"{pkt.dst} はこの名前空間自身のアドレス: パケットは "
                          "lo を通って戻ってくる")
+                trip.seen += looped(leg, key, pkt.src, pkt.dst, pkt.proto, len(trip.hops) - 1,
+                                    local_route_text(ns, pkt.dst, holder))
             if not _filter(trip, key, ns, "INPUT", pkt, in_if or "lo", None, ctstate):
                 return trip
             where = holder.ifname if holder is not None else (in_if or "lo")
@@ -664,6 +675,8 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
                              "answers ICMP Destination Net Unreachable",
                              f"{_label(key)} には {pkt.dst} への経路がない: パケットを破棄し "
                              "ICMP Destination Net Unreachable を返す")
+        if route.type != "unicast":
+            return _no_way(trip, key, in_if, route, pkt.dst)
         out = ns.links[route.dev]
         nexthop = route.via or pkt.dst
         if pkt.src is None:
@@ -675,6 +688,7 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
         gw_en = f"via {route.via}" if route.via else "directly (connected route)"
         gw_ja = f"ゲートウェイ {route.via} 経由" if route.via else "直結（connected route）"
         if in_link is not None:
+            ttl -= 1  # ip_forward(): a router lowers the TTL of what it passes on
             trip.add(key, in_if, "forward",
                      f"{pkt.dst} is not local and net.ipv4.ip_forward is 1: {_label(key)} routes "
                      f"it (route `{shown}`), {gw_en}",
@@ -690,18 +704,50 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
                      f"送信元 {pkt.src}")
             if not _filter(trip, key, ns, "OUTPUT", pkt, None, out.ifname, ctstate):
                 return trip
+        decided = trip.decided or (len(trip.hops) - 1, route_text(ns, route))
         if not replying:
             pkt = _nat(trip, key, ns, "POSTROUTING", pkt, in_if, out.ifname, out, nexthop)
             _remember(trip, key, entered, pkt)
+        decided = trip.decided or decided
         answer = _resolve(trip, state, key, out, _select_src(ns, out, nexthop) or pkt.src, nexthop)
         if answer is None:
             return trip
         next_key, next_link, path = answer
+        sending = Sent(leg, key, out, next_link.mac, pkt.src or "", pkt.dst, ttl, pkt.proto,
+                       *decided, len(trip.hops) - 1, neigh_text(ns, out, nexthop, next_link.mac))
+        trip.seen += sent(state, sending, path, len(trip.hops))
         _l2_hops(trip, path, out.mac, next_link.mac, _fdb_lookup(state))
         key, in_link = next_key, next_link
     return trip.fail(key, None, "Time to live exceeded",
                      "the packet went round in circles until its TTL ran out",
                      "パケットは TTL が尽きるまで循環した")
+
+
+MAIN_TABLE = 254
+#: A route without a device, by type: the error a local sender's connect() gets, and the
+#: ICMP error a router answers (ip_error(); None: dropped silently).
+_NO_WAY = {
+    "blackhole": ("Invalid argument", None),
+    "unreachable": ("No route to host", "Destination Host Unreachable"),
+    "prohibit": ("Permission denied", "Packet filtered"),
+    "throw": ("Network is unreachable", "Destination Net Unreachable"),
+}
+
+
+def _no_way(trip: _Trip, key: str, in_if: str | None, route: Route, dst: str) -> _Trip:
+    local, icmp = _NO_WAY.get(route.type, _NO_WAY["blackhole"])
+    what = f"`{route.type} {route.dst}`"
+    if in_if is None:
+        return trip.fail(key, None, local,
+                         f"route lookup for {dst}: {what} matches: the send fails with {local}",
+                         f"{dst} の経路検索: {what} に一致: 送信は {local} で失敗する")
+    if icmp is None:
+        return trip.fail(key, in_if, f"dropped by {what}",
+                         f"{_label(key)} routes {dst} to {what}: the packet is dropped",
+                         f"{_label(key)} は {dst} を {what} に送る: パケットは破棄される")
+    return trip.fail(key, in_if, icmp,
+                     f"{_label(key)} routes {dst} to {what}: it answers ICMP {icmp}",
+                     f"{_label(key)} は {dst} を {what} に送る: ICMP {icmp} を返す")
 
 
 def source_for(ns: Netns, dst: str) -> str | None:
@@ -751,6 +797,7 @@ def _untranslate(trip: _Trip, key: str, pkt: _Pkt, entries: list[_Ct], undone: s
                      f"{new.tuple_text()} (the nat table is not consulted again)",
                      f"conntrack: 書き換えた接続への応答なので {pkt.tuple_text()} を "
                      f"{new.tuple_text()} に戻す（nat テーブルは再び参照されない）")
+            trip.decided = (len(trip.hops) - 1, conntrack_text(pkt.proto, ct.before, ct.after))
             return new
     return pkt
 
@@ -788,7 +835,7 @@ def reach(state: NetState, src_netns: str, dst_ip: str, proto: str = "icmp",
                 src_netns=src_netns, dst=dst_ip, proto=proto, dport=first.dport,
                 delivered=out.delivered)
     if out.delivered is None or out.pkt is None:
-        return replace(walk, learned=tuple(out.learned))
+        return replace(walk, learned=tuple(out.learned), seen=tuple(out.seen))
     seen = out.pkt
     answer = _Pkt(seen.dst, seen.src, proto, seen.dport, seen.sport)
     # The answer meets the caches the request filled (the destination learnt the sender).
@@ -801,4 +848,4 @@ def reach(state: NetState, src_netns: str, dst_ip: str, proto: str = "icmp",
     return replace(walk, seen_src=seen.src, seen_dst=seen.dst, seen_dport=seen.dport,
                    reply_ok=came_home, reply_hops=tuple(back.hops),
                    reply_error="" if came_home else error,
-                   learned=tuple(out.learned + back.learned))
+                   learned=tuple(out.learned + back.learned), seen=tuple(out.seen + back.seen))

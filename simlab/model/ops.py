@@ -25,10 +25,15 @@ __all__ = [
     "AddrFlush",
     "RouteAdd",
     "RouteDel",
+    "RouteFlush",
+    "NeighAdd",
+    "NeighDel",
+    "NeighFlush",
     "SysctlSet",
     "Iptables",
     "Ping",
     "as_command",
+    "port_options",
 ]
 
 
@@ -92,6 +97,11 @@ class LinkSet:
     to_netns: str | None = None
     promisc: bool | None = None
     hairpin: bool | None = None
+    learning: bool | None = None  # bridge port option (`bridge link set dev X learning off`)
+    flood: bool | None = None  # bridge port option (unknown unicast flooding)
+    arp: bool | None = None  # `arp on|off` (IFF_NOARP)
+    multicast: bool | None = None  # `multicast on|off` (IFF_MULTICAST)
+    allmulticast: bool | None = None  # `allmulticast on|off` (IFF_ALLMULTI)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +113,7 @@ class AddrAdd:
     netns: str = ROOT
     broadcast: str | None = None  # "+" computes it from the prefix, as iproute2 does
     scope: str | None = None
+    label: str | None = None  # IPv4: the address's label (`ip addr add ... label veth1:0`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +148,13 @@ class RouteAdd:
     src: str | None = None
     metric: int | None = None
     onlink: bool = False
+    family: int | None = None  # -4/-6; None: from the addresses (IPv4 for a bare `default`)
+    proto: str | None = None  # None: boot
+    scope: str | None = None  # None: link without a gateway (IPv4), else global
+    type: str = "unicast"  # or blackhole, unreachable, prohibit, throw
+    table: int = 254
+    #: add (NLM_F_EXCL), replace (or add), change (replace only an existing one)
+    mode: str = "add"
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +165,59 @@ class RouteDel:
     netns: str = ROOT
     via: str | None = None
     dev: str | None = None
+    family: int | None = None
+    metric: int | None = None  # None: any (the lowest first)
+    type: str | None = None  # None: any
+    proto: str | None = None
+    table: int = 254
+
+
+@dataclass(frozen=True, slots=True)
+class RouteFlush:
+    """Linux: `ip [-n NS] route flush SELECTORS`: every IPv4 route ``ip route show SELECTORS`` lists."""
+
+    netns: str = ROOT
+    table: int = 254
+    dev: str | None = None
+    proto: str | None = None
+    scope: str | None = None
+    type: str | None = None
+    via: str | None = None
+    src: str | None = None
+    metric: int | None = None
+    prefix: str | None = None  # with `exact` / `root` / `match`
+    match: str = "exact"
+
+
+@dataclass(frozen=True, slots=True)
+class NeighAdd:
+    """Linux: `ip [-n NS] neigh add|replace|change ADDR lladdr MAC dev IFNAME [nud STATE]`."""
+
+    dst: str
+    ifname: str
+    netns: str = ROOT
+    lladdr: str | None = None
+    state: str = "PERMANENT"  # PERMANENT, REACHABLE or STALE
+    mode: str = "add"  # add (NLM_F_EXCL), replace (or add), change (an existing one only)
+
+
+@dataclass(frozen=True, slots=True)
+class NeighDel:
+    """Linux: `ip [-n NS] neigh del ADDR dev IFNAME`."""
+
+    dst: str
+    ifname: str
+    netns: str = ROOT
+
+
+@dataclass(frozen=True, slots=True)
+class NeighFlush:
+    """Linux: `ip [-n NS] [-4|-6] neigh flush dev IFNAME | all`: the entries that are neither
+    PERMANENT nor NOARP (iproute2's default flush filter)."""
+
+    netns: str = ROOT
+    ifname: str | None = None  # None: every link
+    family: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,12 +249,22 @@ class Ping:
     dst: str
     netns: str = ROOT
     count: int = 1
+    #: Also report the packets on every interface (``PingReport.captured``): the kernel
+    #: captures them in each of the lab's namespaces, the model gives its walks' ``seen``.
+    #: Not part of the command (a capture is an observer's, like tcpdump beside ping).
+    capture: bool = False
 
 
 Op = (
     NetnsAdd | NetnsDel | LinkAdd | LinkDel | LinkSet | AddrAdd | AddrDel | AddrFlush
-    | RouteAdd | RouteDel | SysctlSet | Iptables | Ping
+    | RouteAdd | RouteDel | RouteFlush | NeighAdd | NeighDel | NeighFlush | SysctlSet | Iptables | Ping
 )
+
+
+def port_options(op: LinkSet) -> dict[str, bool]:
+    """The bridge port options a LinkSet sets (`bridge link set`): hairpin, learning, flood."""
+    return {k: v for k, v in (("hairpin", op.hairpin), ("learning", op.learning), ("flood", op.flood))
+            if v is not None}
 
 
 def _n(netns: str) -> str:
@@ -222,9 +303,9 @@ def as_command(op: Op) -> str:
     if isinstance(op, LinkDel):
         return f"ip {_n(op.netns)}link del {op.ifname}"
     if isinstance(op, LinkSet):
-        if op.hairpin is not None:
-            on = "on" if op.hairpin else "off"
-            return f"bridge {_n(op.netns)}link set dev {op.ifname} hairpin {on}"
+        if port_options(op):
+            opts = " ".join(f"{k} {'on' if v else 'off'}" for k, v in port_options(op).items())
+            return f"bridge {_n(op.netns)}link set dev {op.ifname} {opts}"
         words = [f"ip {_n(op.netns)}link set {op.ifname}"]
         if op.to_netns is not None:
             words.append(f"netns {_target(op.to_netns)}")
@@ -238,12 +319,16 @@ def as_command(op: Op) -> str:
             words.append("nomaster" if op.master == NOMASTER else f"master {op.master}")
         if op.promisc is not None:
             words.append("promisc " + ("on" if op.promisc else "off"))
+        for key in ("arp", "multicast", "allmulticast"):
+            if getattr(op, key) is not None:
+                words.append(f"{key} " + ("on" if getattr(op, key) else "off"))
         if op.up is not None:
             words.append("up" if op.up else "down")
         return " ".join(words)
     if isinstance(op, AddrAdd):
         extra = f" brd {op.broadcast}" if op.broadcast else ""
         extra += f" scope {op.scope}" if op.scope else ""
+        extra += f" label {op.label}" if op.label else ""
         return f"ip {_n(op.netns)}addr add {op.cidr}{extra} dev {op.ifname}"
     if isinstance(op, AddrDel):
         return f"ip {_n(op.netns)}addr del {op.cidr} dev {op.ifname}"
@@ -251,20 +336,46 @@ def as_command(op: Op) -> str:
         family = {4: "-4 ", 6: "-6 "}.get(op.family, "")
         return f"ip {family}{_n(op.netns)}addr flush dev {op.ifname}"
     if isinstance(op, RouteAdd | RouteDel):
-        verb = "add" if isinstance(op, RouteAdd) else "del"
-        words = [f"ip {_n(op.netns)}route {verb} {op.dst}"]
+        verb = op.mode if isinstance(op, RouteAdd) else "del"
+        family = {4: "-4 ", 6: "-6 "}.get(op.family or 0, "")
+        kind = f"{op.type} " if op.type not in (None, "unicast") else ""
+        words = [f"ip {family}{_n(op.netns)}route {verb} {kind}{op.dst}"]
         if op.via:
             words.append(f"via {op.via}")
         if op.dev:
             words.append(f"dev {op.dev}")
+        if op.table != 254:
+            words.append(f"table {op.table}")
+        if op.proto:
+            words.append(f"proto {op.proto}")
         if isinstance(op, RouteAdd):
+            if op.scope:
+                words.append(f"scope {op.scope}")
             if op.src:
                 words.append(f"src {op.src}")
-            if op.metric is not None:
-                words.append(f"metric {op.metric}")
-            if op.onlink:
-                words.append("onlink")
+        if op.metric is not None:
+            words.append(f"metric {op.metric}")
+        if isinstance(op, RouteAdd) and op.onlink:
+            words.append("onlink")
         return " ".join(words)
+    if isinstance(op, RouteFlush):
+        words = [f"ip {_n(op.netns)}route flush"]
+        if op.table != 254:
+            words.append(f"table {op.table}")
+        for key in ("dev", "proto", "scope", "type", "via", "src", "metric"):
+            if getattr(op, key) is not None:
+                words.append(f"{key} {getattr(op, key)}")
+        if op.prefix is not None:
+            words.append(f"{op.match} {op.prefix}")
+        return " ".join(words)
+    if isinstance(op, NeighAdd):
+        lladdr = f" lladdr {op.lladdr}" if op.lladdr else ""
+        return f"ip {_n(op.netns)}neigh {op.mode} {op.dst}{lladdr} dev {op.ifname} nud {op.state.lower()}"
+    if isinstance(op, NeighDel):
+        return f"ip {_n(op.netns)}neigh del {op.dst} dev {op.ifname}"
+    if isinstance(op, NeighFlush):
+        family = {4: "-4 ", 6: "-6 "}.get(op.family or 0, "")
+        return f"ip {family}{_n(op.netns)}neigh flush " + (f"dev {op.ifname}" if op.ifname else "all")
     if isinstance(op, SysctlSet):
         prefix = f"ip netns exec {op.netns} " if op.netns != ROOT else ""
         return f"{prefix}sysctl -w {op.key}={op.value}"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from . import ops as o
 from .errors import NetError, say
-from .forward import Walk, source_for, reach
+from .forward import REJECT_ERRORS, Seen, Walk, source_for, reach
 from .learn import learn
 from .state import NetState
 
@@ -40,12 +40,18 @@ class Echo:
 
 @dataclass(frozen=True)
 class PingReport:
-    """What `ping -c N DST` did; ``walk`` is the model's story of the first echo."""
+    """What `ping -c N DST` did; ``walk`` is the model's story of the first echo.
+
+    ``captured`` (when the ``Ping`` asked for it): the echoes on every interface they
+    crossed, in order; on the kernel what AF_PACKET sockets in the lab's namespaces
+    saw, on the model its walks' ``seen``.
+    """
 
     dst: str
     echoes: tuple[Echo, ...] = ()
     connect_error: str = ""  # "Network is unreachable": nothing was sent
     walk: Walk | None = None
+    captured: tuple[Seen, ...] = ()
 
     @property
     def received(self) -> int:
@@ -118,12 +124,20 @@ def ping(state: NetState, op: o.Ping) -> NetState:
     return _walks(state, op)[0]
 
 
+#: What connect() says when the route lookup finds no way out: nothing is sent.
+CONNECT_ERRORS = frozenset({"Network is unreachable", "Invalid argument", "No route to host",
+                            "Permission denied"})
+#: Errors an ICMP message brings back to the sender (the rest: no answer at all).
+ICMP_ERRORS = frozenset({"Destination Host Unreachable", "Destination Net Unreachable",
+                         "Packet filtered", *REJECT_ERRORS.values()})
+
+
 def _echo(state: NetState, seq: int, walk: Walk) -> Echo:
     if walk.ok and walk.reply_ok:
         routers = sum(h.action == "forward" for h in walk.reply_hops)
         return Echo(seq, reply_from=walk.dst, ttl=_TTL - routers)
     error = {"no carrier": "Destination Host Unreachable"}.get(walk.error, walk.error)
-    if not walk.ok and error in ("Destination Host Unreachable", "Destination Net Unreachable"):
+    if not walk.ok and error in ICMP_ERRORS:
         where = walk.hops[-1].netns if walk.hops else walk.src_netns
         if where != walk.src_netns:  # a router answers from its address towards the sender
             return Echo(seq, error=error, error_from=source_for(state.netns[where], walk.src))
@@ -139,7 +153,8 @@ def model_report(state: NetState, op: o.Ping) -> PingReport:
     _check(state, op)
     walks = _walks(state, op)[1]
     walk = walks[0]
-    if not walk.ok and walk.error == "Network is unreachable" and walk.src is None:
-        return PingReport(op.dst, connect_error=walk.error, walk=walk)
+    captured = tuple(seen for w in walks for seen in w.seen) if op.capture else ()
+    if not walk.ok and walk.error in CONNECT_ERRORS and walk.src is None:
+        return PingReport(op.dst, connect_error=walk.error, walk=walk, captured=captured)
     return PingReport(op.dst, tuple(_echo(state, seq, w) for seq, w in enumerate(walks, 1)),
-                      walk=walk)
+                      walk=walk, captured=captured)

@@ -76,6 +76,13 @@ class Link:
     oper: str = "UNKNOWN"
     #: The device's multicast list (``bridge fdb show`` ``self permanent`` lines), in order.
     mc: tuple[str, ...] = ()
+    #: `ip link set X arp off` (IFF_NOARP) and `multicast off` (IFF_MULTICAST cleared) on a veth or bridge.
+    noarp: bool = False
+    nomulticast: bool = False
+    allmulti: bool = False  # `allmulticast on` (IFF_ALLMULTI)
+    #: bridge port options (`bridge link set dev X learning off | flood off`).
+    learning: bool = True
+    flood: bool = True
 
     def evolve(self, **changes) -> "Link":
         """``dataclasses.replace()``, several times faster (apply() calls it a lot)."""
@@ -87,7 +94,8 @@ class Link:
                     g("promisc", self.promisc), g("alias", self.alias), g("activated", self.activated),
                     g("v6_ready", self.v6_ready), g("had_ports", self.had_ports), g("mtu_set", self.mtu_set),
                     g("port_no", self.port_no), g("carrier_ok", self.carrier_ok), g("oper", self.oper),
-                    g("mc", self.mc))
+                    g("mc", self.mc), g("noarp", self.noarp), g("nomulticast", self.nomulticast),
+                    g("allmulti", self.allmulti), g("learning", self.learning), g("flood", self.flood))
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +117,7 @@ class Addr:
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """A route in the main table (``ip route``)."""
+    """A route a user or an address added, in table main or another one (``ip route``)."""
 
     dst: str  # "default" or "10.0.0.0/24"
     dev: int  # ifindex of the output link
@@ -120,6 +128,10 @@ class Route:
     src: str | None = None
     metric: int | None = None
     onlink: bool = False
+    #: rtm_type: "unicast", or "blackhole" / "unreachable" / "prohibit" / "throw" (no device: dev 0).
+    type: str = "unicast"
+    #: The routing table's id (254 is main; 255, local, is derived and never stored).
+    table: int = 254
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +169,11 @@ class Netns:
     next_ifindex: int = 2
     #: nsids this namespace assigned to others (``link-netnsid N``), by namespace key.
     nsids: Mapping[str, int] = field(default_factory=dict)
+    #: The IPv4 table local exists: made by the first IPv4 address, never removed
+    #: (an ``onlink`` gateway is looked up there; without it the gateway is invalid).
+    local_table: bool = False
+    #: The numbered routing tables made so far (a table is made by its first route, never removed).
+    tables: tuple[int, ...] = ()
 
     #: name -> ifindex, built on first use and carried forward by ``with_links``
     #: (not part of the value: two equal snapshots may differ here).
@@ -201,7 +218,7 @@ class Netns:
                 del names[old.ifname]
             names[link.ifname] = link.ifindex
         new = Netns(self.name, table, self.addrs, self.routes, self.neighs, self.fdb, self.sysctls,
-                    self.iptables, self.next_ifindex, self.nsids)
+                    self.iptables, self.next_ifindex, self.nsids, self.local_table, self.tables)
         object.__setattr__(new, "_by_name", names)
         return new
 
@@ -211,7 +228,8 @@ class Netns:
                     changes.get("routes", self.routes), changes.get("neighs", self.neighs),
                     changes.get("fdb", self.fdb), changes.get("sysctls", self.sysctls),
                     changes.get("iptables", self.iptables), changes.get("next_ifindex", self.next_ifindex),
-                    changes.get("nsids", self.nsids))
+                    changes.get("nsids", self.nsids), changes.get("local_table", self.local_table),
+                    changes.get("tables", self.tables))
         object.__setattr__(new, "_by_name", self._by_name)
         return new
 

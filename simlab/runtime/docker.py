@@ -146,6 +146,7 @@ class DockerEngine:
         self.host_hostname = host_hostname
         self.started = False
         self._containers: dict[str, Container] = {}  # by id, in creation order
+        self._named: dict[str, Container] = {}  # by name (a node's thousand pods: no scans)
         self._counter = 0
 
     @property
@@ -213,6 +214,9 @@ class DockerEngine:
 
     def _find(self, name: str) -> Container | None:
         name = name.lstrip("/")
+        by_name, by_id = self._named.get(name), self._containers.get(name)
+        if (by_name is None) != (by_id is None) or by_name is by_id is not None:
+            return by_name or by_id  # one exact match: the scan below would find it first
         for c in self._containers.values():
             if c.name == name or c.id == name:
                 return c
@@ -305,10 +309,11 @@ class DockerEngine:
             c.netns, c.hostname = target.netns, target.hostname
             steps.join_container(self.lab, c, target)
         self._containers[cid] = c
+        self._named[c.name] = c
         return c
 
     def _find_name(self, name: str) -> Container | None:
-        return next((c for c in self._containers.values() if c.name == name), None)
+        return self._named.get(name)
 
     def _free_name(self, n: int) -> str:
         digest = self.hex_id("name", n)
@@ -378,6 +383,7 @@ class DockerEngine:
         if c.running:
             steps.release(self.lab, self.net, c, "rm", self.containers(all=False))
         del self._containers[c.id]
+        self._named.pop(c.name, None)
 
     # ---------------------------------------------------------- show
     def ps(self, all: bool = False) -> str:  # noqa: A002 (docker's flag name)

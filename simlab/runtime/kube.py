@@ -125,9 +125,11 @@ class Kubelet:
         #: The clock kubectl's AGE column reads; only ``clock.advance(...)`` moves it.
         self.clock = Clock()
         #: Files the nodes keep on disk (host-local's store, simlab-ptp's executable).
-        self.state_dir = os.path.join(
-            tempfile.gettempdir(), f"simlab-k8s-{os.getpid()}-{secrets.token_hex(3)}"
-        )
+        here = f"simlab-k8s-{os.getpid()}-{secrets.token_hex(3)}"
+        self.state_dir = os.path.join(tempfile.gettempdir(), here)
+        #: host-local's stores: in memory where the machine has it (/dev/shm), as they are
+        #: scratch; on a disk's journal every reservation cost milliseconds.
+        self.ipam_root = os.path.join(_memory_dir() or tempfile.gettempdir(), here + "-ipam")
         docker = lab.docker
         address = docker.uplink_cidr.split("/")[0]
         self.node = self._new_node(node_name, ROOT, address, pod_cidr)
@@ -141,6 +143,7 @@ class Kubelet:
     def close(self) -> None:
         """Forget the nodes' files (the lab's backend removes the namespaces)."""
         shutil.rmtree(self.state_dir, ignore_errors=True)
+        shutil.rmtree(self.ipam_root, ignore_errors=True)
 
     def __repr__(self) -> str:
         return f"<Kubelet nodes={list(self.nodes)} pods={len(self._pods)}>"
@@ -160,7 +163,7 @@ class Kubelet:
             key,
             address,
             pod_cidr,
-            ipam_dir=os.path.join(self.state_dir, name, "var", "lib", "cni", "networks"),
+            ipam_dir=os.path.join(self.ipam_root, name, "var", "lib", "cni", "networks"),
         )
         filename, conf = kc.preset("simlab-bridge", node)
         node.cni_config_dir[f"{kc.CNI_CONF_DIR}/{filename}"] = conf
@@ -420,3 +423,9 @@ class Kubelet:
             raise KubeError(f'pod "{dst}" has no IP yet')
         return forward.reach(self.lab.snapshot(), p.netns, address, proto, dport)
 
+
+
+def _memory_dir() -> str | None:
+    """/dev/shm when it is a directory this process may write, else None."""
+    path = "/dev/shm"
+    return path if os.path.isdir(path) and os.access(path, os.W_OK | os.X_OK) else None

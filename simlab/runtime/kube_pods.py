@@ -101,20 +101,25 @@ class PodWorker:
         self._event(p, "Warning", "NetworkNotReady", msg)
         story.network_not_ready(self.lab, p, err, msg)
 
-    def runtime(self, node: Node):
-        """The node's CNI runtime, knowing where every sandbox of the node is."""
-        if node.runtime is None:
+    def runtime(self, node: Node, pod: Pod | None = None):
+        """The node's CNI runtime, knowing where every sandbox of the node is.
+
+        A new runtime is told every pod's sandbox; afterwards only ``pod``'s (a pod's
+        sandbox is told at its ADD and forgotten with it: no walk over every pod).
+        """
+        fresh = node.runtime is None
+        if fresh:
             node.runtime = kc.runtime_for_node(self.lab, node, self.cni_path(node))
         rt = node.runtime
         rt.cni_path = self.cni_path(node)
         if self.lab.capabilities.in_process_plugins:
-            for q in self._pods.values():
+            for q in self._pods.values() if fresh else ((pod,) if pod is not None else ()):
                 if q.node is node and q.netns_path:
                     rt.netns_paths[q.netns_path] = q.netns
         return rt
 
     def _cni_add(self, p: Pod, node: Node, net: NetworkConfigList, conf_path: str, problems):
-        rt = self.runtime(node)
+        rt = self.runtime(node, p)
         p.cni_path = list(rt.cni_path)
         story.cni_call(self.lab, p, "ADD", net, conf_path, rt.cni_path, problems)
         args = kc.cni_args(p.namespace, p.name, p.sandbox_id)
@@ -139,7 +144,7 @@ class PodWorker:
         """CNI DEL with the configuration ADD used; False (and an event) if it failed."""
         if p.net is None:
             return True
-        rt = self.runtime(p.node)
+        rt = self.runtime(p.node, p)
         rt.cni_path = list(p.cni_path or rt.cni_path)
         story.cni_call(self.lab, p, "DEL", p.net, p.conf_path, rt.cni_path)
         try:

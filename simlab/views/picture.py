@@ -17,6 +17,8 @@ from ..i18n import t
 from ..model import ROOT
 from .diff import Diff
 from .layout import HIDDEN_ROLES
+from .names import display_name
+from .names import ip_name as _ip_name
 
 __all__ = ["COLORS", "Picture", "paint"]
 
@@ -52,8 +54,9 @@ def _word(key: str, lang: str, **kw) -> str:
     return (table.get(lang) or table["en"]).format(**kw)
 
 
-def _link_lines(d: Mapping, lod: str, status: str | None) -> tuple[str, ...]:
-    name = d.get("ifname", "?")
+def _link_lines(d: Mapping, lod: str, status: str | None, name: str | None = None
+                ) -> tuple[str, ...]:
+    name = name or d.get("ifname", "?")
     state = d.get("operstate", "")
     addrs = tuple(d.get("addrs", ()))
     if lod == "dense" and status is None and d.get("role") != "bridge":
@@ -188,7 +191,7 @@ class _Painter:
                 self.label([text], (box.x0 + 0.06, box.y1 - 0.04), (1, -1), color, font * 1.05,
                            True, 0, clip=False)
                 continue
-            lines = [d.get("label") or key]
+            lines = [display_name(d.get("label") or key, key)[0]]  # names first, as the browser
             if lod == "dense" and key in first_ip:
                 lines.append(first_ip[key])
             if lod == "full":
@@ -239,7 +242,8 @@ class _Painter:
             self._container_label(node, d, xy)
             return
         align = self.lay.label_dir.get((node, d.get("netns")), (0, -1))
-        lines = _link_lines(d, self.lod, status)
+        shown = _ip_name(self.G, node, d) if node in self.G else None  # `eth0@if5`
+        lines = _link_lines(d, self.lod, status, shown)
         if self.lod == "dense" and d.get("netns") != ROOT:
             align = (1, 0)  # the pod's card already shows its name and address
         color = COLORS["removed"] if ghost else COLORS["text"]

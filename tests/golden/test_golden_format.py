@@ -33,7 +33,8 @@ def test_capture_matches_script(cmds: Path):
     cases = golden.load(out)
     assert [c.cmd for c in cases] == golden.read_cmds(cmds)
     assert golden.header(out)[0].startswith("# captured: ")
-    assert 3 <= len(cases) <= 15
+    # 56+ are a learner's sessions after notebook 01: setup and follow-ups, up to 50 commands.
+    assert 3 <= len(cases) <= (15 if cmds.stem < "56" else 50)
     for case in cases:
         assert case.cmd.split()[0] in ("ip", "bridge")
         assert case.exit == 0 or case.stderr, case.cmd  # a failure always says why

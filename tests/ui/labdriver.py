@@ -64,6 +64,31 @@ VIEWPORT = {"width": 1400, "height": 900}
 NEXT_BUTTON = ".simlab-next"
 STEP_TITLE = ".simlab-step-title"
 FIGURE = "img.simlab-figure, .simlab-figure img"
+# The picture's stable hooks (issue 12): data-simlab="picture" with data-step="N", buttons
+# data-simlab="first"|"back"|"next"|"last", the moving packet data-simlab="packet".
+PICTURE = '[data-simlab="picture"]'
+
+#: The smallest text on screen in pictures, in CSS px: each SVG text's font size times the
+#: zoom of its SVG (getScreenCTM), each HTML text's computed font size; hidden ones skipped.
+MIN_LABEL_PX = """(root) => {
+    const out = [];
+    const pics = root ? [root] : [...document.querySelectorAll('[data-simlab="picture"]')];
+    for (const pic of pics) {
+        for (const t of pic.querySelectorAll('svg.simlab-svg text, svg.simlab-svg tspan')) {
+            if (!t.textContent.trim() || t.getClientRects().length === 0) continue;
+            if (getComputedStyle(t).display === 'none') continue;
+            const ctm = t.getScreenCTM();
+            out.push(parseFloat(getComputedStyle(t).fontSize) * Math.hypot(ctm.a, ctm.b));
+        }
+        const html = 'button, pre, .simlab-step-title, .simlab-why, .simlab-legend-item, '
+            + '.simlab-badge, select, li';
+        for (const e of pic.querySelectorAll(html)) {
+            if (e.getClientRects().length === 0 || !e.textContent.trim()) continue;
+            out.push(parseFloat(getComputedStyle(e).fontSize));
+        }
+    }
+    return out.length ? Math.min(...out) : null;
+}"""
 
 # User settings for the isolated server: no news toast, no autosave (keeps the repo clean).
 _LAB_USER_SETTINGS = {
@@ -277,6 +302,7 @@ def open_notebook(
     browser: Any = None,
     run_all: bool = True,
     timeout: float = 120,
+    viewport: dict[str, int] | None = None,
 ) -> Iterator[Any]:
     """Open *path* (a notebook under the server's root) in JupyterLab; yield the Playwright page.
 
@@ -288,7 +314,7 @@ def open_notebook(
             server = stack.enter_context(lab_server())
         if browser is None:
             browser = stack.enter_context(chromium_browser())
-        context = browser.new_context(viewport=VIEWPORT)
+        context = browser.new_context(viewport=viewport or VIEWPORT)
         stack.callback(context.close)
         page = context.new_page()
         page.set_default_timeout(timeout * 1000)

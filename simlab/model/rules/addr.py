@@ -90,6 +90,17 @@ def _connected_route(link: Link, addr: Addr) -> Route | None:
                  src=addr.address)
 
 
+def _add_route_of(ns: Netns, link: Link, addr: Addr) -> Netns:
+    """fib_add_ifaddr() for one new address: its prefix route if it is a primary
+    (a connected route the user deleted stays deleted)."""
+    secondary = next(sec for _, a, sec in v4_of(ns, link.ifindex) if a is addr)
+    route = None if secondary else _connected_route(link, addr)
+    if route is None or any(r.dst == route.dst and r.dev == link.ifindex and r.proto == "kernel"
+                            for r in ns.routes):
+        return ns
+    return ns.evolve(routes=ns.routes + (route,))
+
+
 def add_connected(ns: Netns, link: Link) -> Netns:
     if link.ifindex not in map(IFINDEX, ns.addrs):
         return ns
@@ -127,7 +138,7 @@ def addr_add(t: Txn, op: o.AddrAdd) -> None:
                                            f"{op.ifname} にはすでに {iface.ip} が付いています"))
         addr = Addr(link.ifindex, 6, str(iface.ip), iface.network.prefixlen, scope=scope)
         ns = insert_v6(ns, addr)
-        if link.up and link.kind in ETHER_KINDS:
+        if link.kind in ETHER_KINDS and not link.noarp:  # joined at once, even on a down link (6.18)
             ns = t.links(ns, mc_add(link, solicited(addr.address)))
         t.put(ns)
         return
@@ -147,13 +158,27 @@ def addr_add(t: Txn, op: o.AddrAdd) -> None:
     broadcast = op.broadcast
     if broadcast == "+":
         broadcast = str(iface.network.broadcast_address) if iface.network.prefixlen < 31 else None
-    elif broadcast == "-":
-        broadcast = None
-    addr = Addr(link.ifindex, 4, str(iface.ip), iface.network.prefixlen, scope=scope, broadcast=broadcast)
-    ns = insert_v4(ns, addr)
+    elif broadcast == "-":  # iproute2 sends the network address
+        broadcast = str(iface.network.network_address)
+    if op.label is not None and len(op.label) >= 16:  # IFA_LABEL's policy: IFNAMSIZ
+        raise NetError.extack("Attribute failed policy validation", errno.EINVAL,
+                              hint=say("a label has at most 15 characters, e.g. veth1:0",
+                                       "ラベルは 15 文字までです (例: veth1:0)"))
+    label = op.label if op.label != link.ifname else None
+    addr = Addr(link.ifindex, 4, str(iface.ip), iface.network.prefixlen, scope=scope, broadcast=broadcast,
+                label=label)
+    ns = insert_v4(ns.evolve(local_table=True), addr)
     if link.up:
-        ns = add_connected(ns, link)
+        ns = _add_route_of(ns, link, addr)
     t.put(ns)
+
+
+def wildcard_warning(address: str) -> str:
+    """What iproute2 prints to stderr for ``ip addr del A`` (IPv4, no prefix length)."""
+    return ("Warning: Executing wildcard deletion to stay compatible with old scripts.\n"
+            f"         Explicitly specify the prefix length ({address}/32) to avoid this warning.\n"
+            "         This special behaviour is likely to disappear in further releases,\n"
+            "         fix your scripts!\n")
 
 
 def addr_del(t: Txn, op: o.AddrDel) -> None:
@@ -166,27 +191,34 @@ def addr_del(t: Txn, op: o.AddrDel) -> None:
                  and a.address == str(iface.ip) and a.prefixlen == prefix]
         if not match:
             raise NetError.extack("ipv6: address not found", errno.EADDRNOTAVAIL, hint=_no_such(op))
-        t.put(ns.evolve(addrs=tuple(a for a in ns.addrs if a is not match[0])))
+        ns = ns.evolve(addrs=tuple(a for a in ns.addrs if a is not match[0]))
+        group = solicited(match[0].address)
+        if group in link.mc and not any(a.ifindex == link.ifindex and a.family == 6
+                                        and solicited(a.address) == group for a in ns.addrs):
+            ns = t.links(ns, link.evolve(mc=tuple(m for m in link.mc if m != group)))
+        t.put(ns)
         return
     wildcard = "/" not in op.cidr  # iproute2 then leaves the prefix out and warns
     mine = v4_of(ns, link.ifindex)
     match = [(a, sec) for _, a, sec in mine
              if a.address == str(iface.ip) and (wildcard or a.prefixlen == prefix)]
     if not match:
-        warning = ""
-        if wildcard:
-            warning = ("Warning: Executing wildcard deletion to stay compatible with old scripts.\n"
-                       f"         Explicitly specify the prefix length ({iface.ip}/32) to avoid this warning.\n"
-                       "         This special behaviour is likely to disappear in further releases,\n"
-                       "         fix your scripts!\n")
+        warning = wildcard_warning(str(iface.ip)) if wildcard else ""
         raise NetError(warning + "Error: ipv4: Address not found.", errno=errno.EADDRNOTAVAIL, exit=2,
                        hint=_no_such(op))
     gone, secondary = match[0]
     doomed = [gone]
+    promote = None
     if not secondary:
-        # promote_secondaries is off: the primary takes its secondaries with it.
-        doomed += [a for _, a, sec in mine if sec and a.prefixlen == gone.prefixlen and same_net(a, gone)]
-    addrs = tuple(a for a in ns.addrs if not any(a is d for d in doomed))
+        same = [a for _, a, sec in mine if sec and a.prefixlen == gone.prefixlen and same_net(a, gone)]
+        if same and _promotes(ns, link):
+            promote = same[0]  # the first secondary becomes the primary
+        else:  # the primary takes its secondaries with it
+            doomed += same
+    if promote is not None:
+        addrs = _promoted(ns, gone, promote)
+    else:
+        addrs = tuple(a for a in ns.addrs if not any(a is d for d in doomed))
     gone_ips = {d.address for d in doomed}
     # fib_del_ifaddr()/fib_sync_down_addr(): routes preferring a gone address go.
     routes = tuple(r for r in ns.routes if r.src not in gone_ips)
@@ -194,7 +226,42 @@ def addr_del(t: Txn, op: o.AddrDel) -> None:
     if not any(a.ifindex == link.ifindex and a.family == 4 for a in ns.addrs):
         # The last IPv4 address went: fib_disable_ip() drops every route through the link.
         ns = ns.evolve(routes=tuple(r for r in ns.routes if r.dev != link.ifindex or r.family != 4))
+    elif promote is not None and link.up:
+        ns = _add_route_of(ns, link, promote)  # the subnet's route again, from the promoted address
     t.put(ns)
+
+
+def _promotes(ns: Netns, link: Link) -> bool:
+    """IN_DEV_PROMOTE_SECONDARIES(): the ``all`` or the device's own sysctl is on."""
+    keys = ("net.ipv4.conf.all.promote_secondaries", f"net.ipv4.conf.{link.ifname}.promote_secondaries")
+    return any(ns.sysctls.get(k, "0") not in ("0", "") for k in keys)
+
+
+def _promoted(ns: Netns, gone: Addr, promote: Addr) -> tuple[Addr, ...]:
+    """__inet_del_ifa() with promotion: the deleted primary leaves; if other addresses
+    stood between it and the promoted secondary, that one moves after the last primary
+    (of the same scope or wider) that followed the deleted one."""
+    mine = v4_of(ns, gone.ifindex)
+    slots = [pos for pos, _, _ in mine]
+    order = [a for _, a, _ in mine]
+    start = order.index(gone)
+    last_prim = start  # an insert index into the list without `gone`
+    moved = False
+    for j in range(start + 1, len(order)):
+        a, sec = order[j], mine[j][2]
+        if not sec and _V4_SCOPE.get(gone.scope, 0) <= _V4_SCOPE.get(a.scope, 0):
+            last_prim = j
+        if a is promote:
+            break
+        moved = True
+    rest = [a for a in order if a is not gone]
+    if moved:
+        rest.remove(promote)
+        rest.insert(last_prim, promote)
+    addrs = list(ns.addrs)
+    for pos, a in zip(slots, rest + [None]):
+        addrs[pos] = a
+    return tuple(a for a in addrs if a is not None)
 
 
 def addr_flush(t: Txn, op: o.AddrFlush) -> None:

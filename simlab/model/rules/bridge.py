@@ -54,7 +54,7 @@ def enslave(t: Txn, ns: Netns, link: Link, bridge: Link) -> tuple[Netns, Link]:
 def release(t: Txn, ns: Netns, link: Link) -> tuple[Netns, Link]:
     """br_del_if(): the port leaves its bridge and the bridge forgets it."""
     bridge_index = link.master
-    link = link.evolve(master=None, port_no=0, hairpin=False)
+    link = link.evolve(master=None, port_no=0, hairpin=False, learning=True, flood=True)
     ns = t.links(ns, link)
     if link.ifindex in map(IFINDEX, ns.fdb):
         ns = ns.evolve(fdb=without(ns.fdb, IFINDEX, link.ifindex))

@@ -66,12 +66,13 @@ def _addrconf_up(t: Txn, ns, link: Link) -> None:
         new = Addr(index, 6, derive.eui64_link_local(link.mac), 64, scope="link")
     if link.kind in ETHER_KINDS:
         # ipv6_mc_up(): ff02::1 and the solicited-node groups of the addresses it has.
+        # (addrconf_join_solict(): none on a NOARP device)
         link = mc_add(link, ALL_NODES, *(solicited(a.address) for a in where(ns.addrs, IFINDEX, index)
-                                         if a.family == 6))
+                                         if a.family == 6 and not link.noarp))
     if new is not None and (new.address not in map(ADDRESS, ns.addrs) or not any(
             a.address == new.address for a in where(ns.addrs, IFINDEX, index))):
         ns = insert_v6(ns, new)
-        if link.kind in ETHER_KINDS:
+        if link.kind in ETHER_KINDS and not link.noarp:
             link = mc_add(link, solicited(new.address))
     t.put(t.links(ns, link))
     _heard(t, link)
@@ -98,7 +99,7 @@ def _heard(t: Txn, sender: Link) -> None:
         return
     key, port = other
     ns = t.ns(key)
-    if derive.port_state(t.state, ns, port) == "forwarding" and port.master in ns.links:
+    if derive.port_state(t.state, ns, port) == "forwarding" and port.master in ns.links and port.learning:
         t.state = fdb_learn(t.state, key, port.ifindex, sender.mac)
 
 

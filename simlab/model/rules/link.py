@@ -204,7 +204,7 @@ def remove_link(t: Txn, key: str, index: int) -> None:
     )
     ns = t.links(ns, drop=(index,))
     if link.kind == "bridge":
-        freed = [l.evolve(master=None, port_no=0, hairpin=False)
+        freed = [l.evolve(master=None, port_no=0, hairpin=False, learning=True, flood=True)
                  for l in ns.links.values() if l.master == index]
         if freed:
             ns = t.links(ns, *freed)

@@ -35,11 +35,12 @@ def link_set(t: Txn, op: o.LinkSet) -> None:
         set_up(t, key, index, op.up)
     if op.master is not None:
         _set_master(t, key, index, master)
-    if op.hairpin is not None:
+    if o.port_options(op):
         ns = t.ns(key)
         link = ns.links[index]
-        if link.hairpin != op.hairpin:
-            t.put(t.links(ns, link.evolve(hairpin=op.hairpin)))
+        changed = link.evolve(**o.port_options(op))
+        if changed != link:
+            t.put(t.links(ns, changed))
 
 
 def _find(t: Txn, op: o.LinkSet) -> Link:
@@ -51,7 +52,7 @@ def _find(t: Txn, op: o.LinkSet) -> Link:
         raise no_master(op.master)
     link = ns.link(op.ifname)
     if link is None:
-        if op.hairpin is not None:  # bridge(8) words it its own way
+        if o.port_options(op):  # bridge(8) words it its own way
             raise NetError(f'Cannot find bridge device "{op.ifname}"', errno=errno.ENODEV, exit=255,
                            hint=say(f"there is no link called {op.ifname!r} here",
                                     f"ここには {op.ifname!r} という名前のリンクはありません"))
@@ -102,7 +103,7 @@ def _check(t: Txn, op: o.LinkSet, link: Link) -> tuple[Link | None, str | None]:
         if link.kind not in ETHER_KINDS:
             raise NetError.rtnl(errno.EINVAL, hint=say(f"a {link.kind} link cannot be a bridge port",
                                                        f"{link.kind} リンクはブリッジのポートにできません"))
-    if op.hairpin is not None and link.master is None and master is None:
+    if o.port_options(op) and link.master is None and master is None:
         raise NetError(f"RTNETLINK answers: {os.strerror(errno.EOPNOTSUPP)}",
                        errno=errno.EOPNOTSUPP, exit=255,
                        hint=say(f"{op.ifname} is not a bridge port",
@@ -132,7 +133,20 @@ def _set_attributes(t: Txn, key: str, link: Link, op: o.LinkSet, mac: str | None
     if op.promisc is not None and op.promisc != link.promisc:
         link = link.evolve(promisc=op.promisc)
         ns = t.links(ns, link)
+    if op.arp is not None and link.kind in ("veth", "bridge"):
+        link = link.evolve(noarp=not op.arp)
+        ns = t.links(ns, link)
+    if op.multicast is not None and link.kind in ("veth", "bridge"):
+        link = link.evolve(nomulticast=not op.multicast)
+        ns = t.links(ns, link)
+    if op.allmulticast is not None:
+        link = link.evolve(allmulti=op.allmulticast)
+        ns = t.links(ns, link)
     t.put(ns)
+    if mac is not None and link.kind == "bridge":
+        # br_stp_change_bridge_id() reselects port states: no live port, no carrier.
+        sync_one(t, key, link.ifindex)
+        link = t.ns(key).links[link.ifindex]
     return link
 
 
@@ -167,7 +181,7 @@ def _move(t: Txn, key: str, link: Link, target: str) -> tuple[str, Link]:
     # so it gets an nsid for the new one (peernet2id_alloc()).
     t.put(assign_nsid(t.ns(key), target))
     index, tns = alloc_index(t.ns(target), wanted=link.ifindex)
-    moved = link.evolve(ifindex=index, master=None, hairpin=False, port_no=0, activated=False,
+    moved = link.evolve(ifindex=index, master=None, hairpin=False, learning=True, flood=True, port_no=0, activated=False,
                         v6_ready=False, mc=(ALL_NODES,) if link.kind in ETHER_KINDS else ())
     t.put(t.links(tns, moved))
     queued = t.carrier_changed

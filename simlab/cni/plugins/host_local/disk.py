@@ -13,6 +13,7 @@ Directory ``<dataDir>/<network name>/`` (mode 0755) holding
 
 from __future__ import annotations
 
+import bisect
 import fcntl
 import ipaddress
 import os
@@ -70,6 +71,7 @@ class Store:
     # mirrors backend.go: Reserve
     def reserve(self, id: str, ifname: str, ip, range_id: str) -> bool:
         fname = get_escaped_path(self.data_dir, str(ip))
+        before = _version(self.data_dir)
         try:
             fd = os.open(fname, os.O_RDWR | os.O_EXCL | os.O_CREAT, 0o644)
         except FileExistsError:
@@ -81,6 +83,8 @@ class Store:
             os.remove(fname)
             raise
         os.close(fd)
+        data = id.strip() + LINE_BREAK + ifname
+        _LISTINGS.created(self.data_dir, before, os.path.basename(fname), data)
         # store the reserved ip in lastIPFile
         ipfile = get_escaped_path(self.data_dir, LAST_IP_FILE_PREFIX + range_id)
         with open(ipfile, "w", encoding="ascii") as f:
@@ -95,15 +99,14 @@ class Store:
 
     def _walk(self):
         """filepath.Walk order: names sorted; unreadable files skipped."""
-        for name in sorted(os.listdir(self.data_dir)):
+        for name, data in _LISTINGS.files(self.data_dir):
             path = os.path.join(self.data_dir, name)
-            if os.path.isdir(path):
-                continue
-            try:
-                with open(path, "rb") as f:
-                    data = f.read().decode("utf-8", "replace")
-            except OSError:
-                continue
+            if data is None:  # rewritten in place (last_reserved_ip.*): read it every time
+                try:
+                    with open(path, "rb") as f:
+                        data = f.read().decode("utf-8", "replace")
+                except OSError:
+                    continue
             yield name, path, data
 
     # mirrors backend.go: FindByKey
@@ -149,16 +152,109 @@ class Store:
         match = id.strip() + LINE_BREAK + ifname
         match_old = id.strip()
         out = []
-        for name, _, data in self._walk():
-            if data.strip() in (match, match_old):
-                try:
-                    ipaddress.ip_address(name)
-                except ValueError:
-                    continue
-                out.append(name)
+        # The walk, through the index of the files' contents (an ADD must not cost
+        # a read of every reservation: that made a node's n-th pod cost O(n)).
+        for name in _LISTINGS.named(self.data_dir, (match, match_old)):
+            try:
+                ipaddress.ip_address(name)
+            except ValueError:
+                continue
+            out.append(name)
         return out
 
 
 # mirrors backend.go: GetEscapedPath
 def get_escaped_path(data_dir: str, fname: str) -> str:
     return os.path.join(data_dir, fname)
+
+
+class _Listing:
+    __slots__ = ("mtime", "files", "index", "fresh")
+
+    def __init__(self, mtime: tuple, files: list, fresh: list[str]):
+        self.mtime = mtime
+        self.files = files  # sorted [(name, data, or None: read it afresh)]
+        self.index: dict[str, list[str]] | None = None  # stripped data -> sorted names
+        self.fresh = fresh  # the names read afresh
+
+
+class _Listings:
+    """What the store's directories hold, read once per directory version.
+
+    A reservation file is written once (``O_EXCL``) and only ever removed, so its
+    content is kept while the directory's mtime says no file came or went; files
+    rewritten in place (``last_reserved_ip.*``) are read afresh every time.  A
+    reservation this process makes updates the kept listing, when the directory
+    had not changed since it was read (an ADD must not read every reservation:
+    that made a node's n-th pod cost O(n) on the model).
+    """
+
+    def __init__(self) -> None:
+        self._dirs: dict[str, _Listing] = {}
+
+    def _current(self, data_dir: str) -> _Listing:
+        mtime = _version(data_dir)
+        kept = self._dirs.get(data_dir)
+        if kept is not None and kept.mtime == mtime:
+            return kept
+        files, fresh = [], []
+        for name in sorted(os.listdir(data_dir)):
+            path = os.path.join(data_dir, name)
+            if os.path.isdir(path):
+                continue
+            if name.startswith(LAST_IP_FILE_PREFIX):
+                files.append((name, None))
+                fresh.append(name)
+                continue
+            try:
+                with open(path, "rb") as f:
+                    files.append((name, f.read().decode("utf-8", "replace")))
+            except OSError:
+                continue
+        kept = self._dirs[data_dir] = _Listing(mtime, files, fresh)
+        return kept
+
+    def files(self, data_dir: str) -> list[tuple[str, str | None]]:
+        return self._current(data_dir).files
+
+    def named(self, data_dir: str, matches: tuple[str, ...]) -> list[str]:
+        """The names of the files whose stripped content is one of ``matches``, in walk order."""
+        kept = self._current(data_dir)
+        if kept.index is None:
+            kept.index = {}
+            for name, data in kept.files:
+                if data is not None:
+                    kept.index.setdefault(data.strip(), []).append(name)
+        found: list[str] = []
+        for match in dict.fromkeys(matches):
+            found += kept.index.get(match, ())
+        for name in kept.fresh:
+            try:
+                with open(os.path.join(data_dir, name), "rb") as f:
+                    if f.read().decode("utf-8", "replace").strip() in matches:
+                        found.append(name)
+            except OSError:
+                continue
+        return sorted(found)
+
+    def created(self, data_dir: str, before: tuple, name: str, data: str) -> None:
+        """This process made ``name`` in a directory whose mtime was ``before``."""
+        kept = self._dirs.get(data_dir)
+        if kept is None:
+            return
+        if kept.mtime != before:
+            del self._dirs[data_dir]  # changed since it was read: read it again when asked
+            return
+        kept.mtime = _version(data_dir)
+        bisect.insort(kept.files, (name, data))
+        if kept.index is not None:
+            bisect.insort(kept.index.setdefault(data.strip(), []), name)
+
+
+def _version(data_dir: str) -> tuple:
+    """What changes when a file comes or goes (mtime; size too, as timestamps are coarse)."""
+    st = os.stat(data_dir)
+    return st.st_mtime_ns, st.st_size, st.st_ino
+
+
+_LISTINGS = _Listings()

@@ -1,0 +1,48 @@
+"""Names first: what a picture calls a namespace and an interface (pure).
+
+A namespace is shown by its name (a docker container's, a pod's for a ``k8s_POD_...``
+sandbox) with its key in small print; an interface as `ip link` prints it (``eth0@if5``).
+Both the browser scene and the matplotlib pictures use these, so they agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..model import ROOT
+
+__all__ = ["display_name", "ip_name"]
+
+
+def display_name(label: str, key: str) -> tuple[str, str]:
+    """(name, small print) of a namespace: ``web`` / ``3f2a9c...``; a k8s sandbox
+    ``k8s_POD_centos1_default_<uid>_0`` reads ``centos1`` / ``default/centos1``.
+
+    >>> display_name("k8s_POD_centos1_default_e36cc301_0", "cfa09f538960")
+    ('centos1', 'default/centos1 cfa09f538960')
+    >>> display_name("red", "red")
+    ('red', '')
+    """
+    if key == ROOT:
+        return ("", "")
+    small = "" if label == key else key[:12]
+    if label.startswith("k8s_POD_"):
+        parts = label[len("k8s_POD_"):].split("_")
+        if len(parts) >= 2:
+            return parts[0], f"{parts[1]}/{parts[0]} {small}".strip()
+    return label, small
+
+
+def ip_name(G, node: str, d: Mapping) -> str:
+    """The name `ip link` prints: ``eth0@if5`` (peer elsewhere), ``veth1@veth2`` (same ns)."""
+    name = d.get("ifname", "?")
+    for other in G.neighbors(node):
+        if G.edges[node, other].get("kind") != "veth":
+            continue
+        o = G.nodes[other]
+        if o.get("netns") == d.get("netns"):
+            return f"{name}@{o.get('ifname')}"
+        return f"{name}@if{o.get('ifindex')}"
+    if d.get("kind") == "veth":
+        return f"{name}@NONE"
+    return name

@@ -1,0 +1,208 @@
+"""The browser picture (issue 12) on the real page: label sizes, stepping while the kernel is
+busy, a ping that plays, steps recorded later, and the HTML export offline.
+
+Screenshots go to test-artifacts/screenshots/pictures_*.png.  Run with `make test-ui`.
+"""
+
+from __future__ import annotations
+
+import time
+
+import nbformat
+import pytest
+from labdriver import ARTIFACTS, MIN_LABEL_PX, PICTURE, error_outputs, open_notebook, screenshot
+from nbformat.v4 import new_code_cell, new_notebook
+
+pytestmark = pytest.mark.ui
+
+SETUP = """\
+import simlab
+from simlab import scenarios
+lab = scenarios.run("veth-basics")
+lab.ping("red", "10.0.0.2")
+s = simlab.widgets.Stepper(lab)
+s"""
+PRESENTER = """\
+old = simlab.widgets.presenter(True)
+big = simlab.widgets.Stepper(lab)
+simlab.widgets.presenter(old)
+big"""
+
+
+def _notebook(name: str, *cells: str):
+    nb = new_notebook(cells=[new_code_cell(c) for c in cells], metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    path = ARTIFACTS / "ui" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def _step(page, i: int = 0) -> int:
+    return int(page.locator(PICTURE).nth(i).get_attribute("data-step"))
+
+
+def _kernel_run(page, code: str) -> None:
+    page.evaluate("""(code) => { window.__simlabExec = window.jupyterapp.shell.currentWidget
+        .sessionContext.session.kernel.requestExecute({code}).done; }""", code)
+
+
+@pytest.fixture(scope="module")
+def page(lab, browser):
+    path = _notebook("pictures.ipynb", SETUP, PRESENTER)
+    with open_notebook(path, server=lab, browser=browser,
+                       viewport={"width": 1280, "height": 800}) as page:
+        page.locator(PICTURE).nth(1).wait_for(state="visible")
+        assert error_outputs(page) == []
+        yield page
+
+
+def test_labels_are_readable_at_1280x800(page):
+    pics = page.locator(PICTURE)
+    sizes = []
+    for i, name in enumerate(("default", "presenter")):
+        pic = pics.nth(i)
+        pic.locator('[data-simlab="last"]').click()  # the step with the most labels
+        pic.evaluate("el => el.scrollIntoView({block: 'start'})")
+        page.wait_for_timeout(200)
+        sizes.append(page.evaluate(MIN_LABEL_PX, pic.element_handle()))
+        screenshot(page, f"pictures_{name}_1280x800")
+    small, big = sizes
+    assert small is not None and small >= 12, small
+    assert big is not None and big >= 20, big
+
+
+def test_next_works_while_the_kernel_sleeps(page):
+    pic = page.locator(PICTURE).first
+    pic.scroll_into_view_if_needed()
+    if _step(page) != 0:
+        pic.locator('[data-simlab="first"]').click()
+    assert _step(page) == 0
+    _kernel_run(page, "import time; time.sleep(60)")
+    page.wait_for_timeout(500)  # the request is with the kernel, which now sleeps
+    t0 = time.monotonic()
+    pic.locator('[data-simlab="next"]').click()
+    page.wait_for_function(f"() => document.querySelector('{PICTURE}').dataset.step === '1'",
+                           polling=10, timeout=2000)
+    pic.locator('[data-simlab="next"]').click()
+    page.wait_for_function(f"() => document.querySelector('{PICTURE}').dataset.step === '2'",
+                           polling=10, timeout=2000)
+    took = time.monotonic() - t0
+    # the kernel's status flickers with the widget's comm messages; the sleep's reply does not
+    done = page.evaluate("""() => Promise.race([window.__simlabExec.then(r => r.content),
+        new Promise(r => setTimeout(() => r(null), 50))])""")
+    assert done is None, f"the sleep already ended: the test proves nothing ({done})"
+    assert took < 2.0
+    page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.session"
+                  ".kernel.interrupt()")  # stop the sleep: it has proved its point
+    page.wait_for_function("() => window.jupyterapp.shell.currentWidget.sessionContext"
+                           ".session.kernel.status === 'idle'", timeout=30_000)
+    # the shown step reached Python once the kernel was free
+    _kernel_run(page, "assert s.index == 2, s.index")
+    page.wait_for_function("() => window.__simlabExec !== undefined")
+    reply = page.evaluate("async () => (await window.__simlabExec).content")
+    assert reply["status"] == "ok", reply
+
+
+def test_a_ping_plays(page):
+    pic = page.locator(PICTURE).first
+    pic.locator('[data-simlab="last"]').click()
+    mark = pic.locator('[data-simlab="packet"]')
+    mark.wait_for(state="attached")
+    first = mark.get_attribute("transform")
+    pic.locator('[data-simlab="play-packet"]').click()
+    page.wait_for_timeout(500)
+    second = mark.get_attribute("transform")
+    page.wait_for_function("""(el) => el.dataset.hop >= 3""", arg=mark.element_handle(),
+                           timeout=10_000)
+    third = mark.get_attribute("transform")
+    assert len({first, second, third}) >= 2, (first, second, third)
+    pic.locator('[data-simlab="play-packet"]').click()  # pause
+    hop = int(mark.get_attribute("data-hop"))
+    pic.locator('[data-simlab="hop-back"]').click()
+    assert int(mark.get_attribute("data-hop")) == hop - 1
+    now = pic.locator('[data-simlab="events"] li.now')
+    assert now.count() == 1  # the event list follows the packet
+    pic.scroll_into_view_if_needed()
+    screenshot(page, "pictures_ping_1280x800")
+
+
+def test_steps_recorded_later_reach_the_open_picture(page):
+    pic = page.locator(PICTURE).first
+    before = int(pic.locator(".simlab-slider").get_attribute("max"))
+    _kernel_run(page, 'lab.ip("netns add late")')
+    page.wait_for_function(
+        f"""() => +document.querySelector('{PICTURE} .simlab-slider').max === {before + 1}""",
+        timeout=20_000)
+    pic.locator('[data-simlab="last"]').click()
+    assert _step(page) == before + 1
+    assert "late" in pic.locator(".simlab-step-title").inner_text()
+
+
+def test_html_export_steps_offline(browser, tmp_path):
+    from simlab import export_html, scenarios
+
+    lab = scenarios.run("veth-basics")
+    lab.ping("red", "10.0.0.2")
+    path = export_html(lab.timeline, tmp_path / "veth.html")
+    lab.close()
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        asked = []
+        context.route("**/*", lambda route: (asked.append(route.request.url),
+                                             route.abort() if not route.request.url.startswith(
+                                                 "file:") else route.continue_()))
+        context.set_offline(True)
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(path.as_uri())
+        pic = page.locator(PICTURE)
+        pic.wait_for(state="visible")
+        assert pic.get_attribute("data-step") == "0"
+        pic.locator('[data-simlab="next"]').click()
+        assert pic.get_attribute("data-step") == "1"
+        pic.locator('[data-simlab="last"]').click()
+        mark = pic.locator('[data-simlab="packet"]')
+        a = mark.get_attribute("transform")
+        for _ in range(4):  # the first hops happen on red's veth1 (route, ARP, send)
+            pic.locator('[data-simlab="hop-next"]').click()
+        assert mark.get_attribute("transform") != a
+        assert page.evaluate(MIN_LABEL_PX) >= 12
+        screenshot(page, "pictures_html_export_1280x720")
+        assert errors == [] and [u for u in asked if not u.startswith("file:")] == []
+    finally:
+        context.close()
+
+
+def test_fifty_pods_fold_expand_and_inspect(browser, tmp_path):
+    """At 50 pods alike pods fold into a group that expands on click; a click on a
+    namespace shows its show texts; every label on screen stays >= 12 px."""
+    from simlab import export_html
+    from simlab.views._samples import bridge_pods
+
+    path = export_html(bridge_pods(50), tmp_path / "pods.html")
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        page.goto(path.as_uri())
+        pic = page.locator(PICTURE)
+        pic.wait_for(state="visible")
+        pic.locator('[data-simlab="last"]').click()
+        group = pic.locator('[data-simlab="group"]')
+        assert group.count() == 1 and "more pods like this" in group.text_content()
+        folded = pic.locator(".boxes .ns.collapsed").count()
+        assert folded >= 40
+        assert page.evaluate(MIN_LABEL_PX) >= 12
+        screenshot(page, "pictures_50_pods_folded_1280x800")
+        pic.locator('[data-simlab="fit"]').click()
+        group.dispatch_event("click")
+        assert pic.locator(".boxes .ns.collapsed").count() == 0
+        assert page.evaluate(MIN_LABEL_PX) >= 12  # zoomed out: labels without room hide
+        screenshot(page, "pictures_50_pods_expanded_1280x800")
+        box = pic.locator('.boxes .ns[data-ns="pod-7"]')
+        box.dispatch_event("click")
+        assert pic.locator('[data-simlab="ns"]').input_value() == "pod-7"
+        assert "$ ip -n pod-7 a" in pic.locator('[data-simlab="inspect"]').inner_text()
+    finally:
+        context.close()
