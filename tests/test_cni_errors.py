@@ -324,7 +324,10 @@ def _prepare(stdin: str, tmp_path) -> str:
 def test_simlab_plugin_exact_output(case, tmp_path):
     _, plugin, changes, stdin, exit_code, stdout = case
     env = {**BASE, **changes}
-    code, out, errtext = run(SIMLAB[plugin], env, _prepare(stdin, tmp_path))
+    # Sandboxed too: a config that decodes reaches setupBridge, which (as in bridge.go)
+    # makes the bridge in the plugin's own namespace before it opens CNI_NETNS.
+    code, out, errtext = run(SIMLAB[plugin], env, _prepare(stdin, tmp_path),
+                             sandbox=os.geteuid() == 0)
     assert (code, out) == (exit_code, _prepare(stdout, tmp_path))
     assert "Traceback" not in errtext
 
@@ -341,7 +344,7 @@ def test_same_output_as_reference(case, tmp_path):
         data.replace('"type":"bridge"', '"type":"bridge"'),
         sandbox=True,
     )
-    ours = run(SIMLAB[plugin], env, data)
+    ours = run(SIMLAB[plugin], env, data, sandbox=True)
     assert ours[:2] == ref[:2]
 
 
