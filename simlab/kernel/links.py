@@ -285,8 +285,8 @@ def hairpin(k: Kernel, handle: Ns, op: o.LinkSet) -> Undo:
         failed = checks.from_netlink(err)
         failed.exit = 255  # the bridge tool exits with -1
         raise failed from None
-    # learning/flood live in the port's AF_BRIDGE info, which a link notification's
-    # targeted re-read does not fetch: read the namespace whole next time.
+    # The kernel announces no port option change (no RTM_NEWLINK, checked with `ip monitor
+    # link` on 6.18), so the monitors cannot tell the next snapshot: it reads the namespace whole.
     handle.cache = None
     old = {key: getattr(link, key) for key in o.port_options(op)}
     return [lambda: hairpin(k, handle, replace(op, **old))]
