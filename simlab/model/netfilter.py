@@ -115,9 +115,9 @@ def canonical(words: tuple[str, ...]) -> tuple[str, ...]:
         elif word in ("-j", "-g"):
             target = [word, value]
         elif target and word.startswith("--") and word not in _MODULE_OF:
-            target += [word] if word in RULE_WORDS["target flag"] else [word, value]
-            i += 0 if word in RULE_WORDS["target flag"] else 1
-            i += 1
+            flag = word in RULE_WORDS["target flag"]  # --random takes no value
+            target += [word] if flag else [word, value]
+            i += 1 if flag else 2
             continue
         else:
             module = _MODULE_OF.get(word, "") or proto
