@@ -42,27 +42,38 @@ FAMILIES = {
 class Learner:
     """A user made for this module (deleted after), and the Python it runs."""
 
-    def __init__(self, name: str, home: Path, python: str):
-        self.name, self.home, self.python = name, home, python
+    def __init__(self, name: str, home: Path, python: str, repo: Path):
+        self.name, self.home, self.python, self.repo = name, home, python, repo
 
     def env(self, extra: dict | None = None) -> list[str]:
         base = {"HOME": str(self.home), "TMPDIR": str(self.home), "PATH": PATH, "LC_ALL": "C",
-                "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1"}
+                "PYTHONPATH": str(self.repo), "PYTHONDONTWRITEBYTECODE": "1"}
         return [f"{k}={v}" for k, v in {**base, **(extra or {})}.items()]
 
     def run(self, argv: list[str], *, timeout: float, env: dict | None = None, **kw):
         return subprocess.run(["runuser", "-u", self.name, "--", "env", "-i", *self.env(env), *argv],
-                              cwd=REPO, timeout=timeout, text=True, **kw)
+                              cwd=self.repo, timeout=timeout, text=True, **kw)
 
 
-def _can_run(user: str, python: str) -> bool:
+def _readable_repo(tmp: Path) -> Path:
+    """This checkout, or a copy of it the learners can read (a clone in a 0700 directory,
+    e.g. ``mktemp -d``, is root's alone)."""
+    if all(os.stat(p).st_mode & 0o005 == 0o005 for p in (REPO, *REPO.parents)):
+        return REPO
+    copy = tmp / "repo"
+    shutil.copytree(REPO, copy, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "test-artifacts", "__pycache__", ".hypothesis", "*.egg-info"))
+    return copy
+
+
+def _can_run(user: str, python: str, repo: Path) -> bool:
     probe = subprocess.run(
-        ["runuser", "-u", user, "--", "env", "-i", f"PYTHONPATH={REPO}", python, "-c",
+        ["runuser", "-u", user, "--", "env", "-i", f"PYTHONPATH={repo}", python, "-c",
          "import simlab, pyroute2, pytest"], capture_output=True, timeout=120, cwd="/")
     return probe.returncode == 0
 
 
-def _learner_venv(where: Path) -> str:
+def _learner_venv(where: Path, repo: Path) -> str:
     """A venv the learners may run, when this one is not (its Python under /root): the system
     Python of the same version, this venv's packages (a .pth) and simlab's console scripts
     (the CNI plugins ``simlab-bridge``...), as a learner's own install would have them."""
@@ -70,7 +81,7 @@ def _learner_venv(where: Path) -> str:
     subprocess.run([f"/usr/bin/{version}", "-m", "venv", "--without-pip", str(where)], check=True,
                    timeout=120)
     site = where / "lib" / version / "site-packages"
-    paths = dict.fromkeys([str(REPO), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]])
+    paths = dict.fromkeys([str(repo), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]])
     (site / "simlab-learner.pth").write_text("\n".join(paths) + "\n")
     for ep in importlib.metadata.distribution("simlab").entry_points:
         if ep.group == "console_scripts":
@@ -81,7 +92,7 @@ def _learner_venv(where: Path) -> str:
     return str(where / "bin" / "python")
 
 
-def _make_user(tmp: Path, python: str | None, made: list[str]) -> Learner:
+def _make_user(tmp: Path, python: str | None, made: list[str], repo: Path) -> Learner:
     name = f"sl-learner-{secrets.token_hex(3)}"
     subprocess.run(["useradd", "--system", "--no-create-home", "--user-group",
                     "--shell", "/usr/sbin/nologin", name], check=True, timeout=60)
@@ -90,9 +101,10 @@ def _make_user(tmp: Path, python: str | None, made: list[str]) -> Learner:
     home.mkdir()
     subprocess.run(["chown", f"{name}:{name}", str(home)], check=True)
     if python is None:
-        python = sys.executable if _can_run(name, sys.executable) else _learner_venv(tmp / "venv")
-        assert _can_run(name, python), f"user {name} can run no Python with simlab and pytest"
-    return Learner(name, home, python)
+        python = (sys.executable if _can_run(name, sys.executable, repo)
+                  else _learner_venv(tmp / "venv", repo))
+        assert _can_run(name, python, repo), f"user {name} can run no Python with simlab and pytest"
+    return Learner(name, home, python, repo)
 
 
 @pytest.fixture(scope="module")
@@ -101,8 +113,9 @@ def learners():
     tmp.chmod(0o755)
     made: list[str] = []
     try:
-        first = _make_user(tmp, None, made)
-        yield [first, _make_user(tmp, first.python, made)]
+        repo = _readable_repo(tmp)
+        first = _make_user(tmp, None, made, repo)
+        yield [first, _make_user(tmp, first.python, made, repo)]
     finally:
         for name in made:
             subprocess.run(["userdel", name], timeout=60)
@@ -144,7 +157,8 @@ def test_two_users_labs_cannot_see_or_enter_each_other(learners):
     holders = [
         subprocess.Popen(
             ["runuser", "-u", u.name, "--", "env", "-i", *u.env(), u.python, "-c", HOLD],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=u.repo,
         )
         for u in (a, b)
     ]
@@ -176,7 +190,8 @@ def test_a_killed_notebook_kernel_leaves_nothing(learners):
     learner = learners[0]
     holder = subprocess.Popen(
         ["runuser", "-u", learner.name, "--", "env", "-i", *learner.env(), learner.python, "-c", HOLD],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=learner.repo,
     )
     server = int(holder.stdout.readline().split()[0])
     ns = os.readlink(f"/proc/{server}/ns/net")
