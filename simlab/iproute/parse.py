@@ -973,9 +973,6 @@ def _route_get(args: _Args, ctx: _Ctx) -> Show:
         if dst is not None:
             raise _duparg2("to", word)
         dst = _prefix(word, family)
-    if ctx.opts.family == 6 or (dst is not None and ":" in dst):
-        raise _unsupported("`ip -6 route get`", say("ask for an IPv4 address: ip route get 10.0.0.2",
-                                                    "IPv4 アドレスを指定してください: ip route get 10.0.0.2"))
     if dst is None:
         raise UsageError("need at least a destination address", exit=1,
                          hint=say("write: ip route get 10.0.0.2",

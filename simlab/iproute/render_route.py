@@ -278,14 +278,13 @@ def _select_src(ns: Netns, dev: int, target) -> str | None:
 
 
 def render_route_get(state: NetState, ns: Netns, get: RouteGet, opts: IpOptions) -> str:
-    """`ip route get ADDRESS` for IPv4 (fib lookup: local table first, then main)."""
-    family = opts.family
+    """`ip route get ADDRESS` (fib lookup: local table first, then main)."""
     text = get.dst.split("/")[0]
-    if text == "default" or ":" in text or family == 6:
-        raise NetError("simlab does not model `ip -6 route get`", errno=errno.EINVAL, exit=255,
-                       hint=say("ask for an IPv4 address: ip route get 10.0.0.2",
-                                "IPv4 アドレスを指定してください: ip route get 10.0.0.2"))
+    if text == "default":
+        text = "::" if opts.family == 6 else "0.0.0.0"
     target = ipaddress.ip_address(text)
+    if target.version == 6:
+        return _route_get6(state, ns, get, opts, target)
     best = None
     for e in table_entries(state, ns, 4, "all"):
         if e.table not in ("main", "local") or target not in e.network():
@@ -299,16 +298,10 @@ def render_route_get(state: NetState, ns: Netns, get: RouteGet, opts: IpOptions)
         if best is None or key > best[0]:
             best = (key, e)
     if best is None:
-        raise NetError("RTNETLINK answers: Network is unreachable", errno=errno.ENETUNREACH, exit=2,
-                       hint=say(f"no route matches {text}: add one (ip route add default via GATEWAY)",
-                                f"{text} に一致する経路がありません。"
-                                "経路を追加してください (ip route add default via GATEWAY)"))
+        raise _no_route(text)
     e = best[1]
     if e.type in NO_NEXTHOP:
-        err = {"blackhole": errno.EINVAL, "unreachable": errno.EHOSTUNREACH, "prohibit": errno.EACCES,
-               "throw": errno.ENETUNREACH}[e.type]
-        raise NetError.rtnl(err, hint=say(f"the route {_dst_text(e)} is a {e.type} route",
-                                          f"{_dst_text(e)} は {e.type} ルートです"))
+        raise _no_nexthop_error(e)
     if get.src is not None and not any(a.family == 4 and a.address == get.src for a in ns.addrs):
         # ip_route_output_key() with a source that is not ours: no route for it
         raise NetError("RTNETLINK answers: Network is unreachable", errno=errno.ENETUNREACH, exit=2,
@@ -340,3 +333,94 @@ def render_route_get(state: NetState, ns: Netns, get: RouteGet, opts: IpOptions)
     words = [f"{names[k]}{v}" for k, v in row.items() if not (k == "type" and v == "unicast")]
     flags = f" <{','.join(cache)}>" if cache else ""
     return " ".join(words) + f" uid 0 \n    cache{flags} \n"
+
+
+def _no_route(text: str) -> NetError:
+    return NetError("RTNETLINK answers: Network is unreachable", errno=errno.ENETUNREACH, exit=2,
+                    hint=say(f"no route matches {text}: add one (ip route add default via GATEWAY)",
+                             f"{text} に一致する経路がありません。"
+                             "経路を追加してください (ip route add default via GATEWAY)"))
+
+
+def _no_nexthop_error(e: Entry) -> NetError:
+    """The error a blackhole/unreachable/prohibit/throw route gives a lookup (ip_rt_type_to_error)."""
+    err = {"blackhole": errno.EINVAL, "unreachable": errno.EHOSTUNREACH, "prohibit": errno.EACCES,
+           "throw": errno.ENETUNREACH}[e.type]
+    return NetError.rtnl(err, hint=say(f"the route {_dst_text(e)} is a {e.type} route",
+                                       f"{_dst_text(e)} は {e.type} ルートです"))
+
+
+#: RFC 4291 scopes as the kernel numbers them (host 1, link 2, global 14).
+_SCOPE6 = {"host": 1, "link": 2, "global": 14}
+
+
+def _scope6(addr: ipaddress.IPv6Address) -> int:
+    if addr.is_multicast:
+        return int(addr.packed[1]) & 0x0F
+    if addr.is_loopback:
+        return 1
+    return 2 if addr.is_link_local else 14
+
+
+def _select_src6(ns: Netns, dev: int, target: ipaddress.IPv6Address) -> str | None:
+    """ipv6_dev_get_saddr(), the rules that matter here (RFC 6724): the scope closest above the
+    destination's, then the outgoing interface, then the longest common prefix."""
+    want = _scope6(target)
+    best = None
+    for a in ns.addrs:
+        if a.family != 6:
+            continue
+        cand = ipaddress.ip_address(a.address)
+        scope = _SCOPE6.get(a.scope, _scope6(cand))
+        common = 128 - (int(cand) ^ int(target)).bit_length()
+        # a lower scope than the destination's is worst; among the rest, the smallest scope
+        key = (scope >= want, -scope if scope >= want else scope, a.ifindex == dev, common)
+        if best is None or key > best[0]:
+            best = (key, a.address)
+    return best[1] if best else None
+
+
+def _route_get6(state: NetState, ns: Netns, get: RouteGet, opts: IpOptions,
+                target: ipaddress.IPv6Address) -> str:
+    """`ip -6 route get`: the local table's match first, then main's; reject routes fail."""
+    best = None
+    for e in table_entries(state, ns, 6, "all"):
+        if e.table not in ("main", "local") or target not in e.network():
+            continue
+        link = ns.links.get(e.dev)
+        if e.type not in NO_NEXTHOP and (link is None or (e.table == "main" and not link.up)):
+            continue
+        key = (e.table == "local", e.network().prefixlen, -(e.metric or 0))
+        if best is None or key > best[0]:
+            best = (key, e)
+    if best is None:
+        raise _no_route(str(target))
+    e = best[1]
+    if e.type in NO_NEXTHOP:
+        raise _no_nexthop_error(e)
+    row: dict = {}
+    if e.type != "unicast":
+        row["type"] = e.type
+    row["dst"] = str(target)
+    row["from"] = get.src or "::"
+    if e.via:
+        row["gateway"] = e.via
+    if e.type == "local":  # a packet to ourselves leaves by lo
+        lo = next((l for l in ns.links.values() if l.kind == "loopback"), None)
+        row["dev"] = lo.ifname if lo else "lo"
+        src = str(target)
+    else:
+        row["dev"] = ns.links[e.dev].ifname
+        src = _select_src6(ns, e.dev, target)
+    if e.table != "main":
+        row["table"] = e.table
+    if e.proto != "boot":
+        row["protocol"] = e.proto
+    if src:
+        row["prefsrc"] = src
+    row["metric"] = e.metric or 0
+    if opts.json:
+        return dumps([{**row, "flags": [], "pref": "medium"}], pretty=opts.pretty)
+    names = {"type": "", "dst": "", "from": "from ", "gateway": "via ", "dev": "dev ", "table": "table ",
+             "protocol": "proto ", "prefsrc": "src ", "metric": "metric "}
+    return " ".join(f"{names[k]}{v}" for k, v in row.items()) + " pref medium\n"

@@ -38,7 +38,7 @@ COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
       "ip route add 10.5.0.0/16 dev veth1 table 100 proto static")),
     ("ip route del DST [via G] [dev X] [metric N] [table N]; ip route flush SELECTORS",
      ("ip route del 10.1.0.0/16 metric 10", "ip route flush dev veth1", "ip route flush table 100")),
-    ("ip [-j [-p]] route get ADDRESS [from ADDRESS]", ("ip route get 10.0.0.2", "ip -j route get 8.8.8.8 from 10.0.0.7")),
+    ("ip [-j [-p]] route get ADDRESS [from ADDRESS]", ("ip route get 10.0.0.2", "ip -j route get 8.8.8.8 from 10.0.0.7", "ip -6 route get 2001:db8::1")),
     ("ip [-4|-6] neigh [show [dev X] [nud STATE] [ADDR]]", ("ip neigh", "ip neigh show nud permanent")),
     ("ip neigh add|replace|change ADDR lladdr MAC dev X [nud permanent|reachable|stale]; "
      "ip neigh del ADDR dev X; ip neigh flush dev X|all",
@@ -66,7 +66,6 @@ REFUSED: tuple[tuple[str, str], ...] = (
     ("bridge link set dev veth1 cost 5", "bridge port options other than hairpin, learning, flood"),
     ("ip link add br0 type bridge stp_state 1", "STP: simlab's bridges run without it"),
     ("ip route get 10.0.0.2 iif veth1", "route lookups by input device, mark, tos, ports"),
-    ("ip -6 route get 2001:db8::1", "IPv6 route lookups"),
     ("ip route add local 10.0.0.9 dev veth1", "local, broadcast, multicast, nat and anycast routes"),
     ("ip neigh add 10.0.0.9 lladdr 02:00:00:00:00:09 dev veth1 nud noarp", "neighbours other than permanent, reachable, stale"),
     ("ip link add x type vxlan id 5", "link types other than veth and bridge"),
