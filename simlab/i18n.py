@@ -270,6 +270,19 @@ _ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("why.op.NeighFlush",
      "Flushing forgets the learned entries; permanent ones stay.",
      "flush すると学習したエントリが消えます。permanent のエントリは残ります。"),
+    ("why.op.RuleAdd",
+     "A policy rule decides which routing table a packet's route is looked up in: the kernel "
+     "tries the rules by priority (`ip rule`), and the first table with a route wins.",
+     "ポリシールールは、パケットの経路をどのルーティングテーブルで探すかを決めます。カーネルは"
+     "優先度の順にルールを試し (`ip rule`)、経路が見つかった最初のテーブルを使います。"),
+    ("why.op.RuleDel",
+     "Deleting a rule removes the first one matching these selectors; lookups skip its table from now on.",
+     "ルールを削除すると、条件に合う最初のルールが消え、以後の検索はそのテーブルを通りません。"),
+    ("why.op.RuleFlush",
+     "Flushing deletes every rule but those of priority 0 (the local table's): without the "
+     "main rule, no route of table main is found any more.",
+     "flush すると優先度 0 (local テーブル) 以外のルールがすべて消えます。main のルールがないと、"
+     "main テーブルの経路はもう見つかりません。"),
     ("why.op.SysctlSet.ip_forward",
      "net.ipv4.ip_forward=1 lets this namespace route packets between its interfaces; each "
      "namespace has its own setting.",

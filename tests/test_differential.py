@@ -163,6 +163,8 @@ def canon_state(state, keep=frozenset()):
             "iptables": tables,
             "nsids": dict(ns.nsids),
             "next_ifindex": next_index,
+            "rules": list(map(repr, ns.rules)),  # in order: the order is the lookup's
+            "custom_rules": ns.custom_rules,
         }
     return out
 

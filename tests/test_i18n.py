@@ -120,6 +120,7 @@ def _every_op_variant():
         o.Iptables("nat", ("-A", "POSTROUTING", "-j", "MASQUERADE")),
         o.Iptables("filter", ("-A", "FORWARD", "-j", "ACCEPT")),
         o.Ping("10.0.0.2", netns="red"),
+        o.RuleAdd(src="10.9.0.0/24", table=100), o.RuleDel(pref=5), o.RuleFlush(),
     ]
 
 

@@ -17,7 +17,7 @@ from typing import Union
 from ..model.ops import Op
 from ..model.state import ROOT
 
-__all__ = ["Change", "Show", "IpOptions", "Shown", "LinkShow", "AddrShow", "RouteShow", "RouteGet",
+__all__ = ["Change", "Show", "IpOptions", "Shown", "LinkShow", "AddrShow", "RouteShow", "RouteGet", "RuleShow",
            "NeighShow", "NetnsList", "BridgeLinkShow", "FdbShow", "IptablesShow", "Version"]
 
 
@@ -105,6 +105,19 @@ class NeighShow:
 
 
 @dataclass(frozen=True)
+class RuleShow:
+    """`ip [-6] rule [show] [not] [from P] [to P] [iif D] [oif D] [pref N] [table T]`."""
+
+    invert: bool = False
+    src: str | None = None
+    dst: str | None = None
+    iif: str | None = None
+    oif: str | None = None
+    pref: int | None = None
+    table: int | None = None
+
+
+@dataclass(frozen=True)
 class NetnsList:
     """`ip netns [list]`."""
 
@@ -141,7 +154,7 @@ class Version:
 
 
 #: Everything a :class:`Show` can show.
-Shown = Union[LinkShow, AddrShow, RouteShow, RouteGet, NeighShow, NetnsList, BridgeLinkShow, FdbShow,
+Shown = Union[LinkShow, AddrShow, RouteShow, RouteGet, RuleShow, NeighShow, NetnsList, BridgeLinkShow, FdbShow,
               IptablesShow, Version]
 
 

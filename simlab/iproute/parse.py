@@ -34,7 +34,7 @@ from ..model.netfilter import BUILTIN_CHAINS, RULE_WORDS, unknown_word
 from ..model.rules.addr import wildcard_warning
 from ..model.state import ROOT
 from .command import (AddrShow, BridgeLinkShow, Change, FdbShow, IpOptions, IptablesShow, LinkShow,
-                      NeighShow, NetnsList, RouteGet, RouteShow, Show, Shown, Version)
+                      NeighShow, NetnsList, RouteGet, RouteShow, RuleShow, Show, Shown, Version)
 
 __all__ = ["parse", "SUPPORTED"]
 
@@ -300,6 +300,8 @@ def _ip(words: list[str], netns: str, line: str) -> Change | Show:
         return _ip_link(_Args(rest), ctx)
     if obj == "netns":
         return _ip_netns(_Args(rest), ctx)
+    if obj == "rule":
+        return _ip_rule(_Args(rest), ctx)
     raise _unsupported(f'"ip {obj}"')
 
 
@@ -1087,6 +1089,135 @@ def _neigh_modify(args: _Args, ctx: _Ctx, mode: str) -> Change:
         raise _unsupported(f'"nud {state.lower()}"', say("simlab writes entries with nud permanent, reachable or stale",
                                                          "simlab が書けるのは nud permanent、reachable、stale のエントリです"))
     return ctx.change(o.NeighAdd(dst, dev, ctx.netns, lladdr, state, mode))
+
+
+# ----------------------------------------------------------------- ip rule
+_RULE_TYPES = ("unicast", "local", "broadcast", "anycast", "multicast", "blackhole", "unreachable",
+               "prohibit", "throw", "nat", "xresolve")
+_RULE_HINT = say("simlab's rules: ip rule add [not] [from P] [to P] [fwmark M] [iif D] [oif D] [pref N] "
+                 "[lookup TABLE | blackhole | unreachable | prohibit]",
+                 "simlab のルール: ip rule add [not] [from P] [to P] [fwmark M] [iif D] [oif D] [pref N] "
+                 "[lookup TABLE | blackhole | unreachable | prohibit]")
+
+
+def _rule_table(value: str, what: str) -> int:
+    """rtnl_rttable_a2n(): local, main, default or a number (table 0 means "none")."""
+    named = {"local": 255, "main": 254, "default": 253}
+    if value in named:
+        return named[value]
+    number = _u32(value)
+    if number is None:
+        raise invarg(value, what, hint=say("a table is local, main, default or a number",
+                                           "テーブルは local、main、default か数値です"))
+    if number == 0:
+        raise _unsupported('"table 0" (the kernel picks a free table)', say("name a table: lookup 100",
+                                                                           "テーブルを指定してください: lookup 100"))
+    return number
+
+
+def _rule_prefix(value: str, family: int | None) -> tuple[str | None, int | None]:
+    """get_prefix() of a rule selector, of the -4/-6 family: (prefix as given or None for
+    all, the family it gives the rule)."""
+    if value in ("all", "any", "default"):
+        return None, None
+    ip, _ = get_prefix(value, family)
+    return str(ip), ip.version
+
+
+def _rule_dev(value: str, key: str) -> str:
+    """check_ifname(): a rule names a device that may not exist yet, below IFNAMSIZ."""
+    if not value or len(value) >= 16 or "/" in value or any(c.isspace() for c in value):
+        what = '"iif"/"dev"' if key == "iif" else '"oif"'
+        raise invarg(value, f"{what} not a valid ifname",
+                     hint=say("a device name: 1 to 15 characters, no / or space",
+                              "デバイス名は 1〜15 文字で、/ や空白を含みません"))
+    return value
+
+
+def _ip_rule(args: _Args, ctx: _Ctx) -> Change | Show:
+    family = ctx.opts.family
+    if not args:
+        return ctx.show("ip", RuleShow())
+    verb = args.take()
+    if _m(verb, "list") or _m(verb, "show") or verb == "lst":
+        return ctx.show("ip", RuleShow(**_rule_words(args, family, show=True)[0]))
+    if _m(verb, "flush"):
+        if args:
+            raise _unsupported("ip rule flush with selectors", say("delete rules one by one: ip rule del pref N",
+                                                                  "ルールを 1 つずつ削除してください: ip rule del pref N"))
+        return ctx.change(o.RuleFlush(family or 4, ctx.netns))
+    if _m(verb, "add") or _m(verb, "delete"):
+        adding = _m(verb, "add")
+        if not adding and not args:
+            raise UsageError('"ip rule del" requires arguments.', exit=1,
+                             hint=say("say which rule: ip rule del pref 100", "どのルールか指定してください: ip rule del pref 100"))
+        words, family = _rule_words(args, family, show=False)
+        if adding:
+            return ctx.change(o.RuleAdd(family or 4, netns=ctx.netns, **words))
+        return ctx.change(o.RuleDel(family or 4, netns=ctx.netns, **words))
+    if _m(verb, "help"):
+        raise _unsupported('"ip rule help"', _RULE_HINT)
+    if _m(verb, "save") or _m(verb, "restore"):
+        raise _unsupported(f'"ip rule {verb}"', _RULE_HINT)
+    raise _unknown_command(verb, "rule")
+
+
+def _rule_words(args: _Args, family: int | None, show: bool) -> tuple[dict, int | None]:
+    """iprule_modify()'s (or the list filter's) words, in its order of tests."""
+    out: dict = {}
+    preferred = family  # -4/-6: what the addresses are parsed as
+    while args:
+        word = args.take()
+        if word == "not":
+            out["invert"] = True
+        elif word in ("from", "to"):
+            prefix, implied = _rule_prefix(args.next_arg(), preferred)
+            family = family or implied
+            out["src" if word == "from" else "dst"] = prefix
+        elif _m(word, "preference") or _m(word, "order") or _m(word, "priority"):
+            value = args.next_arg()
+            pref = _u32(value)
+            if pref is None:
+                raise invarg(value, "preference value is invalid\n",
+                             hint=say("pref takes a number: pref 100", "pref には数値を指定します: pref 100"))
+            out["pref"] = pref
+        elif word == "fwmark" and not show:
+            value = args.next_arg()
+            mark, _, mask = value.partition("/")
+            out["fwmark"] = _u32(mark)
+            if out["fwmark"] is None:
+                raise invarg(mark, "fwmark value is invalid\n", hint=say("fwmark takes a number: fwmark 0x1",
+                                                                          "fwmark には数値を指定します: fwmark 0x1"))
+            if mask:
+                out["fwmask"] = _u32(mask)
+                if out["fwmask"] is None:
+                    raise invarg(mask, "fwmask value is invalid\n", hint=say("write: fwmark 0x1/0xff",
+                                                                              "次のように書いてください: fwmark 0x1/0xff"))
+        elif _m(word, "table") or word == "lookup":
+            value = args.next_arg()
+            out["table"] = _rule_table(value, "table id value is invalid\n" if show else "invalid table ID\n")
+        elif word in ("dev", "iif"):
+            out["iif"] = _rule_dev(args.next_arg(), "iif")
+        elif word == "oif":
+            out["oif"] = _rule_dev(args.next_arg(), "oif")
+        elif show:
+            raise _unsupported(f'"{word}" in ip rule show', say("filter by from, to, iif, oif, pref or table",
+                                                               "from、to、iif、oif、pref、table で絞り込めます"))
+        elif word in ("tos", "tun_id", "l3mdev", "uidrange", "ipproto", "sport", "dport", "sup_pl", "sup_group") \
+                or _m(word, "dsfield") or _m(word, "realms") or _m(word, "protocol") or _m(word, "nat") \
+                or _m(word, "map-to") or _m(word, "suppress_prefixlength") or _m(word, "suppress_ifgroup"):
+            raise _unsupported(f'"{word}" in ip rule', _RULE_HINT)
+        else:
+            if word == "type":
+                word = args.next_arg()
+            if _m(word, "help") or _m(word, "goto") or _m(word, "nop"):
+                raise _unsupported(f'"{word}" in ip rule', _RULE_HINT)
+            if word not in _RULE_TYPES and _u32(word) is None:
+                raise invarg(word, "Failed to parse rule type", hint=_RULE_HINT)
+            if word not in ("blackhole", "unreachable", "prohibit"):
+                raise _unsupported(f'rules of type "{word}"', _RULE_HINT)
+            out["action"] = word
+    return out, family
 
 
 # ----------------------------------------------------------------- ip netns

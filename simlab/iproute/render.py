@@ -16,11 +16,12 @@ from ..model.errors import NetError
 from ..model.netfilter import BUILTIN_CHAINS, render_rules
 from ..model.state import NetState, Netns
 from .command import (AddrShow, BridgeLinkShow, FdbShow, IpOptions, IptablesShow, LinkShow, NeighShow,
-                      NetnsList, RouteGet, RouteShow, Show, Version)
+                      NetnsList, RouteGet, RouteShow, RuleShow, Show, Version)
 from .jsonw import dumps
 from .render_bridge import render_brlink, render_fdb
 from .render_link import render_links
 from .render_route import render_route_get, render_routes
+from .render_rule import render_ip_rules
 
 __all__ = ["render", "RENDERERS", "VERSION"]
 
@@ -136,6 +137,7 @@ RENDERERS: dict[type, Callable[[NetState, Netns, Any, IpOptions], str]] = {
     AddrShow: render_links,
     RouteShow: render_routes,
     RouteGet: render_route_get,
+    RuleShow: render_ip_rules,
     NeighShow: _neigh,
     NetnsList: _netns_list,
     BridgeLinkShow: render_brlink,

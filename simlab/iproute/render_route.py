@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from ..i18n import say
 from ..model import derive
 from ..model.errors import NetError
+from ..model.ops import table_text
+from ..model.rules.fib_rules import ACTION_ERRNO, matching
 from ..model.rules.route import NO_NEXTHOP
 from ..model.state import NetState, Netns, Route
 from .command import IpOptions, RouteGet, RouteShow
@@ -278,30 +280,14 @@ def _select_src(ns: Netns, dev: int, target) -> str | None:
 
 
 def render_route_get(state: NetState, ns: Netns, get: RouteGet, opts: IpOptions) -> str:
-    """`ip route get ADDRESS` (fib lookup: local table first, then main)."""
+    """`ip route get ADDRESS`: the policy rules in order, each table's best route."""
     text = get.dst.split("/")[0]
     if text == "default":
         text = "::" if opts.family == 6 else "0.0.0.0"
     target = ipaddress.ip_address(text)
     if target.version == 6:
         return _route_get6(state, ns, get, opts, target)
-    best = None
-    for e in table_entries(state, ns, 4, "all"):
-        if e.table not in ("main", "local") or target not in e.network():
-            continue
-        link = ns.links.get(e.dev)
-        if link is None and e.type not in NO_NEXTHOP:
-            continue
-        if e.table == "main" and link is not None and not link.up:
-            continue
-        key = (e.table == "local", e.network().prefixlen, -(e.metric or 0))
-        if best is None or key > best[0]:
-            best = (key, e)
-    if best is None:
-        raise _no_route(text)
-    e = best[1]
-    if e.type in NO_NEXTHOP:
-        raise _no_nexthop_error(e)
+    e = _fib_lookup(state, ns, target, ipaddress.ip_address(get.src or "0.0.0.0"))
     if get.src is not None and not any(a.family == 4 and a.address == get.src for a in ns.addrs):
         # ip_route_output_key() with a source that is not ours: no route for it
         raise NetError("RTNETLINK answers: Network is unreachable", errno=errno.ENETUNREACH, exit=2,
@@ -310,29 +296,73 @@ def render_route_get(state: NetState, ns: Netns, get: RouteGet, opts: IpOptions)
     row: dict = {}
     if e.type == "local":
         lo = next((l for l in ns.links.values() if l.kind == "loopback"), None)
-        row.update(type="local", dst=text, dev=lo.ifname if lo else "lo", prefsrc=e.src or text)
+        row.update(type="local", dst=text, dev=lo.ifname if lo else "lo")
         cache = ["local"]
     else:
-        src = e.src or _select_src(ns, e.dev, ipaddress.ip_address(e.via) if e.via else target)
         if e.type == "broadcast":
             row["type"] = "broadcast"
         row["dst"] = text
         if e.via:
             row["gateway"] = e.via
         row["dev"] = ns.links[e.dev].ifname
+        cache = ["local", "brd"] if e.type == "broadcast" else []
+    table = _shown_table(ns, e)
+    if table:
+        row["table"] = table
+    if e.type == "local":
+        row["prefsrc"] = e.src or text
+    else:
+        src = e.src or _select_src(ns, e.dev, ipaddress.ip_address(e.via) if e.via else target)
         if src:
             row["prefsrc"] = src
-        cache = ["local", "brd"] if e.type == "broadcast" else []
     if get.src is not None:  # `from` is printed after the destination, and no `src`
         row.pop("prefsrc", None)
         row = {k: v for k, v in row.items() if k in ("type", "dst")} | {"from": get.src} | \
             {k: v for k, v in row.items() if k not in ("type", "dst")}
     if opts.json:
         return dumps([{**row, "flags": [], "uid": 0, "cache": cache}], pretty=opts.pretty)
-    names = {"type": "", "dst": "", "from": "from ", "gateway": "via ", "dev": "dev ", "prefsrc": "src "}
+    names = {"type": "", "dst": "", "from": "from ", "gateway": "via ", "dev": "dev ", "table": "table ",
+             "prefsrc": "src "}
     words = [f"{names[k]}{v}" for k, v in row.items() if not (k == "type" and v == "unicast")]
     flags = f" <{','.join(cache)}>" if cache else ""
     return " ".join(words) + f" uid 0 \n    cache{flags} \n"
+
+
+def _shown_table(ns: Netns, e: Entry) -> str | None:
+    """The table `ip route get` names: not main; IPv4's local only once rules were changed
+    (until then the kernel keeps local and main merged in one table, main)."""
+    if e.table == "main" or (e.table == "local" and e.family == 4 and not ns.custom_rules):
+        return None
+    return e.table
+
+
+def _fib_lookup(state: NetState, ns: Netns, target, saddr) -> Entry:
+    """fib_rules_lookup(): each matching rule's table in turn; a table without a route for the
+    target (or whose route is a ``throw``) passes to the next rule."""
+    family = target.version
+    entries = table_entries(state, ns, family, "all")
+    for rule in matching(ns, family, saddr, target):
+        if rule.action != "lookup":
+            raise NetError.rtnl(ACTION_ERRNO[rule.action], hint=say(
+                f"rule {rule.pref} ({rule.action}) decides: see ip rule",
+                f"ルール {rule.pref} ({rule.action}) で決まります。ip rule を見てください"))
+        name = table_text(rule.table)
+        best = None
+        for e in entries:
+            if e.table != name or target not in e.network():
+                continue
+            link = ns.links.get(e.dev)
+            if e.type not in NO_NEXTHOP and (link is None or (e.table != "local" and not link.up)):
+                continue
+            key = (e.network().prefixlen, -(e.metric or 0))
+            if best is None or key > best[0]:
+                best = (key, e)
+        if best is None or best[1].type == "throw":
+            continue
+        if best[1].type in NO_NEXTHOP:
+            raise _no_nexthop_error(best[1])
+        return best[1]
+    raise _no_route(str(target))
 
 
 def _no_route(text: str) -> NetError:
@@ -382,22 +412,8 @@ def _select_src6(ns: Netns, dev: int, target: ipaddress.IPv6Address) -> str | No
 
 def _route_get6(state: NetState, ns: Netns, get: RouteGet, opts: IpOptions,
                 target: ipaddress.IPv6Address) -> str:
-    """`ip -6 route get`: the local table's match first, then main's; reject routes fail."""
-    best = None
-    for e in table_entries(state, ns, 6, "all"):
-        if e.table not in ("main", "local") or target not in e.network():
-            continue
-        link = ns.links.get(e.dev)
-        if e.type not in NO_NEXTHOP and (link is None or (e.table == "main" and not link.up)):
-            continue
-        key = (e.table == "local", e.network().prefixlen, -(e.metric or 0))
-        if best is None or key > best[0]:
-            best = (key, e)
-    if best is None:
-        raise _no_route(str(target))
-    e = best[1]
-    if e.type in NO_NEXTHOP:
-        raise _no_nexthop_error(e)
+    """`ip -6 route get`: as IPv4's lookup; the source is chosen by RFC 6724's rules."""
+    e = _fib_lookup(state, ns, target, ipaddress.ip_address(get.src or "::"))
     row: dict = {}
     if e.type != "unicast":
         row["type"] = e.type

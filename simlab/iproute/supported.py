@@ -39,6 +39,12 @@ COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ip route del DST [via G] [dev X] [metric N] [table N]; ip route flush SELECTORS",
      ("ip route del 10.1.0.0/16 metric 10", "ip route flush dev veth1", "ip route flush table 100")),
     ("ip [-j [-p]] route get ADDRESS [from ADDRESS]", ("ip route get 10.0.0.2", "ip -j route get 8.8.8.8 from 10.0.0.7", "ip -6 route get 2001:db8::1")),
+    ("ip [-6] [-j [-p]] rule [show [from P] [to P] [iif X] [oif X] [pref N] [table T]]",
+     ("ip rule", "ip -6 rule", "ip -j rule show table 100")),
+    ("ip [-6] rule add|del [not] [from P] [to P] [fwmark M[/MASK]] [iif X] [oif X] [pref N] "
+     "[lookup TABLE | blackhole | unreachable | prohibit]; ip rule flush",
+     ("ip rule add from 10.9.0.0/24 lookup 100", "ip rule add to 8.8.4.4 table 100 pref 20",
+      "ip rule del pref 20", "ip rule add iif veth1 blackhole")),
     ("ip [-4|-6] neigh [show [dev X] [nud STATE] [ADDR]]", ("ip neigh", "ip neigh show nud permanent")),
     ("ip neigh add|replace|change ADDR lladdr MAC dev X [nud permanent|reachable|stale]; "
      "ip neigh del ADDR dev X; ip neigh flush dev X|all",
@@ -61,7 +67,8 @@ COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 REFUSED: tuple[tuple[str, str], ...] = (
     ("ip -s -s link", "error counters; `ip -s` shows the (zero) counters of links that were never up, "
      "and says so for a link that was"),
-    ("ip rule", "policy routing rules: the lab uses table main (routes in other tables can be added and shown)"),
+    ("ip rule add from 10.0.0.0/24 goto 32766", "rule actions other than lookup, blackhole, unreachable, prohibit; "
+     "tos, uidrange, ports, protocol selectors"),
     ("ip link set veth1 trailers off", "link flags other than up, promisc, arp, multicast, allmulticast"),
     ("bridge link set dev veth1 cost 5", "bridge port options other than hairpin, learning, flood"),
     ("ip link add br0 type bridge stp_state 1", "STP: simlab's bridges run without it"),

@@ -52,6 +52,9 @@ class Ns:
     #: The last read, part by part (links, addresses, fdb...): a read redoes only the
     #: parts the notifications were about (see :mod:`.snapshot`).
     parts: dict = field(default_factory=dict)
+    #: An IPv4 rule was added or deleted here (the kernel's fib_has_custom_rules, which no
+    #: dump shows; only the lab changes rules in its namespaces).
+    custom_rules: bool = False
 
     def close(self) -> None:
         for s in (self.rt, self.mon, self.nfmon):

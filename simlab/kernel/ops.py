@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..model import ops as o
-from . import addrs, links, neighs, spaces, tools
+from . import addrs, fib_rules, links, neighs, spaces, tools
 
 __all__ = ["HANDLERS"]
 
@@ -29,6 +29,9 @@ HANDLERS: dict[type, Callable] = {
     o.NeighAdd: neighs.neigh_add,
     o.NeighDel: neighs.neigh_del,
     o.NeighFlush: neighs.neigh_flush,
+    o.RuleAdd: fib_rules.rule_add,
+    o.RuleDel: fib_rules.rule_del,
+    o.RuleFlush: fib_rules.rule_flush,
     o.SysctlSet: tools.sysctl_set,
     o.Iptables: tools.iptables,
     o.Ping: tools.ping,

@@ -27,14 +27,15 @@ import struct
 from dataclasses import dataclass
 
 from pyroute2.netlink.exceptions import NetlinkError
-from pyroute2.netlink.rtnl import RTM_GETADDR, RTM_GETLINK, RTM_GETNEIGH, RTM_GETNSID, RTM_GETROUTE
+from pyroute2.netlink.rtnl import RTM_GETADDR, RTM_GETLINK, RTM_GETNEIGH, RTM_GETNSID, RTM_GETROUTE, RTM_GETRULE
+from pyroute2.netlink.rtnl.fibmsg import fibmsg
 from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
 from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 from pyroute2.netlink.rtnl.ndmsg import ndmsg
 from pyroute2.netlink.rtnl.nsidmsg import nsidmsg
 from pyroute2.netlink.rtnl.rtmsg import rtmsg
 
-from ..model.state import Addr, FdbEntry, Neigh, Route
+from ..model.state import Addr, FdbEntry, Neigh, Route, Rule
 from .netns import NETLINK_NETFILTER
 from .rtnl import DUMP, REQ, Rtnl, attrs
 
@@ -339,6 +340,49 @@ def dump_routes(rt: Rtnl) -> list[Route]:
                     table=table,
                 )
             )
+    return out
+
+
+_FIB_RULE_HDR = struct.Struct("=BBBBBBBBI")
+_RULE_ACTIONS = {1: "lookup", 6: "blackhole", 7: "unreachable", 8: "prohibit"}
+(FRA_DST, FRA_SRC, FRA_IIFNAME, FRA_PRIORITY, FRA_FWMARK, FRA_TABLE, FRA_FWMASK,
+ FRA_OIFNAME, FRA_PROTOCOL) = 1, 2, 3, 6, 10, 15, 16, 17, 21
+_RULE_PROTOS = {0: "unspec", 2: "kernel", 3: "boot", 4: "static"}
+
+
+def _prefix(found: dict, kind: int, plen: int) -> str | None:
+    """A rule's address as `ip rule` prints it (host bits kept, a host without /32)."""
+    if not plen or kind not in found:
+        return None
+    ip = ipaddress.ip_interface(f"{_ip(found[kind])}/{plen}")
+    return str(ip.ip) if plen == ip.max_prefixlen else str(ip)
+
+
+def dump_rules(rt: Rtnl) -> list[Rule]:
+    """``ip rule`` then ``ip -6 rule``: the policy rules in the kernel's order."""
+    out = []
+    for family in (socket.AF_INET, socket.AF_INET6):
+        msg = fibmsg()
+        msg["family"] = family
+        for raw in rt.request_raw(msg, RTM_GETRULE, DUMP):
+            _f, dst_len, src_len, _tos, table, _r1, _r2, action, flags = _FIB_RULE_HDR.unpack_from(raw, 16)
+            found = attrs(raw, 16 + _FIB_RULE_HDR.size, len(raw))
+            mark = _u32(found[FRA_FWMARK]) if FRA_FWMARK in found else None
+            mask = _u32(found[FRA_FWMASK]) if FRA_FWMASK in found else None
+            out.append(Rule(
+                pref=_u32(found[FRA_PRIORITY]) if FRA_PRIORITY in found else 0,
+                family=4 if family == socket.AF_INET else 6,
+                table=_u32(found[FRA_TABLE]) if FRA_TABLE in found else table,
+                action=_RULE_ACTIONS.get(action, str(action)),
+                src=_prefix(found, FRA_SRC, src_len),
+                dst=_prefix(found, FRA_DST, dst_len),
+                iif=_text(found[FRA_IIFNAME]) if FRA_IIFNAME in found else None,
+                oif=_text(found[FRA_OIFNAME]) if FRA_OIFNAME in found else None,
+                fwmark=mark if (mark or mask) else None,
+                fwmask=None if not (mark or mask) or mask == 0xFFFFFFFF else mask,
+                invert=bool(flags & 0x2),
+                proto=_RULE_PROTOS.get(found[FRA_PROTOCOL][0], "unspec") if FRA_PROTOCOL in found else "unspec",
+            ))
     return out
 
 

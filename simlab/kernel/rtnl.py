@@ -170,10 +170,10 @@ def _error(raw: bytes, code: int, flags: int) -> NetlinkError:
 
 
 #: The notification types a monitor tells apart, by the part of a namespace they change.
-LINK, ADDR, ROUTE, NEIGH, NSID, NETCONF = "link", "addr", "route", "neigh", "nsid", "netconf"
-EVERYTHING = frozenset({LINK, ADDR, ROUTE, NEIGH, NSID, NETCONF})
+LINK, ADDR, ROUTE, NEIGH, NSID, NETCONF, RULE = "link", "addr", "route", "neigh", "nsid", "netconf", "rule"
+EVERYTHING = frozenset({LINK, ADDR, ROUTE, NEIGH, NSID, NETCONF, RULE})
 _PARTS = {16: LINK, 17: LINK, 20: ADDR, 21: ADDR, 24: ROUTE, 25: ROUTE, 28: NEIGH, 29: NEIGH,
-          88: NSID, 89: NSID, 80: NETCONF, 81: NETCONF}
+          88: NSID, 89: NSID, 80: NETCONF, 81: NETCONF, 32: RULE, 33: RULE}
 
 
 class Monitor:

@@ -33,7 +33,7 @@ from ..model.state import Link, Netns
 from . import read as rd
 from .context import Kernel, Ns
 from .netns import read_sysctl
-from .rtnl import ADDR, EVERYTHING, LINK, NEIGH, NETCONF, NSID, ROUTE
+from .rtnl import ADDR, EVERYTHING, LINK, NEIGH, NETCONF, NSID, ROUTE, RULE
 from .spaces import monitors_here
 
 __all__ = ["read_all", "read_ns", "full_read"]
@@ -58,6 +58,7 @@ _REDO = {
     ROUTE: frozenset({ROUTE}),
     NEIGH: frozenset({NEIGH, "fdb"}),
     NETCONF: frozenset({SYSCTL}),
+    RULE: frozenset({RULE}),
     SYSCTL: frozenset({SYSCTL}),
     IPTABLES: frozenset({IPTABLES}),
 }
@@ -318,6 +319,8 @@ def read_ns(k: Kernel, handle: Ns, what: frozenset = ALL, only: set | None = Non
         parts["routes"] = tuple(rd.dump_routes(handle.rt))
     if NEIGH in what or "neighs" not in parts:
         parts["neighs"] = tuple(rd.dump_neighs(handle.rt))
+    if RULE in what or "rules" not in parts:
+        parts["rules"] = tuple(rd.dump_rules(handle.rt))
     if SYSCTL in what or "sysctls" not in parts:
         parts["sysctls"] = k.thread.inside(handle.path, _read_sysctls, sorted(handle.sysctl_keys))
     if IPTABLES in what:
@@ -336,6 +339,8 @@ def read_ns(k: Kernel, handle: Ns, what: frozenset = ALL, only: set | None = Non
         iptables=dict(handle.iptables),
         next_ifindex=handle.next_ifindex,
         nsids=parts["nsids"],
+        rules=parts["rules"],
+        custom_rules=handle.custom_rules,
     )
     return handle.cache
 

@@ -47,8 +47,8 @@ HIDDEN_SYSCTLS = (
 
 # Groups of the change monitor: links, neighbours, IPv4/IPv6 addresses and routes ...
 _RTMGRP = 0x1 | 0x4 | 0x10 | 0x40 | 0x100 | 0x400
-# ... plus nsids (RTNLGRP_NSID) and IPv4 netconf (ip_forward).
-_RTNLGRP_EXTRA = (28, 24)
+# ... plus nsids (RTNLGRP_NSID), IPv4 netconf (ip_forward) and IPv4/IPv6 policy rules.
+_RTNLGRP_EXTRA = (28, 24, 8, 19)
 _NFNLGRP_NFTABLES = 7
 
 # A batch that makes namespaces (a node with its pods) makes the next ones on the

@@ -61,6 +61,7 @@ from .rules.addr import addr_add, addr_del, addr_flush
 from .rules.carrier import linkwatch
 from .rules.link import link_add, link_del
 from .rules.link_set import link_set
+from .rules.fib_rules import rule_add, rule_del, rule_flush
 from .rules.neigh import neigh_add, neigh_del, neigh_flush
 from .rules.netns import netns_add, netns_del
 from .rules.route import route_add, route_del, route_flush
@@ -114,6 +115,9 @@ _HANDLERS: dict[type, Callable[[Txn, o.Op], None]] = {
     o.NeighAdd: neigh_add,
     o.NeighDel: neigh_del,
     o.NeighFlush: neigh_flush,
+    o.RuleAdd: rule_add,
+    o.RuleDel: rule_del,
+    o.RuleFlush: rule_flush,
     o.SysctlSet: sysctl_set,
     o.Ping: _ping,
     o.Iptables: iptables,

@@ -16,6 +16,9 @@ __all__ = [
     "NOMASTER",
     "Op",
     "NetnsAdd",
+    "RuleAdd",
+    "RuleDel",
+    "RuleFlush",
     "NetnsDel",
     "LinkAdd",
     "LinkDel",
@@ -221,6 +224,55 @@ class NeighFlush:
 
 
 @dataclass(frozen=True, slots=True)
+class RuleAdd:
+    """Linux: `ip [-n NS] [-6] rule add [not] [from P] [to P] [fwmark M[/MASK]] [iif D] [oif D]
+    [pref N] [lookup TABLE | blackhole | unreachable | prohibit]`.
+
+    ``pref`` None: the kernel picks one below the second rule's; ``table`` 0: none given
+    (iproute2 then asks for main, unless an action other than lookup was named)."""
+
+    family: int = 4
+    pref: int | None = None
+    table: int = 0
+    action: str = "lookup"
+    src: str | None = None
+    dst: str | None = None
+    iif: str | None = None
+    oif: str | None = None
+    fwmark: int | None = None
+    fwmask: int | None = None
+    invert: bool = False
+    netns: str = ROOT
+
+
+@dataclass(frozen=True, slots=True)
+class RuleDel:
+    """Linux: `ip [-n NS] [-6] rule del SELECTORS`: the first rule every given selector matches
+    (one not given matches anything; ``action`` None: any)."""
+
+    family: int = 4
+    pref: int | None = None
+    table: int = 0
+    action: str | None = None
+    src: str | None = None
+    dst: str | None = None
+    iif: str | None = None
+    oif: str | None = None
+    fwmark: int | None = None
+    fwmask: int | None = None
+    invert: bool = False
+    netns: str = ROOT
+
+
+@dataclass(frozen=True, slots=True)
+class RuleFlush:
+    """Linux: `ip [-n NS] [-6] rule flush`: every rule of the family but those of priority 0."""
+
+    family: int = 4
+    netns: str = ROOT
+
+
+@dataclass(frozen=True, slots=True)
 class SysctlSet:
     """Linux: `ip netns exec NS sysctl -w KEY=VALUE` (each namespace has its own)."""
 
@@ -257,7 +309,8 @@ class Ping:
 
 Op = (
     NetnsAdd | NetnsDel | LinkAdd | LinkDel | LinkSet | AddrAdd | AddrDel | AddrFlush
-    | RouteAdd | RouteDel | RouteFlush | NeighAdd | NeighDel | NeighFlush | SysctlSet | Iptables | Ping
+    | RouteAdd | RouteDel | RouteFlush | NeighAdd | NeighDel | NeighFlush | RuleAdd | RuleDel | RuleFlush
+    | SysctlSet | Iptables | Ping
 )
 
 
@@ -376,6 +429,11 @@ def as_command(op: Op) -> str:
     if isinstance(op, NeighFlush):
         family = {4: "-4 ", 6: "-6 "}.get(op.family or 0, "")
         return f"ip {family}{_n(op.netns)}neigh flush " + (f"dev {op.ifname}" if op.ifname else "all")
+    if isinstance(op, (RuleAdd, RuleDel)):
+        return f"ip {_family(op.family)}{_n(op.netns)}rule {'add' if isinstance(op, RuleAdd) else 'del'}" \
+            + "".join(" " + w for w in rule_words(op))
+    if isinstance(op, RuleFlush):
+        return f"ip {_family(op.family)}{_n(op.netns)}rule flush"
     if isinstance(op, SysctlSet):
         prefix = f"ip netns exec {op.netns} " if op.netns != ROOT else ""
         return f"{prefix}sysctl -w {op.key}={op.value}"
@@ -386,6 +444,40 @@ def as_command(op: Op) -> str:
         prefix = f"ip netns exec {op.netns} " if op.netns != ROOT else ""
         return f"{prefix}ping -c {op.count} {op.dst}"
     raise TypeError(f"not an operation: {op!r}")
+
+
+def _family(family: int) -> str:
+    return "-6 " if family == 6 else ""
+
+
+#: Table names iproute2 prints and reads (rt_tables).
+TABLE_NAMES = {255: "local", 254: "main", 253: "default"}
+
+
+def table_text(table: int) -> str:
+    return TABLE_NAMES.get(table, str(table))
+
+
+def rule_words(r) -> list[str]:
+    """The selectors and action of a rule or rule op, in the order `ip rule` prints them."""
+    words = ["not"] if r.invert else []
+    if r.src:
+        words += ["from", r.src]
+    if r.dst:
+        words += ["to", r.dst]
+    if r.fwmark is not None:
+        words += ["fwmark", hex(r.fwmark) + (f"/{hex(r.fwmask)}" if r.fwmask is not None else "")]
+    if r.iif:
+        words += ["iif", r.iif]
+    if r.oif:
+        words += ["oif", r.oif]
+    if r.pref is not None:
+        words += ["pref", str(r.pref)]
+    if r.table:
+        words += ["lookup", table_text(r.table)]
+    if r.action not in (None, "lookup"):
+        words.append(r.action)
+    return words
 
 
 def _quote(word: str) -> str:

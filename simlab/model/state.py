@@ -20,6 +20,8 @@ __all__ = [
     "Addr",
     "Route",
     "Neigh",
+    "Rule",
+    "DEFAULT_RULES",
     "FdbEntry",
     "Netns",
     "NetState",
@@ -135,6 +137,32 @@ class Route:
 
 
 @dataclass(frozen=True, slots=True)
+class Rule:
+    """A policy routing rule (``ip rule``): which packets look up which table, by priority."""
+
+    pref: int
+    family: int = 4
+    #: The table looked up (255 local, 254 main, 253 default); 0 when none was given.
+    table: int = 254
+    #: "lookup" (FR_ACT_TO_TBL), or "blackhole" / "unreachable" / "prohibit".
+    action: str = "lookup"
+    src: str | None = None  # "10.0.0.0/24"; None: from all
+    dst: str | None = None
+    iif: str | None = None  # a device name: a rule outlives its device ("[detached]")
+    oif: str | None = None
+    fwmark: int | None = None
+    fwmask: int | None = None  # None: all 32 bits
+    invert: bool = False  # `not`
+    #: Who made it (`ip -d rule`): "kernel" for a namespace's own rules, else "unspec".
+    proto: str = "unspec"
+
+
+#: The rules a new namespace starts with (fib_default_rules_init(), IPv4 and IPv6).
+DEFAULT_RULES = tuple(Rule(pref, family, table, proto="kernel") for family, pref, table in
+                      ((4, 0, 255), (4, 32766, 254), (4, 32767, 253), (6, 0, 255), (6, 32766, 254)))
+
+
+@dataclass(frozen=True, slots=True)
 class Neigh:
     """An ARP/NDP entry (``ip neigh``)."""
 
@@ -174,6 +202,11 @@ class Netns:
     local_table: bool = False
     #: The numbered routing tables made so far (a table is made by its first route, never removed).
     tables: tuple[int, ...] = ()
+    #: Policy routing rules, IPv4 then IPv6, each in the kernel's order (by priority).
+    rules: tuple[Rule, ...] = DEFAULT_RULES
+    #: An IPv4 rule was ever added or deleted: the kernel then looks up table local and main
+    #: apart, and `ip route get` names table local (fib_has_custom_rules never goes back).
+    custom_rules: bool = False
 
     #: name -> ifindex, built on first use and carried forward by ``with_links``
     #: (not part of the value: two equal snapshots may differ here).
@@ -218,7 +251,8 @@ class Netns:
                 del names[old.ifname]
             names[link.ifname] = link.ifindex
         new = Netns(self.name, table, self.addrs, self.routes, self.neighs, self.fdb, self.sysctls,
-                    self.iptables, self.next_ifindex, self.nsids, self.local_table, self.tables)
+                    self.iptables, self.next_ifindex, self.nsids, self.local_table, self.tables,
+                    self.rules, self.custom_rules)
         object.__setattr__(new, "_by_name", names)
         return new
 
@@ -229,7 +263,8 @@ class Netns:
                     changes.get("fdb", self.fdb), changes.get("sysctls", self.sysctls),
                     changes.get("iptables", self.iptables), changes.get("next_ifindex", self.next_ifindex),
                     changes.get("nsids", self.nsids), changes.get("local_table", self.local_table),
-                    changes.get("tables", self.tables))
+                    changes.get("tables", self.tables), changes.get("rules", self.rules),
+                    changes.get("custom_rules", self.custom_rules))
         object.__setattr__(new, "_by_name", self._by_name)
         return new
 
