@@ -4,22 +4,14 @@ Mirrored version: docker 17.06 (docker/libnetwork branch ``bump_17.06``:
 ``drivers/bridge/setup_ip_forwarding.go``, ``drivers/bridge/setup_ip_tables.go``,
 ``firewall_linux.go``; the same era as :mod:`.docker_nat`).  For the default
 bridge ``docker0`` with inter-container communication on (``--icc=true``),
-``iptables -S`` on a docker 17.06 host shows::
-
-    -P FORWARD DROP
-    -N DOCKER
-    -N DOCKER-ISOLATION
-    -N DOCKER-USER
-    -A FORWARD -j DOCKER-USER
-    -A FORWARD -j DOCKER-ISOLATION
-    -A FORWARD -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
-    -A FORWARD -o docker0 -j DOCKER
-    -A FORWARD -i docker0 ! -o docker0 -j ACCEPT
-    -A FORWARD -i docker0 -o docker0 -j ACCEPT
-    -A DOCKER-ISOLATION -j RETURN
-    -A DOCKER-USER -j RETURN
-
-and one ACCEPT per published port in ``DOCKER`` (``-p 8080:80`` to
+dockerd leaves ``-P FORWARD DROP``; the chains ``DOCKER``, ``DOCKER-ISOLATION``
+and ``DOCKER-USER``; in FORWARD, in this order, the jumps to DOCKER-USER and
+DOCKER-ISOLATION, conntrack ``RELATED,ESTABLISHED`` ACCEPT for ``-o docker0``,
+the jump to DOCKER for ``-o docker0``, ACCEPT for ``-i docker0 ! -o docker0``
+and for ``-i docker0 -o docker0``; a RETURN ending each of DOCKER-ISOLATION and
+DOCKER-USER (the full ``iptables -S`` text is ``DOCKER_HOST`` in
+``tests/test_docker_filter.py``), and one ACCEPT per published port in
+``DOCKER`` (``-p 8080:80`` to
 172.17.0.2)::
 
     -A DOCKER -d 172.17.0.2/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT
