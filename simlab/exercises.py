@@ -32,7 +32,7 @@ import os
 import subprocess
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .backends.model import ModelBackend
@@ -44,6 +44,7 @@ from .i18n import get_language
 from .model import ROOT, NetnsAdd, NetState
 from .model.derive import peer_link
 from .model.forward import reach
+from .model.netfilter import policy_of
 from .model.state import Link, Netns
 from .model.text import Text, say
 from .runtime.kube_cni import runtime_for_node
@@ -54,6 +55,7 @@ __all__ = [
     "check_reach",
     "check_container_online",
     "check_published",
+    "check_pod_reaches_container",
     "check_pod_network",
     "check_plugin",
     "run_plugin",
@@ -439,9 +441,27 @@ def check_container_online(lab, name: str, target: str = "lan", *,
     return _fail(lang, no, _hint_for_walk(walk, lang), "no-reach", _walk_notes(walk, lang))
 
 
+def _nat_only(state: NetState, key: str = ROOT) -> NetState:
+    """``state`` with namespace ``key``'s filter table empty (every policy ACCEPT): what the nat
+    table alone would do, to tell a missing DNAT from a missing ACCEPT."""
+    ns = state.netns[key]
+    tables = {t: lines for t, lines in ns.iptables.items() if t != "filter"}
+    return replace(state, netns={**state.netns, key: ns.evolve(iptables=tables)})
+
+
+def _dropped_in(walk, chain: str = "FORWARD") -> bool:
+    return (walk.error if not walk.ok else walk.reply_error) == f"dropped by filter {chain}"
+
+
 def check_published(lab, host_port: int, name: str, container_port: int, *, proto: str = "tcp",
                     lang: str | None = None) -> Check:
-    """Does a connection from the LAN to the node's ``host_port`` reach ``name:container_port``?"""
+    """Does a connection from the LAN to the node's ``host_port`` reach ``name:container_port``?
+
+    A published port is two rules, as docker writes them: a DNAT in the nat table's DOCKER
+    chain, and an ACCEPT in the filter table's DOCKER chain (docker set the FORWARD policy
+    to DROP).  The hint says which one is missing: the walk is also made with the node's
+    filter table set aside, so a DNAT that is right is told from one that is not.
+    """
     lang = _lang(lang)
     engine = lab.docker
     c = _container(lab, name)
@@ -459,21 +479,98 @@ def check_published(lab, host_port: int, name: str, container_port: int, *, prot
                      _walk_notes(walk, lang, 8))
     no = say(f"{what} does not lead to {name}:{container_port} yet.",
           f"{what} はまだ {name}:{container_port} につながっていません。")
-    if walk.ok and not arrived:
-        where = _label(walk.delivered[0]) if walk.delivered else "?"
+    nat = reach(_nat_only(state), lan, node_ip, proto, host_port)  # the nat table's part alone
+    nat_arrived = nat.delivered is not None and nat.delivered[0] == c.netns
+    if nat.ok and not nat_arrived:
+        where = _label(nat.delivered[0]) if nat.delivered else "?"
         return _fail(lang, no, say(
-            f"the packet is delivered to {where} itself: nothing rewrote its destination. A "
-            "published port is a DNAT rule in the node's nat table (the DOCKER chain, from PREROUTING).",
-            f"パケットは {where} 自身に配送されます。宛先を書き換えるものがありません。公開ポートは"
-            "ノードの nat テーブルにある DNAT ルールです（PREROUTING から DOCKER チェイン）。"),
+            f"the packet is delivered to {where} itself: nothing rewrote its destination to "
+            f"{name}. A published port is a DNAT rule in the node's nat table (the DOCKER chain, "
+            "from PREROUTING).",
+            f"パケットは {where} 自身に配送されます。宛先を {name} に書き換えるものがありません。"
+            "公開ポートはノードの nat テーブルにある DNAT ルールです（PREROUTING から DOCKER "
+            "チェイン）。"),
             "no-dnat", _walk_notes(walk, lang))
-    if walk.ok and walk.seen_dport != container_port:
+    if nat.ok and nat.seen_dport != container_port:
         return _fail(lang, no, say(
-            f"the packet reaches {name} but on port {walk.seen_dport}: the DNAT target must name "
+            f"the packet reaches {name} but on port {nat.seen_dport}: the DNAT target must name "
             f"the container's port ({container_port}).", f"パケットは {name} に届きますが、"
-            f"ポートが {walk.seen_dport} です。DNAT の宛先にはコンテナのポート（{container_port}）を"
-            "書きます。"), "wrong-port", _walk_notes(walk, lang))
+            f"ポートが {nat.seen_dport} です。DNAT の宛先にはコンテナのポート（{container_port}）を"
+            "書きます。"), "wrong-port", _walk_notes(nat, lang))
+    if nat.ok and nat.reply_ok and _dropped_in(walk):
+        return _fail(lang, no, say(
+            f"the DNAT is right: the destination becomes {c.ip}:{container_port}. But the node "
+            "now forwards the packet, and the filter table's FORWARD chain drops it: docker set "
+            "its policy to DROP, and no rule accepts a new connection to this container and "
+            "port. Look at the filter table's DOCKER chain (`iptables -S DOCKER`): docker wrote "
+            "one ACCEPT per published port there.",
+            f"DNAT は正しく、宛先は {c.ip}:{container_port} になります。しかしノードはこの"
+            "パケットを転送し、filter テーブルの FORWARD チェインが破棄します。docker が"
+            "ポリシーを DROP にしていて、このコンテナとポートへの新しい接続を受け入れるルールが"
+            "ありません。filter テーブルの DOCKER チェイン（`iptables -S DOCKER`）を見てください。"
+            "docker は公開ポートごとに ACCEPT を一つ書いています。"),
+            "no-accept", _walk_notes(walk, lang))
     return _fail(lang, no, _hint_for_walk(walk, lang), "no-reach", _walk_notes(walk, lang))
+
+
+def check_pod_reaches_container(lab, pod: str, container: str, *,
+                                lang: str | None = None) -> Check:
+    """Diagnosis task: can pod ``pod`` ping docker container ``container`` on the same node?
+
+    The pod is on ``cni0``, the container on ``docker0``: the node routes between them, so
+    the packet meets the node's filter FORWARD chain, whose policy docker set to DROP.  The
+    check accepts any fix that lets the pod's traffic through and keeps the policy DROP
+    (an ACCEPT for the pod network, in FORWARD or DOCKER-USER); setting the policy back to
+    ACCEPT works too, but the check says why that opens more than it should.
+    """
+    lang = _lang(lang)
+    state = _snapshot(lab)
+    src = _netns_of(lab, pod, state)
+    dst = lab.docker.get(container).ip
+    walk = reach(state, src, dst)
+    policy = policy_of(state.netns[ROOT].iptables.get("filter", ()), "FORWARD")
+    if walk.ok and walk.reply_ok:
+        if policy != "DROP":
+            return _fail(lang, say(
+                f"{pod} reaches {container} ({dst}), but the node's FORWARD policy is ACCEPT now.",
+                f"{pod} から {container}（{dst}）に届きますが、ノードの FORWARD のポリシーが "
+                "ACCEPT になっています。"), say(
+                "that forwards anything for anyone, which docker's DROP was there to stop (and "
+                "dockerd may set it again when it restarts). Keep the policy DROP and accept only "
+                "the pod network (in FORWARD, or in DOCKER-USER, the chain docker keeps for "
+                "you).",
+                "これでは誰の何でも転送してしまいます。docker の DROP はそれを防ぐためのものです"
+                "（dockerd が再起動すればまた DROP に戻すこともあります）。ポリシーは DROP のまま"
+                "にして、Pod ネットワークだけを受け入れてください（FORWARD か、docker が利用者の"
+                "ために用意した DOCKER-USER に）。"),
+                "policy-accept", _walk_notes(walk, lang), walk=walk)
+        return _pass(lang, say(f"{pod} reaches {container} ({dst}) and the reply comes back; the "
+                               "FORWARD policy is still DROP.",
+                               f"{pod} から {container}（{dst}）に届き、応答も戻ります。FORWARD "
+                               "のポリシーは DROP のままです。"), _walk_notes(walk, lang), walk=walk)
+    no = say(f"{pod} cannot reach {container} ({dst}).",
+             f"{pod} から {container}（{dst}）に届きません。")
+    if _dropped_in(walk) and walk.ok:
+        return _fail(lang, no, say(
+            f"the request arrives, but the answer from {container} is dropped in the node's "
+            "FORWARD chain on its way back to the pod: a rule that accepts only one direction "
+            "is not enough (think of -d as well as -s, or conntrack's ESTABLISHED).",
+            f"要求は届きますが、{container} からの応答が Pod へ戻る途中でノードの FORWARD "
+            "チェインに破棄されます。片方向だけを受け入れるルールでは足りません（-s だけでなく "
+            "-d、あるいは conntrack の ESTABLISHED を考えてください）。"),
+            "reply-dropped", _walk_notes(walk, lang), walk=walk)
+    if _dropped_in(walk):
+        return _fail(lang, no, say(
+            "the packet leaves the pod, crosses cni0 and reaches the node, which routes it to "
+            "docker0, and there it stops: read the last hop. Compare `iptables -S` in the node "
+            "with what a docker host has, and ask which rule would accept a packet coming in on "
+            "cni0.",
+            "パケットは Pod を出て cni0 を通りノードに着き、ノードが docker0 へルーティング"
+            "しますが、そこで止まります。最後のホップを読んでください。ノードの `iptables -S` を"
+            "読み、cni0 から入ってくるパケットを受け入れるルールがどれかを考えてください。"),
+            "forward-drop", _walk_notes(walk, lang), walk=walk)
+    return _fail(lang, no, _hint_for_walk(walk, lang), "no-reach", _walk_notes(walk, lang),
+                 walk=walk)
 
 
 # =====================================================================

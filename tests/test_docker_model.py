@@ -120,9 +120,13 @@ def test_start_builds_the_slides_host(lab):
     assert [a.cidr for a in node.addrs_of(docker0.ifindex) if a.family == 4] == ["172.17.0.1/16"]
     assert node.sysctls["net.ipv4.ip_forward"] == "1"
     assert node.iptables["nat"] == NAT_RULES
-    assert [st.actor for st in lab.timeline] == ["host", "docker", "docker", "docker"]
+    # docker 17.06's filter table: its rules, and the policy it set when it turned ip_forward on
+    assert lab.iptables("-S").splitlines()[:7] == [
+        "-P INPUT ACCEPT", "-P FORWARD DROP", "-P OUTPUT ACCEPT", "-N DOCKER",
+        "-N DOCKER-ISOLATION", "-N DOCKER-USER", "-A FORWARD -j DOCKER-USER"]
+    assert [st.actor for st in lab.timeline] == ["host", "docker", "docker", "docker", "docker"]
     lab.docker.start()  # idempotent
-    assert len(lab.timeline) == 4
+    assert len(lab.timeline) == 5
 
 
 def test_docker0_is_no_carrier_until_a_first_container(docker, lab):
@@ -197,8 +201,11 @@ def test_bridge_steps_are_recorded_with_reasons(docker, lab):
         assert step.title["en"] and step.why["en"] and step.mirrors
         assert JAPANESE.search(step.title["ja"]) and JAPANESE.search(step.why["ja"])
         assert step.why["ja"] != step.why["en"]
-    assert steps[-1].commands[-1] == ("iptables -t nat -A DOCKER ! -i docker0 -p tcp -m tcp "
-                                      "--dport 8080 -j DNAT --to-destination 172.17.0.2:80")
+    assert steps[-1].commands[-2:] == [
+        "iptables -t nat -A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT "
+        "--to-destination 172.17.0.2:80",
+        "iptables -t filter -A DOCKER -d 172.17.0.2/32 ! -i docker0 -o docker0 -p tcp -m tcp "
+        "--dport 80 -j ACCEPT"]
 
 
 def test_publish_adds_dnat_and_rm_removes_it(docker, lab):
@@ -211,8 +218,13 @@ def test_publish_adds_dnat_and_rm_removes_it(docker, lab):
         "-A DOCKER -d 127.0.0.1/32 ! -i docker0 -p udp -m udp --dport 5353 -j DNAT "
         "--to-destination 172.17.0.2:53",
     )
+    accept = [l for l in lab.snapshot().netns[ROOT].iptables["filter"] if l.startswith("-A DOCKER ")]
+    assert accept == [
+        "-A DOCKER -d 172.17.0.2/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT",
+        "-A DOCKER -d 172.17.0.2/32 ! -i docker0 -o docker0 -p udp -m udp --dport 53 -j ACCEPT"]
     docker.rm("web")
     assert lab.snapshot().netns[ROOT].iptables["nat"] == NAT_RULES
+    assert not [l for l in lab.snapshot().netns[ROOT].iptables["filter"] if l.startswith("-A DOCKER ")]
 
 
 def test_rm_takes_everything_back(docker, lab):

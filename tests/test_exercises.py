@@ -272,6 +272,10 @@ def test_published_by_docker_and_by_hand():
     assert ex.check_published(lab, 8081, "web", 80).problem == "wrong-port"
     lab.iptables(f"-t nat -I DOCKER ! -i docker0 -p tcp -m tcp --dport 8081 -j DNAT "
                  f"--to-destination {web.ip}:80")
+    # The DNAT alone is not enough: docker's FORWARD policy is DROP (docker 17.06's filter table).
+    c = ex.check_published(lab, 8081, "web", 80, lang="en")
+    assert c.problem == "no-accept" and "DOCKER" in c.hint
+    lab.iptables(f"-A DOCKER -d {web.ip}/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT")
     assert ex.check_published(lab, 8081, "web", 80)
 
 

@@ -73,7 +73,7 @@ def test_badges_say_what_the_picture_does_not_draw():
         lab.close()
     by_title = {st["title"]: st["badges"] for st in sc["steps"]}
     assert "host-local reserved 10.244.1.2" in by_title["simlab-bridge ADD: IPAM ADD"]
-    assert "net.ipv4.ip_forward = 1" in by_title["dockerd: turn on IP forwarding"]
+    assert "net.ipv4.ip_forward = 1" in by_title["dockerd: turn on IP forwarding, FORWARD policy DROP"]
     assert any(b.startswith("ip netns exec") or b.startswith("iptables") or "iptables" in b
                for b in by_title["dockerd: NAT rules (MASQUERADE and the DOCKER chain)"])
     quiet = [st for st in sc["steps"] if not (st["set"] or st["del"] or st["eadd"] or st["edel"])]

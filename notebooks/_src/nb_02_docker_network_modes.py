@@ -10,18 +10,21 @@ def cells():
             covers_en="""
             What `docker run` does to the kernel in each network mode: `--net none`, `--net host`,
             `--net bridge` (the default) and `--net container:X`, one at a time with the stepper,
-            then side by side. Then `docker inspect` (slide 10), the NAT rules docker writes, and a
-            published port. Tasks: explain why the `none` container cannot ping, give it a network
-            by hand, and publish a port by hand.
+            then side by side. Then `docker inspect` (slide 10), the NAT and filter rules docker
+            writes (docker 17.06, the talk's era), and a published port. Tasks: explain why the
+            `none` container cannot ping, give it a network by hand, publish a port by hand, and
+            find why a Kubernetes pod cannot reach a container on `docker0` (the 2017 incident).
             """,
             covers_ja="""
             `docker run` が各ネットワークモードでカーネルに何をするか。`--net none`、`--net host`、
             `--net bridge`（既定）、`--net container:X` を一つずつステッパーで見てから、並べて比べます。
-            続いて `docker inspect`（スライド 10）、docker が書く NAT ルール、公開ポート。課題は、
-            `none` のコンテナが ping できない理由の説明、手作業でネットワークを与えること、手作業で
-            ポートを公開することです。
+            続いて `docker inspect`（スライド 10）、docker が書く NAT と filter のルール（トークと
+            同じ時代の docker 17.06）、公開ポート。課題は、`none` のコンテナが ping できない理由の
+            説明、手作業でネットワークを与えること、手作業でポートを公開すること、そして
+            Kubernetes の Pod が `docker0` 上のコンテナに届かない理由を突き止めること（2017 年の
+            障害）です。
             """,
-            minutes=35),
+            minutes=45),
         setup(),
         md("""
            ## The host, and dockerd starting
@@ -29,7 +32,8 @@ def cells():
            The slides' host has an uplink `em1` with `192.168.1.1` on a LAN. simlab's docker engine
            builds that when it starts: `em1` in the node, and a namespace `lan` at the other end
            (`192.168.1.254`) standing for the rest of the network. Then dockerd does its own
-           start-up: the bridge `docker0` (`172.17.0.1/16`), `net.ipv4.ip_forward=1`, and NAT rules.
+           start-up: the bridge `docker0` (`172.17.0.1/16`), `net.ipv4.ip_forward=1` with the
+           `FORWARD` policy `DROP`, NAT rules, and filter rules.
            """,
            """
            ## ホストと dockerd の起動
@@ -37,7 +41,8 @@ def cells():
            スライドのホストには LAN につながるアップリンク `em1`（`192.168.1.1`）があります。simlab
            の docker エンジンは起動時にそれを作ります。ノードに `em1`、その向こう側に残りの
            ネットワークを表す名前空間 `lan`（`192.168.1.254`）です。それから dockerd 自身の起動処理:
-           ブリッジ `docker0`（`172.17.0.1/16`）、`net.ipv4.ip_forward=1`、NAT ルールです。
+           ブリッジ `docker0`（`172.17.0.1/16`）、`net.ipv4.ip_forward=1` と `FORWARD` のポリシー
+           `DROP`、NAT ルール、filter ルールです。
            """),
         code("""
              lab.docker.start()
@@ -211,12 +216,20 @@ def cells():
                  print(f"{name:6} SandboxKey={settings['SandboxKey']!r:40} IPAddress={settings['IPAddress']!r}")
              """),
         md("""
-           ## 7. NAT and a published port
+           ## 7. NAT, the filter table and a published port
 
            At start-up dockerd wrote NAT rules in the node's `nat` table: `MASQUERADE` for what
            leaves `172.17.0.0/16` through another interface, and a `DOCKER` chain that
            `PREROUTING` and `OUTPUT` jump to for local addresses. Publishing a port (`-p 8080:80`)
            adds a `DNAT` rule to that chain.
+
+           It also wrote the `filter` table, as docker 17.06 does. Turning on `ip_forward` makes
+           the node a router for anything, so since docker 1.13 dockerd sets the `FORWARD` policy
+           to **`DROP`** and accepts only what it knows: answers to connections going to
+           `docker0` (conntrack `RELATED,ESTABLISHED`), anything leaving `docker0`, container to
+           container, and, in its own `DOCKER` chain, one `ACCEPT` per published port.
+           `DOCKER-USER` comes first and is left to you; `DOCKER-ISOLATION` keeps docker networks
+           apart.
            """,
            """
            ## 7. NAT と公開ポート
@@ -225,11 +238,19 @@ def cells():
            `172.17.0.0/16` の外へ出るものを `MASQUERADE` し、ローカルアドレス宛てなら `PREROUTING` と
            `OUTPUT` から `DOCKER` チェインへ飛ぶルールです。ポートを公開する（`-p 8080:80`）と、
            そのチェインに `DNAT` ルールが加わります。
+
+           docker 17.06 は `filter` テーブルも書きます。`ip_forward` を有効にするとノードは何でも
+           転送するルーターになるので、docker 1.13 以降の dockerd は `FORWARD` のポリシーを
+           **`DROP`** にし、自分が知っているものだけを受け入れます。`docker0` へ戻る接続の応答
+           （conntrack の `RELATED,ESTABLISHED`）、`docker0` から出ていくもの、コンテナ同士、
+           そして自分の `DOCKER` チェインに公開ポートごとの `ACCEPT` です。先頭の `DOCKER-USER` は
+           利用者のためのチェインで、`DOCKER-ISOLATION` は docker のネットワーク同士を分けます。
            """),
         code("""
              nginx = lab.docker.run("nginx", image="nginx", publish=["8080:80"])
              print(lab.docker.ps())
              print(lab.iptables("-t nat -S"))
+             print(lab.iptables("-S"))
              """),
         code("""
              walk = lab.docker.reach("lan", "node", "tcp", 8080)
@@ -301,27 +322,117 @@ def cells():
             "publish a port by hand",
             """
             Make a connection from the LAN to the node's port **8081** arrive at **`web`'s port
-            80**, with one `iptables` rule in the node's `nat` table (look at the rule docker wrote
-            for `nginx` above). `lab.iptables("-t nat ...")` runs `iptables` in the node.
+            80**, as docker does it: one rule in the node's `nat` table that rewrites the
+            destination, and one in the `filter` table that lets the rewritten packet through the
+            `FORWARD` policy `DROP` (look at the two rules docker wrote for `nginx` above).
+            `lab.iptables("-t nat ...")` runs `iptables` in the node; without `-t` it is the
+            `filter` table. The check says which of the two is missing.
             """,
             "手作業でポートを公開する",
             """
-            LAN からノードのポート **8081** への接続が **`web` のポート 80** に届くように、ノードの
-            `nat` テーブルに `iptables` のルールを一つ書いてください（上で docker が `nginx` のために
-            書いたルールを参考に）。`lab.iptables("-t nat ...")` はノードで `iptables` を実行します。
+            LAN からノードのポート **8081** への接続が **`web` のポート 80** に届くように、docker と
+            同じやり方で書いてください。宛先を書き換えるルールをノードの `nat` テーブルに一つ、
+            書き換えたパケットを `FORWARD` のポリシー `DROP` から通すルールを `filter` テーブルに
+            一つです（上で docker が `nginx` のために書いた二つのルールを参考に）。
+            `lab.iptables("-t nat ...")` はノードで `iptables` を実行します。`-t` を付けなければ
+            `filter` テーブルです。チェックは二つのうちどちらが足りないかを教えます。
             """),
         code("""
-             # Your rule here / ここにルールを書く:
+             # Your rules here / ここにルールを書く:
              # lab.iptables("-t nat -A DOCKER ...")
+             # lab.iptables("-A DOCKER ...")
              """, tags=("answer",)),
         code("""
              ex.check_published(lab, 8081, "web", 80, lang=LANG)
              """, tags=("check",)),
         solution("""
-                 rule = f"DOCKER ! -i docker0 -p tcp -m tcp --dport 8081 -j DNAT --to-destination {web.ip}:80"
-                 lab.run(f"iptables -t nat -D {rule}")   # an earlier try of the same rule, if any
-                 lab.iptables(f"-t nat -A {rule}")
+                 dnat = f"DOCKER ! -i docker0 -p tcp -m tcp --dport 8081 -j DNAT --to-destination {web.ip}:80"
+                 accept = f"DOCKER -d {web.ip}/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT"
+                 lab.run(f"iptables -t nat -D {dnat}")   # earlier tries of the same rules, if any
+                 lab.run(f"iptables -D {accept}")
+                 lab.iptables(f"-t nat -A {dnat}")
+                 lab.iptables(f"-A {accept}")           # the filter table: past FORWARD DROP
                  ex.check_published(lab, 8081, "web", 80, lang=LANG)
+                 """),
+        md("""
+           ## 8. A pod next to docker: the 2017 incident
+
+           In 2017 a Kubernetes node ran its pods through docker (dockershim), but on its own
+           bridge `cni0` (`10.244.1.0/24`), not on `docker0`. A pod's packet to a container on
+           `docker0`, to the LAN or to another node is **routed** by the node, so it meets the
+           `FORWARD` chain. When nodes moved to docker 1.13, pod traffic stopped
+           ([kubernetes#40182](https://github.com/kubernetes/kubernetes/issues/40182)); the
+           network agents then added their own `FORWARD` rules (flannel v0.9.1,
+           [flannel#872](https://github.com/flannel-io/flannel/pull/872)). simlab's node has them;
+           the cell below takes them away, to put the node back in early 2017.
+           """,
+           """
+           ## 8. docker の隣の Pod: 2017 年の障害
+
+           2017 年の Kubernetes ノードは Pod を docker（dockershim）で動かしていましたが、Pod は
+           `docker0` ではなく自分のブリッジ `cni0`（`10.244.1.0/24`）にいました。Pod から
+           `docker0` 上のコンテナ、LAN、別のノードへのパケットはノードが**ルーティング**するので、
+           `FORWARD` チェインを通ります。ノードを docker 1.13 に上げると Pod の通信が止まりました
+           （[kubernetes#40182](https://github.com/kubernetes/kubernetes/issues/40182)）。その後、
+           ネットワークエージェントが自分の `FORWARD` ルールを足すようになりました（flannel
+           v0.9.1、[flannel#872](https://github.com/flannel-io/flannel/pull/872)）。simlab のノード
+           にはそのルールがあります。下のセルはそれを消して、ノードを 2017 年初めの状態に戻します。
+           """),
+        code("""
+             pod = lab.k8s.run("centos1")
+             for rule in ("-s 10.244.0.0/16 -j ACCEPT", "-d 10.244.0.0/16 -j ACCEPT"):
+                 lab.run(f"iptables -D FORWARD {rule}")   # early 2017: no such rules yet
+             print(f"pod centos1: {pod.ip} on cni0, container web: {web.ip} on docker0")
+             print(lab.ping(pod.netns, web.ip).text)
+             """),
+        task(
+            "the pod cannot reach the container on the docker bridge: find why",
+            """
+            `centos1`'s ping to `web` gets no answer. Find where the packet stops and why, then
+            fix it with one or two `iptables` rules in the node, without opening the node to
+            everything: the `FORWARD` policy stays `DROP`. Start with the check and the packet's
+            hops (`lab.k8s.reach("centos1", web.ip)`), then read the node's `iptables -S`.
+            """,
+            "Pod が docker ブリッジ上のコンテナに届かない: 理由を突き止める",
+            """
+            `centos1` から `web` への ping に応答がありません。パケットがどこで、なぜ止まるかを
+            突き止め、ノードの `iptables` ルール一つか二つで直してください。ノードを何にでも開放
+            してはいけません。`FORWARD` のポリシーは `DROP` のままにします。まずチェックとパケット
+            のホップ（`lab.k8s.reach("centos1", web.ip)`）を見て、次にノードの `iptables -S` を
+            読みます。
+            """),
+        code("""
+             ex.check_pod_reaches_container(lab, "centos1", "web", lang=LANG)
+             """, tags=("check",)),
+        reveal(
+            "Which rule of the node decides the pod's packet?",
+            "**None of them**: the packet comes in on `cni0` and goes out on `docker0`. "
+            "`DOCKER-USER` and `DOCKER-ISOLATION` return, the conntrack rule wants an answer "
+            "(this is a new flow), the `DOCKER` chain accepts only published ports, and the last "
+            "two rules want packets coming *from* `docker0`. So the chain ends and its policy, "
+            "`DROP`, decides: no answer, no error. The answer from `web` would pass (`-i docker0 "
+            "! -o docker0 -j ACCEPT`); it is never sent.",
+            "ノードのどのルールが Pod のパケットを決めるでしょう？",
+            "**どれでもありません**。パケットは `cni0` から入り `docker0` から出ます。"
+            "`DOCKER-USER` と `DOCKER-ISOLATION` は RETURN し、conntrack のルールは応答を待ち"
+            "（これは新しい通信です）、`DOCKER` チェインは公開ポートだけを受け入れ、最後の二つは "
+            "`docker0` *から*来るパケット用です。チェインの終わりまで来て、ポリシーの `DROP` が"
+            "決めます。応答もエラーもありません。`web` からの応答なら通りますが"
+            "（`-i docker0 ! -o docker0 -j ACCEPT`）、送られることがありません。"),
+        code("""
+             # Your rules here / ここにルールを書く:
+             # lab.iptables("-I DOCKER-USER ...")
+             """, tags=("answer",)),
+        code("""
+             ex.check_pod_reaches_container(lab, "centos1", "web", lang=LANG)
+             """, tags=("check",)),
+        solution("""
+                 # DOCKER-USER: the chain docker keeps for the admin's rules, first in FORWARD.
+                 for rule in ("-s 10.244.0.0/16 -j ACCEPT", "-d 10.244.0.0/16 -j ACCEPT"):
+                     lab.run(f"iptables -D DOCKER-USER {rule}")   # an earlier try, if any
+                     lab.iptables(f"-I DOCKER-USER {rule}")
+                 print(lab.ping(pod.netns, web.ip).text)
+                 ex.check_pod_reaches_container(lab, "centos1", "web", lang=LANG)
                  """),
         md("""
            Next: [03_kubernetes_and_cni](03_kubernetes_and_cni.ipynb): a pod's container looks like

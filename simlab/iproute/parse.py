@@ -41,10 +41,10 @@ __all__ = ["parse", "SUPPORTED"]
 #: One line a hint can quote: what simlab understands.
 SUPPORTED = say(
     "simlab understands: ip [-n NS] [-4|-6] [-d] [-br] [-j [-p]] "
-    "{link|addr|route|neigh|netns} ..., bridge {link|fdb} ..., iptables -t TABLE -S|-N|-A|-I|-D|-X|-F, "
+    "{link|addr|route|neigh|netns} ..., bridge {link|fdb} ..., iptables -t TABLE -S|-P|-N|-A|-I|-D|-X|-F, "
     "sysctl -w, ping -c N ADDR, and ip netns exec NS <one of those>",
     "simlab が対応しているのは ip [-n NS] [-4|-6] [-d] [-br] [-j [-p]] "
-    "{link|addr|route|neigh|netns} ...、bridge {link|fdb} ...、iptables -t TABLE -S|-N|-A|-I|-D|-X|-F、"
+    "{link|addr|route|neigh|netns} ...、bridge {link|fdb} ...、iptables -t TABLE -S|-P|-N|-A|-I|-D|-X|-F、"
     "sysctl -w、ping -c N ADDR、および ip netns exec NS <これらのいずれか> です",
 )
 
@@ -1478,10 +1478,10 @@ def _iptables(words: list[str], netns: str, line: str) -> Change | Show:
                                    "次のように書いてください: iptables -t TABLE -S [CHAIN]"))
         return Show("iptables", IptablesShow(table, rest[1] if len(rest) > 1 else None), tuple(words), netns,
                     text=line)
-    if verb in ("-N", "-A", "-I", "-D", "-X", "-F", "--new-chain", "--append", "--insert",
-                "--delete", "--delete-chain", "--flush"):
-        long = {"--new-chain": "-N", "--append": "-A", "--insert": "-I", "--delete": "-D",
-                "--delete-chain": "-X", "--flush": "-F"}
+    if verb in ("-P", "-N", "-A", "-I", "-D", "-X", "-F", "--policy", "--new-chain", "--append",
+                "--insert", "--delete", "--delete-chain", "--flush"):
+        long = {"--policy": "-P", "--new-chain": "-N", "--append": "-A", "--insert": "-I",
+                "--delete": "-D", "--delete-chain": "-X", "--flush": "-F"}
         op_args = (long.get(verb, verb), *rest[1:])
         if table not in BUILTIN_CHAINS:
             raise _unsupported(f'the iptables table "{table}"',
@@ -1492,8 +1492,8 @@ def _iptables(words: list[str], netns: str, line: str) -> Change | Show:
             raise _unsupported(f'"{word}" in an iptables rule', RULE_HINT)
         return Change((o.Iptables(table, op_args, netns=netns),), line)
     raise _unsupported(f'"iptables {verb}"',
-                       say("simlab supports iptables -S, -N, -A, -I, -D, -X and -F",
-                           "simlab が対応しているのは iptables の -S、-N、-A、-I、-D、-X、-F です"))
+                       say("simlab supports iptables -S, -P, -N, -A, -I, -D, -X and -F",
+                           "simlab が対応しているのは iptables の -S、-P、-N、-A、-I、-D、-X、-F です"))
 
 
 RULE_HINT = say(

@@ -460,9 +460,13 @@ def read_iptables(k: Kernel, handle: Ns) -> dict:
         elif current is None or line.startswith("#") or line == "COMMIT":
             continue
         elif line.startswith(":"):
+            # ":FORWARD DROP [0:0]": a built-in chain and its policy, kept (as the model keeps
+            # it) only when not ACCEPT; ":DOCKER - [0:0]": a user chain.
             chain, policy = line[1:].split()[:2]
             if policy == "-":
                 current.append(f"-N {chain}")
+            elif policy != "ACCEPT":
+                current.insert(0, f"-P {chain} {policy}")
         elif line.startswith("-"):
             current.append(line)
     return {t: tuple(lines) for t, lines in tables.items()}

@@ -82,6 +82,12 @@ def sysctl_set(k: Kernel, op: o.SysctlSet) -> Undo:
 
 def iptables(k: Kernel, op: o.Iptables) -> Undo:
     handle = k.ns_of(op.netns)
+    verb = op.args[0] if op.args else ""
+    before = ""
+    if verb == "-P" and len(op.args) == 3:  # the undo puts the old policy back
+        shown = k.run_in(handle, ["iptables", "-w", "-t", op.table, "-S", op.args[1]])
+        first = shown.stdout.split("\n", 1)[0].split()
+        before = first[2] if shown.returncode == 0 and first[:2] == ["-P", op.args[1]] else ""
     p = k.run_in(handle, ["iptables", "-w", "-t", op.table, *op.args])
     if p.returncode != 0:
         text = p.stderr.rstrip("\n")
@@ -90,7 +96,8 @@ def iptables(k: Kernel, op: o.Iptables) -> Undo:
         )
     handle.cache = None
     handle.iptables_read = False
-    verb = op.args[0] if op.args else ""
+    if before:
+        return [lambda: k.run_in(handle, ["iptables", "-w", "-t", op.table, "-P", op.args[1], before])]
     inverse = {"-N": "-X", "-A": "-D", "-I": "-D"}.get(verb)
     if inverse is None:
         return []

@@ -25,6 +25,11 @@ Rules followed here (the kernel's, in the order it applies them):
   lookup: local addresses are delivered (``filter INPUT``); anything else is
   forwarded only when ``net.ipv4.ip_forward`` is 1 (``filter FORWARD``); a
   transit namespace without a route answers *Destination Net Unreachable*;
+- a filter chain's rules are read in order, user chains entered by ``-j`` and
+  left by ``RETURN`` or their end; a packet no rule decides meets the built-in
+  chain's policy (``-P FORWARD DROP``: dropped, no answer); a connection's
+  answer is ``ESTABLISHED`` to ``-m conntrack --ctstate`` (its first packet
+  ``NEW``), so ``--ctstate RELATED,ESTABLISHED -j ACCEPT`` lets replies back;
 - on the way out ``nat POSTROUTING`` may rewrite the source (MASQUERADE: the
   out link's address; SNAT: the given one);
 - the nat table sees only a connection's first packet: the answer is
@@ -32,7 +37,11 @@ Rules followed here (the kernel's, in the order it applies them):
   that made it, and no nat rule runs for it.
 
 Not modelled: the raw and mangle tables, policy routing, rp_filter, ICMP
-redirects, br_netfilter, IPv6, and sockets (a TCP packet delivered to a
+redirects, br_netfilter (a bridged frame meeting ``filter FORWARD``: on a
+machine that loaded it, a kernel lab's namespaces have
+``net.bridge.bridge-nf-call-iptables=1``, so frames bridged inside a namespace
+whose FORWARD policy is DROP need an ACCEPT, as docker's ``-i docker0 -o
+docker0 -j ACCEPT`` and the pod network's ``-s 10.244.0.0/16 -j ACCEPT`` are), IPv6, and sockets (a TCP packet delivered to a
 namespace counts as reaching it, whether or not something listens there).
 Learning (ARP cache, bridge FDB) is reported in the hops and as events
 (``Walk.learned``); :func:`reach` never changes the snapshot, but the answer
@@ -55,6 +64,7 @@ from dataclasses import dataclass, field, replace
 
 from .derive import carrier, peer_link, port_state, ports_of
 from .learn import Heard, Resolved, learn
+from .netfilter import policy_of
 from .state import ROOT, Link, Netns, NetState, Route
 from .wire import Seen, Sent, conntrack_text, local_route_text, looped, neigh_text, route_text, sent
 
@@ -414,7 +424,17 @@ def _nat(trip: _Trip, key: str, ns: Netns, chain: str, pkt: _Pkt, in_if: str | N
 def _filter(trip: _Trip, key: str, ns: Netns, chain: str, pkt: _Pkt, in_if: str | None,
             out_if: str | None, ctstate: str) -> bool:
     rule = _run_chain(ns, "filter", chain, pkt, in_if, out_if, ctstate)
-    if rule is None or rule.target not in ("DROP", "REJECT"):
+    if rule is None:
+        # No rule decided: the built-in chain's policy does (`iptables -P FORWARD DROP`).
+        if policy_of(ns.iptables.get("filter", ()), chain) != "DROP":
+            return True
+        trip.fail(key, in_if or out_if, f"dropped by filter {chain}",
+                  f"filter {chain}: no rule accepts the packet, and the chain's policy is DROP "
+                  f"(`-P {chain} DROP` in `iptables -S`): it is dropped",
+                  f"filter {chain}: パケットを受け入れるルールがなく、チェインのポリシーが DROP"
+                  f"（`iptables -S` の `-P {chain} DROP`）: 破棄される")
+        return False
+    if rule.target not in ("DROP", "REJECT"):
         return True
     if rule.target == "REJECT":
         # ipt_REJECT answers with the ICMP error it names; ping prints iputils' words.

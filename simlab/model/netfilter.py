@@ -1,8 +1,13 @@
 """A namespace's iptables rules, kept as the lines `iptables -S` prints.
 
-Only the rule *text* is modelled (enough for docker's and CNI's NAT rules to be
+Only the rule *text* is modelled (enough for docker's and CNI's rules to be
 shown and compared); matching packets against rules lives in the forwarding
-walk.  Errors use iptables' own words.
+walk.  Errors use iptables' own words (iptables-nft 1.8.9, Debian's).
+
+A built-in chain's policy is kept as its ``-P CHAIN DROP`` line only when it is
+not ACCEPT (the default), so a table the kernel backend reads back and the
+model's hold the same lines.  ``iptables -S`` lists user chains sorted by name,
+as iptables-nft does, whatever order they were made in.
 """
 
 from __future__ import annotations
@@ -12,13 +17,17 @@ import ipaddress
 
 from .errors import NetError, say
 
-__all__ = ["BUILTIN_CHAINS", "RULE_WORDS", "apply_iptables", "render_rules", "unknown_word"]
+__all__ = ["BUILTIN_CHAINS", "POLICIES", "RULE_WORDS", "apply_iptables", "policy_of", "render_rules",
+           "unknown_word"]
 
 BUILTIN_CHAINS = {
     "filter": ("INPUT", "FORWARD", "OUTPUT"),
     "nat": ("PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"),
     "mangle": ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"),
 }
+
+#: The policies a built-in chain may have (``iptables -P CHAIN POLICY``).
+POLICIES = ("ACCEPT", "DROP")
 
 
 #: What a learner may write in a rule: what the forwarding walk evaluates (the rest would
@@ -49,6 +58,8 @@ def unknown_word(args: tuple[str, ...]) -> str | None:
     verb, rest = args[0], list(args[1:])
     if rest and not (set(rest[0]) <= _NAME_CHARS and _plain(rest[0])):
         return rest[0]
+    if verb == "-P":  # a chain and a policy (iptables itself says which policy is bad)
+        return next((w for w in rest[1:2] if not _plain(w)), None) or next(iter(rest[2:]), None)
     if verb not in ("-A", "-I", "-D"):
         return next(iter(rest[1:]), None)  # -N, -X, -F, -S: a chain at most
     words, i = rest[1:], 0
@@ -146,7 +157,50 @@ def _address(value: str) -> str:
 
 
 def _chains(table: str, lines: tuple[str, ...]) -> list[str]:
-    return list(BUILTIN_CHAINS[table]) + [l.split()[1] for l in lines if l.startswith("-N ")]
+    """Built-in chains in iptables' order, then user chains by name (iptables-nft's order)."""
+    return list(BUILTIN_CHAINS[table]) + sorted(l.split()[1] for l in lines if l.startswith("-N "))
+
+
+def policy_of(lines: tuple[str, ...], chain: str) -> str:
+    """A built-in chain's policy in a table's lines (ACCEPT unless a ``-P`` line says else)."""
+    return next((l.split()[2] for l in lines if l.startswith(f"-P {chain} ")), "ACCEPT")
+
+
+def _policy(table: str, lines: tuple[str, ...], rest: list[str]) -> tuple[str, ...]:
+    """``iptables -P CHAIN POLICY``, with iptables' checks in its order."""
+    if not rest:
+        raise NetError("iptables v1.8.9 (nf_tables): option \"-P\" requires an argument\n"
+                       "Try `iptables -h' or 'iptables --help' for more information.",
+                       errno=errno.EINVAL, exit=2, hint=say("write: iptables -P FORWARD DROP",
+                                                            "次のように書いてください: iptables -P FORWARD DROP"))
+    if len(rest) < 2:
+        raise NetError("iptables v1.8.9 (nf_tables): -P requires a chain and a policy\n"
+                       "Try `iptables -h' or 'iptables --help' for more information.",
+                       errno=errno.EINVAL, exit=2, hint=say("write: iptables -P FORWARD DROP",
+                                                            "次のように書いてください: iptables -P FORWARD DROP"))
+    if len(rest) > 2:
+        raise NetError(f"Bad argument `{rest[2]}'\nTry `iptables -h' or 'iptables --help' for more "
+                       "information.", errno=errno.EINVAL, exit=2,
+                       hint=say("-P takes a chain and a policy, nothing more",
+                                "-P に渡すのはチェインとポリシーだけです"))
+    chain, policy = rest
+    if table == "nat" and policy == "DROP":
+        raise NetError('iptables v1.8.9 (nf_tables): \nThe "nat" table is not intended for filtering, '
+                       "the use of DROP is therefore inhibited.\n\n\nTry `iptables -h' or "
+                       "'iptables --help' for more information.", errno=errno.EINVAL, exit=2,
+                       hint=say("filter in the filter table: iptables -P FORWARD DROP",
+                                "破棄は filter テーブルで行います: iptables -P FORWARD DROP"))
+    if chain not in BUILTIN_CHAINS[table]:
+        raise _fail("Bad built-in chain name.",
+                    say(f"only built-in chains have a policy ({', '.join(BUILTIN_CHAINS[table])}); a user "
+                        "chain's end returns to the rule that jumped to it",
+                        f"ポリシーを持つのは組み込みチェイン（{'、'.join(BUILTIN_CHAINS[table])}）だけです。"
+                        "ユーザーチェインの末尾では、ジャンプ元のルールに戻ります"))
+    if policy not in POLICIES:
+        raise _fail("Bad policy name. Run `dmesg' for more information.",
+                    say("a policy is ACCEPT or DROP", "ポリシーは ACCEPT か DROP です"))
+    kept = tuple(l for l in lines if not l.startswith(f"-P {chain} "))
+    return kept if policy == "ACCEPT" else (f"-P {chain} {policy}",) + kept
 
 
 def _fail(text: str, hint: str = "") -> NetError:
@@ -154,16 +208,18 @@ def _fail(text: str, hint: str = "") -> NetError:
 
 
 def apply_iptables(table: str, lines: tuple[str, ...], args: tuple[str, ...]) -> tuple[str, ...]:
-    """Apply one iptables command (``-N/-X/-A/-I/-D/-F``) to a table's lines."""
+    """Apply one iptables command (``-P/-N/-X/-A/-I/-D/-F``) to a table's lines."""
     if table not in BUILTIN_CHAINS:
         raise NetError(f"iptables v1.8.9 (nf_tables): table '{table}' does not exist", errno=errno.ENOENT, exit=3,
                        hint=say("tables are filter, nat and mangle",
                                 "テーブルは filter、nat、mangle の 3 つです"))
     if not args:
         raise NetError("iptables v1.8.9 (nf_tables): no command specified", errno=errno.EINVAL, exit=2,
-                       hint=say("give a command: -N, -A, -I, -D, -X or -F",
-                                "コマンド (-N、-A、-I、-D、-X、-F のいずれか) を指定してください"))
+                       hint=say("give a command: -P, -N, -A, -I, -D, -X or -F",
+                                "コマンド (-P、-N、-A、-I、-D、-X、-F のいずれか) を指定してください"))
     verb, rest = args[0], list(args[1:])
+    if verb == "-P":
+        return _policy(table, lines, rest)
     chain = rest[0] if rest else ""
     chains = _chains(table, lines)
     if verb == "-N":
@@ -202,8 +258,8 @@ def apply_iptables(table: str, lines: tuple[str, ...], args: tuple[str, ...]) ->
         i = lines.index(rule)
         return lines[:i] + lines[i + 1:]
     raise NetError(f"iptables v1.8.9 (nf_tables): unknown option \"{verb}\"", errno=errno.EINVAL, exit=2,
-                   hint=say("simlab supports -N, -X, -A, -I, -D and -F",
-                            "simlab が対応しているのは -N、-X、-A、-I、-D、-F です"))
+                   hint=say("simlab supports -P, -N, -X, -A, -I, -D and -F",
+                            "simlab が対応しているのは -P、-N、-X、-A、-I、-D、-F です"))
 
 
 def _q(word: str) -> str:
@@ -212,8 +268,9 @@ def _q(word: str) -> str:
 
 def render_rules(table: str, lines: tuple[str, ...]) -> str:
     """`iptables -t TABLE -S`: policies, user chains, then rules chain by chain."""
-    out = [f"-P {c} ACCEPT" for c in BUILTIN_CHAINS[table]]
-    out += [l for l in lines if l.startswith("-N ")]
-    for chain in _chains(table, lines):
+    chains = _chains(table, lines)
+    out = [f"-P {c} {policy_of(lines, c)}" for c in BUILTIN_CHAINS[table]]
+    out += [f"-N {c}" for c in chains[len(BUILTIN_CHAINS[table]):]]
+    for chain in chains:
         out += [l for l in lines if l.startswith(f"-A {chain} ")]
     return "\n".join(out) + "\n"

@@ -13,9 +13,8 @@ and ``iptables.Forward``):
   port, and MASQUERADE of a container reaching its own published port
   (hairpin).
 
-Omitted: docker's filter-table rules (DOCKER, DOCKER-ISOLATION and the
-FORWARD jumps).  A lab namespace's FORWARD policy is ACCEPT, so they change
-no verdict.
+The filter table's side (FORWARD policy DROP, DOCKER-USER, DOCKER-ISOLATION,
+the DOCKER chain's ACCEPT per published port) is in :mod:`.docker_filter`.
 """
 
 from __future__ import annotations

@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING
 
 from ..i18n import say
 from ..model import ROOT, NetError, NetState
+from ..model.netfilter import policy_of
 from ..model import ops as o
 from ..timeline import text
 from .docker_errors import DockerError
+from .docker_filter import DOCKER_VERSION, FORWARD_DROP, daemon_filter_rules, publish_filter_rules
 from .docker_nat import daemon_rules, publish_rules
 
 if TYPE_CHECKING:
@@ -104,18 +106,26 @@ def start_daemon(lab, net: DockerNetwork) -> None:
                 what="failed to create the docker0 bridge")
     forward = node.sysctls.get("net.ipv4.ip_forward", "0")
     if forward != "1":
-        tx.step(text("dockerd: turn on IP forwarding", "dockerd: IP フォワーディングを有効にする"),
+        policy = policy_of(node.iptables.get("filter", ()), "FORWARD")
+        tx.step(text("dockerd: turn on IP forwarding, FORWARD policy DROP",
+                     "dockerd: IP フォワーディングを有効にし、FORWARD のポリシーを DROP に"),
                 text("packets between containers and the LAN pass through the node: it must route "
                      f"between {bridge} and {net.uplink}, which Linux does only with "
-                     "net.ipv4.ip_forward=1.",
+                     "net.ipv4.ip_forward=1. Because that makes the node a router for everything, "
+                     f"docker (since 1.13; here {DOCKER_VERSION}) also sets the filter FORWARD "
+                     "policy to DROP: only what its own rules accept is forwarded.",
                      f"コンテナと LAN の間のパケットはノードを通る。{bridge} と {net.uplink} の"
-                     "間でルーティングするには net.ipv4.ip_forward=1 が必要。"),
-                [o.SysctlSet("net.ipv4.ip_forward", "1")],
-                mirrors="libnetwork bridge driver: setupIPForwarding",
-                undo=lambda s: [o.SysctlSet("net.ipv4.ip_forward", forward)],
+                     "間でルーティングするには net.ipv4.ip_forward=1 が必要。これでノードは何でも"
+                     f"転送するルーターになるので、docker（1.13 以降、ここでは {DOCKER_VERSION}）は"
+                     "filter FORWARD のポリシーも DROP にする。転送されるのは docker 自身のルールが"
+                     "受け入れるものだけ。"),
+                [o.SysctlSet("net.ipv4.ip_forward", "1"), o.Iptables("filter", FORWARD_DROP)],
+                mirrors="libnetwork bridge driver: setupIPForwarding (iptables.SetDefaultPolicy)",
+                undo=lambda s: [o.SysctlSet("net.ipv4.ip_forward", forward),
+                                o.Iptables("filter", ("-P", "FORWARD", policy))],
                 what="failed to enable IP forwarding")
     if "-N DOCKER" not in node.iptables.get("nat", ()):
-        rules = daemon_rules(bridge, subnet)
+        rules = [o.Iptables("nat", r) for r in daemon_rules(bridge, subnet)]
         tx.step(text("dockerd: NAT rules (MASQUERADE and the DOCKER chain)",
                      "dockerd: NAT ルール（MASQUERADE と DOCKER チェイン）"),
                 text(f"containers have private addresses ({subnet}): MASQUERADE rewrites their "
@@ -124,18 +134,40 @@ def start_daemon(lab, net: DockerNetwork) -> None:
                      f"コンテナのアドレス（{subnet}）はプライベート。別のリンクから出ていくとき "
                      "MASQUERADE が送信元をノードのアドレスに書き換える。DOCKER チェインには公開ポ"
                      "ートごとの DNAT ルールが入る。"),
-                [o.Iptables("nat", r) for r in rules],
+                rules,
                 mirrors="libnetwork bridge driver: setupIPTables (iptables.NewChain, ProgramChain)",
                 undo=lambda s: _unprogram(s, rules),
                 what="failed to program the nat table")
+    if "-N DOCKER" not in node.iptables.get("filter", ()):
+        accept = [o.Iptables("filter", r) for r in daemon_filter_rules(bridge)]
+        tx.step(text("dockerd: filter rules (DOCKER-USER, DOCKER-ISOLATION, DOCKER, ACCEPT for "
+                     f"{bridge})",
+                     f"dockerd: filter ルール（DOCKER-USER、DOCKER-ISOLATION、DOCKER、{bridge} の "
+                     "ACCEPT）"),
+                text(f"what the FORWARD chain lets through: answers to connections (conntrack "
+                     f"RELATED,ESTABLISHED) going to {bridge}, anything leaving {bridge}, and "
+                     "container to container on it; new connections to a container only through "
+                     "the DOCKER chain (one ACCEPT per published port). DOCKER-USER comes first, "
+                     "for the admin's own rules. Anything else meets the DROP policy.",
+                     f"FORWARD チェインが通すもの: {bridge} へ戻る接続の応答（conntrack "
+                     f"RELATED,ESTABLISHED）、{bridge} から出ていくもの、その上のコンテナ同士。"
+                     "コンテナへの新しい接続は DOCKER チェイン（公開ポートごとの ACCEPT）を通る"
+                     "ものだけ。先頭の DOCKER-USER は管理者自身のルール用。それ以外は DROP "
+                     "ポリシーに当たる。"),
+                accept,
+                mirrors="libnetwork bridge driver: setupIPTables (ProgramChain filter, "
+                        "DOCKER-ISOLATION), firewall_linux.go: arrangeUserFilterRule",
+                undo=lambda s: _unprogram(s, accept),
+                what="failed to program the filter table")
 
 
-def _unprogram(state: NetState, rules: list[tuple[str, ...]]) -> list[o.Op]:
+def _unprogram(state: NetState, rules: list[o.Iptables]) -> list[o.Op]:
     """The iptables commands that take ``rules`` (``-N`` then ``-A``s) back out, if present."""
-    have = state.netns[ROOT].iptables.get("nat", ())
-    ops = [o.Iptables("nat", ("-D", *r[1:])) for r in reversed(rules)
-           if r[0] == "-A" and " ".join(r) in have]
-    ops += [o.Iptables("nat", ("-X", r[1])) for r in rules if r[0] == "-N" and " ".join(r) in have]
+    tables = state.netns[ROOT].iptables
+    ops: list[o.Op] = [o.Iptables(r.table, ("-D", *r.args[1:])) for r in reversed(rules)
+                       if r.args[0] == "-A" and " ".join(r.args) in tables.get(r.table, ())]
+    ops += [o.Iptables(r.table, ("-X", r.args[1])) for r in rules
+            if r.args[0] == "-N" and " ".join(r.args) in tables.get(r.table, ())]
     return ops
 
 
@@ -276,25 +308,33 @@ def join_container(lab, c: Container, target: Container) -> None:
          detail={"container": c.name})
 
 
-def _port_rules(net: DockerNetwork, c: Container) -> list[tuple[str, ...]]:
-    return [r for b in c.ports for r in publish_rules(b, net.bridge, c.ip)]
+def _port_rules(net: DockerNetwork, c: Container) -> list[o.Iptables]:
+    """Per published port: the nat rules (hairpin MASQUERADE, DNAT), then the filter ACCEPT."""
+    return [o.Iptables(table, r) for b in c.ports
+            for table, rules in (("nat", publish_rules(b, net.bridge, c.ip)),
+                                 ("filter", publish_filter_rules(b, net.bridge, c.ip)))
+            for r in rules]
 
 
 def publish(net: DockerNetwork, tx: Steps, c: Container) -> None:
-    """DNAT (and hairpin MASQUERADE) for each published port."""
+    """DNAT (and hairpin MASQUERADE), and the filter ACCEPT, for each published port."""
     rules = _port_rules(net, c)
     first = c.ports[0]
     shown = ", ".join(f"{b.bound_ip}:{b.host_port}->{b.key}" for b in c.ports)
-    tx.step(text(f"publish {shown}: DNAT in the DOCKER chain",
-                 f"{shown} を公開: DOCKER チェインに DNAT"),
+    tx.step(text(f"publish {shown}: DNAT in the DOCKER chain, and ACCEPT",
+                 f"{shown} を公開: DOCKER チェインに DNAT と ACCEPT"),
             text(f"a packet for the node's port {first.host_port} that does not come from "
                  f"{net.bridge} gets its destination rewritten to {c.ip}:{first.container_port} "
-                 "(DNAT) before routing, so the node forwards it to the container; the answer is "
-                 "translated back by conntrack.",
+                 "(DNAT, nat table) before routing, so the node forwards it to the container; "
+                 f"the filter table's DOCKER chain accepts it ({c.ip}, port "
+                 f"{first.container_port}), or the FORWARD policy DROP would stop it. The answer "
+                 "is translated back by conntrack.",
                  f"{net.bridge} 以外から来たノードのポート {first.host_port} 宛てのパケットは、"
-                 f"ルーティングの前に宛先を {c.ip}:{first.container_port} に書き換えられ（DNAT）、"
-                 "ノードがコンテナへ転送する。応答は conntrack が元に戻す。"),
-            [o.Iptables("nat", r) for r in rules],
+                 f"ルーティングの前に宛先を {c.ip}:{first.container_port} に書き換えられ（DNAT、"
+                 "nat テーブル）、ノードがコンテナへ転送する。filter テーブルの DOCKER チェインが"
+                 f"それを受け入れる（{c.ip}、ポート {first.container_port}）。なければ FORWARD の"
+                 "ポリシー DROP で止まる。応答は conntrack が元に戻す。"),
+            rules,
             mirrors="libnetwork portmapper: MapRange, iptables.Forward",
             undo=lambda s: _unprogram(s, rules),
             what=f"driver failed programming external connectivity on endpoint {c.name}",
@@ -311,11 +351,11 @@ def release(lab, net: DockerNetwork, c: Container, verb: str, running: list[Cont
     detail = {"container": c.name}
     node = lab.snapshot().netns[ROOT]
     if c.ports:
-        tx.step(text(f"docker {verb} {c.name}: remove its DNAT rules",
-                     f"docker {verb} {c.name}: DNAT ルールを消す"),
-                text("the published ports are released: their nat rules are deleted.",
-                     "公開ポートを解放し、その nat ルールを削除する。"),
-                [o.Iptables("nat", ("-D", *r[1:])) for r in _port_rules(net, c)],
+        tx.step(text(f"docker {verb} {c.name}: remove its DNAT and ACCEPT rules",
+                     f"docker {verb} {c.name}: DNAT と ACCEPT のルールを消す"),
+                text("the published ports are released: their nat and filter rules are deleted.",
+                     "公開ポートを解放し、その nat と filter のルールを削除する。"),
+                [o.Iptables(r.table, ("-D", *r.args[1:])) for r in _port_rules(net, c)],
                 mirrors="libnetwork portmapper: Unmap, iptables.Forward(Delete)", detail=detail,
                 what="failed to remove the port mapping")
     if c.mode == "bridge" and c.host_veth:

@@ -16,10 +16,12 @@ from __future__ import annotations
 import hashlib
 import shlex
 
+from ..model import ROOT
 from ..model import ops as o
 from ..timeline import text
 from .docker_errors import DockerError
 from .exec_line import in_netns
+from .kube_forward import accept_pod_network
 
 __all__ = ["PAUSE_IMAGE", "Sandbox", "DockerSandboxes", "NamespaceSandboxes"]
 
@@ -42,6 +44,7 @@ class DockerSandboxes:
 
     def start(self) -> None:
         self.lab.docker.start()
+        accept_pod_network(self.lab, ROOT, self.lab.k8s.node.pod_cidr)  # past docker's FORWARD DROP
 
     def create(self, name: str, hostname: str) -> Sandbox:
         c = self.lab.docker.run(name, net="none", image=PAUSE_IMAGE)
