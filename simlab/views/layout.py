@@ -19,9 +19,10 @@ Rules of this module:
 - Inside a pod's box, a link whose peer ever lives in the node sits on the edge facing
   the node, and its peer's node-side end sits straight across on the node's edge (the
   pair shares a vertical "lane"); a link whose peer lives in another pod sits on the
-  left or right edge facing that pod; anything else sits in the middle; ``lo`` in a
-  corner.  Bridges of the node are horizontal bars in the node's box, their ports hang
-  from them; node links with no pod to face (an uplink, ``lo``) are listed on the left.
+  left or right edge facing that pod; anything else sits in the middle; ``lo`` in the
+  right corner away from the node.  Bridges of the node are horizontal bars in the node's
+  box, their ports hang from them; node links with no pod to face (an uplink, ``lo``)
+  are listed on the left.
 - The level of detail follows the number of slots: ``full`` (up to 6: name, addresses,
   MAC), ``compact`` (up to 16: name and address), ``dense`` (more: a pod is a card with
   its name and address; links are dots, labelled only when the step changes them).
@@ -318,8 +319,11 @@ def compute(graphs: Sequence, *, lod: str | None = None) -> Layout:
         box = slot_box[("ns", key)]
         toward = -1 if box.side == "above" else 1  # +1: the node is above this box
         if role.get(nid) == "lo":
-            # above the namespace's own label lines (name, default route)
-            y = box.y1 - lh * 2.7 if box.side == "above" else box.y0 + lh * 2.7
+            # the far corner from the node, on the right (the name's lines are on the
+            # left): a sideways link's label lines centre on the box's middle, and a lane's
+            # hang from the edge facing the node, so this corner is the one they leave free
+            # (at the fit zoom a box is >= 6 lines tall and lo sits 1 line from the edge)
+            y = box.y1 - H * 0.14 if box.side == "above" else box.y0 + H * 0.14
             lay.pos[(nid, key)] = (box.x1 - 0.12, y)
             lay.label_dir[(nid, key)] = (-1, 0)
         elif faces.get((nid, key)) == ROOT:
