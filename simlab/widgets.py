@@ -37,7 +37,7 @@ from .views.diff import Diff
 from .views.diff import diff as _diff
 from .views.draw import Scene
 from .views.ipa import SHOWS, command_for, ip_a, show_text
-from .views.layout import compute
+from .views.layout import compute, compute_frames
 from .views.page import page
 from .views.scene import packet_frames, texts_of
 from .views.scene import scene as _scene
@@ -247,18 +247,18 @@ class Stepper:
             raise ValueError("the timeline has no steps yet: make some (lab.ip(...)) and try again")
         self._cache: dict[int, bytes] = {}
         self._ipa_cache: dict[tuple[int, str, str], tuple[str, set[int]]] = {}
-        graphs = [self.frames[0].before] + [f.after for f in self.frames]
-        self.layout = compute(graphs)
+        self.layout = compute_frames(self.frames)
         size = len(self.frames) * len(self.frames[-1].step.after.netns)
         self.scene = _scene(None, fs=self.frames, layout=self.layout, lang=self.lang,
                             texts=size <= EAGER_TEXTS)
         self._scene_mpl = None
         # namespaces that ever exist, with the name the picture gives them
         names: dict[str, str] = {}
-        for g in graphs:
-            for _node, d in g.nodes(data=True):
-                if d.get("kind") == "netns":
-                    names[d["netns"]] = d.get("label") or d["netns"]
+        first = self.frames[0].before_view
+        for snap, keys in [(first, first.frags)] + [(f.after_view, f.changed) for f in self.frames]:
+            for key, frag in snap.frags.items():
+                if key in keys:  # in the snapshot's order, as a graph lists them
+                    names[key] = frag[2].get("label") or key
         self.ns_options = [(label("label.node", self.lang) if key == ROOT else
                             (f"{names[key]} ({key})" if names[key] != key else key), key)
                            for key in names]
