@@ -189,6 +189,9 @@ class Stepper:
 
     ``source`` is a :class:`~simlab.Lab`, a :class:`~simlab.Timeline` or a list of steps.
     A Lab's or Timeline's later steps appear in the open stepper as they are recorded.
+    ``since=n`` shows the steps from index ``n`` on, named with what the earlier ones made
+    (``Stepper(lab, since=n0)``, not ``Stepper(lab.timeline.steps[n0:])``, in which a
+    container made before ``n0`` is known only by its namespace's hex id).
 
     >>> from simlab.views._samples import veth_pair
     >>> s = Stepper(veth_pair(), ns="red")
@@ -202,8 +205,8 @@ class Stepper:
     def __init__(self, source, ns: str | None = None, lang: str = "en",
                  presenter: bool | None = None, *, cache: bool = True, shares=None,
                  start: int = 0, width: float | None = None, dpi: float | None = None,
-                 interval_ms: int = 1600, live: bool = True):
-        self._source, self._shares = source, shares
+                 interval_ms: int = 1600, live: bool = True, since: int = 0):
+        self._source, self._shares, self._since = source, shares, since
         self._width, self._dpi = width, dpi
         self.lang = lang
         self.presenter = _PRESENTER if presenter is None else bool(presenter)
@@ -242,7 +245,7 @@ class Stepper:
 
     # ------------------------------------------------------------------ data
     def _load(self) -> None:
-        self.frames = _frames(self._source, shares=self._shares)
+        self.frames = _frames(self._source, shares=self._shares, since=self._since)
         if not self.frames:
             raise ValueError("the timeline has no steps yet: make some (lab.ip(...)) and try again")
         self._cache: dict[int, bytes] = {}

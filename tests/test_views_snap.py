@@ -53,3 +53,26 @@ def test_layout_from_changes_is_the_layout_of_all_graphs(make):
         assert fast[i] == slow[i], i
     assert {k: set(v) for k, v in fast[3].items()} == {k: set(v) for k, v in slow[3].items()}
     assert compute_frames(fs) == compute(graphs)
+
+
+def test_a_slice_since_a_step_keeps_the_names_of_earlier_containers():
+    """Notebook 02 shows `docker run web` on its own: `nonet`, made before, is `nonet`
+    on the picture (a plain slice of the steps knows it only by its hex id)."""
+    import simlab
+    from simlab.views.scene import scene
+
+    lab = simlab.Lab(backend="model")
+    nonet = lab.docker.run("nonet", net="none")
+    n0 = len(lab.timeline)
+    lab.docker.run("web")
+    sliced = scene(lab.timeline.steps[n0:])
+    assert sliced["names"][nonet.netns] == nonet.netns  # what the plain slice knows
+    fs = frames(lab, since=n0)
+    assert [f.index for f in fs] == list(range(len(lab.timeline) - n0))
+    assert fs[0].step is lab.timeline.steps[n0]
+    sc = scene(None, fs=fs)
+    assert sc["names"][nonet.netns] == "nonet"
+    s = simlab.widgets.Stepper(lab, since=n0, live=False)
+    assert len(s.frames) == len(lab.timeline) - n0
+    assert ("nonet (%s)" % nonet.netns, nonet.netns) in s.ns_options
+    s.close()

@@ -9,6 +9,7 @@ from the one before it with :func:`~simlab.views.graph.follow`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+import dataclasses
 from dataclasses import dataclass
 
 from .diff import Diff, diff
@@ -90,11 +91,13 @@ def _names_in(step) -> dict[str, str]:
     return {op.name: name for op in step.ops if type(op).__name__ == "NetnsAdd"}
 
 
-def frames(source, *, shares: Shares = None) -> list[Frame]:
+def frames(source, *, shares: Shares = None, since: int = 0) -> list[Frame]:
     """Graphs for every step of a timeline, with stable node ids and each step's diff.
 
     ``shares`` (containers without a namespace of their own) defaults to what a step's
-    ``detail["shares_netns"]`` says, carried forward to later steps.
+    ``detail["shares_netns"]`` says, carried forward to later steps.  ``since``: the frames
+    of the steps from that index on (numbered from 0), the earlier ones read only for the
+    names and ids they give (a docker container's namespace made before stays ``web``).
 
     >>> from simlab.views._samples import veth_pair
     >>> fs = frames(veth_pair())
@@ -133,6 +136,8 @@ def frames(source, *, shares: Shares = None) -> list[Frame]:
         out.append(Frame(i, step, snap_b, snap_a, snap_diff(snap_b, snap_a, redo),
                          frozenset(redo)))
         prev_state, prev_ids, prev_snap = after, ids_a, snap_a
+    if since:
+        out = [dataclasses.replace(f, index=f.index - since) for f in out[max(since, 0):]]
     return out
 
 
