@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 
-from .diff import VISIBLE, Diff
+from .diff import Diff, changes
 from .graph import _fragment, ctr_id, ns_id
 
 __all__ = ["Snap", "snap_diff"]
@@ -269,17 +269,7 @@ def snap_diff(before: Snap, after: Snap, keys: Iterable[str]) -> Diff:
     """
     keys = [k for k in dict.fromkeys(keys) if before.frags.get(k) is not after.frags.get(k)]
     bn, an, be, ae = _parts(before, after, keys)
-    changed, moved, why = set(), set(), {}
-    for node in bn.keys() & an.keys():
-        old, new = bn[node], an[node]
-        if old is new or old == new:
-            continue
-        ks = tuple(k for k in VISIBLE if old.get(k) != new.get(k))
-        if ks:
-            changed.add(node)
-            why[node] = ks
-            if "netns" in ks:
-                moved.add(node)
+    changed, moved, why = changes(bn, an, bn.keys() & an.keys())
     inside = bn.keys() | an.keys()
 
     def real(e: frozenset, kind: str) -> bool:
