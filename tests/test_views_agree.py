@@ -48,7 +48,7 @@ def test_matplotlib_and_svg_draw_the_same_scene(make):
             svg_marks = {i: xy for i, xy in svg_marks.items() if items[i].get("role") != "lo"}
         assert {n: _xy(xy) for n, xy in p.pos.items()} == svg_marks, f.step.commands
         heads = {lines[0] for (lines, *_rest), _xy_, _c in p.pic.labels}
-        for i, a in items.items():
+        for a in items.values():
             if a["k"] == "link" and lay.lod != "dense" and a["role"] != "lo":
                 # the head line: the name as `ip` shows it (a state word may follow)
                 assert any(h == a["name"] or h.startswith(a["name"] + " ") for h in heads), (

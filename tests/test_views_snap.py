@@ -24,7 +24,8 @@ def _same_graph(view, G) -> None:
 
 
 @pytest.mark.parametrize("make", [veth_pair, churn, lambda: bridge_pods(9, steps_per_pod=3),
-                                  lambda: scenarios.run("docker-bridge"), lambda: scenarios.run("docker-container"),
+                                  lambda: scenarios.run("docker-bridge"),
+                                  lambda: scenarios.run("docker-container"),
                                   lambda: scenarios.run("k8s")],
                          ids=["veth", "churn", "pods", "docker", "docker-container", "k8s"])
 def test_incremental_frames_match_whole_graphs(make):
@@ -42,8 +43,7 @@ def test_incremental_frames_match_whole_graphs(make):
                                   lambda: scenarios.run("k8s")],
                          ids=["veth", "churn", "pods", "docker-container", "k8s"])
 def test_layout_from_changes_is_the_layout_of_all_graphs(make):
-    from simlab.views.layout import compute, compute_frames, facts_of_frames
-    from simlab.views.layout import _facts
+    from simlab.views.layout import _facts, compute, compute_frames, facts_of_frames
 
     fs = frames(make())
     graphs = [fs[0].before] + [f.after for f in fs]
@@ -74,5 +74,5 @@ def test_a_slice_since_a_step_keeps_the_names_of_earlier_containers():
     assert sc["names"][nonet.netns] == "nonet"
     s = simlab.widgets.Stepper(lab, since=n0, live=False)
     assert len(s.frames) == len(lab.timeline) - n0
-    assert ("nonet (%s)" % nonet.netns, nonet.netns) in s.ns_options
+    assert (f"nonet ({nonet.netns})", nonet.netns) in s.ns_options
     s.close()

@@ -14,8 +14,8 @@ Rules of this module:
 - :func:`snap_diff` compares only the link records (see ``_fragment``) that are not the
   same objects in both: the diff costs what the step changed.
 - Read access (``G.nodes[n]``, ``n in G``, ``G.neighbors(n)``, ``G.edges[u, v]``,
-  ``G.adj[n]``, ``G.nodes(data=True)``, ``G.edges(data=True)``, ``G.has_edge``) merges the fragments'
-  node dicts on first use (a namespace's node lacks networkx's ``order``);
+  ``G.adj[n]``, ``G.nodes(data=True)``, ``G.edges(data=True)``, ``G.has_edge``) merges the
+  fragments' node dicts on first use (a namespace's node lacks networkx's ``order``);
   :meth:`Snap.graph` is the same graph as :func:`~simlab.views.graph.build` gives.
 """
 
@@ -277,14 +277,15 @@ def snap_diff(before: Snap, after: Snap, keys: Iterable[str]) -> Diff:
         # both graphs (a pair is listed by both ends): it neither came nor went
         return kind != "veth" or e <= inside
 
+    shared_b, shared_a = _shared(before).items(), _shared(after).items()
     return Diff(
         added=frozenset(an.keys() - bn.keys()),
         changed=frozenset(changed),
         removed=frozenset(bn.keys() - an.keys()),
         moved=frozenset(moved),
         edges_added=frozenset([e for e, k in ae.items() - be.items() if real(e, k)]
-                              + [e for e, _k in _shared(after).items() - _shared(before).items()]),
+                              + [e for e, _k in shared_a - shared_b]),
         edges_removed=frozenset([e for e, k in be.items() - ae.items() if real(e, k)]
-                                + [e for e, _k in _shared(before).items() - _shared(after).items()]),
+                                + [e for e, _k in shared_b - shared_a]),
         why=why,
     )

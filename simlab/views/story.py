@@ -8,8 +8,8 @@ from the one before it with :func:`~simlab.views.graph.follow`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
 import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .diff import Diff, diff

@@ -40,7 +40,8 @@ OVERLAPS = """(root) => {
         for (const s of t.querySelectorAll('tspan')) {
             if (!s.textContent.trim()) continue;
             const r = s.getBoundingClientRect();
-            lines.push({t, text: s.textContent, l: r.left, r: r.right, top: r.top, bottom: r.bottom});
+            lines.push({t, text: s.textContent, l: r.left, r: r.right, top: r.top,
+                        bottom: r.bottom});
         }
     }
     const out = [];
