@@ -17,6 +17,7 @@ BENCHES = [
     ("model: 1,000 pods", ["bench_model_pods.py"], False),
     ("redraw: 5/50/200 pods", ["bench_redraw.py"], False),
     ("browser picture: click -> frame, open (5/50/200 pods)", ["bench_click.py"], False),
+    ("stepper open from changes vs whole graphs (5/50/200 pods)", ["bench_open.py"], False),
     ("kernel vs shell: 100 pods", ["bench_kernel_vs_shell.py"], True),
     ("model: k8s.run 1,000 pods, growth, memory", ["bench_k8s_model.py"], False),
     ("kernel: typed lab.ip vs shell, one change at 10/100/1,000 pods", ["bench_typed_kernel.py"],

@@ -37,7 +37,7 @@ from .views.diff import Diff
 from .views.diff import diff as _diff
 from .views.draw import Scene
 from .views.ipa import SHOWS, command_for, ip_a, show_text
-from .views.layout import compute
+from .views.layout import compute, compute_frames
 from .views.page import page
 from .views.scene import packet_frames, texts_of
 from .views.scene import scene as _scene
@@ -189,6 +189,9 @@ class Stepper:
 
     ``source`` is a :class:`~simlab.Lab`, a :class:`~simlab.Timeline` or a list of steps.
     A Lab's or Timeline's later steps appear in the open stepper as they are recorded.
+    ``since=n`` shows the steps from index ``n`` on, named with what the earlier ones made
+    (``Stepper(lab, since=n0)``, not ``Stepper(lab.timeline.steps[n0:])``, in which a
+    container made before ``n0`` is known only by its namespace's hex id).
 
     >>> from simlab.views._samples import veth_pair
     >>> s = Stepper(veth_pair(), ns="red")
@@ -202,8 +205,8 @@ class Stepper:
     def __init__(self, source, ns: str | None = None, lang: str = "en",
                  presenter: bool | None = None, *, cache: bool = True, shares=None,
                  start: int = 0, width: float | None = None, dpi: float | None = None,
-                 interval_ms: int = 1600, live: bool = True):
-        self._source, self._shares = source, shares
+                 interval_ms: int = 1600, live: bool = True, since: int = 0):
+        self._source, self._shares, self._since = source, shares, since
         self._width, self._dpi = width, dpi
         self.lang = lang
         self.presenter = _PRESENTER if presenter is None else bool(presenter)
@@ -242,23 +245,23 @@ class Stepper:
 
     # ------------------------------------------------------------------ data
     def _load(self) -> None:
-        self.frames = _frames(self._source, shares=self._shares)
+        self.frames = _frames(self._source, shares=self._shares, since=self._since)
         if not self.frames:
             raise ValueError("the timeline has no steps yet: make some (lab.ip(...)) and try again")
         self._cache: dict[int, bytes] = {}
         self._ipa_cache: dict[tuple[int, str, str], tuple[str, set[int]]] = {}
-        graphs = [self.frames[0].before] + [f.after for f in self.frames]
-        self.layout = compute(graphs)
+        self.layout = compute_frames(self.frames)
         size = len(self.frames) * len(self.frames[-1].step.after.netns)
         self.scene = _scene(None, fs=self.frames, layout=self.layout, lang=self.lang,
                             texts=size <= EAGER_TEXTS)
         self._scene_mpl = None
         # namespaces that ever exist, with the name the picture gives them
         names: dict[str, str] = {}
-        for g in graphs:
-            for _node, d in g.nodes(data=True):
-                if d.get("kind") == "netns":
-                    names[d["netns"]] = d.get("label") or d["netns"]
+        first = self.frames[0].before_view
+        for snap, keys in [(first, first.frags)] + [(f.after_view, f.changed) for f in self.frames]:
+            for key, frag in snap.frags.items():
+                if key in keys:  # in the snapshot's order, as a graph lists them
+                    names[key] = frag[2].get("label") or key
         self.ns_options = [(label("label.node", self.lang) if key == ROOT else
                             (f"{names[key]} ({key})" if names[key] != key else key), key)
                            for key in names]

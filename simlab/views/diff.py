@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["Diff", "diff", "VISIBLE"]
+__all__ = ["Diff", "diff", "changes", "VISIBLE"]
 
 #: Node attributes whose change is shown as "changed".
 VISIBLE = ("ifname", "mac", "up", "operstate", "addrs", "mtu", "master", "netns", "routes",
@@ -68,6 +68,22 @@ class Diff:
         return cls(added=pick("added"), changed=pick("changed"), removed=pick("removed"))
 
 
+def changes(before: Mapping, after: Mapping, nodes) -> tuple[set, set, dict]:
+    """(changed, moved, why) of ``nodes``, each in both node -> attributes mappings."""
+    changed, moved, why = set(), set(), {}
+    for node in nodes:
+        old, new = before[node], after[node]
+        if old is new or old == new:
+            continue
+        keys = tuple(k for k in VISIBLE if old.get(k) != new.get(k))
+        if keys:
+            changed.add(node)
+            why[node] = keys
+            if "netns" in keys:
+                moved.add(node)
+    return changed, moved, why
+
+
 def _edges(G) -> dict[Edge, str]:
     return {frozenset((u, v)): d.get("kind", "") for u, v, d in G.edges(data=True)}
 
@@ -83,17 +99,7 @@ def diff(before, after) -> Diff:
     (['ns:red'], ['if:/veth1'], ('up',))
     """
     bn, an = set(before.nodes), set(after.nodes)
-    changed, moved, why = set(), set(), {}
-    for node in bn & an:
-        old, new = before.nodes[node], after.nodes[node]
-        if old == new:
-            continue
-        keys = tuple(k for k in VISIBLE if old.get(k) != new.get(k))
-        if keys:
-            changed.add(node)
-            why[node] = keys
-            if "netns" in keys:
-                moved.add(node)
+    changed, moved, why = changes(before.nodes, after.nodes, bn & an)
     be, ae = _edges(before), _edges(after)
     return Diff(
         added=frozenset(an - bn),

@@ -89,6 +89,10 @@ def initial_ids(state: NetState) -> dict[LinkKey, str]:
 
 def _moves(before: NetState, ops) -> dict[tuple[str, str], LinkKey]:
     """Where the step's ``ip link set`` ops took links: {(ns, ifname) after: key before}."""
+    ops = [op for op in ops
+           if isinstance(op, LinkSet) and (op.to_netns is not None or op.name is not None)]
+    if not ops:
+        return {}
     loc: dict[tuple[str, str], LinkKey] = {}
     moved: set[tuple[str, str]] = set()
     for key, ns in before.netns.items():
@@ -110,8 +114,12 @@ def _real_mac(mac: str) -> bool:
 
 
 def follow(before: NetState, after: NetState, before_ids: Mapping[LinkKey, str],
-           ops=()) -> dict[LinkKey, str]:
+           ops=(), changed: Iterable[str] | None = None) -> dict[LinkKey, str]:
     """Ids for ``after``'s links, carried over from ``before`` (see the module rules).
+
+    ``changed`` (the namespace keys whose ``Netns`` object differs between the two, or
+    None to compare all) limits the work to them: a link of a namespace that is the same
+    object in both keeps its id by rule 2, and none of the rules moves it.
 
     >>> from simlab.model import new_state, apply, NetnsAdd, LinkAdd, LinkSet
     >>> s0 = apply(apply(new_state(), NetnsAdd("red")), LinkAdd("veth1", "veth", peer="veth2"))
@@ -123,12 +131,25 @@ def follow(before: NetState, after: NetState, before_ids: Mapping[LinkKey, str],
     ['if:/veth2']
     """
     reset = {op.name for op in ops if type(op).__name__ in ("NetnsAdd", "NetnsDel")}
+    keys = None if changed is None else set(changed) | reset
     before_links = {(k, i): link for k, ns in before.netns.items()
-                    for i, link in ns.links.items()}
+                    if keys is None or k in keys for i, link in ns.links.items()}
     after_links = {(k, i): link for k, ns in after.netns.items()
-                   for i, link in ns.links.items()}
+                   if keys is None or k in keys for i, link in ns.links.items()}
     out: dict[LinkKey, str] = {}
     used: set[LinkKey] = set()
+    if keys is not None:  # the unchanged namespaces keep their ids as they are
+        out = dict(before_ids)
+        for bkey in before_links:
+            out.pop(bkey, None)
+        # and so does a link that is the same object in a changed one (rule 2 at once: no
+        # op moved or renamed it, or it would be another object)
+        for akey, link in list(after_links.items()):
+            if (akey[0] not in reset and before_links.get(akey) is link
+                    and akey in before_ids):
+                out[akey] = before_ids[akey]
+                used.add(akey)
+                del after_links[akey], before_links[akey]
 
     def take(akey: LinkKey, bkey: LinkKey) -> None:
         out[akey] = before_ids[bkey]
@@ -138,7 +159,7 @@ def follow(before: NetState, after: NetState, before_ids: Mapping[LinkKey, str],
     for (key, ifname), bkey in _moves(before, ops).items():
         ns = after.netns.get(key)
         link = ns.link(ifname) if ns is not None else None
-        if link is None or bkey not in before_ids or bkey in used:
+        if link is None or bkey not in before_ids or bkey in used or bkey not in before_links:
             continue
         if (key, link.ifindex) not in out and link.kind == before_links[bkey].kind:
             take((key, link.ifindex), bkey)
@@ -163,10 +184,9 @@ def follow(before: NetState, after: NetState, before_ids: Mapping[LinkKey, str],
         if candidates:
             take(akey, candidates.pop(0))
     # 4. Everything else was born in this step.
-    live = set(out.values())
-    for akey in sorted(after_links, key=_order(after)):
-        if akey in out:
-            continue
+    born = [akey for akey in after_links if akey not in out]
+    live = set(out.values()) if born else set()
+    for akey in sorted(born, key=_order(after)):
         base = if_id(akey[0], after_links[akey].ifname)
         ident, n = base, 1
         while ident in live:
@@ -201,47 +221,68 @@ def _fragment(snapshot: NetState, key: str, ns, ids: Mapping[LinkKey, str], upli
     peers (a veth has carrier only while its peer is up) and on the ids; snapshots share
     unchanged ``Netns`` and ``Link`` objects, so identity tells what is unchanged.
     """
-    peers = []
-    for link in ns.links.values():
-        if link.peer is not None:
-            other = snapshot.netns.get(link.peer[0])
-            peers.append(other.links.get(link.peer[1]) if other is not None else None)
+    # the peers show through their ids (and whether they exist): a veth's operstate is
+    # its own (derive.operstate), so the peer objects themselves need not be compared
     link_ids = tuple(ids.get((key, i)) for i in ns.links)
     peer_ids = tuple(ids.get(link.peer) for link in ns.links.values() if link.peer is not None)
-    sig = (ns, tuple(peers))
     if memo is not None:
         hit = memo.get(key)
-        if (hit is not None and hit[0][0] is sig[0] and len(hit[0][1]) == len(sig[1])
-                and all(a is b for a, b in zip(hit[0][1], sig[1], strict=True))
-                and hit[1] == (link_ids, peer_ids, label)
+        if (hit is not None and hit[0] is ns and hit[1] == (link_ids, peer_ids, label)
                 and hit[2] == uplinks):
             return hit[3]
 
-    def nid(k: str, index: int) -> str:
-        return ids.get((k, index)) or if_id(k, snapshot.netns[k].links[index].ifname)
-
-    nodes, edges = [], []
-    for index in sorted(ns.links):
-        link = ns.links[index]
-        addrs = tuple(a.cidr for a in derive.all_addrs(snapshot, ns, link)
-                      if a.family == 4 or a.scope == "global")
-        me = nid(key, index)
-        nodes.append((me, dict(
-            kind=link.kind, role=role_of(key, link.kind, link.ifname, uplinks), netns=key,
-            ifname=link.ifname, ifindex=index, mac=link.mac, up=link.up,
-            operstate=derive.operstate(snapshot, ns, link), addrs=addrs, mtu=link.mtu,
-            master=nid(key, link.master) if link.master in ns.links else None)))
-        if link.master in ns.links:
-            edges.append((me, nid(key, link.master), {"kind": "port"}))
-        other = derive.peer_link(snapshot, link)
-        if other is not None:
-            edges.append((me, nid(other[0], other[1].ifindex), {"kind": "veth"}))
+    by_if: dict[int, list] = {}
+    for a in ns.addrs:
+        by_if.setdefault(a.ifindex, []).append(a)
+    lm = memo.setdefault(("links", key), {}) if memo is not None else {}
+    get, links, netns = ids.get, ns.links, snapshot.netns
+    nodes, edges, peer_ns, recs = [], [], {}, []
+    for index in sorted(links):
+        link = links[index]
+        me = get((key, index)) or if_id(key, link.ifname)
+        m = link.master
+        master = (get((key, m)) or if_id(key, links[m].ifname)) if m in links else None
+        p, peer = link.peer, None
+        if p is not None:  # derive.peer_link, inlined: this loop runs for every link
+            o = netns.get(p[0])
+            pl = o.links.get(p[1]) if o is not None else None
+            if pl is not None:
+                peer = get(p) or if_id(p[0], pl.ifname)
+            peer_ns[me] = p[0]
+        # a link's record is a function of these: reuse it (and its dicts) while they
+        # hold, so a namespace of 200 links with one new makes one record, and views.snap
+        # tells changed records by identity
+        lsig = (by_if.get(index), me, master, peer, uplinks)
+        hit = lm.get(index)
+        if hit is not None and hit[0] is link and hit[1] == lsig:
+            rec = hit[2]
+        else:
+            addrs = tuple(a.cidr for a in derive.all_addrs(snapshot, ns, link)
+                          if a.family == 4 or a.scope == "global")
+            node = (me, dict(
+                kind=link.kind, role=role_of(key, link.kind, link.ifname, uplinks), netns=key,
+                ifname=link.ifname, ifindex=index, mac=link.mac, up=link.up,
+                operstate=derive.operstate(snapshot, ns, link), addrs=addrs, mtu=link.mtu,
+                master=master))
+            mine = []
+            if master is not None:
+                mine.append((me, master, {"kind": "port"}))
+            if peer is not None:
+                mine.append((me, peer, {"kind": "veth"}))
+            rec = (node, mine, {frozenset((u, v)): d["kind"] for u, v, d in mine})
+            lm[index] = (link, lsig, rec)
+        recs.append(rec)
+        nodes.append(rec[0])
+        edges.extend(rec[1])
     own = dict(kind="netns", netns=key, name=key, label=label, routes=_routes(snapshot, ns),
                forwarding=ns.sysctls.get("net.ipv4.ip_forward") == "1",
                nat=bool(ns.iptables.get("nat")))
-    frag = (nodes, edges, own)
+    # for views.snap: a veth's peer's namespace by node, the nodes and the edges as dicts
+    # for views.snap: a veth's peer's namespace by node, the nodes as a dict, a cache of
+    # the adjacency (filled on first use), the links' records (node, edges, edge kinds)
+    frag = (nodes, edges, own, peer_ns, dict(nodes), None, {}, recs)
     if memo is not None:
-        memo[key] = (sig, (link_ids, peer_ids, label), uplinks, frag)
+        memo[key] = (ns, (link_ids, peer_ids, label), uplinks, frag)
     return frag
 
 

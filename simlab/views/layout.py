@@ -19,9 +19,10 @@ Rules of this module:
 - Inside a pod's box, a link whose peer ever lives in the node sits on the edge facing
   the node, and its peer's node-side end sits straight across on the node's edge (the
   pair shares a vertical "lane"); a link whose peer lives in another pod sits on the
-  left or right edge facing that pod; anything else sits in the middle; ``lo`` in a
-  corner.  Bridges of the node are horizontal bars in the node's box, their ports hang
-  from them; node links with no pod to face (an uplink, ``lo``) are listed on the left.
+  left or right edge facing that pod; anything else sits in the middle; ``lo`` in the
+  right corner away from the node.  Bridges of the node are horizontal bars in the node's
+  box, their ports hang from them; node links with no pod to face (an uplink, ``lo``)
+  are listed on the left.
 - The level of detail follows the number of slots: ``full`` (up to 6: name, addresses,
   MAC), ``compact`` (up to 16: name and address), ``dense`` (more: a pod is a card with
   its name and address; links are dots, labelled only when the step changes them).
@@ -37,7 +38,7 @@ from dataclasses import dataclass, field
 
 from ..model import ROOT
 
-__all__ = ["Box", "Layout", "compute", "LOD"]
+__all__ = ["Box", "Layout", "compute", "compute_frames", "LOD"]
 
 #: Level-of-detail presets: slot width/height, natural font size (pt), label lines of a link.
 LOD = {
@@ -146,10 +147,115 @@ def _facts(graphs: Iterable):
                     entry = seen.setdefault(G.nodes[b]["netns"], [0, 0])
                     entry[0] += 1
                     entry[1] = t
-    # The namespace a link's peer is in for most of the time the link is in a place.
-    faces = {place: max(c.items(), key=lambda kv: (kv[1][0], kv[1][1]))[0]
-             for place, c in facing.items()}
-    return slots, places, visits, peers, role, faces
+    peers_of_bridge: dict[str, set[str]] = {}
+    for G in graphs:
+        for u, v, e in G.edges(data=True):
+            if e.get("kind") == "port":
+                br, port = (u, v) if G.nodes[u].get("role") == "bridge" else (v, u)
+                peers_of_bridge.setdefault(br, set()).add(port)
+    return slots, places, visits, peers, role, _faces(facing), peers_of_bridge
+
+
+def _faces(facing: dict) -> dict:
+    """The namespace a link's peer is in for most of the time the link is in a place."""
+    return {place: max(c.items(), key=lambda kv: (kv[1][0], kv[1][1]))[0]
+            for place, c in facing.items()}
+
+
+class _Facts:
+    """:func:`_facts` of a list of frames, fed step by step with what each step changed
+    (fragments that are not the same object as the graph before's): the work grows with
+    the changes, not with steps x pods."""
+
+    def __init__(self) -> None:
+        self.slots: list = []
+        self.seen_slot: set = set()
+        self.places: list = []
+        self.seen_place: set = set()
+        self.visits: dict[str, list[str]] = {}
+        self.peers: dict[str, list[str]] = {}
+        self.role: dict[str, str] = {}
+        self.facing: dict = {}
+        self.open: dict = {}  # place -> (peer namespace, first graph it faced it in)
+        self.bridge_ports: dict[str, set[str]] = {}
+
+    def _close(self, place, ns: str, start: int, t: int) -> None:
+        entry = self.facing.setdefault(place, {}).setdefault(ns, [0, 0])
+        entry[0] += t - start
+        entry[1] = t - 1
+
+    def feed(self, t: int, snap, keys: Iterable[str], prev=None) -> None:
+        """Graph ``t`` is ``snap``; its fragments ``keys`` differ from ``prev``'s (their
+        link records that are the same objects in both are skipped)."""
+        seen_now: dict = {}
+        seen_before: dict = {}
+        for key in keys:
+            frag = snap.frags.get(key)
+            old = prev.frags.get(key) if prev is not None else None
+            was = set(map(id, old[7])) if old is not None else set()
+            now = set(map(id, frag[7])) if frag is not None else set()
+            if old is not None:
+                for rec in old[7]:
+                    if id(rec) not in now:
+                        for u, _v, e in rec[1]:
+                            if e["kind"] == "veth":
+                                seen_before[(u, key)] = old[3][u]
+            if frag is None:
+                continue
+            for rec in frag[7]:
+                if id(rec) in was:
+                    continue
+                node, d = rec[0]
+                self.role.setdefault(node, d.get("role", "other"))
+                if (node, key) not in self.seen_place:
+                    self.seen_place.add((node, key))
+                    self.places.append((node, key))
+                    self.visits.setdefault(node, []).append(key)
+                for u, v, e in rec[1]:
+                    if e["kind"] == "veth":
+                        for a, b in ((u, v), (v, u)):
+                            lst = self.peers.setdefault(a, [])
+                            if b not in lst:
+                                lst.append(b)
+                        seen_now[(u, key)] = frag[3][u]
+                    elif e["kind"] == "port":
+                        br, port = (u, v) if frag[4].get(u, {}).get("role") == "bridge" else (v, u)
+                        self.bridge_ports.setdefault(br, set()).add(port)
+            if key != ROOT and ("ns", key) not in self.seen_slot:
+                self.seen_slot.add(("ns", key))
+                self.slots.append(("ns", key))
+        for name in snap.shares:
+            if ("ctr", f"ctr:{name}") not in self.seen_slot:
+                self.seen_slot.add(("ctr", f"ctr:{name}"))
+                self.slots.append(("ctr", f"ctr:{name}"))
+        for place, ns in seen_before.items():
+            if seen_now.get(place) != ns and place in self.open:
+                self._close(place, *self.open.pop(place), t)
+        for place, ns in seen_now.items():
+            if self.open.get(place, (None,))[0] != ns:
+                if place in self.open:
+                    self._close(place, *self.open.pop(place), t)
+                self.open[place] = (ns, t)
+
+    def result(self, end: int):
+        for place, (ns, start) in list(self.open.items()):
+            self._close(place, ns, start, end)
+        return (self.slots, self.places, self.visits, self.peers, self.role,
+                _faces(self.facing), self.bridge_ports)
+
+
+def facts_of_frames(fs: Sequence):
+    """:func:`_facts` of ``[fs[0].before] + [f.after for f in fs]``, from the frames' Snaps."""
+    acc = _Facts()
+    prev = fs[0].before_view
+    acc.feed(0, prev, list(prev.frags))
+    for t, f in enumerate(fs, 1):
+        snap = f.after_view
+        keys = [k for k, frag in snap.frags.items() if prev.frags.get(k) is not frag]
+        keys += [k for k in prev.frags if k not in snap.frags]
+        acc.feed(t, snap, keys, prev)
+        prev = snap
+    return acc.result(len(fs) + 1)
 
 
 def _grid(count: int) -> tuple[int, int]:
@@ -172,14 +278,24 @@ def compute(graphs: Sequence, *, lod: str | None = None) -> Layout:
     >>> lay.xy(fs[3].after, "if:/veth1") == lay.xy(fs[8].after, "if:/veth1")  # red, both times
     True
     """
-    graphs = list(graphs)
-    slots, places, visits, peers, role, faces = _facts(graphs)
-    peers_of_bridge: dict[str, set[str]] = {}
-    for G in graphs:
-        for u, v, e in G.edges(data=True):
-            if e.get("kind") == "port":
-                br, port = (u, v) if G.nodes[u].get("role") == "bridge" else (v, u)
-                peers_of_bridge.setdefault(br, set()).add(port)
+    return _place(_facts(list(graphs)), lod)
+
+
+def compute_frames(fs: Sequence, *, lod: str | None = None) -> Layout:
+    """:func:`compute` of a list of frames (:func:`simlab.views.story.frames`), the same
+    layout, from what each step changed only.
+
+    >>> from simlab.views import frames
+    >>> from simlab.views._samples import veth_pair
+    >>> fs = frames(veth_pair())
+    >>> compute_frames(fs) == compute([fs[0].before] + [f.after for f in fs])
+    True
+    """
+    return _place(facts_of_frames(fs), lod)
+
+
+def _place(facts, lod: str | None) -> Layout:
+    slots, places, visits, peers, role, faces, peers_of_bridge = facts
     n = len(slots)
     if lod is None:
         lod = "full" if n <= 6 else "compact" if n <= 16 else "dense"
@@ -318,8 +434,11 @@ def compute(graphs: Sequence, *, lod: str | None = None) -> Layout:
         box = slot_box[("ns", key)]
         toward = -1 if box.side == "above" else 1  # +1: the node is above this box
         if role.get(nid) == "lo":
-            # above the namespace's own label lines (name, default route)
-            y = box.y1 - lh * 2.7 if box.side == "above" else box.y0 + lh * 2.7
+            # the far corner from the node, on the right (the name's lines are on the
+            # left): a sideways link's label lines centre on the box's middle, and a lane's
+            # hang from the edge facing the node, so this corner is the one they leave free
+            # (at the fit zoom a box is >= 6 lines tall and lo sits 1 line from the edge)
+            y = box.y1 - H * 0.14 if box.side == "above" else box.y0 + H * 0.14
             lay.pos[(nid, key)] = (box.x1 - 0.12, y)
             lay.label_dir[(nid, key)] = (-1, 0)
         elif faces.get((nid, key)) == ROOT:

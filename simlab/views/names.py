@@ -36,13 +36,13 @@ def display_name(label: str, key: str) -> tuple[str, str]:
 def ip_name(G, node: str, d: Mapping) -> str:
     """The name `ip link` prints: ``eth0@if5`` (peer elsewhere), ``veth1@veth2`` (same ns)."""
     name = d.get("ifname", "?")
-    for other in G.neighbors(node):
-        if G.edges[node, other].get("kind") != "veth":
+    if d.get("kind") != "veth":
+        return name  # only a veth has a peer to name
+    for other, e in G.adj[node].items():
+        if e.get("kind") != "veth":
             continue
         o = G.nodes[other]
         if o.get("netns") == d.get("netns"):
             return f"{name}@{o.get('ifname')}"
         return f"{name}@if{o.get('ifindex')}"
-    if d.get("kind") == "veth":
-        return f"{name}@NONE"
-    return name
+    return f"{name}@NONE"

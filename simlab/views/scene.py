@@ -34,7 +34,7 @@ from ..model import ROOT
 from ..model.forward import reach
 from ..model.ops import as_command
 from .ipa import SHOWS, command_for, show_text
-from .layout import compute
+from .layout import compute_frames
 from .names import display_name, ip_name
 from .story import frames as _frames
 
@@ -240,7 +240,7 @@ def scene(source, *, lang: str = "en", shares=None, texts: bool = True,
 
     >>> from simlab.views._samples import veth_pair
     >>> sc = scene(veth_pair())
-    >>> len(sc["steps"]), sc["items"]["ns:red"]["name"]
+    >>> len(sc["steps"]), sc["steps"][0]["set"]["ns:red"]["name"]  # items: the first *before*
     (9, 'red')
     >>> sorted(sc["steps"][3]["set"])
     ['if:/veth1', 'if:/veth2']
@@ -248,8 +248,8 @@ def scene(source, *, lang: str = "en", shares=None, texts: bool = True,
     fs = list(fs) if fs is not None else _frames(source, shares=shares)
     if not fs:
         raise ValueError("the timeline has no steps yet: make some (lab.ip(...)) and try again")
-    lay = layout or compute([fs[0].before] + [f.after for f in fs])
-    G0 = fs[0].before
+    lay = layout or compute_frames(fs)
+    G0 = fs[0].before_view
     items = {}
     for node in G0.nodes:
         a = item_attrs(G0, node, lay)
@@ -267,6 +267,7 @@ def scene(source, *, lang: str = "en", shares=None, texts: bool = True,
                              ((a["key"], a) for a in items.values() if a["k"] == "ns")}
     for f in fs:
         steps.append(_step(f, lay, lang, table if texts else None, packets, names))
+        f.before_view.release()  # its merged index: made again if someone reads it
     return {
         "version": 1,
         "lang": lang,
@@ -281,21 +282,21 @@ def scene(source, *, lang: str = "en", shares=None, texts: bool = True,
         "root": ROOT,
         "commands": {w: command_for("NS", w) for w in SHOWS},
         "names": names,
-        "groups": groups_of(fs[-1].after, lay),
+        "groups": groups_of(fs[-1].after_view, lay),
         "steps": steps,
     }
 
 
 def _step(f, lay, lang: str, table: _Texts | None, packets: bool, names: dict) -> dict:
-    G, B, d = f.after, f.before, f.diff
+    G, B, d = f.after_view, f.before_view, f.diff
     touched = set(d.added) | set(d.changed)
     for e in list(d.edges_added) + list(d.edges_removed):
         for n in e:
             if n in G:
                 touched.add(n)  # a new peer changes `eth0@ifN`
     for node in list(touched):  # a moved or renamed peer changes `veth2@if3`
-        if node in G:
-            touched.update(o for o in G.neighbors(node) if G.edges[node, o].get("kind") == "veth")
+        if node in G and G.nodes[node].get("kind") == "veth":
+            touched.update(o for o, e in G.adj[node].items() if e.get("kind") == "veth")
     sets: dict[str, Any] = {}
     for node in touched:
         if node in G:

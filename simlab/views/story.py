@@ -8,13 +8,15 @@ from the one before it with :func:`~simlab.views.graph.follow`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .diff import Diff, diff
 from .graph import build, follow, initial_ids
+from .snap import Snap, snap_diff
 
-__all__ = ["Frame", "frames", "timeline_of", "docker_shares", "Shares"]
+__all__ = ["Frame", "frames", "whole_frames", "timeline_of", "docker_shares", "Shares"]
 
 #: Containers without their own namespace: a mapping for every step, or a function of the step.
 Shares = Mapping[str, str] | Callable[[object], Mapping[str, str]] | None
@@ -22,13 +24,27 @@ Shares = Mapping[str, str] | Callable[[object], Mapping[str, str]] | None
 
 @dataclass(frozen=True)
 class Frame:
-    """One step as the views see it."""
+    """One step as the views see it.
+
+    ``before_view``/``after_view`` are :class:`~simlab.views.snap.Snap` s (cheap, read like
+    networkx); ``before``/``after`` are the same graphs as :class:`networkx.Graph`, made
+    on first use.  ``changed``: the namespace keys whose fragments the step recomputed.
+    """
 
     index: int
     step: object  # simlab.timeline.Step
-    before: object  # networkx.Graph
-    after: object
+    before_view: Snap
+    after_view: Snap
     diff: Diff
+    changed: frozenset = frozenset()
+
+    @property
+    def before(self):
+        return self.before_view.graph()
+
+    @property
+    def after(self):
+        return self.after_view.graph()
 
 
 def timeline_of(source) -> Sequence:
@@ -75,11 +91,13 @@ def _names_in(step) -> dict[str, str]:
     return {op.name: name for op in step.ops if type(op).__name__ == "NetnsAdd"}
 
 
-def frames(source, *, shares: Shares = None) -> list[Frame]:
+def frames(source, *, shares: Shares = None, since: int = 0) -> list[Frame]:
     """Graphs for every step of a timeline, with stable node ids and each step's diff.
 
     ``shares`` (containers without a namespace of their own) defaults to what a step's
-    ``detail["shares_netns"]`` says, carried forward to later steps.
+    ``detail["shares_netns"]`` says, carried forward to later steps.  ``since``: the frames
+    of the steps from that index on (numbered from 0), the earlier ones read only for the
+    names and ids they give (a docker container's namespace made before stays ``web``).
 
     >>> from simlab.views._samples import veth_pair
     >>> fs = frames(veth_pair())
@@ -92,27 +110,65 @@ def frames(source, *, shares: Shares = None) -> list[Frame]:
     names: dict[str, str] = {}
     memo: dict = {}
     out: list[Frame] = []
-    prev_state, prev_ids, prev_graph, prev_shares = None, None, None, None
+    prev_state, prev_ids, prev_snap = None, None, None
     carried: dict[str, str] = {}
     for i, step in enumerate(steps):
         before, after = step.before, step.after
+        sh_b = {n: k for n, k in carried.items() if k in before.netns}
         if prev_state is None:
             ids_b = initial_ids(before)
-        elif before is prev_state or before == prev_state:
+            snap_b = Snap.of(before, ids_b, sh_b, names, memo)
+        elif before is prev_state:
             ids_b = prev_ids
-        else:
-            ids_b = follow(prev_state, before, prev_ids)
-        ids_a = follow(before, after, ids_b, step.ops)
-        sh_b = {n: k for n, k in carried.items() if k in before.netns}
+            snap_b = prev_snap if sh_b == prev_snap.shares else Snap(prev_snap.frags, sh_b)
+        else:  # a step that does not start where the last one ended
+            moved = _changed(prev_state, before)
+            ids_b = follow(prev_state, before, prev_ids, changed=moved)
+            snap_b = prev_snap.advance(prev_state, before, ids_b, moved, sh_b, names, memo)[0]
+        changed = _changed(before, after)
+        ids_a = follow(before, after, ids_b, step.ops, changed=changed)
         carried.update(_shares_for(shares, step, after))
         sh_a = {n: k for n, k in carried.items() if k in after.netns}
+        named = _names_in(step)
+        if named:
+            names = {**names, **named}
+        snap_a, redo = snap_b.advance(before, after, ids_a, changed, sh_a, names, memo)
+        out.append(Frame(i, step, snap_b, snap_a, snap_diff(snap_b, snap_a, redo),
+                         frozenset(redo)))
+        prev_state, prev_ids, prev_snap = after, ids_a, snap_a
+    if since:
+        out = [dataclasses.replace(f, index=f.index - since) for f in out[max(since, 0):]]
+    return out
+
+
+def _changed(before, after) -> set[str]:
+    """Namespace keys whose ``Netns`` differs between two snapshots (by identity)."""
+    b, a = before.netns, after.netns
+    out = {k for k, ns in a.items() if b.get(k) is not ns}
+    out.update(k for k in b if k not in a)
+    return out
+
+
+def whole_frames(source, *, shares: Shares = None, memo: bool = False) -> list[tuple]:
+    """``(before, after, diff)`` per step the plain way: every step's two graphs built whole
+    with :func:`~simlab.views.graph.build` and diffed whole (``memo``: reusing unchanged
+    namespaces' nodes, as :func:`frames` did before it worked from changes).  Kept as the
+    reference its tests and ``benchmarks/bench_open.py`` compare against."""
+    if shares is None:
+        shares = docker_shares(source)
+    out, prev, ids, carried, names = [], None, None, {}, {}
+    kept: dict | None = {} if memo else None
+    for step in timeline_of(source):
+        b, a = step.before, step.after
+        ids_b = initial_ids(b) if prev is None else ids if b is prev else follow(prev, b, ids)
+        ids_a = follow(b, a, ids_b, step.ops)
+        sh_b = {n: k for n, k in carried.items() if k in b.netns}
+        carried.update(_shares_for(shares, step, a))
+        sh_a = {n: k for n, k in carried.items() if k in a.netns}
         names_b = dict(names)
         names.update(_names_in(step))
-        if prev_graph is not None and before is prev_state and sh_b == prev_shares:
-            g_b = prev_graph  # the usual case: this step starts where the last one ended
-        else:
-            g_b = build(before, ids=ids_b, shares=sh_b, names=names_b, memo=memo)
-        g_a = build(after, ids=ids_a, shares=sh_a, names=names, memo=memo)
-        out.append(Frame(i, step, g_b, g_a, diff(g_b, g_a)))
-        prev_state, prev_ids, prev_graph, prev_shares = after, ids_a, g_a, sh_a
+        g_b = build(b, ids=ids_b, shares=sh_b, names=names_b, memo=kept)
+        g_a = build(a, ids=ids_a, shares=sh_a, names=names, memo=kept)
+        out.append((g_b, g_a, diff(g_b, g_a)))
+        prev, ids = a, ids_a
     return out

@@ -29,6 +29,50 @@ simlab.widgets.presenter(old)
 big"""
 
 
+#: Pairs of picture labels (lines of different <text> elements) that overlap on screen, as
+#: "text a / text b".  A line's box holds the font's ascent and descent (about 1.35 em for a
+#: 1.15 em line pitch), so boxes of lines stacked one pitch apart share ~15 % of their
+#: height; more than 30 % is glyphs on glyphs.
+OVERLAPS = """(root) => {
+    const lines = [];
+    for (const t of (root || document).querySelectorAll('svg.simlab-svg .labels text')) {
+        if (getComputedStyle(t).display === 'none' || t.getClientRects().length === 0) continue;
+        for (const s of t.querySelectorAll('tspan')) {
+            if (!s.textContent.trim()) continue;
+            const r = s.getBoundingClientRect();
+            lines.push({t, text: s.textContent, l: r.left, r: r.right, top: r.top,
+                        bottom: r.bottom});
+        }
+    }
+    const out = [];
+    for (let i = 0; i < lines.length; i++) for (let j = i + 1; j < lines.length; j++) {
+        const a = lines[i], b = lines[j];
+        if (a.t === b.t) continue;
+        const w = Math.min(a.r, b.r) - Math.max(a.l, b.l);
+        const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+        if (w > 1 && h > 0.3 * Math.min(a.bottom - a.top, b.bottom - b.top))
+            out.push(a.text + ' / ' + b.text);
+    }
+    return out;
+}"""
+
+#: Where the packet mark and the lit ring are on screen once the mark has stopped moving.
+MARK_AND_RING = """async (root) => {
+    const mark = root.querySelector('[data-simlab="packet"]');
+    await Promise.all(mark.getAnimations().map((a) => a.finished));
+    const m = mark.getBoundingClientRect();
+    const r = root.querySelector('.marks .lit-item .ring').getBoundingClientRect();
+    return {mark: [m.left + m.width / 2, m.bottom], ring: [r.left + r.width / 2, r.top]};
+}"""
+
+
+def _flag_on_ring(pic) -> None:
+    got = pic.evaluate(MARK_AND_RING)
+    (mx, my), (rx, ry) = got["mark"], got["ring"]
+    # the flag stands just above the lit ring: the same x, its foot near the ring's top
+    assert abs(mx - rx) < 20 and -25 < ry - my < 25, got
+
+
 def _notebook(name: str, *cells: str):
     nb = new_notebook(cells=[new_code_cell(c) for c in cells], metadata={
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
@@ -117,6 +161,7 @@ def test_a_ping_plays(page):
                            timeout=10_000)
     second = mark.get_attribute("transform")
     assert second != first, (first, second)
+    _flag_on_ring(pic)
     pic.locator('[data-simlab="play-packet"]').click()  # pause
     hop = int(mark.get_attribute("data-hop"))
     pic.locator('[data-simlab="hop-back"]').click()
@@ -124,6 +169,8 @@ def test_a_ping_plays(page):
     now = pic.locator('[data-simlab="events"] li.now')
     assert now.count() == 1  # the event list follows the packet
     pic.scroll_into_view_if_needed()
+    _flag_on_ring(pic)  # the screenshot shows the mark where it stops, not mid-way
+    assert pic.evaluate(OVERLAPS) == []
     screenshot(page, "pictures_ping_1280x800")
 
 
@@ -168,7 +215,9 @@ def test_html_export_steps_offline(browser, tmp_path):
         # the packets: out of red's veth1, into blue's veth2, then the reply back
         pic.locator('[data-simlab="hop-next"]').click()
         assert mark.get_attribute("data-hop") == "1" and mark.get_attribute("transform") != a
+        _flag_on_ring(pic)
         assert page.evaluate(MIN_LABEL_PX) >= 12
+        assert page.evaluate(OVERLAPS) == []
         screenshot(page, "pictures_html_export_1280x720")
         assert errors == [] and [u for u in asked if not u.startswith("file:")] == []
     finally:
