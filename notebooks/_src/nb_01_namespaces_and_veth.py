@@ -58,6 +58,8 @@ def cells():
         md("""
            ## 1. What a network namespace isolates (slides 5 and 6)
 
+           _Route: 60 min (4 min) · 90 min (4 min)_
+
            Linux separates a container from its host with **namespaces**: PID (process ids), NET
            (the network), USER (user ids and privileges), IPC (message queues, shared memory), UTS
            (the host name), and more. The network namespace (`NET_NS`,
@@ -75,6 +77,8 @@ def cells():
            """,
            """
            ## 1. ネットワーク名前空間が分離するもの（スライド 5、6）
+
+           _コース: 60 分（4 分）・90 分（4 分）_
 
            Linux はコンテナとホストを**名前空間**で分離します。PID（プロセス ID）、NET
            （ネットワーク）、USER（ユーザーと権限）、IPC（メッセージキュー、共有メモリ）、UTS
@@ -129,6 +133,8 @@ def cells():
         md("""
            ## 2. veth: a cable with two ends (slide 4)
 
+           _Route: 60 min (4 min) · 90 min (4 min)_
+
            A **veth** is a virtual L2 interface the kernel provides (`drivers/net/veth.c`, it came
            from OpenVZ). veths always come in pairs and are point-to-point: a frame sent on one
            end comes out of the other, and each end has exactly one partner. They are created
@@ -140,6 +146,8 @@ def cells():
            """,
            """
            ## 2. veth: 両端のあるケーブル（スライド 4）
+
+           _コース: 60 分（4 分）・90 分（4 分）_
 
            **veth** はカーネルが提供する L2 の仮想インターフェースです（`drivers/net/veth.c`、
            OpenVZ 由来）。veth は必ずペアで、1 対 1（P2P）で接続されます。片方の端から送った
@@ -167,12 +175,16 @@ def cells():
         md("""
            ## 3. Moving an end into a namespace
 
+           _Route: 60 min (4 min) · 90 min (4 min)_
+
            `ip link set veth1 netns red` moves one end into `red`. The cable stays connected; its
            two ends now live in two namespaces. That is exactly what a container's `eth0` is: one
            end of a veth inside the container, the other end on the host.
            """,
            """
            ## 3. 端を名前空間へ移す
+
+           _コース: 60 分（4 分）・90 分（4 分）_
 
            `ip link set veth1 netns red` は片端を `red` に移します。ケーブルはつながったまま、
            両端が二つの名前空間に分かれます。これがまさにコンテナの `eth0` の正体です。veth の片端が
@@ -208,10 +220,14 @@ def cells():
         md("""
            ## 4. Reading `eth0@if33` and `link-netnsid` (slides 2 and 3)
 
+           _Route: 60 min (5 min) · 90 min (5 min)_
+
            `ip -d link` (details) adds the link's kind (`veth`) to what `ip link` shows:
            """,
            """
            ## 4. `eth0@if33` と `link-netnsid` を読む（スライド 2、3）
+
+           _コース: 60 分（5 分）・90 分（5 分）_
 
            `ip -d link`（詳細）は `ip link` の表示にリンクの種類（`veth`）を加えます。
            """),
@@ -254,9 +270,13 @@ def cells():
            """),
         md("""
            ## 5. Addresses, and bringing the ends up
+
+           _Route: 60 min (4 min) · 90 min (4 min)_
            """,
            """
            ## 5. アドレスを付けて、両端を UP にする
+
+           _コース: 60 分（4 分）・90 分（4 分）_
            """),
         reveal(
             "We give both ends an address and bring up only `veth1` (in `red`). Will `veth1` show "
@@ -284,6 +304,8 @@ def cells():
         md("""
            ## 6. Ping from `red` to `blue`
 
+           _Route: 60 min (4 min) · 90 min (4 min)_
+
            `simlab.reach(snapshot, src, dst)` walks one packet through a snapshot of
            the network, the way the kernel would: the route lookup, ARP, the veth to its peer, the
            delivery, and the reply. Each hop says what happened and why. It works on both
@@ -291,6 +313,8 @@ def cells():
            """,
            """
            ## 6. `red` から `blue` へ ping
+
+           _コース: 60 分（4 分）・90 分（4 分）_
 
            `simlab.reach(スナップショット, 送信元, 宛先)` は、ネットワークのスナップ
            ショットの中でパケットを一つ、カーネルと同じように歩かせます。ルート検索、ARP、veth から
@@ -362,6 +386,8 @@ def cells():
         md("""
            ## 7. Everything you did, step by step
 
+           _Route: optional (60 min and 90 min)_
+
            The stepper replays this notebook's steps in the browser: Next, Back and the slider
            need no Python. The step each change is in lights up and the rest dims. Click a
            namespace (or an interface) to see its `ip a`, `ip route`, `ip neigh` and `bridge fdb`
@@ -371,6 +397,8 @@ def cells():
            """,
            """
            ## 7. ここまでの操作を一歩ずつ
+
+           _コース: 省略可（60 分・90 分）_
 
            ステッパーはこのノートブックのステップをブラウザの中で再生します。次へ・戻る・スライダーは
            Python を待ちません。各ステップで変わったものが強調され、ほかは薄くなります。名前空間
