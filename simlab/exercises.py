@@ -544,6 +544,16 @@ def check_pod_network(lab, netns: str, *, bridge: str = "cni0", subnet: str = "1
         return _fail(lang, no, say(f"{gw} is the gateway's (the bridge's) address; the pod needs "
                                 "another one.", f"{gw} はゲートウェイ（ブリッジ）のアドレスです。"
                                 "Pod には別のアドレスが要ります。"), "duplicate")
+    # the same hint as check_container_online's: two hosts on one bridge, one address
+    twins = sorted(k for k, o in state.netns.items() if k not in (netns, ROOT)
+                   for l in o.links.values() for a in _v4_addrs(o, l) if a.ip == pod_addrs[0].ip)
+    if twins:
+        return _fail(lang, no, say(
+            f"{pod_addrs[0].ip} is already {twins[0]}'s address. Two hosts on one bridge must not "
+            "share an address: pick a free one (host-local IPAM never hands out one twice).",
+            f"{pod_addrs[0].ip} はすでに {twins[0]} のアドレスです。一つのブリッジ上で同じアドレスを"
+            "二つのホストが使うことはできません。空いているものを選んでください（host-local IPAM は"
+            "同じアドレスを二度渡しません）。"), "duplicate", owner=twins[0])
     down = [n for n, l in ((f"{bridge}", br), (host.ifname, host), (f"{ifname} ({netns})", inner))
             if not l.up]
     if down:
