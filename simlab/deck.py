@@ -42,15 +42,24 @@ def fresh(lab=None):
     return Lab(backend=os.environ.get("SIMLAB_BACKEND", "auto"))
 
 
-def show(text: str, *tokens: str, lines: Iterable[int] | None = None):
+def show(text: str, *tokens: str, lines: Iterable[int] | None = None, keep: str | None = None):
     """Command output as the slide shows it: ``tokens`` (regular expressions) marked.
 
     ``lines`` keeps only those line numbers (0-based) of ``text``, for a slide that needs a
-    few lines of a long output; a kept line's gap is shown as ``…``.
+    few lines of a long output; a kept line's gap is shown as ``…``.  ``keep`` (a regular
+    expression) keeps the lines it matches and the indented lines under each (an interface of
+    `ip link`, whatever its position).
     """
     from IPython.display import HTML
 
     rows = text.rstrip("\n").split("\n")
+    if keep is not None:
+        found, inside = [], False
+        for i, row in enumerate(rows):
+            inside = bool(re.search(keep, row)) or (inside and row.startswith(" "))
+            if inside:
+                found.append(i)
+        lines = found
     if lines is not None:
         keep, out, last = sorted(set(lines)), [], -1
         for i in keep:
@@ -142,6 +151,9 @@ def fallback_html(path: str | os.PathLike, *, lang: str = "en", timeout: int = 3
         else:
             os.environ["SIMLAB_BACKEND"] = old
     body, _ = HTMLExporter(exclude_input_prompt=True, exclude_output_prompt=True).from_notebook_node(nb)
+    # the template's CDN scripts (MathJax, require.js): the deck needs neither, and offline
+    # they only wait for a network that is not there
+    body = re.sub(r'<script[^>]*\ssrc="https?://[^"]*"[^>]*>\s*</script>', "", body)
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(body, encoding="utf-8")

@@ -188,19 +188,19 @@ def cells():
               （0: 最初に知った名前空間、つまりホスト）。
               """),
         slide("""
-              ## `@if5` is an index on the host (slide 3)
+              ## `@ifN` is an index on the host (slide 3)
 
               `ip link show` on the host: the veth with that index.
               """,
               """
-              ## `@if5` はホスト側のインデックス（スライド 3）
+              ## `@ifN` はホスト側のインデックス（スライド 3）
 
               ホストで `ip link show`: そのインデックスの veth。
               """),
         live("""
              peer = web.exec("ip a").split("eth0@if")[1].split(":")[0]
-             out = lab.ip("link show")
-             deck.show(out, f"^{peer}: veth\\\\w+", lines=[6, 7])
+             deck.show(lab.ip("link show"), f"^{peer}: [^@]+",
+                       "link-netns .*", keep=f"^{peer}:")
              """),
         notes(2, """
               Expected: the host's line `N: vethXXXX@if4: …master docker0`, N being the number
