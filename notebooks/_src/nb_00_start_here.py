@@ -36,8 +36,8 @@ def cells():
            | [04_write_your_own_cni_plugin](04_write_your_own_cni_plugin.ipynb) | your own CNI plugin (a shell script, then Python), run by simlab's kubelet | 15 |
            | [99_trainer_deck](99_trainer_deck.ipynb) | the talk as a slideshow, every slide live | all |
 
-           Each notebook has **🤔 predict, then reveal** questions (think first, then open the
-           answer) and **✍️ tasks** with a checker that tells you what is still missing.
+           Each notebook has **predict, then reveal** questions (think first, then open the
+           answer) and **tasks** with a checker that tells you what is still missing.
            """,
            """
            ## ストーリー
@@ -53,8 +53,8 @@ def cells():
            | [04_write_your_own_cni_plugin](04_write_your_own_cni_plugin.ipynb) | 自作の CNI プラグイン（シェルスクリプト、次に Python）を simlab の kubelet に実行させる | 15 |
            | [99_trainer_deck](99_trainer_deck.ipynb) | 講演そのままのスライドショー。どのスライドもその場で動く | 全部 |
 
-           各ノートブックには **🤔 予想してから答えを見る** 質問（まず考えてから答えを開く）と、
-           **✍️ 課題**（何が足りないかを教えてくれるチェッカー付き）があります。
+           各ノートブックには **予想してから答えを見る** 質問（まず考えてから答えを開く）と、
+           **課題**（何が足りないかを教えてくれるチェッカー付き）があります。
            """),
         md("""
            ## Routes: a 60- or a 90-minute workshop
@@ -289,7 +289,7 @@ def cells():
 
            _Route: optional (60 min and 90 min)_
 
-           A **✍️ task** has three cells after it:
+           A **task** has three cells after it:
 
            1. **your cell**: empty except for a comment; write your commands there;
            2. **the check**: a checker from `simlab.exercises` looks at the lab's state and prints
@@ -305,7 +305,7 @@ def cells():
 
            _コース: 省略可（60 分・90 分）_
 
-           **✍️ 課題**の後には三つのセルがあります。
+           **課題**の後には三つのセルがあります。
 
            1. **あなたのセル**: コメントだけの空のセルです。ここにコマンドを書きます。
            2. **チェック**: `simlab.exercises` のチェッカーがラボの状態を調べ、`✔` か `✘` と、
