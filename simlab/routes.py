@@ -63,10 +63,10 @@ def minutes(route: int) -> int:
 def marker(notebook: str, section: int, lang: str = "en") -> str:
     """The line a section's heading cell carries: the routes that take it, or "optional".
 
-    >>> marker("01_namespaces_and_veth", 7)
-    'Route: 90 min (3 min) · optional in 60 min'
-    >>> marker("01_namespaces_and_veth", 7, "ja")
-    'コース: 90 分（3 分）・60 分では省略可'
+    >>> marker("03_kubernetes_and_cni", 4)
+    'Route: 90 min (7 min) · optional in 60 min'
+    >>> marker("03_kubernetes_and_cni", 4, "ja")
+    'コース：90 分（7 分）・60 分では省略可'
     """
     taken = [(r, m) for r, legs in sorted(ROUTES.items()) for leg in legs
              if leg.notebook == notebook for s, m in leg.sections if s == section]
@@ -74,9 +74,9 @@ def marker(notebook: str, section: int, lang: str = "en") -> str:
     if lang == "ja":
         parts = [f"{r} 分（{m} 分）" for r, m in taken]
         if not taken:
-            return "コース: 省略可（" + "・".join(f"{r} 分" for r in skipped) + "）"
+            return "コース：省略可（" + "・".join(f"{r} 分" for r in skipped) + "）"
         rest = ["・".join(f"{r} 分" for r in skipped) + "では省略可"] if skipped else []
-        return "コース: " + "・".join(parts + rest)
+        return "コース：" + "・".join(parts + rest)
     parts = [f"{r} min ({m} min)" for r, m in taken]
     if not taken:
         return "Route: optional (" + " and ".join(f"{r} min" for r in skipped) + ")"

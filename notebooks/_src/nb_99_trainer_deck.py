@@ -57,7 +57,7 @@ def part(letter: str, title_en: str, title_ja: str, say_en: str, say_ja: str) ->
 def cells():
     head = header(
         "99 · Trainer deck: container network interfaces",
-        "99 · 講師用スライド: コンテナのネットワークインターフェース",
+        "99 · 講師用スライド：コンテナのネットワークインターフェース",
         covers_en="""
         The talk *コンテナのネットワークインターフェース その実装手法とその応用について*
         (Tomofumi Hayashi, July Tech Festa 2017), live on a lab.
@@ -81,18 +81,18 @@ def cells():
               `simlab export docker-bridge --html docker.html` for one picture.
               """,
               """
-              発表のしかた: `/rise/notebooks/ja/99_trainer_deck.ipynb`（または RISE ボタン）で開き、
+              発表のしかた：`/rise/notebooks/ja/99_trainer_deck.ipynb`（または RISE ボタン）で開き、
               参加者が来る前に次のスライドの準備セルを実行します。各スライドではコードセルを
               クリックして Ctrl+Enter（実行してそのまま）か Shift+Enter（実行して次へ）。T で
-              このノートが開きます。パート配分: A 10、B 10、C 12、D 5、E 3 分。マシンが動かない
-              ときは代わりのファイルを開きます: 事前に `python -m simlab.deck --html deck.html`、
+              このノートが開きます。パート配分：A 10、B 10、C 12、D 5、E 3 分。マシンが動かない
+              ときは代わりのファイルを開きます：事前に `python -m simlab.deck --html deck.html`、
               図だけなら `simlab export docker-bridge --html docker.html`。
               """),
         slide("""
               ## Before the talk: set up
               """,
               """
-              ## 講演の前に: 準備
+              ## 講演の前に：準備
               """),
         setup_cell,
         notes(1, """
@@ -101,8 +101,8 @@ def cells():
               for the kernel indicator, then run again.
               """,
               """
-              参加者が来る前に実行します。期待する出力: どのバックエンドかを言う 1 行（model、
-              root で動く Jupyter なら kernel）。落とし穴: カーネルがまだ起動していない。起動を
+              参加者が来る前に実行します。期待する出力：どのバックエンドかを言う 1 行（model、
+              root で動く Jupyter なら kernel）。落とし穴：カーネルがまだ起動していない。起動を
               待ってから再実行します。
               """),
         # ================================================================ part A
@@ -132,7 +132,7 @@ def cells():
               matters.
               """,
               """
-              まず会場に聞きます: コンテナにはどのインターフェースがある？ 期待する出力: `lo` と
+              まず会場に聞きます：コンテナにはどのインターフェースがある？ 期待する出力：`lo` と
               172.17.0.2/16 の `eth0@ifN`。大事な行だけを表示します（… は省略）。落とし穴:
               番号は講演の 32/33 と違います。大事なのは番号どうしの関係です。
               """),
@@ -152,8 +152,8 @@ def cells():
               slide, that is fine.
               """,
               """
-              `-d` で種類 `veth` が出ます。期待する出力: 2 行目の最後が `link-netnsid 0`、3 行目が
-              `veth` で始まる。落とし穴: 詳細の行は長いので、スライド上で折り返します。問題ありません。
+              `-d` で種類 `veth` が出ます。期待する出力：2 行目の最後が `link-netnsid 0`、3 行目が
+              `veth` で始まる。落とし穴：詳細の行は長いので、スライド上で折り返します。問題ありません。
               """),
         slide("""
               ## Reading `32: eth0@if33` (slide 3)
@@ -210,7 +210,7 @@ def cells():
               peer's namespace is named in the viewer's /run/netns, else its id.
               """,
               """
-              期待する出力: ホストの `N: vethXXXX@if4: …master docker0` の行（N は `eth0@if` の後ろの
+              期待する出力：ホストの `N: vethXXXX@if4: …master docker0` の行（N は `eth0@if` の後ろの
               番号）と、その 2 行目の最後の `link-netns` とコンテナの名前空間。落とし穴:
               `ip -br link` ではインデックスが見えません。普通の `ip link` を使います。ここでは
               `link-netns 名前`、中では `link-netnsid 0`: iproute2 は、対向の名前空間に見る側の
@@ -226,7 +226,7 @@ def cells():
               ## veth とは？（スライド 4）
 
               * カーネルが提供する L2 仮想インターフェース（`drivers/net/veth.c`、OpenVZ 由来）
-              * P2P（ポイントツーポイント）: 対向はちょうど一つ
+              * P2P（ポイントツーポイント）：対向はちょうど一つ
               """),
         live("""
              n0 = len(lab.timeline)
@@ -239,8 +239,8 @@ def cells():
               it. Expected: no output (ip prints nothing when it works).
               """,
               """
-              コマンドは三つ: 名前空間、ペア、片方の移動。実行する前に一つずつ読み上げます。
-              期待する出力: なし（ip は成功すると何も表示しません）。
+              コマンドは三つ：名前空間、ペア、片方の移動。実行する前に一つずつ読み上げます。
+              期待する出力：なし（ip は成功すると何も表示しません）。
               """),
         slide("""
               ## The pair, on the picture (slide 4)
@@ -272,7 +272,7 @@ def cells():
               """
               ## コンテナのネットワークの分離（スライド 5、6）
 
-              `NET_NS`（`include/net/net_namespace.h`）でコンテナごとに分離: IPv4・IPv6
+              `NET_NS`（`include/net/net_namespace.h`）でコンテナごとに分離：IPv4・IPv6
               （ARP、ルーティング）、ソケット、netfilter、conntrack など
               """),
         live("""
@@ -306,7 +306,7 @@ def cells():
               people expect an eth0; there is none.
               """,
               """
-              期待する出力: コンテナの中からホストの `em1` と `docker0` が見える。落とし穴: eth0 が
+              期待する出力：コンテナの中からホストの `em1` と `docker0` が見える。落とし穴：eth0 が
               あると思われがちですが、ありません。
               """),
         slide("""
@@ -359,7 +359,7 @@ def cells():
               ## `docker inspect` (slide 10)
               """,
               """
-              ## 例: `docker inspect`（スライド 10）
+              ## 例：`docker inspect`（スライド 10）
               """),
         live("""
              s = lab.docker.inspect("db")["NetworkSettings"]
@@ -405,7 +405,7 @@ def cells():
               container has no network.
               """,
               """
-              期待する出力: 空の IPAddress と、ネットワーク `none`。docker はこのコンテナに
+              期待する出力：空の IPAddress と、ネットワーク `none`。docker はこのコンテナに
               ネットワークがないと思っています。
               """),
         slide("""
@@ -428,7 +428,7 @@ def cells():
               /24), which is why there is no `tunl0` here.
               """,
               """
-              期待する出力: `kubectl get` の Pod の IP と、中の `eth0` の同じアドレス。講演のノードは
+              期待する出力：`kubectl get` の Pod の IP と、中の `eth0` の同じアドレス。講演のノードは
               Calico（/32 と `tunl0`）でした。このラボのプラグインはブリッジ（/24）なので、
               `tunl0` はありません。
               """),
@@ -442,9 +442,9 @@ def cells():
               """
               ## k8s の場合は？（スライド 13）
 
-              * コンテナランタイム: docker、ネットワーク: CNI（講演では Calico）
-              * docker から見ると: **ネットワークはない**
-              * k8s から見ると: **ネットワークはある**。実際にコンテナにはネットワークが見える
+              * コンテナランタイム：docker、ネットワーク：CNI（講演では Calico）
+              * docker から見ると：**ネットワークはない**
+              * k8s から見ると：**ネットワークはある**。実際にコンテナにはネットワークが見える
               """),
         notes(1, """
               The puzzle of the talk, in three lines. Let the room guess the answer before the
@@ -479,7 +479,7 @@ def cells():
               CNI ADD. This was 2017 (dockershim); the "2017 → today" slide says what runs now.
               """,
               """
-              期待する出力: kubelet のステップが順に: `--net none` のサンドボックス、そして CNI ADD。
+              期待する出力：kubelet のステップが順に：`--net none` のサンドボックス、そして CNI ADD。
               これは 2017 年（dockershim）の流れです。今の流れは「2017 → 今」のスライドで。
               """),
         slide("""
@@ -514,7 +514,7 @@ def cells():
               """
               プラグインは実行できるものならなんでも OK: ランタイムは命令を `CNI_COMMAND`、
               コンテナの名前空間を `CNI_NETNS`、ネットワークの JSON を STDIN で渡します。期待する
-              出力: 最初が `CNI_COMMAND=ADD`。仕様書は containernetworking/cni にあります。
+              出力：最初が `CNI_COMMAND=ADD`。仕様書は containernetworking/cni にあります。
               """),
         slide("""
               ## `bridge.go`: cmdAdd (slide 16)
@@ -536,7 +536,7 @@ def cells():
               next slide shows what each did.
               """,
               """
-              期待する出力: bridge.go の関数名が、プラグインが実行した順に。次のスライドで
+              期待する出力：bridge.go の関数名が、プラグインが実行した順に。次のスライドで
               それぞれが何をしたかを見せます。
               """),
         slide("""
@@ -554,7 +554,7 @@ def cells():
               IPAM change nothing that is drawn; the picture says so in a badge.
               """,
               """
-              First を押してから Next: 一歩が bridge.go の関数一つです。落とし穴: GetNS と IPAM は
+              First を押してから Next: 一歩が bridge.go の関数一つです。落とし穴：GetNS と IPAM は
               図に描く物を変えません。図はそのことをバッジで示します。
               """),
         # ================================================================ part D
@@ -580,8 +580,8 @@ def cells():
               docker0 → web).
               """,
               """
-              パート C と同じラボです（リセットなし: パケットには Pod と web が必要）。期待する
-              出力: Pod でのルート検索。会場に聞きます: どの道を通る？（Pod → cni0 → ノードの
+              パート C と同じラボです（リセットなし：パケットには Pod と web が必要）。期待する
+              出力：Pod でのルート検索。会場に聞きます：どの道を通る？（Pod → cni0 → ノードの
               ルーティング → docker0 → web）
               """),
         slide("""
@@ -603,9 +603,9 @@ def cells():
               slide near the end.
               """,
               """
-              パケットを再生 を押します: 要求 (R) と応答 (A) がホップごとに進みます。イベントと
+              パケットを再生 を押します：要求 (R) と応答 (A) がホップごとに進みます。イベントと
               ヘッダは図の中をスクロールして見ます。Fit でルート全体が見えます（ラベルは小さくなるので、
-              どこに何があるかを口で説明します）。落とし穴: 本物の docker ホスト（docker 1.13
+              どこに何があるかを口で説明します）。落とし穴：本物の docker ホスト（docker 1.13
               以降）では、この ping は docker の FORWARD ポリシーで落とされることがあります。
               最後の方のスライドを見てください。
               """),
@@ -621,8 +621,8 @@ def cells():
               """
               ## パート E: 2017 → 今（3 分）
 
-              * 2017 年: kubelet → dockershim → docker `--net none` → kubelet が CNI を実行
-              * Kubernetes 1.24 で dockershim は削除: kubelet → CRI → containerd か CRI-O
+              * 2017 年：kubelet → dockershim → docker `--net none` → kubelet が CNI を実行
+              * Kubernetes 1.24 で dockershim は削除：kubelet → CRI → containerd か CRI-O
               * ランタイムが `/var/run/netns/cni-<uuid>` を作り、CNI を呼ぶ（libcni）
               * `docker inspect` の代わりに `crictl inspectp`
               """),
@@ -651,7 +651,7 @@ def cells():
 
               * docker 1.13 以降、`ip_forward` を自分で有効にすると `iptables -P FORWARD DROP`
               * ノードを通る Pod の通信（`docker0` 以外）は落とされる
-              * kubernetes #40182（2017 年）。対処: `iptables -P FORWARD ACCEPT` か
+              * kubernetes #40182（2017 年）。対処：`iptables -P FORWARD ACCEPT` か
                 `DOCKER-USER` にルール
               """),
         notes(1.5, """
@@ -660,7 +660,7 @@ def cells():
               notebook 02 builds exactly this fault.
               """,
               """
-              2017 年の有名な障害: ノードの docker を上げたら Pod の通信が止まった。docker が DROP
+              2017 年の有名な障害：ノードの docker を上げたら Pod の通信が止まった。docker が DROP
               にするのは、自分で ip_forward を有効にしたときだけです。ノートブック 02 の
               「壊れた所を探す」課題がまさにこの障害を作ります。
               """),
@@ -685,7 +685,7 @@ def cells():
               (`simlab export SCENARIO --html FILE`) runs anywhere with no Python.
               """,
               """
-              00_start_here を紹介します: 60 分と 90 分のコースが載っています。HTML エクスポート
+              00_start_here を紹介します：60 分と 90 分のコースが載っています。HTML エクスポート
               （`simlab export シナリオ --html ファイル`）は Python なしでどこでも動きます。
               """),
         code("lab.close()", slide="skip", tags=("cleanup",)),
