@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from .lab import Lab
 from .views.page import page
 from .views.scene import scene
 from .views.story import frames
@@ -35,8 +36,6 @@ PICTURE_PX = 420
 
 def fresh(lab=None):
     """Close ``lab`` (if any) and return a new one on the backend ``SIMLAB_BACKEND`` asks for."""
-    from .lab import Lab
-
     if lab is not None:
         lab.close()
     return Lab(backend=os.environ.get("SIMLAB_BACKEND", "auto"))

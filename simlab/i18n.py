@@ -29,7 +29,7 @@ import string
 from collections.abc import Iterable, Mapping
 
 from .model.errors import Said
-from .model.text import Text, say
+from .model.text import Text, say, shown_language
 
 __all__ = [
     "LANGUAGES",
@@ -460,6 +460,7 @@ def _initial_language() -> str:
 
 
 _language = _initial_language()
+shown_language(_language)
 
 
 def set_language(lang: str) -> None:
@@ -473,6 +474,7 @@ def set_language(lang: str) -> None:
     if lang not in LANGUAGES:
         raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {lang!r}")
     _language = lang
+    shown_language(lang)  # print(walk) and other model results follow it
 
 
 def get_language() -> str:

@@ -56,6 +56,7 @@ from dataclasses import dataclass, field, replace
 from .derive import carrier, peer_link, port_state, ports_of
 from .learn import Heard, Resolved, learn
 from .state import ROOT, Link, Netns, NetState, Route
+from .text import shown_language
 from .wire import Seen, Sent, conntrack_text, local_route_text, looped, neigh_text, route_text, sent
 
 __all__ = ["Hop", "Seen", "Walk", "reach", "route_lookup", "is_local", "source_for"]
@@ -122,9 +123,7 @@ class Walk:
     def text(self, lang: str | None = None) -> str:
         """The verdict and the story; ``lang`` defaults to simlab's language (``print(walk)``
         follows ``LANG`` once :func:`simlab.notebook.install` set it)."""
-        from ..i18n import get_language  # the language is the notebook's, set at run time
-
-        ja = (lang or get_language()) == "ja"
+        ja = (lang or shown_language()) == "ja"
         what = f"{self.proto}{'/' + str(self.dport) if self.dport else ''}"
         if not self.ok:
             verdict = f"{'失敗' if ja else 'FAILED'}: {self.error}"
