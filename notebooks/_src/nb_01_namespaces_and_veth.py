@@ -519,11 +519,10 @@ def cells():
              # The broken lab: open it after you found the fault / 壊れたラボ（故障を見つけてから開く）
              for ns in ("left", "right"):
                  lab.run(f"ip netns del {ns}")  # run() never raises: fine if it is not there
-             lab.ip("netns add left")
-             lab.ip("netns add right")
+                 lab.ip(f"netns add {ns}")
              lab.ip("-n left link add lv0 type veth peer name rv0 netns right")
-             lab.ip("-n left addr add 10.9.0.1/24 dev lv0")
-             lab.ip("-n right addr add 10.9.0.2/24 dev rv0")
+             for ns, dev, address in (("left", "lv0", "10.9.0.1"), ("right", "rv0", "10.9.0.2")):
+                 lab.ip(f"-n {ns} addr add {address}/24 dev {dev}")
              lab.ip("-n left link set lv0 up")
              print(lab.ping("left", "10.9.0.2"))
              """, tags=("fault",), hidden=True),
