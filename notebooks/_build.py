@@ -98,7 +98,7 @@ def reveal(q_en: str, a_en: str, q_ja: str, a_ja: str, *, label_en: str = "Predi
            label_ja: str = "予想してから答えを見る") -> Cell:
     """A "predict, then reveal" question: the answer in a collapsed ``<details>`` block."""
     def block(label: str, q: str, a: str, summary: str) -> str:
-        return (f"**🤔 {label}:** {_dedent(q)}\n\n<details><summary>{summary}</summary>\n\n"
+        return (f"**{label}:** {_dedent(q)}\n\n<details><summary>{summary}</summary>\n\n"
                 f"{_dedent(a)}\n\n</details>")
 
     return Cell("markdown", block(label_en, q_en, a_en, "Answer"),
@@ -107,8 +107,8 @@ def reveal(q_en: str, a_en: str, q_ja: str, a_ja: str, *, label_en: str = "Predi
 
 def task(title_en: str, body_en: str, title_ja: str, body_ja: str) -> Cell:
     """A task for the learner (their cell, the check and the solution follow)."""
-    return Cell("markdown", f"### ✍️ Task: {title_en}\n\n{_dedent(body_en)}",
-                f"### ✍️ 課題: {title_ja}\n\n{_dedent(body_ja)}", tags=("task",))
+    return Cell("markdown", f"### Task: {title_en}\n\n{_dedent(body_en)}",
+                f"### 課題: {title_ja}\n\n{_dedent(body_ja)}", tags=("task",))
 
 
 def header(title_en: str, title_ja: str, *, covers_en: str, covers_ja: str, minutes: int,

@@ -263,7 +263,7 @@ def check_connected(lab, a: str, b: str, *, lang: str | None = None) -> Check:
             f"the ping from {a} to {dst} fails: {walk.error or walk.reply_error}. Read the "
             "packet's path below to see where it stops.",
             f"{a} から {dst} への ping が失敗します: {walk.error or walk.reply_error}。"
-            "下のパケットの経路を読んで、どこで止まるか確かめてください。"),
+            "下のパケットの通り道を読んで、どこで止まるか確かめてください。"),
             "no-reach", _walk_notes(walk, lang)))
     return problems[0]
 
@@ -323,7 +323,7 @@ def _hint_for_walk(walk, lang: str) -> Text:
     if error == "Destination Host Unreachable":
         return say("nobody answered ARP for the next hop: no interface on that L2 segment (the veth's "
                 "other end, or the bridge's ports) has that address.",
-                "次のホップへの ARP に誰も答えません。その L2 セグメント（veth の相方やブリッジの"
+                "次のホップへの ARP に誰も答えません。その L2 セグメント（veth の対向やブリッジの"
                 "ポート）に、そのアドレスを持つインターフェースがありません。")
     if error.startswith("dropped: ip_forward"):
         return say("a namespace in the middle does not forward: routing between its interfaces is "
@@ -641,11 +641,21 @@ def check_pod_network(lab, netns: str, *, bridge: str = "cni0", subnet: str = "1
         return _fail(lang, no, say(f"{gw} is the gateway's (the bridge's) address; the pod needs "
                                 "another one.", f"{gw} はゲートウェイ（ブリッジ）のアドレスです。"
                                 "Pod には別のアドレスが要ります。"), "duplicate")
+    # the same hint as check_container_online's: two hosts on one bridge, one address
+    twins = sorted(k for k, o in state.netns.items() if k not in (netns, ROOT)
+                   for l in o.links.values() for a in _v4_addrs(o, l) if a.ip == pod_addrs[0].ip)
+    if twins:
+        return _fail(lang, no, say(
+            f"{pod_addrs[0].ip} is already {twins[0]}'s address. Two hosts on one bridge must not "
+            "share an address: pick a free one (host-local IPAM never hands out one twice).",
+            f"{pod_addrs[0].ip} はすでに {twins[0]} のアドレスです。一つのブリッジ上で同じアドレスを"
+            "二つのホストが使うことはできません。空いているものを選んでください（host-local IPAM は"
+            "同じアドレスを二度渡しません）。"), "duplicate", owner=twins[0])
     down = [n for n, l in ((f"{bridge}", br), (host.ifname, host), (f"{ifname} ({netns})", inner))
             if not l.up]
     if down:
         return _fail(lang, no, say(f"{', '.join(down)} is DOWN: everything on the path must be UP.",
-                                f"{'、'.join(down)} が DOWN です。経路上のものはすべて UP にします。"),
+                                f"{'、'.join(down)} が DOWN です。通り道のものはすべて UP にします。"),
                      "down", down=down)
     default = [r for r in ns.routes if r.dst == "default" and r.family == 4]
     if not default:
@@ -860,7 +870,7 @@ def check_plugin(plugin: Plugin, *, conf: Mapping | None = None, lang: str | Non
                 f"after DEL, {', '.join(left)} is still in the pod's namespace. DEL removes what "
                 "ADD made (deleting one end of a veth removes its peer too).",
                 f"DEL の後も Pod の名前空間に {', '.join(left)} が残っています。DEL は ADD が作った"
-                "ものを消します（veth は片端を消せば相方も消えます）。"), "del-left", **facts)
+                "ものを消します（veth は片端を消せば対向も消えます）。"), "del-left", **facts)
         code, out, err = run_plugin(plugin, _cni_env("DEL", netns), stdin, backend=backend)
         facts["del2"] = (code, out, err)
         if code != 0:

@@ -29,7 +29,7 @@ import string
 from collections.abc import Iterable, Mapping
 
 from .model.errors import Said
-from .model.text import Text, say
+from .model.text import Text, say, shown_language
 
 __all__ = [
     "LANGUAGES",
@@ -273,8 +273,8 @@ _ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("why.op.RuleAdd",
      "A policy rule decides which routing table a packet's route is looked up in: the kernel "
      "tries the rules by priority (`ip rule`), and the first table with a route wins.",
-     "ポリシールールは、パケットの経路をどのルーティングテーブルで探すかを決めます。カーネルは"
-     "優先度の順にルールを試し (`ip rule`)、経路が見つかった最初のテーブルを使います。"),
+     "ポリシールールは、パケットのルートをどのルーティングテーブルで探すかを決めます。カーネルは"
+     "優先度の順にルールを試し (`ip rule`)、ルートが見つかった最初のテーブルを使います。"),
     ("why.op.RuleDel",
      "Deleting a rule removes the first one matching these selectors; lookups skip its table from now on.",
      "ルールを削除すると、条件に合う最初のルールが消え、以後の検索はそのテーブルを通りません。"),
@@ -282,7 +282,7 @@ _ENTRIES: tuple[tuple[str, str, str], ...] = (
      "Flushing deletes every rule but those of priority 0 (the local table's): without the "
      "main rule, no route of table main is found any more.",
      "flush すると優先度 0 (local テーブル) 以外のルールがすべて消えます。main のルールがないと、"
-     "main テーブルの経路はもう見つかりません。"),
+     "main テーブルのルートはもう見つかりません。"),
     ("why.op.SysctlSet.ip_forward",
      "net.ipv4.ip_forward=1 lets this namespace route packets between its interfaces; each "
      "namespace has its own setting.",
@@ -473,6 +473,7 @@ def _initial_language() -> str:
 
 
 _language = _initial_language()
+shown_language(_language)
 
 
 def set_language(lang: str) -> None:
@@ -486,6 +487,7 @@ def set_language(lang: str) -> None:
     if lang not in LANGUAGES:
         raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {lang!r}")
     _language = lang
+    shown_language(lang)  # print(walk) and other model results follow it
 
 
 def get_language() -> str:

@@ -36,8 +36,8 @@ def cells():
            | [04_write_your_own_cni_plugin](04_write_your_own_cni_plugin.ipynb) | your own CNI plugin (a shell script, then Python), run by simlab's kubelet | 15 |
            | [99_trainer_deck](99_trainer_deck.ipynb) | the talk as a slideshow, every slide live | all |
 
-           Each notebook has **🤔 predict, then reveal** questions (think first, then open the
-           answer) and **✍️ tasks** with a checker that tells you what is still missing.
+           Each notebook has **predict, then reveal** questions (think first, then open the
+           answer) and **tasks** with a checker that tells you what is still missing.
            """,
            """
            ## ストーリー
@@ -53,11 +53,51 @@ def cells():
            | [04_write_your_own_cni_plugin](04_write_your_own_cni_plugin.ipynb) | 自作の CNI プラグイン（シェルスクリプト、次に Python）を simlab の kubelet に実行させる | 15 |
            | [99_trainer_deck](99_trainer_deck.ipynb) | 講演そのままのスライドショー。どのスライドもその場で動く | 全部 |
 
-           各ノートブックには **🤔 予想してから答えを見る** 質問（まず考えてから答えを開く）と、
-           **✍️ 課題**（何が足りないかを教えてくれるチェッカー付き）があります。
+           各ノートブックには **予想してから答えを見る** 質問（まず考えてから答えを開く）と、
+           **課題**（何が足りないかを教えてくれるチェッカー付き）があります。
+           """),
+        md("""
+           ## Routes: a 60- or a 90-minute workshop
+
+           All notebooks take about 160 minutes (and the deck 40). A workshop takes a route: the
+           sections below, in this order; everything else is optional (self-study, or at home).
+           Each section's heading says which route takes it and for how long (`Route: …`).
+
+           | notebook | 60 min | 90 min |
+           |---|---|---|
+           | `00_start_here` | §2, §3 (5 min) | §2, §3 (5 min) |
+           | `01_namespaces_and_veth` | §1, §2, §3, §4, §5, §6 (25 min) | §1, §2, §3, §4, §5, §6 (25 min) |
+           | `02_docker_network_modes` | §1, §2, §3 (15 min) | §1, §2, §3, §4, §5, §6 (22 min) |
+           | `03_kubernetes_and_cni` | §1, §2, §3 (15 min) | §1, §2, §3, §4, §5 (25 min) |
+           | `04_write_your_own_cni_plugin` | — | §1, §2, §3 (13 min) |
+           | total | 60 min | 90 min |
+
+           §N is the notebook's section "N." (its setup cell and clean-up always come along).
+           The route data is `simlab.routes`; a test runs each route's cells in this order.
+           """,
+           """
+           ## コース: 60 分または 90 分のワークショップ
+
+           ノートブック全部で約 160 分（スライドは 40 分）かかります。ワークショップでは下の
+           コースに沿って、この順に節を進めます。それ以外は省略できます（自習や持ち帰り用）。
+           各節の見出しに、どのコースで何分使うかが書いてあります（`コース：…`）。
+
+           | ノートブック | 60 分コース | 90 分コース |
+           |---|---|---|
+           | `00_start_here` | §2, §3 (5 分) | §2, §3 (5 分) |
+           | `01_namespaces_and_veth` | §1, §2, §3, §4, §5, §6 (25 分) | §1, §2, §3, §4, §5, §6 (25 分) |
+           | `02_docker_network_modes` | §1, §2, §3 (15 分) | §1, §2, §3, §4, §5, §6 (22 分) |
+           | `03_kubernetes_and_cni` | §1, §2, §3 (15 分) | §1, §2, §3, §4, §5 (25 分) |
+           | `04_write_your_own_cni_plugin` | — | §1, §2, §3 (13 分) |
+           | 合計 | 60 分 | 90 分 |
+
+           §N はノートブックの「N.」の節です（準備のセルと後片付けは常に含みます）。
+           コースのデータは `simlab.routes` にあり、テストが各コースのセルをこの順に実行します。
            """),
         md("""
            ## 1. Check your machine
+
+           _Route: optional (60 min and 90 min)_
 
            `simlab doctor` says what this machine offers: simlab's and its packages' versions,
            whether you are root, whether the kernel has network namespaces, which of the
@@ -67,6 +107,8 @@ def cells():
            """,
            """
            ## 1. マシンを確認する
+
+           _コース：省略可（60 分・90 分）_
 
            `simlab doctor` はこのマシンで使えるものを表示します。simlab と関連パッケージの
            バージョン、root かどうか、カーネルにネットワーク名前空間があるか、kernel バックエンドが使う
@@ -81,6 +123,8 @@ def cells():
              """),
         md("""
            ## 2. Choose a backend
+
+           _Route: 60 min (2 min) · 90 min (2 min)_
 
            simlab runs every command on one of two **backends**:
 
@@ -97,6 +141,8 @@ def cells():
            """,
            """
            ## 2. バックエンドを選ぶ
+
+           _コース：60 分（2 分）・90 分（2 分）_
 
            simlab はすべてのコマンドを二つの**バックエンド**のどちらかで実行します。
 
@@ -127,11 +173,15 @@ def cells():
         md("""
            ## 3. Your first commands
 
+           _Route: 60 min (3 min) · 90 min (3 min)_
+
            `lab.ip("...")` takes what you would type after `ip`. A command that changes something
            prints nothing (like `ip`); a show command returns `ip`'s text.
            """,
            """
            ## 3. 最初のコマンド
+
+           _コース：60 分（3 分）・90 分（3 分）_
 
            `lab.ip("...")` には `ip` の後ろに打つものをそのまま渡します。何かを変えるコマンドは
            （`ip` と同じく）何も表示せず、表示コマンドは `ip` の出力をそのまま返します。
@@ -160,6 +210,8 @@ def cells():
         md("""
            ## 4. The stepper
 
+           _Route: optional (60 min and 90 min)_
+
            Everything you do becomes a **step** on `lab.timeline`: a title, why it happens, the
            `ip` commands it made, and the network before and after. `simlab.widgets.Stepper(lab)`
            lets you walk through them:
@@ -176,6 +228,8 @@ def cells():
            """,
            """
            ## 4. ステッパー
+
+           _コース：省略可（60 分・90 分）_
 
            行った操作はすべて `lab.timeline` の**ステップ**になります。タイトル、なぜそうなるか、
            実行した `ip` コマンド、前後のネットワーク状態が記録されます。
@@ -208,12 +262,16 @@ def cells():
         md("""
            ## 5. Scenarios and the terminal tour
 
+           _Route: optional (60 min and 90 min)_
+
            The talk's examples are also ready-made **scenarios**. `simlab.scenarios.run(name)`
            builds one on a new model lab; the stepper shows it. In a terminal,
            `simlab tour veth-basics` (add `--lang ja`) walks through the same steps as text.
            """,
            """
            ## 5. シナリオとターミナルのツアー
+
+           _コース：省略可（60 分・90 分）_
 
            講演の例は出来合いの**シナリオ**としても用意されています。`simlab.scenarios.run(name)`
            は新しい model のラボにシナリオを組み立て、ステッパーで見られます。ターミナルでは
@@ -229,7 +287,9 @@ def cells():
         md("""
            ## 6. How the exercises work
 
-           A **✍️ task** has three cells after it:
+           _Route: optional (60 min and 90 min)_
+
+           A **task** has three cells after it:
 
            1. **your cell**: empty except for a comment; write your commands there;
            2. **the check**: a checker from `simlab.exercises` looks at the lab's state and prints
@@ -243,7 +303,9 @@ def cells():
            """
            ## 6. 演習の進め方
 
-           **✍️ 課題**の後には三つのセルがあります。
+           _コース：省略可（60 分・90 分）_
+
+           **課題**の後には三つのセルがあります。
 
            1. **あなたのセル**: コメントだけの空のセルです。ここにコマンドを書きます。
            2. **チェック**: `simlab.exercises` のチェッカーがラボの状態を調べ、`✔` か `✘` と、

@@ -58,6 +58,8 @@ def cells():
         md("""
            ## 1. What a network namespace isolates (slides 5 and 6)
 
+           _Route: 60 min (4 min) · 90 min (4 min)_
+
            Linux separates a container from its host with **namespaces**: PID (process ids), NET
            (the network), USER (user ids and privileges), IPC (message queues, shared memory), UTS
            (the host name), and more. The network namespace (`NET_NS`,
@@ -75,6 +77,8 @@ def cells():
            """,
            """
            ## 1. ネットワーク名前空間が分離するもの（スライド 5、6）
+
+           _コース：60 分（4 分）・90 分（4 分）_
 
            Linux はコンテナとホストを**名前空間**で分離します。PID（プロセス ID）、NET
            （ネットワーク）、USER（ユーザーと権限）、IPC（メッセージキュー、共有メモリ）、UTS
@@ -129,6 +133,8 @@ def cells():
         md("""
            ## 2. veth: a cable with two ends (slide 4)
 
+           _Route: 60 min (4 min) · 90 min (4 min)_
+
            A **veth** is a virtual L2 interface the kernel provides (`drivers/net/veth.c`, it came
            from OpenVZ). veths always come in pairs and are point-to-point: a frame sent on one
            end comes out of the other, and each end has exactly one partner. They are created
@@ -140,6 +146,8 @@ def cells():
            """,
            """
            ## 2. veth: 両端のあるケーブル（スライド 4）
+
+           _コース：60 分（4 分）・90 分（4 分）_
 
            **veth** はカーネルが提供する L2 の仮想インターフェースです（`drivers/net/veth.c`、
            OpenVZ 由来）。veth は必ずペアで、1 対 1（P2P）で接続されます。片方の端から送った
@@ -156,9 +164,9 @@ def cells():
             "named, so the peer gets the lower ifindex. In `ip link` each end shows the other after "
             "the `@`: `veth1@veth2` and `veth2@veth1`.",
             "両端は一つのコマンドで作られます。小さいインターフェース番号（ifindex）をもらうのは "
-            "`veth1` と相方の `veth2` のどちらでしょう？",
-            "相方の **`veth2`** です。カーネルは先に相方のデバイスを登録し、次に名前を指定した方を"
-            "登録するので、相方のほうが ifindex が小さくなります。`ip link` では各端の `@` の後ろに"
+            "`veth1` と対向の `veth2` のどちらでしょう？",
+            "対向の **`veth2`** です。カーネルは先に対向のデバイスを登録し、次に名前を指定した方を"
+            "登録するので、対向のほうが ifindex が小さくなります。`ip link` では各端の `@` の後ろに"
             "相手が表示されます: `veth1@veth2` と `veth2@veth1`。"),
         code("""
              lab.ip("link add veth1 type veth peer name veth2")
@@ -167,12 +175,16 @@ def cells():
         md("""
            ## 3. Moving an end into a namespace
 
+           _Route: 60 min (4 min) · 90 min (4 min)_
+
            `ip link set veth1 netns red` moves one end into `red`. The cable stays connected; its
            two ends now live in two namespaces. That is exactly what a container's `eth0` is: one
            end of a veth inside the container, the other end on the host.
            """,
            """
            ## 3. 端を名前空間へ移す
+
+           _コース：60 分（4 分）・90 分（4 分）_
 
            `ip link set veth1 netns red` は片端を `red` に移します。ケーブルはつながったまま、
            両端が二つの名前空間に分かれます。これがまさにコンテナの `eth0` の正体です。veth の片端が
@@ -188,7 +200,7 @@ def cells():
             "移した後、ノードの `ip link` は `veth2` をどう表示するでしょう？ `veth2@veth1` のまま？",
             "いいえ。**`veth2@if3`**（何かの番号）と、その後ろに **`link-netns red`** が出ます。"
             "`veth1` はもうこの名前空間にないので、`ip` はその名前を表示できません。代わりに、"
-            "もう一方の名前空間での相方の ifindex（`@ifN`）と、それがどの名前空間かを表示します。"
+            "もう一方の名前空間での対向の ifindex（`@ifN`）と、それがどの名前空間かを表示します。"
             "リンクを移すとリセットもされます。アドレスは消え、DOWN になります。"),
         code("""
              lab.ip("link set veth1 netns red")
@@ -198,7 +210,7 @@ def cells():
            Now the other end goes to `blue`. Each end names its peer by number and namespace.
            """,
            """
-           もう片端を `blue` に移します。各端は相方を番号と名前空間で示します。
+           もう片端を `blue` に移します。各端は対向を番号と名前空間で示します。
            """),
         code("""
              lab.ip("link set veth2 netns blue")
@@ -208,10 +220,14 @@ def cells():
         md("""
            ## 4. Reading `eth0@if33` and `link-netnsid` (slides 2 and 3)
 
+           _Route: 60 min (5 min) · 90 min (5 min)_
+
            `ip -d link` (details) adds the link's kind (`veth`) to what `ip link` shows:
            """,
            """
            ## 4. `eth0@if33` と `link-netnsid` を読む（スライド 2、3）
+
+           _コース：60 分（5 分）・90 分（5 分）_
 
            `ip -d link`（詳細）は `ip link` の表示にリンクの種類（`veth`）を加えます。
            """),
@@ -242,21 +258,25 @@ def cells():
            |---|---|---|
            | `32:` | `ifi_index` | **この名前空間での**インターフェース番号 |
            | `eth0` | `IFLA_IFNAME` | 名前 |
-           | `@if33` | `IFLA_LINK` | 相方の ifindex。相方が同じ名前空間にいれば `@` + 名前 |
-           | `link-netnsid 0` | `IFLA_LINK_NETNSID` | 相方のいる名前空間を、この名前空間が付けた ID で示したもの |
+           | `@if33` | `IFLA_LINK` | 対向の ifindex。対向が同じ名前空間にいれば `@` + 名前 |
+           | `link-netnsid 0` | `IFLA_LINK_NETNSID` | 対向のいる名前空間を、この名前空間が付けた ID で示したもの |
            | `veth`（`-d` のとき） | `IFLA_INFO_KIND` | 種類: カーネルが提供する L2 仮想インターフェース |
 
            つまりコンテナの `eth0` は veth の片端で、もう片端は名前空間 0（コンテナから見たホスト）
            の 33 番のインターフェースです。このラボではなぜ `link-netnsid 0` ではなく
-           `link-netns red` と表示されるのでしょう？ `ip` は相方の名前空間が `/run/netns` の下に
+           `link-netns red` と表示されるのでしょう？ `ip` は対向の名前空間が `/run/netns` の下に
            マウントされていれば（`ip netns add` はそうします）**名前**を表示します。docker は名前空間を
            `/var/run/docker/netns` の下に置くので、`ip` は **ID** しか表示できません。
            """),
         md("""
            ## 5. Addresses, and bringing the ends up
+
+           _Route: 60 min (4 min) · 90 min (4 min)_
            """,
            """
            ## 5. アドレスを付けて、両端を UP にする
+
+           _コース：60 分（4 分）・90 分（4 分）_
            """),
         reveal(
             "We give both ends an address and bring up only `veth1` (in `red`). Will `veth1` show "
@@ -267,7 +287,7 @@ def cells():
             "両端にアドレスを付け、`veth1`（`red` 側）だけを UP にします。`veth1` に `LOWER_UP` は"
             "出るでしょうか？",
             "出ません。`veth1` は **`NO-CARRIER`**、`state LOWERLAYERDOWN` になります。veth は"
-            "**両端**が UP のときだけキャリアがあります（相方が「ケーブル」だからです）。`veth2` も "
+            "**両端**が UP のときだけキャリアがあります（対向が「ケーブル」だからです）。`veth2` も "
             "UP にすると、両方とも `UP,LOWER_UP`、`state UP` になります。"),
         code("""
              lab.ip("-n red addr add 10.0.0.1/24 dev veth1")
@@ -284,6 +304,8 @@ def cells():
         md("""
            ## 6. Ping from `red` to `blue`
 
+           _Route: 60 min (4 min) · 90 min (4 min)_
+
            `simlab.reach(snapshot, src, dst)` walks one packet through a snapshot of
            the network, the way the kernel would: the route lookup, ARP, the veth to its peer, the
            delivery, and the reply. Each hop says what happened and why. It works on both
@@ -292,9 +314,11 @@ def cells():
            """
            ## 6. `red` から `blue` へ ping
 
+           _コース：60 分（4 分）・90 分（4 分）_
+
            `simlab.reach(スナップショット, 送信元, 宛先)` は、ネットワークのスナップ
            ショットの中でパケットを一つ、カーネルと同じように歩かせます。ルート検索、ARP、veth から
-           相方へ、配送、そして応答。各ホップが何が起きたか、なぜかを説明します。機械ではなく状態を
+           対向へ、配送、そして応答。各ホップが何が起きたか、なぜかを説明します。機械ではなく状態を
            読むので、どちらのバックエンドでも動きます。
            """),
         code("""
@@ -321,7 +345,7 @@ def cells():
            kernel backend a real one from inside `red`, on the model the same walk. It prints
            what `ping` prints (simlab leaves out the times) and becomes a step of its own.
 
-           **🤔 Predict, then reveal:** after one ping, which namespace knows the other's MAC
+           **Predict, then reveal:** after one ping, which namespace knows the other's MAC
            address: `red`, `blue`, or both?
 
            <details><summary>Answer</summary>
@@ -341,7 +365,7 @@ def cells():
            実際に送ります。kernel バックエンドでは `red` の中から本物を、モデルでは同じ道筋を
            たどります。`ping` と同じ表示（時間は省略）をし、それ自体が一つのステップになります。
 
-           **🤔 予想してから答え合わせ:** ping を一度送ったあと、相手の MAC アドレスを知っているのは
+           **予想してから答え合わせ:** ping を一度送ったあと、相手の MAC アドレスを知っているのは
            `red`、`blue`、それとも両方？
 
            <details><summary>答え</summary>
@@ -362,6 +386,8 @@ def cells():
         md("""
            ## 7. Everything you did, step by step
 
+           _Route: optional (60 min and 90 min)_
+
            The stepper replays this notebook's steps in the browser: Next, Back and the slider
            need no Python. The step each change is in lights up and the rest dims. Click a
            namespace (or an interface) to see its `ip a`, `ip route`, `ip neigh` and `bridge fdb`
@@ -371,6 +397,8 @@ def cells():
            """,
            """
            ## 7. ここまでの操作を一歩ずつ
+
+           _コース：省略可（60 分・90 分）_
 
            ステッパーはこのノートブックのステップをブラウザの中で再生します。次へ・戻る・スライダーは
            Python を待ちません。各ステップで変わったものが強調され、ほかは薄くなります。名前空間
@@ -469,6 +497,45 @@ def cells():
         solution("""
                  lab.ip("-n green link set lo up")
                  ex.check_reach(lab, "green", "127.0.0.1", lang=LANG)
+                 """),
+        task(
+            "find what is broken",
+            """
+            The collapsed cell below builds `left` and `right`, joined by a veth pair
+            (`10.9.0.1/24` and `10.9.0.2/24`), with **one fault**: `left` cannot ping `right`.
+            Do not open it: investigate as on a real machine (`ip -n left a`, `ip -n right link`,
+            `ip -n left route`, `lab.ping("left", "10.9.0.2")`), find the fault, fix it with one
+            command, then run the check. Its hint names the fault if you are stuck.
+            """,
+            "壊れた所を探す",
+            """
+            下の折りたたまれたセルは、veth ペア（`10.9.0.1/24` と `10.9.0.2/24`）でつながった `left` と
+            `right` を作りますが、**故障が一つ**あり、`left` から `right` に ping が届きません。セルは
+            開かずに、本物のマシンと同じように調べてください（`ip -n left a`、`ip -n right link`、
+            `ip -n left route`、`lab.ping("left", "10.9.0.2")`）。故障を見つけたらコマンド一つで直し、
+            チェックを実行します。行き詰まったら、チェックのヒントが故障を教えます。
+            """),
+        code("""
+             # The broken lab: open it after you found the fault / 壊れたラボ（故障を見つけてから開く）
+             for ns in ("left", "right"):
+                 lab.run(f"ip netns del {ns}")  # run() never raises: fine if it is not there
+                 lab.ip(f"netns add {ns}")
+             lab.ip("-n left link add lv0 type veth peer name rv0 netns right")
+             for ns, dev, address in (("left", "lv0", "10.9.0.1"), ("right", "rv0", "10.9.0.2")):
+                 lab.ip(f"-n {ns} addr add {address}/24 dev {dev}")
+             lab.ip("-n left link set lv0 up")
+             print(lab.ping("left", "10.9.0.2"))
+             """, tags=("fault",), hidden=True),
+        code("""
+             # Investigate and fix here / ここで調べて直す:
+             print(lab.ip("-n left -br a"))
+             """, tags=("answer",)),
+        code("""
+             ex.check_connected(lab, "left", "right", lang=LANG)
+             """, tags=("check",)),
+        solution("""
+                 lab.ip("-n right link set rv0 up")  # the fault: right's end was never brought up
+                 ex.check_connected(lab, "left", "right", lang=LANG)
                  """),
         md("""
            Next: [02_docker_network_modes](02_docker_network_modes.ipynb): what `docker run` does

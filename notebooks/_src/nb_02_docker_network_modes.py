@@ -124,7 +124,7 @@ def cells():
             "`web` の `eth0` には、ノートブック 01 のような `link-netns <名前>` ではなく "
             "`link-netnsid 0` と出ます。なぜでしょう？",
             "docker は名前空間を `/run/netns/` ではなく `/var/run/docker/netns/` の下に置くので、"
-            "`ip` は相方の名前空間の**名前**を見つけられず、コンテナの名前空間がノードの名前空間に"
+            "`ip` は対向の名前空間の**名前**を見つけられず、コンテナの名前空間がノードの名前空間に"
             "付けた **ID**（0）を表示するからです。"),
         md("""
            The node now has a new `veth…` port on `docker0` (`bridge link` lists the ports), and

@@ -230,6 +230,21 @@ def cells():
              walk = lab.k8s.reach("centos1", "centos2")
              print("\\n".join(walk.lines(LANG)))
              """),
+        code("""
+             print(lab.bridge("link"))
+             """),
+        md("""
+           `bridge link` prints the pods' ports as `veth…@em1`, which is what iproute2 prints: it
+           does not follow `link-netnsid` as `ip` does, but looks the peer's index (2: `eth0` in
+           the pod) up in the node's own namespace, where 2 is `em1`; `ip link` shows the same
+           port as `veth…@if2`.
+           """,
+           """
+           `bridge link` は Pod のポートを `veth…@em1` と表示します。これは iproute2 そのままの表示です。
+           `ip` と違って `link-netnsid` を見ずに、対向のインデックス（2: Pod の中の `eth0`）をノード
+           自身の名前空間で引くので、そこで 2 番の `em1` の名前が出ます。`ip link` では同じポートが
+           `veth…@if2` と表示されます。
+           """),
         md("""
            ## 6. Two nodes
 
@@ -277,6 +292,18 @@ def cells():
              print(lab.k8s.exec("calico1", "ip a"))
              print(lab.k8s.exec("calico1", "ip route"))
              """),
+        md("""
+           `calico1`'s `eth0` ends in `link-netns node3`, where slide 12's pod shows
+           `link-netnsid 0`: iproute2 prints `link-netns NAME` when the peer's namespace has a
+           name in the viewer's `/run/netns` (here `ip -n` runs from the machine, where `node3` is
+           named) and `link-netnsid N` otherwise, as inside a real pod, whose `/run/netns` is empty.
+           """,
+           """
+           `calico1` の `eth0` の最後は `link-netns node3` ですが、スライド 12 の Pod では
+           `link-netnsid 0` です。iproute2 は、対向の名前空間に見る側の `/run/netns` で名前があれば
+           `link-netns 名前` を、なければ `link-netnsid 番号` を表示します（ここでは `ip -n` を
+           `node3` という名前のあるマシン側から実行しています。本物の Pod の中の `/run/netns` は空です）。
+           """),
         reveal(
             "`calico1` has a /32 address: no other address is \"on its link\". How does it reach "
             "its gateway `169.254.1.1`?",

@@ -167,6 +167,8 @@ def cells():
         md("""
            ## 1. The contract, once more
 
+           _Route: 90 min (2 min) · optional in 60 min_
+
            | | what the spec says |
            |---|---|
            | the plugin | any executable; the runtime finds it by the config's `type` in `CNI_PATH` |
@@ -179,6 +181,8 @@ def cells():
            """,
            """
            ## 1. 約束ごとをもう一度
+
+           _コース：90 分（2 分）・60 分では省略可_
 
            | | 仕様の内容 |
            |---|---|
@@ -193,11 +197,15 @@ def cells():
         md("""
            ## 2. A first attempt
 
+           _Route: 90 min (5 min) · optional in 60 min_
+
            Here is a plugin as many of us would write it first. `%%writefile` writes the cell into a
            file (`{plugins}` is the temporary directory made above).
            """,
            """
            ## 2. 最初の試み
+
+           _コース：90 分（5 分）・60 分では省略可_
 
            多くの人が最初に書きそうなプラグインです。`%%writefile` はセルの中身をファイルに書きます
            （`{plugins}` は上で作った一時ディレクトリです）。
@@ -252,11 +260,15 @@ def cells():
         md("""
            ## 3. simlab's kubelet runs it
 
+           _Route: 90 min (6 min) · optional in 60 min_
+
            Put the plugin in the node's `CNI_PATH` and name it in `/etc/cni/net.d`
            (`use_plugin("custom", ...)` writes that file), then ask for a pod.
            """,
            """
            ## 3. simlab の kubelet に実行させる
+
+           _コース：90 分（6 分）・60 分では省略可_
 
            プラグインをノードの `CNI_PATH` に置き、`/etc/cni/net.d` にその名前を書きます
            （`use_plugin("custom", ...)` がそのファイルを書きます）。それから Pod を頼みます。
@@ -283,6 +295,8 @@ def cells():
         md("""
            ## 4. A plugin that does the work, in Python
 
+           _Route: optional (60 min and 90 min)_
+
            Now a plugin that builds what `simlab-bridge` built in notebook 03, in the shape of
            `bridge.go`: `setup_bridge`, `setup_veth`, then IPAM (delegated to `simlab-host-local`,
            found in `CNI_PATH`, as `bridge.go` delegates to `host-local`) and `configure_iface`
@@ -292,6 +306,8 @@ def cells():
            """,
            """
            ## 4. 仕事をするプラグインを Python で
+
+           _コース：省略可（60 分・90 分）_
 
            今度は、ノートブック 03 で `simlab-bridge` が作ったものを、`bridge.go` と同じ形で作る
            プラグインです。`setup_bridge`、`setup_veth`、次に IPAM（`bridge.go` が `host-local` に
@@ -334,12 +350,16 @@ def cells():
         md("""
            ## 5. The kubelet runs `my-bridge`
 
+           _Route: optional (60 min and 90 min)_
+
            Two pods on your plugin. `ex.use_python_plugin` does what `use_plugin("custom", ...)`
            did for the shell script; on the model it also lets the kubelet run the file in-process
            (an executable started as a process cannot reach the simulated kernel).
            """,
            """
            ## 5. kubelet が `my-bridge` を実行する
+
+           _コース：省略可（60 分・90 分）_
 
            あなたのプラグインで Pod を二つ作ります。`ex.use_python_plugin` はシェルスクリプトのときの
            `use_plugin("custom", ...)` と同じことをし、model ではさらに kubelet がファイルをプロセス内で

@@ -751,7 +751,7 @@ def _ip_route(args: _Args, ctx: _Ctx) -> Change | Show:
         return _route_flush(args, ctx)
     if _m(verb, "save") or _m(verb, "restore") or _m(verb, "showdump"):
         raise _unsupported(f'"ip route {verb}"', say("delete routes one by one with ip route del",
-                                                     "ip route del で経路を 1 つずつ削除してください"))
+                                                     "ip route del でルートを 1 つずつ削除してください"))
     if _m(verb, "help"):
         raise _unsupported('"ip route help"', SUPPORTED)
     raise _unknown_command(verb, "route")
@@ -803,7 +803,7 @@ def _table(value: str) -> int:
     if number in (253, 255):
         raise _unsupported(f'routes in table "{value}"',
                            say("simlab keeps routes in table main and in numbered tables",
-                               "simlab が扱うのは main と番号付きのテーブルの経路です"))
+                               "simlab が扱うのは main と番号付きのテーブルのルートです"))
     return number
 
 
@@ -858,7 +858,7 @@ def _route_modify(args: _Args, ctx: _Ctx, add: bool, mode: str = "add") -> Chang
             if word in ("local", "broadcast", "multicast", "nat", "anycast"):
                 raise _unsupported(f'routes of type "{word}"',
                                    say("simlab models unicast, blackhole, unreachable, prohibit and throw routes",
-                                       "simlab が扱うのは unicast、blackhole、unreachable、prohibit、throw の経路です"))
+                                       "simlab が扱うのは unicast、blackhole、unreachable、prohibit、throw のルートです"))
             if word in ("unicast", "throw", "unreachable", "prohibit", "blackhole"):
                 kind = word
                 word = args.next_arg()
@@ -891,7 +891,7 @@ def _route_flush(args: _Args, ctx: _Ctx) -> Change:
                                   "何を消すか指定してください: ip route flush dev veth1 または ip route flush table main"))
     if ctx.opts.family == 6:
         raise _unsupported("ip -6 route flush", say("delete IPv6 routes one by one with ip -6 route del",
-                                                     "IPv6 の経路は ip -6 route del で 1 つずつ削除してください"))
+                                                     "IPv6 のルートは ip -6 route del で 1 つずつ削除してください"))
     flt = _route_filter(args, ctx)
     table = flt.pop("table", "main")
     if table in ("local", "all"):

@@ -222,7 +222,7 @@ def render_routes(state: NetState, ns: Netns, flt: RouteShow, opts: IpOptions) -
     if family == 4 and table.isdigit() and int(table) not in ns.tables:
         raise NetError("Error: ipv4: FIB table does not exist.\nDump terminated", errno=errno.ENOENT, exit=2,
                        hint=say(f"table {table} has no routes yet: ip route add ... table {table}",
-                                f"テーブル {table} にはまだ経路がありません: ip route add ... table {table}"))
+                                f"テーブル {table} にはまだルートがありません: ip route add ... table {table}"))
     entries = table_entries(state, ns, family, table)
     if table == "all" and not opts.family:
         entries += table_entries(state, ns, 6, table)
@@ -368,8 +368,8 @@ def _fib_lookup(state: NetState, ns: Netns, target, saddr) -> Entry:
 def _no_route(text: str) -> NetError:
     return NetError("RTNETLINK answers: Network is unreachable", errno=errno.ENETUNREACH, exit=2,
                     hint=say(f"no route matches {text}: add one (ip route add default via GATEWAY)",
-                             f"{text} に一致する経路がありません。"
-                             "経路を追加してください (ip route add default via GATEWAY)"))
+                             f"{text} に一致するルートがありません。"
+                             "ルートを追加してください (ip route add default via GATEWAY)"))
 
 
 def _no_nexthop_error(e: Entry) -> NetError:

@@ -66,6 +66,7 @@ from .derive import carrier, peer_link, port_state, ports_of
 from .learn import Heard, Resolved, learn
 from .netfilter import policy_of
 from .state import ROOT, Link, Netns, NetState, Route
+from .text import shown_language
 from .wire import Seen, Sent, conntrack_text, local_route_text, looped, neigh_text, route_text, sent
 
 __all__ = ["Hop", "Seen", "Walk", "reach", "route_lookup", "is_local", "source_for"]
@@ -127,16 +128,24 @@ class Walk:
         return out
 
     def __str__(self) -> str:
+        return self.text()
+
+    def text(self, lang: str | None = None) -> str:
+        """The verdict and the story; ``lang`` defaults to simlab's language (``print(walk)``
+        follows ``LANG`` once :func:`simlab.notebook.install` set it)."""
+        ja = (lang or shown_language()) == "ja"
         what = f"{self.proto}{'/' + str(self.dport) if self.dport else ''}"
         if not self.ok:
-            verdict = f"FAILED: {self.error}"
+            verdict = f"{'失敗' if ja else 'FAILED'}: {self.error}"
         elif self.reply_ok:
-            verdict = "ok, and the reply comes back"
+            verdict = "届き、応答も戻る" if ja else "ok, and the reply comes back"
         else:
-            verdict = f"arrives, but the reply is lost: {self.reply_error}"
-        return "\n".join([f"{self.src or 'from ' + _label(self.src_netns)} -> {self.dst} ({what}): "
-                          f"{verdict}",
-                          *self.lines()])
+            verdict = (f"届くが、応答が失われる：{self.reply_error}" if ja
+                       else f"arrives, but the reply is lost: {self.reply_error}")
+        start = self.src or ((_label(self.src_netns) + " から") if ja
+                             else "from " + _label(self.src_netns))
+        return "\n".join([f"{start} -> {self.dst} ({what}): {verdict}",
+                          *self.lines("ja" if ja else "en")])
 
 
 @dataclass(frozen=True)
@@ -442,7 +451,7 @@ def _filter(trip: _Trip, key: str, ns: Netns, chain: str, pkt: _Pkt, in_if: str 
         error = REJECT_ERRORS.get(kind, "Destination Port Unreachable")
         trip.fail(key, in_if or out_if, error,
                   f"filter {chain}: `{rule.line}` rejects the packet: ICMP {error} goes back",
-                  f"filter {chain}: `{rule.line}` がパケットを拒否する: ICMP {error} を返す")
+                  f"filter {chain}: `{rule.line}` がパケットを拒否する：ICMP {error} を返す")
         return False
     trip.fail(key, in_if or out_if, f"dropped by filter {chain}",
               f"filter {chain}: `{rule.line}` drops the packet",
@@ -539,11 +548,11 @@ def _l2_hops(trip: _Trip, path: tuple[_L2, ...], src_mac: str, dst_mac: str, fdb
                 en = (f"bridge {step.a.ifname}: learns {src_mac} on port {step.b.ifname}; "
                       f"{dst_mac} {how_en} on port {out.ifname}: forwarded there")
                 ja = (f"ブリッジ {step.a.ifname}: ポート {step.b.ifname} で {src_mac} を学習。"
-                      f"{dst_mac} {how_ja}（ポート {out.ifname}）: そこへ転送")
+                      f"{dst_mac} {how_ja}（ポート {out.ifname}）：そこへ転送")
             else:
                 en = (f"bridge {step.a.ifname} sends the frame: {dst_mac} {how_en} "
                       f"on port {out.ifname}")
-                ja = (f"ブリッジ {step.a.ifname} がフレームを送信: {dst_mac} "
+                ja = (f"ブリッジ {step.a.ifname} がフレームを送信：{dst_mac} "
                       f"{how_ja}（ポート {out.ifname}）")
             trip.add(step.netns, step.a.ifname, "bridge", en, ja)
 
@@ -556,7 +565,7 @@ def _resolve(trip: _Trip, state: NetState, key: str, out: Link, src: str | None,
         trip.fail(key, out.ifname, "no carrier",
                   f"{out.ifname} has no carrier (NO-CARRIER: its peer or every bridge port is "
                   "down): the frame is lost",
-                  f"{out.ifname} にキャリアがない（NO-CARRIER: 対向かブリッジのポートが down）: フ"
+                  f"{out.ifname} にキャリアがない（NO-CARRIER: 対向かブリッジのポートが down）：フ"
                   "レームは失われる")
         return None
     candidates = _endpoints(state, key, out)
@@ -584,7 +593,7 @@ def _resolve(trip: _Trip, state: NetState, key: str, out: Link, src: str | None,
         trip.fail(key, out.ifname, "Destination Host Unreachable",
                   f"ARP: who-has {nexthop} tell {src} is broadcast on {out.ifname}; nobody on this "
                   "segment has that address, so there is no reply (Destination Host Unreachable)",
-                  f"ARP: {out.ifname} に「{nexthop} は誰? {src} に教えて」をブロードキャストしても"
+                  f"ARP: {out.ifname} に「{nexthop} は誰？{src} に教えて」をブロードキャストしても"
                   "、このセグメントにそのアドレスを持つ者はおらず応答がない（Destination Host "
                   "Unreachable）")
         return None
@@ -599,13 +608,13 @@ def _resolve(trip: _Trip, state: NetState, key: str, out: Link, src: str | None,
         trip.add(key, out.ifname, "arp",
                  f"neighbour: {nexthop} is already in the ARP cache as {cached.lladdr} "
                  f"({cached.state})",
-                 f"近隣: {nexthop} は ARP キャッシュに {cached.lladdr} として既にある"
+                 f"近隣：{nexthop} は ARP キャッシュに {cached.lladdr} として既にある"
                  f"（{cached.state}）")
     else:
         trip.add(key, out.ifname, "arp",
                  f"ARP: who-has {nexthop} tell {src}, broadcast on {out.ifname} (bridges flood it);"
                  f" {_label(k)} answers from {link.ifname}: {nexthop} is at {link.mac}",
-                 f"ARP: {out.ifname} に「{nexthop} は誰? {src} に教えて」をブロードキャスト（ブリッ"
+                 f"ARP: {out.ifname} に「{nexthop} は誰？{src} に教えて」をブロードキャスト（ブリッ"
                  f"ジはフラッド）。{_label(k)} の {link.ifname}"
                  f" が「{nexthop} は {link.mac}」と応答")
     return answer
@@ -655,7 +664,7 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
                 trip.add(key, "lo", "local",
                          f"{pkt.dst} is an address of this namespace: the packet loops back "
                          "through lo",
-                         f"{pkt.dst} はこの名前空間自身のアドレス: パケットは "
+                         f"{pkt.dst} はこの名前空間自身のアドレス：パケットは "
                          "lo を通って戻ってくる")
                 trip.seen += looped(leg, key, pkt.src, pkt.dst, pkt.proto, len(trip.hops) - 1,
                                     local_route_text(ns, pkt.dst, holder))
@@ -666,7 +675,7 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
             trip.add(key, in_if or "lo", "deliver",
                      f"{pkt.dst} is local here ({where}): delivered to {_label(key)} ({what}, from "
                      f"{pkt.src})",
-                     f"{pkt.dst} はここ（{where}）のアドレス: {_label(key)} に届く（{what}、送信元 "
+                     f"{pkt.dst} はここ（{where}）のアドレス：{_label(key)} に届く（{what}、送信元 "
                      f"{pkt.src}）")
             trip.delivered = (key, in_if or "lo")
             if not replying:
@@ -688,12 +697,12 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
                 return trip.fail(key, None, "Network is unreachable",
                                  f"route lookup for {pkt.dst}: no route matches (see `ip route`): "
                                  "the send fails with Network is unreachable (ENETUNREACH)",
-                                 f"{pkt.dst} の経路検索: 一致する経路がない（`ip route` 参照）: "
+                                 f"{pkt.dst} のルート検索：一致するルートがない（`ip route` 参照）："
                                  "送信は Network is unreachable（ENETUNREACH）で失敗する")
             return trip.fail(key, in_if, "Destination Net Unreachable",
                              f"{_label(key)} has no route to {pkt.dst}: it drops the packet and "
                              "answers ICMP Destination Net Unreachable",
-                             f"{_label(key)} には {pkt.dst} への経路がない: パケットを破棄し "
+                             f"{_label(key)} には {pkt.dst} へのルートがない：パケットを破棄し "
                              "ICMP Destination Net Unreachable を返す")
         if route.type != "unicast":
             return _no_way(trip, key, in_if, route, pkt.dst)
@@ -713,14 +722,14 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
                      f"{pkt.dst} is not local and net.ipv4.ip_forward is 1: {_label(key)} routes "
                      f"it (route `{shown}`), {gw_en}",
                      f"{pkt.dst} はローカルではなく net.ipv4.ip_forward が 1: {_label(key)} が転送"
-                     f"する（経路 `{shown}`、{gw_ja}）")
+                     f"する（ルート `{shown}`、{gw_ja}）")
             if not _filter(trip, key, ns, "FORWARD", pkt, in_if, out.ifname, ctstate):
                 return trip
         else:
             trip.add(key, out.ifname, "route",
                      f"route lookup for {pkt.dst}: `{shown}` matches; out {out.ifname} "
                      f"{gw_en}, source {pkt.src}",
-                     f"{pkt.dst} の経路検索: `{shown}` が一致。{out.ifname} から{gw_ja}で送信、"
+                     f"{pkt.dst} のルート検索：`{shown}` が一致。{out.ifname} から{gw_ja}で送信、"
                      f"送信元 {pkt.src}")
             if not _filter(trip, key, ns, "OUTPUT", pkt, None, out.ifname, ctstate):
                 return trip
@@ -760,14 +769,14 @@ def _no_way(trip: _Trip, key: str, in_if: str | None, route: Route, dst: str) ->
     if in_if is None:
         return trip.fail(key, None, local,
                          f"route lookup for {dst}: {what} matches: the send fails with {local}",
-                         f"{dst} の経路検索: {what} に一致: 送信は {local} で失敗する")
+                         f"{dst} のルート検索：{what} に一致：送信は {local} で失敗する")
     if icmp is None:
         return trip.fail(key, in_if, f"dropped by {what}",
                          f"{_label(key)} routes {dst} to {what}: the packet is dropped",
-                         f"{_label(key)} は {dst} を {what} に送る: パケットは破棄される")
+                         f"{_label(key)} は {dst} を {what} に送る：パケットは破棄される")
     return trip.fail(key, in_if, icmp,
                      f"{_label(key)} routes {dst} to {what}: it answers ICMP {icmp}",
-                     f"{_label(key)} は {dst} を {what} に送る: ICMP {icmp} を返す")
+                     f"{_label(key)} は {dst} を {what} に送る：ICMP {icmp} を返す")
 
 
 def source_for(ns: Netns, dst: str) -> str | None:

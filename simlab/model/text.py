@@ -23,9 +23,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["Text", "say"]
+__all__ = ["Text", "say", "shown_language"]
 
 LANGUAGES = ("en", "ja")
+#: The language ``str()`` of a model result uses (``print(walk)``); simlab.i18n.set_language
+#: keeps it equal to simlab's language (the model imports nothing above it).
+_SHOWN = ["en"]
+
+
+def shown_language(lang: str | None = None) -> str:
+    """The language printed results use; with ``lang``, set it first."""
+    if lang is not None:
+        _SHOWN[0] = lang
+    return _SHOWN[0]
 
 
 class Text(str):

@@ -261,14 +261,14 @@ def wire_bridge(lab, net: DockerNetwork, tx: Steps, c: Container) -> None:
                  "from it (02:42 + the four address bytes), then brings eth0 up: the kernel adds "
                  f"the connected route {subnet} dev eth0.",
                  f"docker は {subnet} の次の空きアドレス（{c.ip}）を取り、MAC をそこから作る"
-                 "（02:42 + アドレスの 4 バイト）。eth0 を up にすると、カーネルが直結経路 "
+                 "（02:42 + アドレスの 4 バイト）。eth0 を up にすると、カーネルが直結ルート "
                  f"{subnet} dev eth0 を追加する。"),
             [o.LinkSet("eth0", netns=key, mac=c.mac), o.AddrAdd("eth0", cidr, netns=key),
              o.LinkSet("eth0", netns=key, up=True)],
             mirrors="libnetwork osl: configureInterface (setInterfaceMAC, setInterfaceIP), "
                     "LinkSetUp",
             what="failed to configure interface eth0", detail=detail)
-    tx.step(text(f"default route via {gw}", f"デフォルト経路 via {gw}"),
+    tx.step(text(f"default route via {gw}", f"デフォルトルート via {gw}"),
             text(f"everything outside {subnet} goes to {bridge}'s address {gw}: the node routes it "
                  "on (and MASQUERADE hides the container's address).",
                  f"{subnet} の外への通信はすべて {bridge} のアドレス {gw} へ送る。ノードが先へルー"

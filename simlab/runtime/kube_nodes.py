@@ -282,7 +282,7 @@ def join_node(lab, node: Node, lan: str, lan_cidr: str, uplink: str = "em1") -> 
             "because it will route packets for its pods.",
             f"{node.name} は別のマシンを表す独立した名前空間（キー {key!r}）。em1 "
             f"{node.address}/{prefix} をLAN のスイッチ（{LAN_BRIDGE} の {port}）に差し込み、"
-            f"デフォルト経路はルーター {router} へ。Pod のパケットをルーティングするので "
+            f"デフォルトルートはルーター {router} へ。Pod のパケットをルーティングするので "
             "ip_forward=1 にする。",
         ),
         actor="host",
@@ -310,7 +310,7 @@ def route_pod_cidrs(lab, nodes: list[Node], uplink: str = "em1") -> None:
     shown = "; ".join(lines)
     lab.apply(
         *ops,
-        title=text("routes between the nodes' pod CIDRs", "ノード間の Pod CIDR への経路"),
+        title=text("routes between the nodes' pod CIDRs", "ノード間の Pod CIDR へのルート"),
         why=text(
             f"each node owns one pod CIDR; a packet for a pod on another node is sent to that "
             f"node's LAN address, which routes it on to its pod ({shown}). This is flannel's "
@@ -318,7 +318,7 @@ def route_pod_cidrs(lab, nodes: list[Node], uplink: str = "em1") -> None:
             "segment.",
             "各ノードが 1 つずつ Pod CIDR を持つ。別ノードの Pod 宛てのパケットはそのノードの "
             f"LAN アドレスへ送られ、そのノードが自分の Pod へルーティングする（{shown}）。flannel "
-            "の host-gw と同じ設計で、トンネルは使わず経路だけで届く（全ノードが同じ L2 "
+            "の host-gw と同じ設計で、トンネルは使わずルートだけで届く（全ノードが同じ L2 "
             "セグメントにいる間は）。",
         ),
         actor="host",

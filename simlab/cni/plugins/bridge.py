@@ -157,7 +157,7 @@ STEPS = {
         say(
             "Make a veth pair inside the container: {ifname} stays there, its peer is born on the "
             "node and is plugged into {br}.",
-            "コンテナ内で veth ペアを作る。{ifname} はコンテナ側に残り、相方はノード側に生まれて "
+            "コンテナ内で veth ペアを作る。{ifname} はコンテナ側に残り、対向はノード側に生まれて "
             "{br} につながる。",
         ),
     ),
@@ -189,7 +189,7 @@ STEPS = {
         say(
             "isGateway: the gateway {gw} goes on {br}, so the node routes the subnet and "
             "containers can reach their gateway; then the bridge MAC is pinned.",
-            "isGateway: ゲートウェイ {gw} を {br} に付ける。ノードがこのサブネットに経路を持ち、"
+            "isGateway: ゲートウェイ {gw} を {br} に付ける。ノードがこのサブネットにルートを持ち、"
             "コンテナはゲートウェイに届く。最後にブリッジの MAC を固定する。",
         ),
     ),
@@ -222,7 +222,7 @@ STEPS = {
         say(
             "Delete {ifname} in the container; the kernel deletes its veth peer on the node too, "
             "so the port leaves the bridge.",
-            "コンテナの {ifname} を消す。veth の相方(ノード側)もカーネルが一緒に消すので、"
+            "コンテナの {ifname} を消す。veth の対向(ノード側)もカーネルが一緒に消すので、"
             "ブリッジのポートも消える。",
         ),
     ),

@@ -108,9 +108,9 @@ STEPS = {
             "Inside the pod: a veth pair whose {ifname} stays in the pod and whose peer {host} is "
             "born on the node. {ifname} gets {addr} (a /32: no subnet, no neighbours), a link "
             "route to the gateway {gw} and a default route via it.",
-            "Pod の中で veth ペアを作る。{ifname} は Pod に残り、相方 {host} はノード側に生まれる。"
-            "{ifname} には {addr}（/32: サブネットも隣人もない）、ゲートウェイ {gw} へのリンク経路、"
-            "そしてそれを経由するデフォルト経路を設定する。",
+            "Pod の中で veth ペアを作る。{ifname} は Pod に残り、対向 {host} はノード側に生まれる。"
+            "{ifname} には {addr}（/32: サブネットも隣人もない）、ゲートウェイ {gw} へのリンクルート、"
+            "そしてそれを経由するデフォルトルートを設定する。",
         ),
     ),
     "setupHostVeth": (
@@ -120,7 +120,7 @@ STEPS = {
             "a host route {ip}/32 dev {host} tells the node where the pod is. No bridge: the node "
             "routes.",
             "ノード側: {host} にゲートウェイ {gw}/32 を付け、Pod からの ARP に答えられるようにする。"
-            "ホスト経路 {ip}/32 dev {host} で Pod の居場所をノードに教える。ブリッジは使わず、"
+            "ホストルート {ip}/32 dev {host} で Pod の居場所をノードに教える。ブリッジは使わず、"
             "ノードがルーティングする。",
         ),
     ),
@@ -152,8 +152,8 @@ STEPS = {
         say(
             "Delete {ifname} in the pod: its peer on the node goes with it, and with the peer its "
             "gateway address and the host route.",
-            "Pod 内の {ifname} を削除する。ノード側の相方も一緒に消え、"
-            "そこに付いていたゲートウェイのアドレスとホスト経路も消える。",
+            "Pod 内の {ifname} を削除する。ノード側の対向も一緒に消え、"
+            "そこに付いていたゲートウェイのアドレスとホストルートも消える。",
         ),
     ),
     "TeardownIPMasq": (
