@@ -36,7 +36,10 @@ Rules followed here (the kernel's, in the order it applies them):
   translated back by conntrack (the reverse of each rewrite) in the namespace
   that made it, and no nat rule runs for it.
 
-Not modelled: the raw and mangle tables, policy routing, rp_filter, ICMP
+Policy routing: the rules (``ip rule``) pick the table by source, destination and input
+device (the walk's packets carry no fwmark).
+
+Not modelled: the raw and mangle tables, rp_filter, ICMP
 redirects, br_netfilter (a bridged frame meeting ``filter FORWARD``: on a
 machine that loaded it, a kernel lab's namespaces have
 ``net.bridge.bridge-nf-call-iptables=1``, so frames bridged inside a namespace
@@ -65,6 +68,7 @@ from dataclasses import dataclass, field, replace
 from .derive import carrier, peer_link, port_state, ports_of
 from .learn import Heard, Resolved, learn
 from .netfilter import policy_of
+from .rules.fib_rules import matching
 from .state import ROOT, Link, Netns, NetState, Route
 from .text import shown_language
 from .wire import Seen, Sent, conntrack_text, local_route_text, looped, neigh_text, route_text, sent
@@ -222,20 +226,38 @@ def is_local(ns: Netns, ip: str) -> tuple[bool, Link | None]:
     return False, None
 
 
-def route_lookup(ns: Netns, ip: str) -> Route | None:
-    """The main table's choice for ``ip``: longest prefix, then lowest metric."""
+def route_lookup(ns: Netns, ip: str, src: str | None = None, iif: int = 1) -> Route | None:
+    """The routing decision for ``ip``: the policy rules in order (``ip rule``), and in each
+    rule's table the longest prefix, then the lowest metric; a table without a route (or
+    with a ``throw``) passes to the next rule.  A packet this namespace sends comes in by
+    ``lo`` (``iif`` 1) and has no source yet; table local is the caller's (:func:`is_local`).
+
+    A rule's ``blackhole``/``prohibit`` answers like a route of that type; its
+    ``unreachable`` like no route at all (both are ENETUNREACH)."""
     addr = _v4(ip)
-    best: tuple[int, int, Route] | None = None
-    for r in ns.routes:
-        if r.family != 4 or addr is None or r.table != MAIN_TABLE:
-            continue  # no policy routing: the rules send every lookup to table main
-        net = ipaddress.ip_network("0.0.0.0/0" if r.dst == "default" else r.dst)
-        if addr not in net:
+    if addr is None:
+        return None
+    saddr = _v4(src) if src else ipaddress.ip_address("0.0.0.0")
+    for rule in matching(ns, 4, saddr, addr, iif=iif):
+        if rule.action == "unreachable":
+            return None
+        if rule.action != "lookup":
+            return Route(dst=f"(ip rule {rule.pref})", dev=0, type=rule.action)
+        if rule.table == LOCAL_TABLE:
             continue
-        key = (net.prefixlen, -(r.metric or 0))
-        if best is None or key > best[:2]:
-            best = (*key, r)
-    return None if best is None else best[2]
+        best: tuple[int, int, Route] | None = None
+        for r in ns.routes:
+            if r.family != 4 or r.table != rule.table:
+                continue
+            net = ipaddress.ip_network("0.0.0.0/0" if r.dst == "default" else r.dst)
+            if addr not in net:
+                continue
+            key = (net.prefixlen, -(r.metric or 0))
+            if best is None or key > best[:2]:
+                best = (*key, r)
+        if best is not None and best[2].type != "throw":
+            return best[2]
+    return None
 
 
 def _select_src(ns: Netns, link: Link, nexthop: str, route: Route | None = None) -> str | None:
@@ -691,7 +713,7 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
                                  "dropped",
                                  f"{pkt.dst} は {_label(key)} のアドレスではなく、ここでは "
                                  "net.ipv4.ip_forward が 0: パケットは転送されず破棄される")
-        route = route_lookup(ns, pkt.dst)
+        route = route_lookup(ns, pkt.dst, pkt.src, in_link.ifindex if in_link is not None else 1)
         if route is None:
             if in_link is None:
                 return trip.fail(key, None, "Network is unreachable",
@@ -752,7 +774,7 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
                      "パケットは TTL が尽きるまで循環した")
 
 
-MAIN_TABLE = 254
+MAIN_TABLE, LOCAL_TABLE = 254, 255
 #: A route without a device, by type: the error a local sender's connect() gets, and the
 #: ICMP error a router answers (ip_error(); None: dropped silently).
 _NO_WAY = {
