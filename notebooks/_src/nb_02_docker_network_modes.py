@@ -53,10 +53,14 @@ def cells():
         md("""
            ## 1. `--net none` (slide 9)
 
+           _Route: 60 min (4 min) · 90 min (4 min)_
+
            docker creates a network namespace for the container and does nothing else.
            """,
            """
            ## 1. `--net none`（スライド 9）
+
+           _コース：60 分（4 分）・90 分（4 分）_
 
            docker はコンテナ用にネットワーク名前空間を作り、それ以外は何もしません。
            """),
@@ -79,11 +83,15 @@ def cells():
         md("""
            ## 2. `--net host` (slide 7)
 
+           _Route: 60 min (3 min) · 90 min (3 min)_
+
            No new network namespace: the container's processes use the host's. (Its PID namespace
            is still its own.)
            """,
            """
            ## 2. `--net host`（スライド 7）
+
+           _コース：60 分（3 分）・90 分（3 分）_
 
            新しいネットワーク名前空間は作りません。コンテナのプロセスはホストのものをそのまま使い
            ます（PID 名前空間は別です）。
@@ -97,6 +105,8 @@ def cells():
         md("""
            ## 3. `--net bridge`, the default (slide 8)
 
+           _Route: 60 min (8 min) · 90 min (8 min)_
+
            A namespace, a veth pair created in the node, the host end plugged into `docker0`, the
            other end moved into the container and renamed `eth0`, an address from `172.17.0.0/16`,
            and a default route via `docker0`'s address. Step through it, and look for the line of
@@ -104,6 +114,8 @@ def cells():
            """,
            """
            ## 3. 既定の `--net bridge`（スライド 8）
+
+           _コース：60 分（8 分）・90 分（8 分）_
 
            名前空間を作り、ノードに veth ペアを作り、ホスト側の端を `docker0` につなぎ、もう片端を
            コンテナへ移して `eth0` に改名し、`172.17.0.0/16` からアドレスを付け、`docker0` の
@@ -145,12 +157,16 @@ def cells():
         md("""
            ## 4. `--net container:web`
 
+           _Route: 90 min (3 min) · optional in 60 min_
+
            No namespace and no veth: the new container joins `web`'s network namespace. Both
            containers see the same `eth0`, the same address and the same ports. This is how the
            containers of a Kubernetes pod share the network (notebook 03).
            """,
            """
            ## 4. `--net container:web`
+
+           _コース：90 分（3 分）・60 分では省略可_
 
            名前空間も veth も作りません。新しいコンテナは `web` のネットワーク名前空間に入ります。
            二つのコンテナは同じ `eth0`、同じアドレス、同じポートを見ます。Kubernetes の Pod の
@@ -166,11 +182,15 @@ def cells():
         md("""
            ## 5. Side by side
 
+           _Route: 90 min (2 min) · optional in 60 min_
+
            Each mode on a fresh lab: the picture (what `docker run` made is highlighted) and
            `docker exec … ip a` as the container sees it.
            """,
            """
            ## 5. 並べて比べる
+
+           _コース：90 分（2 分）・60 分では省略可_
 
            各モードを新しいラボで実行したものです。図（`docker run` が作ったものを強調）と、
            コンテナから見た `docker exec … ip a` です。
@@ -181,12 +201,16 @@ def cells():
         md("""
            ## 6. `docker inspect` (slide 10)
 
+           _Route: 90 min (2 min) · optional in 60 min_
+
            `docker inspect` shows what docker recorded about the container's network:
            `SandboxKey` (the namespace's path), `IPAddress`, `Gateway`, `MacAddress`, and the
            endpoint on the network `bridge`. Compare with the namespace you saw above.
            """,
            """
            ## 6. `docker inspect`（スライド 10）
+
+           _コース：90 分（2 分）・60 分では省略可_
 
            `docker inspect` は docker がコンテナのネットワークについて記録したものを表示します。
            `SandboxKey`（名前空間のパス）、`IPAddress`、`Gateway`、`MacAddress`、そして
@@ -218,6 +242,8 @@ def cells():
         md("""
            ## 7. NAT, the filter table and a published port
 
+           _Route: optional (60 min and 90 min)_
+
            At start-up dockerd wrote NAT rules in the node's `nat` table: `MASQUERADE` for what
            leaves `172.17.0.0/16` through another interface, and a `DOCKER` chain that
            `PREROUTING` and `OUTPUT` jump to for local addresses. Publishing a port (`-p 8080:80`)
@@ -233,6 +259,8 @@ def cells():
            """,
            """
            ## 7. NAT と公開ポート
+
+           _コース：省略可（60 分・90 分）_
 
            dockerd は起動時にノードの `nat` テーブルへ NAT ルールを書きました。別のインターフェースから
            `172.17.0.0/16` の外へ出るものを `MASQUERADE` し、ローカルアドレス宛てなら `PREROUTING` と
@@ -357,6 +385,8 @@ def cells():
         md("""
            ## 8. A pod next to docker: the 2017 incident
 
+           _Route: optional (60 min and 90 min)_
+
            In 2017 a Kubernetes node ran its pods through docker (dockershim), but on its own
            bridge `cni0` (`10.244.1.0/24`), not on `docker0`. A pod's packet to a container on
            `docker0`, to the LAN or to another node is **routed** by the node, so it meets the
@@ -368,6 +398,8 @@ def cells():
            """,
            """
            ## 8. docker の隣の Pod: 2017 年の障害
+
+           _コース：省略可（60 分・90 分）_
 
            2017 年の Kubernetes ノードは Pod を docker（dockershim）で動かしていましたが、Pod は
            `docker0` ではなく自分のブリッジ `cni0`（`10.244.1.0/24`）にいました。Pod から
