@@ -224,6 +224,38 @@ def test_html_export_steps_offline(browser, tmp_path):
         context.close()
 
 
+def test_a_page_opened_at_a_later_step_draws_that_step(browser, tmp_path):
+    """A page may open at any step (the deck opens at its last): it shows what stepping
+    there from step 0 shows, not step 0's items."""
+    from simlab import scenarios
+    from simlab.views.page import page as html_page
+    from simlab.views.scene import scene
+
+    lab = scenarios.run("veth-basics")
+    sc = scene(lab.timeline)
+    lab.close()
+    last = len(sc["steps"]) - 1
+    drawn = "() => [...document.querySelectorAll('[data-simlab=picture] [data-id]')]" \
+            ".map(e => e.dataset.id + ':' + e.textContent).sort()"
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        seen = []
+        for start in (0, last):
+            path = tmp_path / f"at{start}.html"
+            path.write_text(html_page(sc, step=start))
+            page = context.new_page()
+            page.goto(path.as_uri())
+            pic = page.locator(PICTURE)
+            pic.wait_for(state="visible")
+            if start == 0:
+                pic.locator('[data-simlab="last"]').click()
+            assert pic.get_attribute("data-step") == str(last)
+            seen.append(page.evaluate(drawn))
+        assert seen[0] and seen[0] == seen[1]
+    finally:
+        context.close()
+
+
 def test_fifty_pods_fold_expand_and_inspect(browser, tmp_path):
     """At 50 pods alike pods fold into a group that expands on click; a click on a
     namespace shows its show texts; every label on screen stays >= 12 px."""

@@ -181,12 +181,13 @@ class Picture {
     this.wires = new Map();
     this.labels();
     this.drawLegend();
+    // reach the step first, then draw what is there (a page may open at any step)
+    this.goto(Math.max(0, Math.min(step, this.steps.length - 1)));
     for (const [id] of this.items) this.drawItem(id);
     for (const [k] of this.edges) this.drawEdge(k);
     this.slider.max = String(this.steps.length - 1);
     this.sizeSvg();
     this.view = null;
-    this.goto(Math.max(0, Math.min(step, this.steps.length - 1)));
     this.fit(false);
     this.paintStep();
   }
