@@ -75,25 +75,30 @@ def _changed(handle: Ns, family: int) -> None:
         handle.custom_rules = True
 
 
-def rule_add(k: Kernel, op: o.RuleAdd) -> Undo:
+def _change(k: Kernel, op, msg_type: int, flags: int, table: int) -> tuple[Ns, list[Rule], list[Rule]]:
+    """Send one rule request; the namespace and its rules before and after."""
     handle = k.ns_of(op.netns)
     before = rd.dump_rules(handle.rt)
-    table = op.table or (254 if op.action == "lookup" else 0)
-    k.talk(handle, _msg(op, op.family, op.action, table), RTM_NEWRULE, CREATE)
+    k.talk(handle, _msg(op, op.family, op.action, table), msg_type, flags)
     _changed(handle, op.family)
-    after = rd.dump_rules(handle.rt)
-    made = [r for r in after if r not in before or after.count(r) > before.count(r)]
-    return [lambda: [_drop(handle, r) for r in made[:1]]]
+    return handle, before, rd.dump_rules(handle.rt)
+
+
+def _extra(more: list[Rule], fewer: list[Rule]) -> list[Rule]:
+    return [r for r in more if r not in fewer or more.count(r) > fewer.count(r)][:1]
+
+
+def rule_add(k: Kernel, op: o.RuleAdd) -> Undo:
+    table = op.table or (254 if op.action == "lookup" else 0)
+    handle, before, after = _change(k, op, RTM_NEWRULE, CREATE, table)
+    made = _extra(after, before)
+    return [lambda: [_drop(handle, r) for r in made]]
 
 
 def rule_del(k: Kernel, op: o.RuleDel) -> Undo:
-    handle = k.ns_of(op.netns)
-    before = rd.dump_rules(handle.rt)
-    k.talk(handle, _msg(op, op.family, op.action, op.table), RTM_DELRULE, REQ)
-    _changed(handle, op.family)
-    after = rd.dump_rules(handle.rt)
-    gone = [r for r in before if r not in after or before.count(r) > after.count(r)]
-    return [lambda: [_put(handle, r) for r in gone[:1]]]
+    handle, before, after = _change(k, op, RTM_DELRULE, REQ, op.table)
+    gone = _extra(before, after)
+    return [lambda: [_put(handle, r) for r in gone]]
 
 
 def rule_flush(k: Kernel, op: o.RuleFlush) -> Undo:

@@ -224,17 +224,12 @@ class NeighFlush:
 
 
 @dataclass(frozen=True, slots=True)
-class RuleAdd:
-    """Linux: `ip [-n NS] [-6] rule add [not] [from P] [to P] [fwmark M[/MASK]] [iif D] [oif D]
-    [pref N] [lookup TABLE | blackhole | unreachable | prohibit]`.
-
-    ``pref`` None: the kernel picks one below the second rule's; ``table`` 0: none given
-    (iproute2 then asks for main, unless an action other than lookup was named)."""
+class _RuleWords:
+    """The selectors `ip rule add|del` share (each op adds its ``action``)."""
 
     family: int = 4
     pref: int | None = None
     table: int = 0
-    action: str = "lookup"
     src: str | None = None
     dst: str | None = None
     iif: str | None = None
@@ -246,22 +241,22 @@ class RuleAdd:
 
 
 @dataclass(frozen=True, slots=True)
-class RuleDel:
+class RuleAdd(_RuleWords):
+    """Linux: `ip [-n NS] [-6] rule add [not] [from P] [to P] [fwmark M[/MASK]] [iif D] [oif D]
+    [pref N] [lookup TABLE | blackhole | unreachable | prohibit]`.
+
+    ``pref`` None: the kernel picks one below the second rule's; ``table`` 0: none given
+    (iproute2 then asks for main, unless an action other than lookup was named)."""
+
+    action: str = "lookup"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleDel(_RuleWords):
     """Linux: `ip [-n NS] [-6] rule del SELECTORS`: the first rule every given selector matches
     (one not given matches anything; ``action`` None: any)."""
 
-    family: int = 4
-    pref: int | None = None
-    table: int = 0
     action: str | None = None
-    src: str | None = None
-    dst: str | None = None
-    iif: str | None = None
-    oif: str | None = None
-    fwmark: int | None = None
-    fwmask: int | None = None
-    invert: bool = False
-    netns: str = ROOT
 
 
 @dataclass(frozen=True, slots=True)
@@ -430,7 +425,7 @@ def as_command(op: Op) -> str:
         family = {4: "-4 ", 6: "-6 "}.get(op.family or 0, "")
         return f"ip {family}{_n(op.netns)}neigh flush " + (f"dev {op.ifname}" if op.ifname else "all")
     if isinstance(op, (RuleAdd, RuleDel)):
-        return f"ip {_family(op.family)}{_n(op.netns)}rule {'add' if isinstance(op, RuleAdd) else 'del'}" \
+        return f"ip {_family(op.family)}{_n(op.netns)}rule {'add' if type(op) is RuleAdd else 'del'}" \
             + "".join(" " + w for w in rule_words(op))
     if isinstance(op, RuleFlush):
         return f"ip {_family(op.family)}{_n(op.netns)}rule flush"
