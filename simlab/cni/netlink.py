@@ -55,6 +55,7 @@ __all__ = [
     "link_add",
     "link_del",
     "link_set_up",
+    "link_set_down",
     "link_set_mtu",
     "link_set_master",
     "link_set_hairpin",
@@ -398,6 +399,10 @@ def link_del(link: Link) -> None:
 
 def link_set_up(link: Link) -> None:
     current().apply(o.LinkSet(link.ifname, netns=current_netns(), up=True))
+
+
+def link_set_down(link: Link) -> None:
+    current().apply(o.LinkSet(link.ifname, netns=current_netns(), up=False))
 
 
 def link_set_mtu(link: Link, mtu: int) -> None:
