@@ -196,6 +196,8 @@ class Session:
         try:
             self.get_backend().apply(op)
         except NetError as err:
+            if isinstance(op, o.Iptables):  # go-iptables reports the command's own words
+                raise NetlinkError(err.errno, err.message.strip()) from None
             raise _from_net_error(err) from None
         if self._step is not None:
             self._step.ops.append(op)
