@@ -240,7 +240,8 @@ def test_del_failure_keeps_the_pod_terminating_until_fixed(lab, tmp_path):
     )
     lab.k8s.use_plugin("custom", type="flaky", cni_path=[path])
     pod = lab.k8s.run("web")
-    assert pod.status == "Running" and pod.ip == "10.99.0.7"
+    # dockershim reads the IP from eth0 in the sandbox, which this plugin never made
+    assert pod.status == "Running" and pod.ip == ""
     key = pod.netns
     flag.write_text("")
     lab.k8s.delete("web")

@@ -126,7 +126,11 @@ def test_bridge_and_ptp_compared(lab):
 
 
 def test_learners_own_plugin(lab, tmp_path):
-    """Any executable on CNI_PATH: the kubelet believes its result (here: it only prints one)."""
+    """Any executable on CNI_PATH (here it only prints a result and builds nothing).
+
+    dockershim (2017) takes the pod IP from eth0 inside the sandbox, not from the result:
+    there is no eth0, so no IP (containerd would believe the result: test_containerd.py).
+    """
     log = tmp_path / "env.json"
     path = plugin_script(
         tmp_path,
@@ -147,7 +151,7 @@ def test_learners_own_plugin(lab, tmp_path):
     conf = lab.k8s.use_plugin("custom", type="my-cni", cni_path=[path])
     assert json.loads(conf)["plugins"][0]["type"] == "my-cni"
     pod = lab.k8s.run("web")
-    assert pod.status == "Running" and pod.ip == "10.123.0.5"
+    assert pod.status == "Running" and pod.ip == ""
     lab.k8s.delete("web")
     add, delete = [json.loads(line) for line in log.read_text().splitlines()]
     assert add["env"]["CNI_COMMAND"] == "ADD" and delete["env"]["CNI_COMMAND"] == "DEL"

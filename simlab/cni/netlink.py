@@ -55,6 +55,7 @@ __all__ = [
     "link_add",
     "link_del",
     "link_set_up",
+    "link_set_down",
     "link_set_mtu",
     "link_set_master",
     "link_set_hairpin",
@@ -195,6 +196,8 @@ class Session:
         try:
             self.get_backend().apply(op)
         except NetError as err:
+            if isinstance(op, o.Iptables):  # go-iptables reports the command's own words
+                raise NetlinkError(err.errno, err.message.strip()) from None
             raise _from_net_error(err) from None
         if self._step is not None:
             self._step.ops.append(op)
@@ -398,6 +401,10 @@ def link_del(link: Link) -> None:
 
 def link_set_up(link: Link) -> None:
     current().apply(o.LinkSet(link.ifname, netns=current_netns(), up=True))
+
+
+def link_set_down(link: Link) -> None:
+    current().apply(o.LinkSet(link.ifname, netns=current_netns(), up=False))
 
 
 def link_set_mtu(link: Link, mtu: int) -> None:

@@ -56,6 +56,8 @@ from ..model import ROOT, forward
 from . import kube_cni as kc
 from .kube_nodes import Node, ensure_lan_switch, join_node, route_pod_cidrs
 from .kube_pods import PodWorker
+from .containerd import RUNTIMES, ContainerdSandboxes
+from .crictl import crictl as _crictl
 from .kube_sandbox import DockerSandboxes, NamespaceSandboxes
 from .kube_text import Clock, Event, describe_pod, pods_table
 
@@ -186,12 +188,15 @@ class Kubelet:
         pod_cidr: str | None = None,
         address: str | None = None,
         plugin: str = "simlab-bridge",
+        runtime: str = "dockershim",
     ) -> Node:
         """Join another machine to the cluster: a namespace on the same LAN with its own pod CIDR.
 
         Linux: `kubeadm join` on a second machine, plus the routes a flannel
         host-gw backend installs.  ``key`` is its namespace (default ``node<N>``).
+        ``runtime``: ``dockershim`` (2017) or ``containerd`` (today, see :meth:`use_runtime`).
         """
+        _check_runtime(runtime)
         if name in self.nodes:
             raise KubeError(f'Error from server (AlreadyExists): nodes "{name}" already exists')
         n = len(self.nodes) + 1
@@ -201,15 +206,62 @@ class Kubelet:
         docker = self.lab.docker
         base = docker.uplink_cidr.split("/")[0].rsplit(".", 1)[0]
         node = self._new_node(name, key, address or f"{base}.{n}", pod_cidr or f"10.244.{n}.0/24")
-        self._sandboxes[self.node.name].start()
+        docker.start()  # simlab's docker engine holds node 1's uplink, whatever its runtime
         ensure_lan_switch(self.lab, docker.lan, docker.lan_cidr)
         join_node(self.lab, node, docker.lan, docker.lan_cidr, docker.uplink)
         self.nodes[name] = node
-        self._sandboxes[name] = NamespaceSandboxes(self.lab, node)
+        self._sandboxes[name] = (
+            NamespaceSandboxes(self.lab, node)
+            if runtime == "dockershim"
+            else ContainerdSandboxes(self.lab, node, self.clock)
+        )
         if plugin != "simlab-bridge":
             self.use_plugin(plugin, node=name)
         route_pod_cidrs(self.lab, list(self.nodes.values()), docker.uplink)
         return node
+
+    # ------------------------------------------------------------ runtimes
+    def use_runtime(self, runtime: str, *, node: str | None = None) -> None:
+        """Choose the node's container runtime before its first pod.
+
+        ``dockershim`` (the default): the talk's 2017 flow, kubelet asks docker
+        for a ``--net none`` sandbox and runs the CNI plugins itself (removed in
+        Kubernetes 1.24).  ``containerd``: today's, kubelet sends CRI
+        ``RunPodSandbox`` and containerd 1.7 creates the namespace and calls the
+        plugins (:mod:`simlab.runtime.containerd`); see it with :meth:`crictl`.
+        """
+        _check_runtime(runtime)
+        n = self._node(node)
+        if any(p.node is n for p in self._pods.values()):
+            raise KubeError(
+                f"{n.name} already runs pods: choose its runtime before its first pod "
+                "(delete them first, or add_node(..., runtime=...) for another node)"
+            )
+        if runtime == self.runtime_of(n.name):
+            return
+        if runtime == "containerd":
+            self._sandboxes[n.name] = ContainerdSandboxes(self.lab, n, self.clock)
+        elif n.key == self.node.key:
+            self._sandboxes[n.name] = DockerSandboxes(self.lab)
+        else:
+            self._sandboxes[n.name] = NamespaceSandboxes(self.lab, n)
+
+    def runtime_of(self, node: str | None = None) -> str:
+        """``dockershim`` or ``containerd``: the node's container runtime."""
+        n = self._node(node)
+        return "containerd" if getattr(self._sandboxes[n.name], "cri", False) else "dockershim"
+
+    def crictl(self, line: str, *, node: str | None = None) -> str:
+        """Linux: `crictl LINE` on a containerd node: ``pods``, ``ps``, ``inspectp POD``."""
+        n = self._node(node)
+        sandboxes = self._sandboxes[n.name]
+        if not getattr(sandboxes, "cri", False):
+            raise KubeError(
+                f"{n.name} runs dockershim (2017): crictl talks to a CRI runtime's socket, "
+                "which this node does not have; use lab.docker.inspect, or "
+                "lab.k8s.use_runtime('containerd') before the node's first pod"
+            )
+        return _crictl(sandboxes, line, self.clock.now)
 
     # ------------------------------------------------------- /etc/cni/net.d
     @property
@@ -401,11 +453,12 @@ class Kubelet:
         """Linux: `kubectl exec POD -- COMMAND` (``ip``, ``bridge``, ``iptables``, ``ping``, ``hostname``)."""
         p = self.pod(pod, namespace)
         sandboxes = self._sandboxes[p.node.name]
-        if p.status != "Running" or not sandboxes.exists(p.app_name):
+        cri = getattr(sandboxes, "cri", False)
+        if p.status != "Running" or not sandboxes.exists(p if cri else p.app_name):
             raise KubeError(
                 f'error: unable to upgrade connection: container not found ("{p.container}")'
             )
-        return sandboxes.exec(p.app_name, command)
+        return sandboxes.exec(p, command) if cri else sandboxes.exec(p.app_name, command)
 
     def reach(self, src: str, dst: str, proto: str = "icmp", dport: int | None = None):
         """Walk a packet from pod ``src`` to a pod name or an address (the model's answer).
@@ -423,6 +476,11 @@ class Kubelet:
             raise KubeError(f'pod "{dst}" has no IP yet')
         return forward.reach(self.lab.snapshot(), p.netns, address, proto, dport)
 
+
+
+def _check_runtime(runtime: str) -> None:
+    if runtime not in RUNTIMES:
+        raise KubeError(f"runtime must be one of {', '.join(RUNTIMES)}, not {runtime!r}")
 
 
 def _memory_dir() -> str | None:

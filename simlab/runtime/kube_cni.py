@@ -37,7 +37,7 @@ from collections.abc import Mapping
 from ..cni import CNIError, Runtime
 from ..cni.config import NetworkConfigList, build_one_config, conf_from_bytes, conf_list_from_bytes
 from ..cni.lab_adapter import LabRecorder
-from ..cni.plugins import IN_PROCESS, ptp
+from ..cni.plugins import IN_PROCESS, loopback, ptp
 from ..cni.runtime import default_cni_path
 from ..cni.trace import StepRecord
 from ..model import ROOT
@@ -241,17 +241,23 @@ def setup_error(err: CNIError, net: NetworkConfigList, sandbox_id: str, verb: st
 
 
 # ------------------------------------------------------------ the runtime
+#: executable name -> the simlab plugin module it runs (``loopback`` as a node ships it)
+EXTRA_PLUGINS = {"simlab-ptp": "ptp", "loopback": "loopback"}
+
+
 def plugin_bin_dir(state_dir: str) -> str:
-    """A directory of simlab's extra plugin executables (``simlab-ptp``), made once per lab."""
+    """A directory of simlab's extra plugin executables (``simlab-ptp``, ``loopback``), made once per lab."""
     path = os.path.join(state_dir, "opt", "cni", "bin")
-    exe = os.path.join(path, "simlab-ptp")
-    if not os.path.exists(exe):
+    for name, module in EXTRA_PLUGINS.items():
+        exe = os.path.join(path, name)
+        if os.path.exists(exe):
+            continue
         os.makedirs(path, exist_ok=True)
         with open(exe, "w", encoding="utf-8") as f:
             f.write(
                 f"#!{sys.executable}\n"
                 "import sys\n"
-                "from simlab.cni.plugins.ptp import main\n"
+                f"from simlab.cni.plugins.{module} import main\n"
                 "sys.exit(main())\n"
             )
         os.chmod(exe, 0o755)
@@ -328,7 +334,7 @@ def runtime_for_node(lab, node: Node, cni_path: list[str]) -> Runtime:
             recorder=rec,
             on_invoke=rec.invocation,
             exec_prefix=sandboxed_prefix(),
-            in_process={**IN_PROCESS, ptp.PLUGIN: ptp.in_process},
+            in_process={**IN_PROCESS, ptp.PLUGIN: ptp.in_process, loopback.PLUGIN: loopback.in_process},
         )
     rec = KernelNodeRecorder(lab, node.key)
     nsenter = shutil.which("nsenter") or "nsenter"

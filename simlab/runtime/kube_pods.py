@@ -16,13 +16,14 @@ from ..model import NetError
 from . import kube_cni as kc
 from . import kube_story as story
 from .docker_errors import DockerError
+from .exec_line import in_netns
 from .kube_nodes import Node
 from .kube_text import Clock, Event
 
 if TYPE_CHECKING:
     from .kube import Pod
 
-__all__ = ["PodWorker", "pod_ip"]
+__all__ = ["PodWorker"]
 
 
 class PodWorker:
@@ -56,6 +57,12 @@ class PodWorker:
         except kc.ConfigError as err:
             self._network_not_ready(p, err)
             return
+        if getattr(sandboxes, "cri", False):  # today: containerd sets the network up itself
+            if not sandboxes.run_pod(self, p, net, conf_path, problems):
+                return
+            p.app_id = sandboxes.start_app(p)
+            self._started(p)
+            return
         # --- the sandbox, with --net none
         story.sandbox(self.lab, p)
         try:
@@ -74,10 +81,25 @@ class PodWorker:
         if result is None:
             return
         p.net, p.conf_path, p.result = net, conf_path, result
-        p.ip = pod_ip(result)
+        p.ip = self._ip_in_sandbox(p)
         story.pod_ip(self.lab, p, result, net.cni_version)
         # --- the application container joins the sandbox's namespace
         p.app_id = sandboxes.start_app(p.app_name, p.sandbox_name, p.image)
+        self._started(p)
+
+    # mirrors kubelet 1.7 pkg/kubelet/network/plugins.go: GetPodIP (dockershim's getIP)
+    def _ip_in_sandbox(self, p: Pod) -> str:
+        """2017: the IP of eth0 inside the sandbox (``nsenter --net=<netns> -F -- ip -o -4
+        addr show dev eth0 scope global``, field 4 of line 1; then ``-6``), not the result."""
+        for family in ("-4", "-6"):
+            line = in_netns(p.netns, ["ip", "-o", family, "addr", "show", "dev", "eth0", "scope", "global"])
+            out = self.lab.run(line).stdout  # a failing `ip` prints nothing on stdout
+            fields = out.splitlines()[0].split() if out.strip() else []
+            if len(fields) > 3:
+                return fields[3].split("/")[0]
+        return ""  # then dockershim takes docker's IPAddress: "" for a --net none sandbox
+
+    def _started(self, p: Pod) -> None:
         now = self.clock.now
         p.events += [
             Event(
@@ -183,6 +205,14 @@ class PodWorker:
         If DEL fails the pod stays ``Terminating`` with its sandbox.
         """
         sandboxes = self._sandboxes[p.node.name]
+        if p.sandbox_id and getattr(sandboxes, "cri", False):
+            p.status = "Terminating"
+            self._event(p, "Normal", "Killing", f"Stopping container {p.container}")
+            if not sandboxes.kill_pod(self, p):
+                return
+            self._forget_sandbox(p)
+            del self._pods[(p.namespace, p.name)]
+            return
         if not p.sandbox_id:
             story.deleted_without_sandbox(self.lab, p)
             del self._pods[(p.namespace, p.name)]
@@ -197,13 +227,3 @@ class PodWorker:
         sandboxes.remove(p.sandbox_name)
         self._forget_sandbox(p)
         del self._pods[(p.namespace, p.name)]
-
-
-
-def pod_ip(result: Result) -> str:
-    """The first address on an interface inside the sandbox, else the first address."""
-    for ipc in result.ips:
-        idx = ipc.interface
-        if idx is not None and 0 <= idx < len(result.interfaces) and result.interfaces[idx].sandbox:
-            return ipc.address.split("/")[0]
-    return result.ips[0].address.split("/")[0] if result.ips else ""

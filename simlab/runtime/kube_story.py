@@ -55,13 +55,16 @@ def sandbox(lab, p: Pod) -> None:
             "(docker run --net none): docker creates a namespace with only lo and considers "
             "its job done. That is why docker inspect shows no network for the pod's "
             "containers (slide 11): here the network is not docker's business; kubelet adds "
-            "it through CNI next.",
+            "it through CNI next. (This is the 2017 flow, dockershim, removed in Kubernetes "
+            "1.24; lab.k8s.use_runtime('containerd') shows today's.)",
             "Pod のコンテナは 1 つのネットワーク名前空間を共有し、それを小さな pause "
             "コンテナ（サンドボックス）が保持する。kubelet は docker にこれを "
             "NetworkMode=none（docker run --net none）で作らせる。docker は lo "
             "だけの名前空間を作って仕事を終える。だから docker inspect では Pod "
             "のコンテナにネットワークが無いように見える（スライド 11）。ここでネットワークは "
-            "docker の担当ではなく、次に kubelet が CNI を通して追加する。",
+            "docker の担当ではなく、次に kubelet が CNI を通して追加する。（これは 2017 "
+            "年の流れ dockershim で、Kubernetes 1.24 で削除された。今の流れは "
+            "lab.k8s.use_runtime('containerd') で見られる。）",
         ),
         mirrors='dockershim docker_sandbox.go: RunPodSandbox (HostConfig.NetworkMode = "none")',
         detail={"k8s": "sandbox", "pod": p.name, "container": p.sandbox_name},
@@ -159,14 +162,20 @@ def pod_ip(lab, p: Pod, result: Result, cni_version: str) -> None:
             f"{p.namespace}/{p.name} の IP は {p.ip or '<none>'}",
         ),
         why=text(
-            f"The plugin answered with a result ({shown}). kubelet records {p.ip or 'nothing'} "
-            "as the pod's IP: kubectl get -o wide pod shows it, while docker inspect still "
-            "says the containers have no network (slides 12 and 13).",
-            f"プラグインは結果（{shown}）を返した。kubelet は {p.ip or '何も'} を Pod の IP "
-            "として記録する。kubectl get -o wide pod にはこの IP が出るが、docker inspect "
-            "では相変わらずコンテナにネットワークが無いことになっている（スライド 12・13）。",
+            f"The plugin answered with a result ({shown}), but dockershim (2017) does not "
+            "take the IP from it: it looks inside the sandbox, nsenter --net=<netns> -F -- "
+            "ip -o -4 addr show dev eth0 scope global, and reads field 4 of the first line. "
+            f"kubelet records {p.ip or 'nothing'} as the pod's IP: kubectl get -o wide pod "
+            "shows it, while docker inspect still says the containers have no network "
+            "(slides 12 and 13). Today the runtime (containerd) takes it from the result.",
+            f"プラグインは結果（{shown}）を返したが、dockershim（2017 年）は IP "
+            "をそこから取らない。サンドボックスの中を覗き（nsenter --net=<netns> -F -- ip -o -4 "
+            "addr show dev eth0 scope global）、1 行目の 4 番目の欄を読む。kubelet は "
+            f"{p.ip or '何も'} を Pod の IP として記録する。kubectl get -o wide pod "
+            "にはこの IP が出るが、docker inspect では相変わらずコンテナにネットワークが無い"
+            "ことになっている（スライド 12・13）。今はランタイム（containerd）が結果から取る。",
         ),
-        mirrors="kuberuntime_manager.go: SyncPod (podIP from the sandbox's network status)",
+        mirrors="kubelet 1.7 network/plugins.go: GetPodIP (dockershim getIP: nsenter ip -o -4 addr show dev eth0)",
         detail={
             "k8s": "pod-ip",
             "pod": p.name,
