@@ -63,7 +63,9 @@ def cells():
             "pod's **sandbox**, the pause container), and the sandbox was started with "
             "`--net none`: a namespace with `lo` only. Then the kubelet, not docker, ran a **CNI "
             "plugin** that put `eth0` into that namespace. docker does not know about it; "
-            "Kubernetes does, because the plugin's answer (its *result*) gave the kubelet the IP.",
+            "Kubernetes does: in 2017 the kubelet's docker part (*dockershim*) read the IP from "
+            "`eth0` inside the sandbox (`nsenter … ip -o -4 addr show dev eth0`). Today's runtimes "
+            "take it from the plugin's answer instead (section 8).",
             "docker はこのコンテナにネットワークが無い（`Networks: null`、`IPAddress` も無い）と言い、"
             "Kubernetes には IP があり、中の `ip a` にもその `eth0` があります。なぜ両方とも正しいのでしょう？",
             "docker は**自分の**仕事については正しいことを言っています。このコンテナのネットワークを"
@@ -71,9 +73,15 @@ def cells():
             "**サンドボックス**、つまり pause コンテナに入る）、サンドボックスは `--net none`（`lo` だけの"
             "名前空間）で起動されました。その後、docker ではなく kubelet が **CNI プラグイン**を実行し、"
             "その名前空間に `eth0` を入れました。docker はそれを知りません。Kubernetes が知っているのは、"
-            "プラグインの答え（*結果*）で kubelet が IP を受け取ったからです。"),
+            "2017 年の kubelet の docker 担当部分（*dockershim*）がサンドボックスの中の `eth0` から "
+            "IP を読んだからです（`nsenter … ip -o -4 addr show dev eth0`）。今のランタイムは"
+            "プラグインの答え（結果）から受け取ります（8 節）。"),
         md("""
            ## 2. What the kubelet did (slide 14)
+
+           This is the talk's flow, **2017**: the kubelet drove docker through *dockershim*, its
+           built-in docker adapter. Kubernetes 1.24 (2022) removed dockershim; section 8 runs the
+           same pod the way a node does it today.
 
            1. `kubectl` asks for the pod; the scheduler puts it on `k8s-node01`;
            2. the kubelet asks docker for the pod's sandbox (the *pause* container) with
@@ -87,6 +95,10 @@ def cells():
            """
            ## 2. kubelet がしたこと（スライド 14）
 
+           これは講演当時、**2017 年**の流れです。kubelet は組み込みの docker 用アダプター
+           *dockershim* を通して docker を動かしていました。Kubernetes 1.24（2022 年）で dockershim は
+           削除されました。8 節で、同じ Pod を今のノードのやり方で動かします。
+
            1. `kubectl` が Pod を要求し、スケジューラーが `k8s-node01` に割り当てます。
            2. kubelet は docker に Pod のサンドボックス（*pause* コンテナ）を `NetworkMode = "none"` で
               頼みます。docker は `lo` だけの名前空間を作ります。
@@ -97,7 +109,7 @@ def cells():
            ステッパーでそれぞれの段階と、その間のプラグイン自身のステップを見られます。
            """),
         code("""
-             simlab.widgets.Stepper(lab.timeline.steps[n0:], ns=pod.netns, lang=LANG)
+             simlab.widgets.Stepper(lab, since=n0, ns=pod.netns, lang=LANG)
              """, tags=("stepper",)),
         code("""
              for name in (pod.sandbox_name, pod.app_name):
@@ -304,6 +316,21 @@ def cells():
            `link-netns 名前` を、なければ `link-netnsid 番号` を表示します（ここでは `ip -n` を
            `node3` という名前のあるマシン側から実行しています。本物の Pod の中の `/run/netns` は空です）。
            """),
+        md("""
+           Slide 12's `ip a` also lists `tunl0@NONE` (`link/ipip 0.0.0.0`): the kernel's IPIP
+           tunnel device. Calico can carry pod traffic between nodes inside IP-in-IP packets;
+           loading the `ipip` module makes a `tunl0` appear in **every** namespace, the pod's
+           included, where it stays down and unused. Calico uses the node's `tunl0` only. Our
+           nodes route pods directly (like flannel's host-gw), so the lab has no `tunl0`.
+           """,
+           """
+           スライド 12 の `ip a` には `tunl0@NONE`（`link/ipip 0.0.0.0`）も出ています。カーネルの
+           IPIP トンネルデバイスです。Calico はノード間の Pod の通信を IP-in-IP パケットで運べます。
+           `ipip` モジュールを読み込むと、Pod のものも含め**すべての**名前空間に `tunl0` が現れますが、
+           Pod の中では down のまま使われません。Calico が使うのはノードの `tunl0` だけです。
+           このラボのノードは Pod を直接ルーティングする（flannel の host-gw と同じ）ので、
+           `tunl0` はありません。
+           """),
         reveal(
             "`calico1` has a /32 address: no other address is \"on its link\". How does it reach "
             "its gateway `169.254.1.1`?",
@@ -382,16 +409,98 @@ def cells():
         reveal(
             "Your hand-made pod works, but `kubectl get pods` will never show `10.244.1.200`, and "
             "host-local may one day give the same address to another pod. Why?",
-            "Because Kubernetes learns a pod's IP only from the plugin's **result**, and host-local "
+            "Because Kubernetes knows only the sandboxes it asked for (dockershim reads their "
+            "`eth0`; containerd keeps the plugin's **result**), and host-local "
             "knows which addresses are taken only from its own store "
             "(`/var/lib/cni/networks/<network>/<ip>` files). You changed the kernel, but you told "
             "neither of them. That is why a plugin must both do the work *and* report it.",
             "手作りの Pod は動きますが、`kubectl get pods` に `10.244.1.200` が出ることはなく、"
             "host-local がいつか同じアドレスを別の Pod に渡すかもしれません。なぜでしょう？",
-            "Kubernetes は Pod の IP をプラグインの**結果**からしか知らず、host-local は使用中の"
+            "Kubernetes は自分が頼んだサンドボックスしか知らず（dockershim はその `eth0` を読み、"
+            "containerd はプラグインの**結果**を保存します）、host-local は使用中の"
             "アドレスを自分の記録（`/var/lib/cni/networks/<ネットワーク>/<ip>` のファイル）からしか"
             "知らないからです。あなたはカーネルを変えましたが、どちらにも伝えていません。プラグインは"
             "作業をして、*かつ*それを報告しなければならないのです。"),
+        md("""
+           ## 8. 2017 → today: the same pod on containerd
+
+           Since Kubernetes 1.24 the kubelet talks to no docker: it speaks **CRI** (a gRPC API) to
+           a container runtime, containerd or CRI-O. For a pod it sends `RunPodSandbox`;
+           **containerd** (simlab mirrors 1.7's `sandbox_run.go`) creates the network namespace
+           itself, as a file `/var/run/netns/cni-<uuid>`, calls the CNI plugins through *libcni*
+           (`AddNetworkList`: the `loopback` plugin for `lo`, then the configured list for `eth0`),
+           keeps their result, and only then starts the pause process. Here a fourth node runs
+           containerd, beside node 1's dockershim.
+           """,
+           """
+           ## 8. 2017 年 → 今：同じ Pod を containerd で
+
+           Kubernetes 1.24 以降、kubelet は docker と話しません。コンテナランタイム（containerd か
+           CRI-O）と **CRI**（gRPC の API）で話します。Pod のために `RunPodSandbox` を送ると、
+           **containerd**（simlab は 1.7 の `sandbox_run.go` をなぞります）が自分でネットワーク
+           名前空間を `/var/run/netns/cni-<uuid>` というファイルとして作り、*libcni* を通して CNI
+           プラグインを呼び（`AddNetworkList`：`lo` には `loopback` プラグイン、`eth0` には設定された
+           リスト）、その結果を保存してから pause プロセスを起動します。ここでは 4 台目のノードが
+           containerd を使い、1 台目の dockershim と並べます。
+           """),
+        code("""
+             lab.k8s.add_node("k8s-node04", runtime="containerd")
+             print({n: lab.k8s.runtime_of(n) for n in ("k8s-node01", "k8s-node04")})
+             n1 = len(lab.timeline)
+             today = lab.k8s.run("today1", node="k8s-node04")
+             print(lab.k8s.get_pods())
+             """),
+        reveal(
+            "Predict: does `docker ps` list `today1`'s containers? Which tool does?",
+            "No: containerd is not docker, and docker on node 1 never heard of this pod. The "
+            "runtime's own client does: `crictl pods` lists sandboxes, `crictl inspectp` replaces "
+            "`docker inspect`.",
+            "予想してください：`docker ps` に `today1` のコンテナは出るでしょうか？どのツールなら見えますか？",
+            "出ません。containerd は docker ではなく、ノード 1 の docker はこの Pod を知りません。"
+            "ランタイム自身のクライアントが見せます。`crictl pods` がサンドボックスを一覧し、"
+            "`crictl inspectp` が `docker inspect` の代わりです。"),
+        code("""
+             print(lab.docker.ps())
+             print(lab.k8s.crictl("pods", node="k8s-node04"))
+             """),
+        code("""
+             import json
+             info = json.loads(lab.k8s.crictl("inspectp today1", node="k8s-node04"))
+             print("status.network:", info["status"]["network"])
+             spec_ns = info["info"]["runtimeSpec"]["linux"]["namespaces"]
+             print("netns:", [n.get("path") for n in spec_ns if n["type"] == "network"])
+             """),
+        code("""
+             for step in lab.timeline.steps[n1:]:
+                 print(f"[{step.actor}] {step.title_in(LANG)}")
+             """),
+        md("""
+           | | 2017: kubelet + dockershim + docker | today: kubelet → CRI → containerd |
+           | --- | --- | --- |
+           | who makes the pod's namespace | docker, for the pause container (`--net none`) | containerd: `/var/run/netns/cni-<uuid>` |
+           | who calls the CNI plugin | the kubelet | containerd, through libcni |
+           | where the pod IP comes from | `eth0` inside the sandbox (`nsenter … ip addr`) | the plugin's result (`eth0`'s IPs) |
+           | how you look at the sandbox | `docker inspect` | `crictl inspectp` |
+           """,
+           """
+           | | 2017 年：kubelet + dockershim + docker | 今：kubelet → CRI → containerd |
+           | --- | --- | --- |
+           | Pod の名前空間を作るのは | docker（pause コンテナ用、`--net none`） | containerd：`/var/run/netns/cni-<uuid>` |
+           | CNI プラグインを呼ぶのは | kubelet | containerd（libcni 経由） |
+           | Pod の IP の出どころ | サンドボックスの中の `eth0`（`nsenter … ip addr`） | プラグインの結果（`eth0` の IP） |
+           | サンドボックスを見るには | `docker inspect` | `crictl inspectp` |
+           """),
+        reveal(
+            "A plugin that builds `eth0` with `10.244.2.7` but reports `10.244.2.99` in its result: "
+            "which IP does each era show in `kubectl get pods`?",
+            "2017 (dockershim) shows `10.244.2.7`: it reads the kernel. Today (containerd) shows "
+            "`10.244.2.99`: it believes the result. That is why today a plugin's result must be "
+            "exactly what it built.",
+            "`eth0` に `10.244.2.7` を付けたのに結果では `10.244.2.99` と答えるプラグインがあったら、"
+            "`kubectl get pods` にはそれぞれの時代でどちらの IP が出るでしょう？",
+            "2017 年（dockershim）は `10.244.2.7`：カーネルを読むからです。今（containerd）は "
+            "`10.244.2.99`：結果を信じるからです。だから今のプラグインの結果は、作ったものと正確に"
+            "一致していなければなりません。"),
         md("""
            Next: [04_write_your_own_cni_plugin](04_write_your_own_cni_plugin.ipynb): be that plugin
            for real.
