@@ -31,12 +31,16 @@ def cells():
         md("""
            ## 1. The puzzle (slides 11 to 13)
 
+           _Route: 60 min (5 min) · 90 min (5 min)_
+
            We ask the cluster (one node, `k8s-node01`, the lab's node) for a pod, as
            `kubectl run centos1 --image=centos` would. Then we look at it three ways: as Kubernetes
            sees it, as docker sees its container, and from inside.
            """,
            """
            ## 1. 謎（スライド 11〜13）
+
+           _コース：60 分（5 分）・90 分（5 分）_
 
            `kubectl run centos1 --image=centos` のように、クラスタ（ノードは 1 台、ラボのノードである
            `k8s-node01`）に Pod を一つ頼みます。それから三つの方向から見ます。Kubernetes から、
@@ -79,6 +83,8 @@ def cells():
         md("""
            ## 2. What the kubelet did (slide 14)
 
+           _Route: 60 min (5 min) · 90 min (5 min)_
+
            This is the talk's flow, **2017**: the kubelet drove docker through *dockershim*, its
            built-in docker adapter. Kubernetes 1.24 (2022) removed dockershim; section 8 runs the
            same pod the way a node does it today.
@@ -94,6 +100,8 @@ def cells():
            """,
            """
            ## 2. kubelet がしたこと（スライド 14）
+
+           _コース：60 分（5 分）・90 分（5 分）_
 
            これは講演当時、**2017 年**の流れです。kubelet は組み込みの docker 用アダプター
            *dockershim* を通して docker を動かしていました。Kubernetes 1.24（2022 年）で dockershim は
@@ -119,6 +127,8 @@ def cells():
         md("""
            ## 3. What the plugin gets (slide 15)
 
+           _Route: 60 min (5 min) · 90 min (5 min)_
+
            A CNI plugin is **any executable**. It implements ADD, DEL, CHECK (since 0.4.0) and
            VERSION, and everything it needs arrives in two places:
 
@@ -132,6 +142,8 @@ def cells():
            """,
            """
            ## 3. プラグインが受け取るもの（スライド 15）
+
+           _コース：60 分（5 分）・90 分（5 分）_
 
            CNI プラグインは**単体で実行できるものなら何でも**かまいません。ADD、DEL、CHECK（0.4.0
            から）、VERSION を実装し、必要な情報は二か所から届きます。
@@ -166,6 +178,8 @@ def cells():
         md("""
            ## 4. `cmdAdd`, step by step beside `bridge.go` (slide 16)
 
+           _Route: 90 min (7 min) · optional in 60 min_
+
            ```go
            310 func cmdAdd(args *skel.CmdArgs) error {
            324     br, brInterface, err := setupBridge(n)                  // find (or make) the bridge
@@ -183,6 +197,8 @@ def cells():
            """,
            """
            ## 4. `cmdAdd` を `bridge.go` と並べて一歩ずつ（スライド 16）
+
+           _コース：90 分（7 分）・60 分では省略可_
 
            ```go
            310 func cmdAdd(args *skel.CmdArgs) error {
@@ -226,12 +242,16 @@ def cells():
         md("""
            ## 5. A second pod on the same bridge
 
+           _Route: 90 min (3 min) · optional in 60 min_
+
            Every pod of this node gets a veth on the same bridge `cni0`, so two pods talk over one
            L2 segment: ARP, and the bridge forwards the frame from port to port. The node is not
            even asked to route.
            """,
            """
            ## 5. 同じブリッジにもう一つの Pod
+
+           _コース：90 分（3 分）・60 分では省略可_
 
            このノードの Pod はみな同じブリッジ `cni0` に veth でつながるので、二つの Pod は一つの L2
            セグメントで話します。ARP をして、ブリッジがフレームをポートからポートへ転送します。
@@ -260,6 +280,8 @@ def cells():
         md("""
            ## 6. Two nodes
 
+           _Route: optional (60 min and 90 min)_
+
            A second machine joins the cluster (`kubeadm join`): a namespace `node2` on the same LAN
            (`192.168.1.2`) with its own pod CIDR `10.244.2.0/24`. Each node gets a route to the other
            node's pod CIDR through that node's address (what flannel's *host-gw* backend installs),
@@ -267,6 +289,8 @@ def cells():
            """,
            """
            ## 6. ノードを 2 台に
+
+           _コース：省略可（60 分・90 分）_
 
            2 台目のマシンがクラスタに参加します（`kubeadm join`）。同じ LAN（`192.168.1.2`）にある
            名前空間 `node2` で、自分の Pod CIDR `10.244.2.0/24` を持ちます。各ノードには相手ノードの
@@ -283,6 +307,8 @@ def cells():
         md("""
            ## 7. Bridge versus routed plugins
 
+           _Route: optional (60 min and 90 min)_
+
            Slide 13's pod looks different from ours: `inet 192.168.58.193/32`, a **/32**, no subnet
            at all. That is a **routed** plugin (Calico): no bridge; the pod sends everything to the
            node through a route, and the node has one host route per pod. simlab has one too,
@@ -290,6 +316,8 @@ def cells():
            """,
            """
            ## 7. bridge 型とルーティング型のプラグイン
+
+           _コース：省略可（60 分・90 分）_
 
            スライド 13 の Pod は私たちのものと違って見えます。`inet 192.168.58.193/32`、つまり
            **/32** で、サブネットがまったくありません。これは**ルーティング型**のプラグイン（Calico）
@@ -424,6 +452,8 @@ def cells():
         md("""
            ## 8. 2017 → today: the same pod on containerd
 
+           _Route: optional (60 min and 90 min)_
+
            Since Kubernetes 1.24 the kubelet talks to no docker: it speaks **CRI** (a gRPC API) to
            a container runtime, containerd or CRI-O. For a pod it sends `RunPodSandbox`;
            **containerd** (simlab mirrors 1.7's `sandbox_run.go`) creates the network namespace
@@ -434,6 +464,8 @@ def cells():
            """,
            """
            ## 8. 2017 年 → 今：同じ Pod を containerd で
+
+           _コース：省略可（60 分・90 分）_
 
            Kubernetes 1.24 以降、kubelet は docker と話しません。コンテナランタイム（containerd か
            CRI-O）と **CRI**（gRPC の API）で話します。Pod のために `RunPodSandbox` を送ると、
