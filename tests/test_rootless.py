@@ -10,19 +10,19 @@ not change.  Two users' labs with the same names cannot see or enter each other.
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import secrets
 import shutil
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import textwrap
 import time
 from pathlib import Path
 
 import pytest
+
+from simlab.classroom.venv import copy_venv
 
 from test_isolation import machine_state
 
@@ -73,23 +73,16 @@ def _can_run(user: str, python: str, repo: Path) -> bool:
     return probe.returncode == 0
 
 
-def _learner_venv(where: Path, repo: Path) -> str:
-    """A venv the learners may run, when this one is not (its Python under /root): the system
-    Python of the same version, this venv's packages (a .pth) and simlab's console scripts
-    (the CNI plugins ``simlab-bridge``...), as a learner's own install would have them."""
-    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    subprocess.run([f"/usr/bin/{version}", "-m", "venv", "--without-pip", str(where)], check=True,
-                   timeout=120)
-    site = where / "lib" / version / "site-packages"
-    paths = dict.fromkeys([str(repo), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]])
-    (site / "simlab-learner.pth").write_text("\n".join(paths) + "\n")
-    for ep in importlib.metadata.distribution("simlab").entry_points:
-        if ep.group == "console_scripts":
-            exe = where / "bin" / ep.name
-            exe.write_text(f"#!{where}/bin/python\nimport sys\nfrom {ep.module} import {ep.attr}\n"
-                           f"sys.exit({ep.attr}())\n")
-            exe.chmod(0o755)
-    return str(where / "bin" / "python")
+#: What the families need in the learner's Python, besides simlab's own requirements.
+TEST_DISTS = ("pytest", "pytest-timeout", "pytest-xdist")
+
+
+def _learner_venv(where: Path) -> str:
+    """A venv of the learners' own, when this one is not theirs to run (its Python under /root,
+    or the checkout in a directory only root can enter, where a .pth into this venv would
+    point): a copy of what the families need, as a classroom's learners get (simlab itself
+    comes from the readable checkout on PYTHONPATH)."""
+    return copy_venv(where, TEST_DISTS)
 
 
 def _make_user(tmp: Path, python: str | None, made: list[str], repo: Path) -> Learner:
@@ -102,7 +95,7 @@ def _make_user(tmp: Path, python: str | None, made: list[str], repo: Path) -> Le
     subprocess.run(["chown", f"{name}:{name}", str(home)], check=True)
     if python is None:
         python = (sys.executable if _can_run(name, sys.executable, repo)
-                  else _learner_venv(tmp / "venv", repo))
+                  else _learner_venv(tmp / "venv"))
         assert _can_run(name, python, repo), f"user {name} can run no Python with simlab and pytest"
     return Learner(name, home, python, repo)
 
