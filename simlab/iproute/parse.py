@@ -35,6 +35,7 @@ from ..model.rules.addr import wildcard_warning
 from ..model.state import ROOT
 from .command import (AddrShow, BridgeLinkShow, Change, FdbShow, IpOptions, IptablesShow, LinkShow,
                       NeighShow, NetnsList, RouteGet, RouteShow, RuleShow, Show, Shown, Version)
+from .parse_iptables_list import list_command
 
 __all__ = ["parse", "SUPPORTED"]
 
@@ -1451,6 +1452,9 @@ def _bridge_fdb(args: _Args, ctx: _Ctx) -> Show:
 
 # ------------------------------------------------------------------ iptables
 def _iptables(words: list[str], netns: str, line: str) -> Change | Show:
+    listed = list_command(words, netns, line)  # -L, -Z, -S -v
+    if listed is not None:
+        return listed
     table = "filter"
     rest: list[str] = []
     args = _Args(words)
