@@ -318,7 +318,7 @@ def _header(chain: str, builtin: bool, policy: str, refs: int, opts: ListOptions
         head = f"Chain {chain} ({refs} references)"
     cols = "num  " if opts.line_numbers else ""
     if opts.verbose:
-        cols += (f"{'pkts':>8s} {'bytes':>8s} " if opts.exact else f"{'pkts':>5s} {'bytes':>5s} ")
+        cols += (f"{'pkts':>8s} {'bytes':>10s} " if opts.exact else f"{'pkts':>5s} {'bytes':>5s} ")
     cols += f"{'target':<9s}  prot opt"
     if opts.verbose:
         cols += f" {'in':<6s} {'out':<6s} "
