@@ -6,7 +6,7 @@ or as the next word unless it starts with ``-`` or ``!``, and then a rule number
 same way; a word left over is a ``Bad argument``.  The errors are iptables-nft 1.8.9's.
 
 :func:`list_command` answers only for these commands; anything else (``-A``, ``-P``,
-a plain ``-S [CHAIN]``) is left to the rest of :mod:`.parse`.
+``-N``) is left to the rest of :mod:`.parse`.
 """
 
 from __future__ import annotations
@@ -38,10 +38,9 @@ def _has_arg(words: list[str], i: int) -> bool:
 
 
 def list_command(words: list[str], netns: str, line: str) -> Show | Change | None:
-    """``-L``/``-Z``/``-S -v`` as a Show or Change; None when the command is another one."""
-    if not any(w in ("-L", "--list", "-Z", "--zero") or _bundle_has(w, "LZ") for w in words) \
-            and not (_is_list_rules(words) and any(w in ("-v", "--verbose") or _bundle_has(w, "v")
-                                                   for w in words)):
+    """``-L``/``-Z``/``-S`` as a Show or Change; None when the command is another one."""
+    if not any(w in ("-L", "--list", "-Z", "--zero", "-S", "--list-rules") or _bundle_has(w, "LZS")
+               for w in words):
         return None
     table, commands, chain, rulenum, flags = "filter", [], None, None, set()
     i = 0
@@ -113,7 +112,8 @@ def list_command(words: list[str], netns: str, line: str) -> Show | Change | Non
         args = ("-Z", chain) if chain else ("-Z",)
         return Change((o.Iptables(table, args, netns=netns),), line)
     if command == "S":
-        return Show("iptables", IptablesShow(table, chain, verbose=True), tuple(words), netns, text=line)
+        return Show("iptables", IptablesShow(table, chain, verbose="v" in flags), tuple(words), netns,
+                    text=line)
     return Show("iptables", IptablesList(table, chain, numeric="n" in flags, verbose="v" in flags,
                                          exact="x" in flags, line_numbers="0" in flags),
                 tuple(words), netns, text=line)
@@ -130,6 +130,3 @@ def _bundle_has(word: str, letters: str) -> bool:
             return False
     return False
 
-
-def _is_list_rules(words: list[str]) -> bool:
-    return any(w in ("-S", "--list-rules") or _bundle_has(w, "S") for w in words)

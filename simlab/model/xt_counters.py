@@ -158,12 +158,13 @@ def policy_set(counts: Mapping[str, Mapping[str, tuple[int, int]]], table: str,
     """``iptables -P CHAIN POLICY`` gives the built-in chain a counter of its own.
 
     iptables-nft 1.8.9 makes its built-in chains without counters and sends a chain with
-    them only for ``-P``: until then the policy line says ``0 packets, 0 bytes`` whatever
-    the policy decided (seen on Debian 12's iptables and kernel; ``-Z`` does not start it).
+    them only for ``-P``, at zero: until then the policy line says ``0 packets, 0 bytes``
+    whatever the policy decided (seen with Debian 12's iptables on Linux 6.18; ``-Z`` does
+    not start it, a later ``-P`` zeroes it).
     """
     out = {t: dict(per) for t, per in counts.items()}
     per = out.setdefault(table, {})
-    per.setdefault(f"-P {chain}", (0, 0))
+    per[f"-P {chain}"] = (0, 0)  # and every -P starts it again from zero
     return out
 
 
