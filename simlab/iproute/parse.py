@@ -42,10 +42,10 @@ __all__ = ["parse", "SUPPORTED"]
 #: One line a hint can quote: what simlab understands.
 SUPPORTED = say(
     "simlab understands: ip [-n NS] [-4|-6] [-d] [-br] [-j [-p]] "
-    "{link|addr|route|neigh|netns} ..., bridge {link|fdb} ..., iptables -t TABLE -S|-P|-N|-A|-I|-D|-X|-F, "
+    "{link|addr|route|neigh|netns} ..., bridge {link|fdb} ..., iptables -t TABLE -S|-L|-Z|-P|-N|-A|-I|-D|-X|-F, "
     "sysctl -w, ping -c N ADDR, and ip netns exec NS <one of those>",
     "simlab が対応しているのは ip [-n NS] [-4|-6] [-d] [-br] [-j [-p]] "
-    "{link|addr|route|neigh|netns} ...、bridge {link|fdb} ...、iptables -t TABLE -S|-P|-N|-A|-I|-D|-X|-F、"
+    "{link|addr|route|neigh|netns} ...、bridge {link|fdb} ...、iptables -t TABLE -S|-L|-Z|-P|-N|-A|-I|-D|-X|-F、"
     "sysctl -w、ping -c N ADDR、および ip netns exec NS <これらのいずれか> です",
 )
 
@@ -1496,8 +1496,8 @@ def _iptables(words: list[str], netns: str, line: str) -> Change | Show:
             raise _unsupported(f'"{word}" in an iptables rule', RULE_HINT)
         return Change((o.Iptables(table, op_args, netns=netns),), line)
     raise _unsupported(f'"iptables {verb}"',
-                       say("simlab supports iptables -S, -P, -N, -A, -I, -D, -X and -F",
-                           "simlab が対応しているのは iptables の -S、-P、-N、-A、-I、-D、-X、-F です"))
+                       say("simlab supports iptables -S, -L, -Z, -P, -N, -A, -I, -D, -X and -F",
+                           "simlab が対応しているのは iptables の -S、-L、-Z、-P、-N、-A、-I、-D、-X、-F です"))
 
 
 RULE_HINT = say(

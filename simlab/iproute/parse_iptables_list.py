@@ -14,6 +14,7 @@ from __future__ import annotations
 from ..i18n import say
 from ..model import ops as o
 from ..model.errors import UsageError
+from ..model.netfilter import BUILTIN_CHAINS
 from .command import Change, IptablesList, IptablesShow, Show
 
 __all__ = ["list_command"]
@@ -109,6 +110,11 @@ def list_command(words: list[str], netns: str, line: str) -> Show | Change | Non
                          hint=say(f"write: iptables -L {chain} -n -v --line-numbers",
                                   f"次のように書いてください: iptables -L {chain} -n -v --line-numbers"))
     if command == "Z":
+        if table not in BUILTIN_CHAINS:
+            raise UsageError(say(f'simlab does not model the iptables table "{table}"',
+                                 f'simlab は iptables のテーブル "{table}" を扱いません'),
+                             hint=say("the tables are filter, nat and mangle",
+                                      "テーブルは filter、nat、mangle です"))
         args = ("-Z", chain) if chain else ("-Z",)
         return Change((o.Iptables(table, args, netns=netns),), line)
     if command == "S":

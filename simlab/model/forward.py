@@ -39,12 +39,18 @@ Rules followed here (the kernel's, in the order it applies them):
 Policy routing: the rules (``ip rule``) pick the table by source, destination and input
 device (the walk's packets carry no fwmark).
 
+Counters: every chain walked and rule matched is reported to :mod:`.xt_counters`, so a
+ping moves ``iptables -L -v``'s counters as the kernel's (a ping's echoes are one
+conntrack connection: ``flows``).
+
 Not modelled: the raw and mangle tables, rp_filter, ICMP
-redirects, br_netfilter (a bridged frame meeting ``filter FORWARD``: on a
+redirects, the verdict of br_netfilter (a bridged frame meeting ``filter FORWARD``: on a
 machine that loaded it, a kernel lab's namespaces have
 ``net.bridge.bridge-nf-call-iptables=1``, so frames bridged inside a namespace
 whose FORWARD policy is DROP need an ACCEPT, as docker's ``-i docker0 -o
-docker0 -j ACCEPT`` and the pod network's ``-s 10.244.0.0/16 -j ACCEPT`` are), IPv6, and sockets (a TCP packet delivered to a
+docker0 -j ACCEPT`` and the pod network's ``-s 10.244.0.0/16 -j ACCEPT`` are; the model
+walks those hooks for their counters only), the ICMP errors' own way back (not counted),
+IPv6, and sockets (a TCP packet delivered to a
 namespace counts as reaching it, whether or not something listens there).
 Learning (ARP cache, bridge FDB) is reported in the hops and as events
 (``Walk.learned``); :func:`reach` never changes the snapshot, but the answer
