@@ -232,54 +232,49 @@ def test_a_policy_counts_only_after_p(lab):
     assert "(policy ACCEPT 0 packets, 0 bytes)" in lab.iptables("-L FORWARD -n -v")
 
 
+def _listings(lab, nat_flags: str, steps) -> list[tuple[str, str]]:
+    """The filter and nat listings after each of ``steps`` ((what, action) pairs)."""
+    out = []
+    for what, action in steps:
+        action()
+        out.append((what, lab.iptables("-L -n -v") + lab.iptables(f"-t nat -L {nat_flags}")))
+    return out
+
+
 def _docker_host(lab) -> list[tuple[str, str]]:
     web = lab.docker.run("web", publish=["8080:80"])
     db = lab.docker.run("db")
-    out = []
-
-    def show(tag):
-        out.append((tag, lab.iptables("-L -n -v") + lab.iptables("-t nat -L -n -v -x --line-numbers")))
-    show("fresh")
-    lab.docker.exec("web", f"ping -c 2 {db.ip}")
-    show("container to container, bridged on docker0")
-    lab.docker.exec("web", "ping -c 3 192.168.1.1")
-    show("container to the node")
-    lab.docker.exec("web", "ping -c 2 192.168.1.2")
-    show("container to a missing LAN address: masqueraded once")
-    lab.run("ping -c 1 " + web.ip)
-    show("node to container")
-    lab.iptables("-Z FORWARD")
-    lab.iptables("-t nat -Z")
-    show("zeroed")
-    return out
+    return _listings(lab, "-n -v -x --line-numbers", [
+        ("fresh", lambda: None),
+        ("container to container, bridged on docker0", lambda: lab.docker.exec("web", f"ping -c 2 {db.ip}")),
+        ("container to the node", lambda: lab.docker.exec("web", "ping -c 3 192.168.1.1")),
+        ("container to a missing LAN address: masqueraded once",
+         lambda: lab.docker.exec("web", "ping -c 2 192.168.1.2")),
+        ("node to container", lambda: lab.run("ping -c 1 " + web.ip)),
+        ("zeroed", lambda: (lab.iptables("-Z FORWARD"), lab.iptables("-t nat -Z"))),
+    ])
 
 
 def _k8s_node(lab) -> list[tuple[str, str]]:
     web = lab.docker.run("web")
     lab.k8s.run("centos1")
     two = lab.k8s.run("centos2")
-    out = []
 
-    def show(tag):
-        out.append((tag, lab.iptables("-L -n -v") + lab.iptables("-t nat -L -n -v")))
-    show("fresh")
-    lab.k8s.exec("centos1", f"ping -c 2 {two.ip}")
-    show("pod to pod, bridged on cni0")
-    lab.k8s.exec("centos1", f"ping -c 3 {web.ip}")
-    show("pod to container")
-    lab.docker.exec("web", f"ping -c 1 {two.ip}")
-    show("container to pod")
-    for rule in ("-s 10.244.0.0/16 -j ACCEPT", "-d 10.244.0.0/16 -j ACCEPT"):
-        lab.iptables(f"-D FORWARD {rule}")
-    lab.k8s.exec("centos1", f"ping -c 2 {web.ip}")
-    show("pod to container: FORWARD DROP")
-    lab.iptables("-I FORWARD -s 10.244.0.0/16 -j ACCEPT")
-    lab.iptables("-I FORWARD -d 10.244.0.0/16 -j ACCEPT")
-    lab.k8s.exec("centos1", f"ping -c 2 {web.ip}")
-    show("fixed")
-    lab.iptables("-Z")
-    show("zeroed")
-    return out
+    def flannel(verb: str) -> None:
+        for rule in ("-s 10.244.0.0/16 -j ACCEPT", "-d 10.244.0.0/16 -j ACCEPT"):
+            lab.iptables(f"{verb} FORWARD {rule}")
+
+    def ping(what: str) -> None:
+        lab.k8s.exec("centos1", f"ping -c 2 {what}")
+    return _listings(lab, "-n -v", [
+        ("fresh", lambda: None),
+        ("pod to pod, bridged on cni0", lambda: ping(two.ip)),
+        ("pod to container", lambda: lab.k8s.exec("centos1", f"ping -c 3 {web.ip}")),
+        ("container to pod", lambda: lab.docker.exec("web", f"ping -c 1 {two.ip}")),
+        ("pod to container: FORWARD DROP", lambda: (flannel("-D"), ping(web.ip))),
+        ("fixed", lambda: (flannel("-I"), ping(web.ip))),
+        ("zeroed", lambda: lab.iptables("-Z")),
+    ])
 
 
 @pytest.mark.kernel

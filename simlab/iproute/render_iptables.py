@@ -31,7 +31,8 @@ from ..model.errors import NetError
 from ..model.netfilter import BUILTIN_CHAINS, policy_of
 from ..model.xt_counters import counts_of, rule_keys
 
-__all__ = ["ListOptions", "render_list", "render_iptables_list", "render_rules_verbose", "fmt_num"]
+__all__ = ["ListOptions", "check_table", "render_list", "render_iptables_list", "render_rules_verbose",
+           "fmt_num"]
 
 
 @dataclass(frozen=True)
@@ -352,14 +353,19 @@ def render_list(table: str, lines: tuple[str, ...], counts: Mapping[str, Mapping
     return "\n".join(blocks)
 
 
-def render_iptables_list(state, ns, sel, opts) -> str:
-    """The renderer of :class:`~simlab.iproute.command.IptablesList` (a show's snapshot)."""
-    table = sel.table
+def check_table(table: str) -> None:
+    """iptables' error for a table simlab does not model (the kernel has raw and security too)."""
     if table not in BUILTIN_CHAINS:
         raise NetError(f"iptables v1.8.9 (nf_tables): table '{table}' does not exist\n"
                        "Perhaps iptables or your kernel needs to be upgraded.", errno=errno.ENOENT, exit=3,
                        hint=say("tables are filter, nat and mangle",
                                 "テーブルは filter、nat、mangle のいずれかです"))
+
+
+def render_iptables_list(state, ns, sel, opts) -> str:
+    """The renderer of :class:`~simlab.iproute.command.IptablesList` (a show's snapshot)."""
+    table = sel.table
+    check_table(table)
     lines = ns.iptables.get(table, ())
     if sel.chain is not None and sel.chain not in _chains(table, lines):
         # iptables-nft 1.8.9's words for a chain it cannot find (exit 1).
