@@ -71,6 +71,7 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from . import xt_counters
 from .derive import carrier, peer_link, port_state, ports_of
 from .learn import Heard, Resolved, learn
 from .netfilter import policy_of
@@ -78,7 +79,6 @@ from .rules.fib_rules import matching
 from .state import ROOT, Link, Netns, NetState, Route
 from .text import shown_language
 from .wire import Seen, Sent, conntrack_text, local_route_text, looped, neigh_text, route_text, sent
-from . import xt_counters
 
 __all__ = ["Hop", "Seen", "Walk", "reach", "route_lookup", "is_local", "source_for"]
 
@@ -674,7 +674,6 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
     for _ in range(_MAX_HOPS):
         trip.decided = None
         ctstate = "ESTABLISHED" if replying else flows.get(key, "NEW")
-        bound = xt_counters.quiet(key in flows)  # nat read once per connection and namespace
         ns = state.netns.get(key)
         if ns is None:
             return trip.fail(key, None, "no such namespace", f"there is no namespace {key!r}",
@@ -684,14 +683,12 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
         if replying:
             pkt = _untranslate(trip, key, pkt, reply_to, undone)
         elif in_link is not None:
-            with bound:
-                pkt = _nat(trip, key, ns, "PREROUTING", pkt, in_if, None)
+            pkt = _nat(trip, key, ns, "PREROUTING", pkt, in_if, None)
         else:
             if pkt.src is None:  # connect() picks the source for the address asked, before DNAT
                 pkt = entered = replace(pkt, src=source_for(ns, pkt.dst))
                 trip.src = pkt.src
-            with bound:
-                pkt = _nat(trip, key, ns, "OUTPUT", pkt, None, None)
+            pkt = _nat(trip, key, ns, "OUTPUT", pkt, None, None)
         local, holder = is_local(ns, pkt.dst)
         if local:
             if pkt.src is None:  # a packet to oneself leaves from the address it is sent to
@@ -706,6 +703,8 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
                                  f"{pkt.dst} はこの名前空間自身のアドレスなので、パケットは lo を"
                                  "通る。lo が DOWN なので破棄される（エラーも応答もない）")
             if in_link is None:
+                if not _looped_out(trip, key, ns, pkt, ctstate, replying):
+                    return trip
                 trip.add(key, "lo", "local",
                          f"{pkt.dst} is an address of this namespace: the packet loops back "
                          "through lo",
@@ -713,7 +712,7 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
                          "lo を通って戻ってくる")
                 trip.seen += looped(leg, key, pkt.src, pkt.dst, pkt.proto, len(trip.hops) - 1,
                                     local_route_text(ns, pkt.dst, holder))
-            if not _local_in(trip, key, ns, pkt, in_if, ctstate, replying, key in flows):
+            if not _filter(trip, key, ns, "INPUT", pkt, in_if or "lo", None, ctstate):
                 return trip
             where = holder.ifname if holder is not None else (in_if or "lo")
             what = f"{pkt.proto}{'/' + str(pkt.dport) if pkt.dport else ''}"
@@ -722,6 +721,8 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
                      f"{pkt.src})",
                      f"{pkt.dst} はここ（{where}）のアドレス：{_label(key)} に届く（{what}、送信元 "
                      f"{pkt.src}）")
+            if in_link is not None and not replying:  # nat INPUT: walked for its counters only
+                _run_chain(ns, "nat", "INPUT", pkt, in_if, None, ctstate)
             trip.delivered = (key, in_if or "lo")
             if not replying:
                 _remember(trip, key, entered, pkt)
@@ -780,8 +781,7 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
                 return trip
         decided = trip.decided or (len(trip.hops) - 1, route_text(ns, route))
         if not replying:
-            with xt_counters.quiet(key in flows):
-                pkt = _nat(trip, key, ns, "POSTROUTING", pkt, in_if, out.ifname, out, nexthop)
+            pkt = _nat(trip, key, ns, "POSTROUTING", pkt, in_if, out.ifname, out, nexthop)
             _remember(trip, key, entered, pkt)
         decided = trip.decided or decided
         answer = _resolve(trip, state, key, out, _select_src(ns, out, nexthop) or pkt.src, nexthop)
@@ -813,34 +813,21 @@ def _bridged(state: NetState, path: tuple[_L2, ...], pkt: _Pkt, replying: bool,
             continue
         ns, dev = state.netns[step.netns], step.a.ifname
         ctstate = "ESTABLISHED" if replying else flows.get(step.netns, "NEW")
-        first = not replying and step.netns not in flows
-        if first:
+        if not replying:  # (counted only for a connection's first packet there, see tallies)
             _run_chain(ns, "nat", "PREROUTING", pkt, dev, None, ctstate)
         _run_chain(ns, "filter", "FORWARD", pkt, dev, dev, ctstate)
-        if first:
+        if not replying:
             _run_chain(ns, "nat", "POSTROUTING", pkt, dev, dev, ctstate)
 
 
-def _local_in(trip: _Trip, key: str, ns: Netns, pkt: _Pkt, in_if: str | None, ctstate: str,
-              replying: bool, bound: bool) -> bool:
-    """The hooks a packet for this namespace meets before it is delivered (False: dropped).
-
-    A packet the namespace sent itself first leaves through filter OUTPUT and nat
-    POSTROUTING (on ``lo``); then filter INPUT, and for a connection's first packet from
-    outside, nat INPUT.  The nat chains here are walked for their counters only (simlab
-    models no SNAT on these hooks); a looped packet's connection is bound by then.
-    """
-    if in_if is None:
-        if not _filter(trip, key, ns, "OUTPUT", pkt, None, "lo", ctstate):
-            return False
-        if not replying:
-            with xt_counters.quiet(bound):
-                _run_chain(ns, "nat", "POSTROUTING", pkt, None, "lo", ctstate)
-    if not _filter(trip, key, ns, "INPUT", pkt, in_if or "lo", None, ctstate):
+def _looped_out(trip: _Trip, key: str, ns: Netns, pkt: _Pkt, ctstate: str, replying: bool) -> bool:
+    """A packet a namespace sends to itself leaves through filter OUTPUT and nat POSTROUTING
+    (on ``lo``) before it comes back in (False: dropped).  The nat chain is walked for its
+    counters only (simlab models no SNAT on ``lo``)."""
+    if not _filter(trip, key, ns, "OUTPUT", pkt, None, "lo", ctstate):
         return False
-    if not replying and in_if is not None:
-        with xt_counters.quiet(bound):
-            _run_chain(ns, "nat", "INPUT", pkt, in_if, None, ctstate)
+    if not replying:
+        _run_chain(ns, "nat", "POSTROUTING", pkt, None, "lo", ctstate)
     return True
 
 
@@ -960,7 +947,7 @@ def reach(state: NetState, src_netns: str, dst_ip: str, proto: str = "icmp",
                 delivered=out.delivered)
     if out.delivered is None or out.pkt is None:
         return replace(walk, learned=tuple(out.learned), seen=tuple(out.seen),
-                       tallied=tuple(xt_counters.tallies(events)),
+                       tallied=tuple(xt_counters.tallies(events, bound=flows)),
                        flows=_flows_after(flows, out, events, back_events))
     seen = out.pkt
     answer = _Pkt(seen.dst, seen.src, proto, seen.dport, seen.sport)
@@ -976,7 +963,7 @@ def reach(state: NetState, src_netns: str, dst_ip: str, proto: str = "icmp",
                    reply_ok=came_home, reply_hops=tuple(back.hops),
                    reply_error="" if came_home else error,
                    learned=tuple(out.learned + back.learned), seen=tuple(out.seen + back.seen),
-                   tallied=tuple(xt_counters.tallies(events) + xt_counters.tallies(back_events)),
+                   tallied=tuple(xt_counters.tallies(events, bound=flows) + xt_counters.tallies(back_events)),
                    flows=_flows_after(flows, out, events, back_events))
 
 

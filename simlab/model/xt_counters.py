@@ -33,7 +33,7 @@ from collections.abc import Iterable, Iterator, Mapping
 
 from .netfilter import BUILTIN_CHAINS
 
-__all__ = ["Tally", "recording", "quiet", "entered", "matched", "tallies", "add", "zero", "realign",
+__all__ = ["Tally", "recording", "entered", "matched", "tallies", "add", "zero", "realign",
            "counts_of", "rule_keys", "packet_bytes", "count_walk", "policy_set"]
 
 #: One counted thing: (namespace key, table, counter key).
@@ -42,8 +42,6 @@ Tally = tuple[str, str, str]
 #: The events of the packet being walked: ("enter", netns, table, chain) and
 #: ("match", netns, line).  None: nobody listens.
 _EVENTS: contextvars.ContextVar[list | None] = contextvars.ContextVar("xt_events", default=None)
-#: Namespaces whose nat chains this packet does not traverse (its connection is bound there).
-_QUIET: contextvars.ContextVar[bool] = contextvars.ContextVar("xt_quiet", default=False)
 
 #: Targets that end a chain's walk with a verdict (the policy is then not counted).
 _VERDICTS = frozenset({"ACCEPT", "DROP", "REJECT", "DNAT", "SNAT", "MASQUERADE", "REDIRECT"})
@@ -60,20 +58,10 @@ def recording() -> Iterator[list]:
         _EVENTS.reset(token)
 
 
-@contextlib.contextmanager
-def quiet(on: bool = True) -> Iterator[None]:
-    """Walk rules without counting them: conntrack already bound this connection's nat."""
-    token = _QUIET.set(on or _QUIET.get())
-    try:
-        yield
-    finally:
-        _QUIET.reset(token)
-
-
 def entered(netns: str, table: str, chain: str) -> None:
     """The walk reads ``chain`` (a built-in chain: a new traversal)."""
     events = _EVENTS.get()
-    if events is not None and not _QUIET.get():
+    if events is not None:
         events.append(("enter", netns, table, chain))
 
 
@@ -81,7 +69,7 @@ def matched(netns: str, line: str) -> bool:
     """The walk found ``line`` matching, in the table it entered last (a jump stays in its
     table); returns True (so it can end a match test)."""
     events = _EVENTS.get()
-    if events is not None and not _QUIET.get():
+    if events is not None:
         events.append(("match", netns, line))
     return True
 
@@ -95,22 +83,30 @@ def _target(line: str) -> str:
     return ""
 
 
-def tallies(events: Iterable[tuple]) -> list[Tally]:
+def tallies(events: Iterable[tuple], bound: Iterable[str] | None = ()) -> list[Tally]:
     """The counters one packet moves, from its events.
 
-    A built-in chain's policy counts when no rule of its traversal gave a verdict.
+    A built-in chain's policy counts when no rule of its traversal gave a verdict.  In the
+    namespaces ``bound`` the packet's connection already has its conntrack entry: the nat
+    table is not read again there (the walk still reads it for the rewrite).
     Of equal lines in a table, the first one counts (simlab's tables do not repeat a rule).
     """
     out: list[Tally] = []
     open_: tuple[str, str, str] | None = None  # the built-in chain being walked
     decided = False
     table = ""
+    skip = set(bound or ())
 
     def close() -> None:
         if open_ is not None and not decided:
             out.append((open_[0], open_[1], f"-P {open_[2]}"))
 
     for event in events:
+        if (event[2] if event[0] == "enter" else table) == "nat" and event[1] in skip:
+            if event[0] == "enter":
+                close()
+                open_, table = None, "nat"
+            continue
         if event[0] == "enter":
             _, netns, table, chain = event
             if chain in BUILTIN_CHAINS.get(table, ()):
