@@ -8,6 +8,7 @@ real pings, and compare the listings with their counters.
 
 from __future__ import annotations
 
+import inspect
 import os
 
 import pytest
@@ -277,9 +278,25 @@ def _k8s_node(lab) -> list[tuple[str, str]]:
     ])
 
 
+def _hostport_node(lab) -> list[tuple[str, str]]:
+    """portmap's chains (DNAT, SETMARK, MASQ, multiport, comments) on a containerd node."""
+    if "ports" not in inspect.signature(lab.k8s.run).parameters:
+        pytest.skip("lab.k8s.run has no ports= (hostPort) here")
+    lab.k8s.use_runtime("containerd")
+    web = lab.k8s.run("web", ports=[{"containerPort": 80, "hostPort": 8080, "protocol": "TCP"}])
+    lab.k8s.run("client")
+    out = _listings(lab, "-n -v", [
+        ("fresh", lambda: None),
+        ("pod to node", lambda: lab.k8s.exec("client", "ping -c 2 192.168.1.1")),
+        ("pod to pod", lambda: lab.k8s.exec("client", f"ping -c 2 {web.ip}")),
+    ])
+    return out + [("names", lab.iptables("-t nat -L"))]
+
+
 @pytest.mark.kernel
 @pytest.mark.skipif(not BR_NETFILTER, reason="br_netfilter is not loaded: bridged frames skip iptables")
-@pytest.mark.parametrize("build", [_docker_host, _k8s_node], ids=["docker-host", "k8s-node"])
+@pytest.mark.parametrize("build", [_docker_host, _k8s_node, _hostport_node],
+                         ids=["docker-host", "k8s-node", "hostport-node"])
 def test_the_model_counts_what_the_kernel_counts(build):
     with simlab.Lab(backend="model") as model, simlab.Lab(backend="kernel") as kernel:
         expected = build(kernel)
