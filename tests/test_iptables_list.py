@@ -209,6 +209,10 @@ def test_counters_are_the_kernels(lab):
         "-A FORWARD -s 10.0.1.0/24 -c 3 252 -j ACCEPT\n"
         "-A FORWARD -d 10.0.1.0/24 -c 3 252 -j ACCEPT\n")
     assert "    1    84 MASQUERADE" in lab.iptables("-t nat -L POSTROUTING -n -v")
+    lab.iptables("-I FORWARD -s 10.0.9.0/24 -j ACCEPT")  # a new rule starts at zero, the others keep theirs
+    assert lab.iptables("-S FORWARD -v").splitlines()[1:3] == [
+        "-A FORWARD -s 10.0.9.0/24 -c 0 0 -j ACCEPT", "-A FORWARD -s 10.0.1.0/24 -c 3 252 -j ACCEPT"]
+    lab.iptables("-D FORWARD -s 10.0.9.0/24 -j ACCEPT")
     lab.iptables("-Z FORWARD")
     assert lab.iptables("-S FORWARD -v").count("-c 0 0") == 3
     lab.run("ip netns exec a ping -c 1 10.0.2.2")
@@ -365,3 +369,14 @@ def test_errors_of_the_listing(lab):
     with pytest.raises(NetError) as info:
         lab.iptables("-Z NOPE")
     assert info.value.message == "iptables: No chain/target/match by that name." and info.value.exit == 1
+
+
+def test_counters_travel_with_a_saved_timeline():
+    from simlab import timeline_io
+    with simlab.Lab(backend="model") as lab:
+        _pair(lab)
+        lab.iptables("-A FORWARD -j ACCEPT")
+        lab.run("ip netns exec a ping -c 2 10.0.2.2")
+        again = timeline_io.loads(timeline_io.dumps(lab.timeline))
+    counts = again.steps[-1].after.netns[simlab.model.ROOT].xt_counts
+    assert counts["filter"]["0 -A FORWARD -j ACCEPT"] == (4, 336)
