@@ -32,10 +32,12 @@ __all__ = [
     "delegate_add",
     "delegate_check",
     "delegate_del",
+    "delegate_status",
+    "delegate_gc",
     "cni_env",
 ]
 
-_FAMILIES = (("0.1.0", "0.2.0"), ("0.3.0", "0.3.1", "0.4.0"), ("1.0.0",))
+_FAMILIES = (("0.1.0", "0.2.0"), ("0.3.0", "0.3.1", "0.4.0"), ("1.0.0", "1.1.0"))
 
 
 def cni_env(env: Mapping[str, str]) -> dict:
@@ -203,5 +205,19 @@ def delegate_check(plugin: str, netconf: bytes) -> None:
 # mirrors invoke/delegate.go: DelegateDel
 def delegate_del(plugin: str, netconf: bytes) -> None:
     code, out, err = _delegate("DEL", plugin, netconf)
+    if code != 0:
+        raise plugin_err(code, out, err)
+
+
+# mirrors invoke/delegate.go: DelegateStatus (library >= 1.2)
+def delegate_status(plugin: str, netconf: bytes) -> None:
+    code, out, err = _delegate("STATUS", plugin, netconf)
+    if code != 0:
+        raise plugin_err(code, out, err)
+
+
+# mirrors invoke/delegate.go: DelegateGC (library >= 1.2)
+def delegate_gc(plugin: str, netconf: bytes) -> None:
+    code, out, err = _delegate("GC", plugin, netconf)
     if code != 0:
         raise plugin_err(code, out, err)
