@@ -209,14 +209,15 @@ def delegate_del(plugin: str, netconf: bytes) -> None:
         raise plugin_err(code, out, err)
 
 
-# mirrors invoke/delegate.go: DelegateStatus (library >= 1.2)
+# library >= 1.2
+# mirrors invoke/delegate.go: DelegateStatus
 def delegate_status(plugin: str, netconf: bytes) -> None:
     code, out, err = _delegate("STATUS", plugin, netconf)
     if code != 0:
         raise plugin_err(code, out, err)
 
 
-# mirrors invoke/delegate.go: DelegateGC (library >= 1.2)
+# mirrors invoke/delegate.go: DelegateGC
 def delegate_gc(plugin: str, netconf: bytes) -> None:
     code, out, err = _delegate("GC", plugin, netconf)
     if code != 0:

@@ -208,7 +208,7 @@ class Runtime:
             self._call(
                 "DEL", net, plugin, cached, container_id, netns, ifname, args, capability_args
             )
-        self._cache_del(net, container_id, ifname)
+        self._cache_del((net.name, container_id, ifname))
 
     # mirrors libcni/api.go: GetVersionInfo
     def version(self, plugin_type: str) -> PluginInfo:
@@ -291,7 +291,13 @@ class Runtime:
                     result = Result.from_dict(json.load(f)["result"])
         return result.convert(net.cni_version) if result is not None else None
 
-    # mirrors libcni/api.go: GetCachedAttachments
+    def forget_cached(self, container_id: str) -> None:
+        """Drop every cached attachment of a container (what losing /var/lib/cni/results does)."""
+        for a in self.cached_attachments():
+            if a.container_id == container_id:
+                self._cache_del((a.network, a.container_id, a.ifname))
+
+    # libcni/api.go's GetCachedAttachments
     def cached_attachments(self) -> list[Attachment]:
         """Every attachment the cache holds (memory, and ``cache_dir`` when there is one)."""
         found = dict(self._cache)
@@ -359,7 +365,8 @@ class Runtime:
             raise self._failed(invoke.plugin_err(code, out, err), plugin.type, command, inv)
         return out
 
-    # mirrors libcni/api.go: gcNetwork, getStatusNetwork
+    # gcNetwork is the same call with CNI_COMMAND=GC
+    # mirrors libcni/api.go: getStatusNetwork
     def _call_plugin_wide(self, command: str, net, plugin: NetworkConfig, inject: dict) -> None:
         """GC or STATUS: the plugin's config with the list's name and version; no container."""
         conf = {**unmarshal(build_one_config(net.name, net.cni_version, plugin, None)), **inject}
@@ -469,8 +476,7 @@ class Runtime:
             with open(path, "w", encoding="utf-8") as f:
                 json.dump({k: v for k, v in cached.items() if v not in (None, "", [])}, f)
 
-    def _cache_del(self, net, container_id, ifname) -> None:
-        key = (net.name, container_id, ifname)
+    def _cache_del(self, key: tuple[str, str, str]) -> None:
         self._cache.pop(key, None)
         if self.cache_dir:
             try:
