@@ -60,7 +60,7 @@ def err(code, msg, details=None):
 
 
 SUPPORTED = '["0.1.0" "0.2.0" "0.3.0" "0.3.1" "0.4.0" "1.0.0" "1.1.0"]'
-DEBIAN_SUPPORTED = '["0.1.0" "0.2.0" "0.3.0" "0.3.1" "0.4.0" "1.0.0"]'
+OLD = '["0.1.0" "0.2.0" "0.3.0" "0.3.1" "0.4.0" "1.0.0"]'
 
 # (id, plugin, env changes, stdin, exit, stdout) -- none of these reaches the network
 CASES = [
@@ -344,15 +344,16 @@ def test_simlab_plugin_exact_output(case, tmp_path):
 DEBIAN_SAYS = {
     "E4": (
         1,
-        err(1, "incompatible CNI versions", f'config is "1.2.0", plugin supports {DEBIAN_SUPPORTED}'),
+        err(1, "incompatible CNI versions", f'config is "1.2.0", plugin supports {OLD}'),
     ),
     "E4b": (
         1,
-        err(1, "incompatible CNI versions", f'config is "banana", plugin supports {DEBIAN_SUPPORTED}'),
+        err(1, "incompatible CNI versions", f'config is "banana", plugin supports {OLD}'),
     ),
     "E4c": (
         0,
-        '{"cniVersion":"1.0.0","supportedVersions":["0.1.0","0.2.0","0.3.0","0.3.1","0.4.0","1.0.0"]}\n',
+        '{"cniVersion":"1.0.0","supportedVersions":'
+        '["0.1.0","0.2.0","0.3.0","0.3.1","0.4.0","1.0.0"]}\n',
     ),
     # spec 1.1.0's verbs, as libcni sends them (no container id): the old library stumbles first
     "E4e-status": (1, err(3, "missing containerID")),

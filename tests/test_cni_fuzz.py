@@ -96,7 +96,9 @@ BASE = {
 overrides = st.fixed_dictionaries(
     {},
     optional={
-        "cniVersion": pick("1.0.0", "1.1.0", "0.4.0", "0.3.1", "0.2.0", "0.1.0", "1.1.0", "banana", ""),
+        "cniVersion": pick(
+            "1.0.0", "1.1.0", "0.4.0", "0.3.1", "0.2.0", "0.1.0", "1.1.0", "banana", ""
+        ),
         "name": pick("net", "n-1", "", "bad name", "a/b"),
         "bridge": pick("br0", "cni0", "averyveryverylongname", "", "lo"),
         "isGateway": pick(True, False),

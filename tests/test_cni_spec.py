@@ -233,7 +233,8 @@ def test_version_output_is_byte_exact():
     )
     # Debian 12's plugins (library 1.1.2)
     assert PluginInfo("1.0.0", DEBIAN_VERSIONS).encode() == (
-        '{"cniVersion":"1.0.0","supportedVersions":["0.1.0","0.2.0","0.3.0","0.3.1","0.4.0","1.0.0"]}\n'
+        '{"cniVersion":"1.0.0","supportedVersions":'
+        '["0.1.0","0.2.0","0.3.0","0.3.1","0.4.0","1.0.0"]}\n'
     )
     assert PluginInfo.decode(PluginInfo().encode()).supported_versions == SUPPORTED_VERSIONS
 

@@ -247,8 +247,11 @@ class Runtime:
             try:
                 self.delete(net, a.container_id, a.netns, a.ifname, a.args, a.capability_args)
             except CNIError as err:
+                what = f'plugin type="{err.plugin}" name="{net.name}" failed (delete): '
                 errors.append(
-                    f"failed to delete stale attachment {a.container_id} {a.ifname}: {err}"
+                    f"failed to delete stale attachment {a.container_id} {a.ifname}: "
+                    + what
+                    + _go_text(err)
                 )
         # now, if the version supports it, issue a GC
         if greater_than_or_equal_to(net.cni_version, "1.1.0"):
@@ -259,7 +262,7 @@ class Runtime:
                 try:
                     self._call_plugin_wide("GC", net, plugin, inject)
                 except CNIError as err:
-                    errors.append(f"failed to GC plugin {plugin.type}: {err}")
+                    errors.append(f"failed to GC plugin {plugin.type}: {_go_text(err)}")
         if errors:
             raise CNIError(ERR_INTERNAL, "\n".join(errors))
         return stale
@@ -493,6 +496,11 @@ def default_cni_path() -> str:
 
     found = shutil.which("simlab-bridge", path=os.path.dirname(sys.executable))
     return os.path.dirname(found) if found else sysconfig.get_path("scripts")
+
+
+def _go_text(err: CNIError) -> str:
+    """Go's ``types.Error.Error()``: the message, then ``; details``."""
+    return err.msg + (f"; {err.details}" if err.details else "")
 
 
 def _pairs(args) -> list[tuple[str, str]]:
