@@ -256,6 +256,7 @@ STEPS = {
             "ブリッジ・veth の両端・アドレス・ルートを prevResult と照らし合わせる。",
         ),
     ),
+    **common.STATUS_GC_STEPS,
 }
 
 
@@ -831,7 +832,7 @@ def cmd_check(args: skel.CmdArgs) -> None:
 
 # mirrors bridge.go: cmdStatus
 def cmd_status(args: skel.CmdArgs) -> None:
-    common.cmd_status(_SCHEMA, args.stdin_data)
+    common.cmd_status(STEPS, _SCHEMA, args.stdin_data)
 
 
 def cmd_gc(args: skel.CmdArgs) -> None:

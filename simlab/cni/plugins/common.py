@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from ...model.text import Text
+from ...model.text import Text, say
 from .. import ip, ipam, ns, utils
 from .. import netlink as nl
 from ..gojson import GoJSONError, Struct, decode_struct, unmarshal
@@ -22,6 +22,7 @@ __all__ = [
     "del_link_in_netns",
     "setup_ip_masq",
     "teardown_ip_masq",
+    "STATUS_GC_STEPS",
     "cmd_status",
     "cmd_gc",
 ]
@@ -94,7 +95,30 @@ def _ip_masq(steps: Steps, title: str, change, name: str, container_id: str, net
 
 
 # ------------------------------------------------------------ STATUS and GC
-def cmd_status(schema: Struct, data: bytes) -> None:
+#: The steps STATUS and GC show, the same in simlab-bridge and simlab-ptp.
+STATUS_GC_STEPS: Steps = {
+    "IPAM STATUS": (
+        "ipam.go: ExecStatus",
+        say(
+            "Ask {ipam} whether it can hand out addresses: a plugin can add pods only if its "
+            "IPAM plugin can.",
+            "{ipam} にアドレスを払い出せるか尋ねる。IPAM プラグインが払い出せて初めて Pod を"
+            "追加できる。",
+        ),
+    ),
+    "IPAM GC": (
+        "ipam.go: ExecGC",
+        say(
+            "Forward GC to {ipam}: it releases every address whose attachment is not in "
+            "cni.dev/valid-attachments.",
+            "GC を {ipam} に渡す。cni.dev/valid-attachments に無いアタッチメントのアドレスを"
+            "すべて解放する。",
+        ),
+    ),
+}
+
+
+def cmd_status(steps: Steps, schema: Struct, data: bytes) -> None:
     """STATUS of a plugin that delegates IPAM: it can serve ADDs if its IPAM plugin can.
 
     Mirrors upstream bridge's and ptp's ``cmdStatus`` (plugins v1.5+): decode
@@ -103,7 +127,8 @@ def cmd_status(schema: Struct, data: bytes) -> None:
     conf = decode_net_conf(data, schema)
     ipam_type = (conf.get("ipam") or {}).get("type") or ""
     if ipam_type:
-        ipam.exec_status(ipam_type, data)
+        with step(steps, "IPAM STATUS", ipam=ipam_type):
+            ipam.exec_status(ipam_type, data)
 
 
 # The POSTROUTING jump of one attachment's masquerade chain (SetupIPMasq), as
@@ -131,7 +156,8 @@ def cmd_gc(steps: Steps, schema: Struct, data: bytes) -> None:
     ipam_type = (conf.get("ipam") or {}).get("type") or ""
     if ipam_type:
         try:
-            ipam.exec_gc(ipam_type, data)
+            with step(steps, "IPAM GC", ipam=ipam_type):
+                ipam.exec_gc(ipam_type, data)
         except Exception as err:  # noqa: BLE001 - collected, as libcni collects GC errors
             errors.append(str(err))
     if conf.get("ipMasq"):

@@ -165,6 +165,7 @@ STEPS = {
             "Pod のマスカレードルールを削除する（チェイン {chain}）。",
         ),
     ),
+    **common.STATUS_GC_STEPS,
 }
 
 
@@ -400,7 +401,7 @@ def cmd_check(args: skel.CmdArgs) -> None:
 
 # mirrors ptp.go: cmdStatus
 def cmd_status(args: skel.CmdArgs) -> None:
-    common.cmd_status(_SCHEMA, args.stdin_data)
+    common.cmd_status(STEPS, _SCHEMA, args.stdin_data)
 
 
 def cmd_gc(args: skel.CmdArgs) -> None:
