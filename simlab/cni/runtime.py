@@ -242,7 +242,7 @@ class Runtime:
             for a in self.cached_attachments()
             if a.network == net.name and (a.container_id, a.ifname) not in keep
         ]
-        # otherwise, this attachment wasn't valid and we should issue a CNI DEL
+        # a cached attachment that is no longer valid gets the DEL it never had
         for a in stale:
             try:
                 self.delete(net, a.container_id, a.netns, a.ifname, a.args, a.capability_args)
