@@ -498,3 +498,63 @@ def test_debian_plugins_on_a_containerd_node():
         )
     finally:
         kernel.close()
+
+
+SICK = """#!{python}
+import sys
+from simlab.cni import skel
+from simlab.cni.spec import CNIError
+
+
+def status(_args):
+    raise CNIError(50, "the plugin is not available", "its agent is not running")
+
+
+def refuse(_args):
+    raise CNIError(50, "the plugin is not available")
+
+
+sys.exit(skel.plugin_main(skel.Funcs(refuse, refuse, refuse, status=status), "sick", "sick"))
+"""
+
+
+@pytest.mark.parametrize("backend", ["model", pytest.param("kernel", marks=pytest.mark.kernel)])
+def test_status_on_both_backends(backend, tmp_path):
+    """STATUS of an executable plugin (50) and of a bridge whose IPAM plugin is missing."""
+    exe = tmp_path / "sick"
+    exe.write_text(SICK.format(python=sys.executable))
+    exe.chmod(0o755)
+    lab = simlab.Lab(backend=backend)
+    try:
+        k = lab.k8s
+        k.use_runtime("containerd")
+        k.use_plugin("custom", type="sick", cni_path=[str(tmp_path)])
+        conf_obj = json.loads(k.read_conflist())
+        conf_obj["cniVersion"] = "1.0.0"
+        k.write_conflist(conf_obj)
+        assert k.cni_status()["status"] is True  # 1.0.0: the plugin is never asked
+        conf_obj["cniVersion"] = "1.1.0"
+        k.write_conflist(conf_obj)
+        assert k.cni_status() == {
+            "type": "NetworkReady",
+            "status": False,
+            "reason": "NetworkPluginNotReady",
+            "message": "Network plugin returns error: the plugin is not available; "
+            "its agent is not running",
+        }
+        k.use_plugin("simlab-bridge")
+        conf_obj = json.loads(k.read_conflist())
+        conf_obj["cniVersion"] = "1.1.0"
+        conf_obj["plugins"][0]["ipam"]["type"] = "not-installed"
+        k.write_conflist(conf_obj)
+        message = k.cni_status()["message"]
+        assert message.startswith(
+            'Network plugin returns error: failed to find plugin "not-installed" in path ['
+        )
+        conf_obj["plugins"][0]["ipam"]["type"] = "simlab-host-local"
+        k.write_conflist(conf_obj)
+        assert k.cni_status()["status"] is True
+        asked = [s for s in lab.timeline if s.title["en"] == "simlab-bridge STATUS: IPAM STATUS"]
+        assert asked  # the bridge forwarded STATUS to host-local
+    finally:
+        lab.close()
