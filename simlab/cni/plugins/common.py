@@ -13,7 +13,7 @@ from ...model.text import Text, say
 from .. import ip, ipam, ns, utils
 from .. import netlink as nl
 from ..gojson import GoJSONError, Struct, decode_struct, unmarshal
-from ..spec import valid_attachments
+from ..spec import CNIError, valid_attachments
 
 __all__ = [
     "step",
@@ -139,6 +139,10 @@ _MASQ_JUMP = re.compile(
 )
 
 
+#: what a plugin raises where Go returns an error (anything else is a simlab bug: let it show)
+_GO_ERRORS = (CNIError, RuntimeError, ValueError, OSError, nl.NetlinkError)
+
+
 def cmd_gc(steps: Steps, schema: Struct, data: bytes) -> None:
     """GC of a plugin that delegates IPAM: forward it, then drop stale masquerade chains.
 
@@ -158,7 +162,7 @@ def cmd_gc(steps: Steps, schema: Struct, data: bytes) -> None:
         try:
             with step(steps, "IPAM GC", ipam=ipam_type):
                 ipam.exec_gc(ipam_type, data)
-        except Exception as err:  # noqa: BLE001 - collected, as libcni collects GC errors
+        except _GO_ERRORS as err:  # collected: GC goes on
             errors.append(str(err))
     if conf.get("ipMasq"):
         name = conf.get("name") or ""
@@ -170,7 +174,7 @@ def cmd_gc(steps: Steps, schema: Struct, data: bytes) -> None:
                 continue  # not a chain SetupIPMasq made for this network
             try:
                 teardown_ip_masq(steps, name, m["id"], [m["src"]])
-            except Exception as err:  # noqa: BLE001
+            except _GO_ERRORS as err:
                 errors.append(str(err))
     if errors:
         raise RuntimeError("; ".join(errors))
