@@ -605,6 +605,12 @@ def _resolve(trip: _Trip, state: NetState, key: str, out: Link, src: str | None,
                 break
     cached = next((n for n in ns.neighs
                    if n.ifindex == out.ifindex and n.dst == nexthop and n.lladdr), None)
+    if cached is not None:
+        # A cached entry decides where the frame goes: its MAC, not whoever holds the address.
+        # They differ when two hosts share an address (the last ARP heard wins the cache).
+        by_mac = next((c for c in candidates if c[1].mac == cached.lladdr), None)
+        if by_mac is not None:
+            answer = by_mac
     if cached is None:  # the ARP request is flooded: every bridge on the segment hears the asker
         trip.learned += [Heard(step.netns, step.b.ifindex, out.mac) for _, _, path in candidates
                          for step in path if step.kind in ("bridge-up", "bridge-fwd")]
