@@ -175,13 +175,76 @@ def cleanup() -> list[Cell]:
     ]
 
 
+# ----------------------------------------------------------------------------- comments
+def comment_spans(code_text: str) -> list[tuple[int, int]]:
+    """Where each comment starts: ``(line number, column of its #)``, for Python and shell.
+
+    A ``#`` starts a comment when it is outside a one-line string and starts a word (at the
+    line's start or after a blank), as in the shell and in this repo's Python.  Lines are
+    read one by one: a triple-quoted string holding a plugin's code is read as that code, so
+    its comments count too.  Written by hand: ``tokenize`` stops at IPython's ``%%``/``!``
+    lines and does not look inside strings.
+    """
+    spans = []
+    for no, line in enumerate(code_text.split("\n")):
+        quote, i = None, 0
+        while i < len(line):
+            ch = line[i]
+            if quote:
+                if ch == "\\":
+                    i += 1
+                elif ch == quote:
+                    quote = None
+            elif line.startswith(("'''", '"""'), i):
+                i += 2  # a triple quote opens or closes a multi-line string: read on as code
+            elif ch in "'\"":
+                quote = ch
+            elif ch == "#" and (i == 0 or line[i - 1] in " \t"):
+                spans.append((no, i))
+                break
+            i += 1
+    return spans
+
+
+def comments_of(code_text: str) -> list[str]:
+    """Every comment's text, without its ``#`` and the blanks around it."""
+    lines = code_text.split("\n")
+    return [lines[no][col + 1:].strip() for no, col in comment_spans(code_text)]
+
+
+def strip_comments(code_text: str) -> str:
+    """The code without its comments (and the blanks before them): what must not change."""
+    lines = code_text.split("\n")
+    for no, col in comment_spans(code_text):
+        lines[no] = lines[no][:col].rstrip()
+    return "\n".join(lines)
+
+
+def localize_comments(code_text: str, table: dict[str, str]) -> str:
+    """``code_text`` with each comment found in ``table`` (English → Japanese) translated.
+
+    Only comments change; a ``#!`` line and comments not in the table stay as they are.
+    """
+    lines = code_text.split("\n")
+    for no, col in comment_spans(code_text):
+        body = lines[no][col + 1:]
+        new = table.get(body.strip())
+        if new is not None and not body.startswith("!"):
+            lines[no] = lines[no][:col] + "# " + new
+    return "\n".join(lines)
+
+
 # ----------------------------------------------------------------------------- output
 def to_notebook(stem: str, cells: list[Cell], lang: str) -> dict:
+    from _comments_ja import COMMENTS_JA
+
     out = []
     for i, c in enumerate(cells):
         text = c.en if lang == "en" else c.ja
         if c.kind == "code":
             text = text.replace("@LANG@", lang)
+            if lang == "ja":
+                text = localize_comments(text, COMMENTS_JA)
         else:
             text = text.replace("@STEM@", stem)
         meta: dict = dict(c.metadata)
