@@ -90,8 +90,8 @@ class Check:
         head = ("✔ " if self.ok else "✘ ") + self.verdict
         lines = [head]
         if self.hint:
-            word = "ヒント" if _is_ja(self.hint) else "hint"
-            lines.append(f"  {word}: {self.hint}")
+            word = "ヒント：" if _is_ja(self.hint) else "hint: "
+            lines.append(f"  {word}{self.hint}")
         lines += [f"  {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -784,7 +784,7 @@ def check_routed_pod(lab, pod: str, *, node: str = "node3", gateway: str = "169.
         return _fail(lang, no, say(
             f"the pod has no default route through {gateway}: everything it sends goes to the "
             f"node that way (`ip -n {key} route`).",
-            f"Pod に {gateway} 経由のデフォルトルートがありません。Pod はすべてをその経路で"
+            f"Pod に {gateway} 経由のデフォルトルートがありません。Pod はすべてをそのルートで"
             f"ノードに送ります（`ip -n {key} route`）。"), "no-route")
     if not any(a.ip == gw for a in _v4_addrs(host_ns, host)):
         return _fail(lang, no, say(

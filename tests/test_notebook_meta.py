@@ -314,3 +314,17 @@ def test_format_error_for_a_tool_typed_twice(typed, expected):
     with pytest.raises(simlab.NetError) as info:
         lab.ip(typed)
     assert expected in snb.format_error(info.value)
+
+
+_HALF = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]\**[,:;!?]|[,:;!?] ?\**[\u3040-\u30ff\u4e00-\u9fff]"
+                   r"|[\u3040-\u30ff\u4e00-\u9fff] ?\((?!\))|\) ?[\u3040-\u30ff\u4e00-\u9fff]")
+_CODE = re.compile(r"```.*?```|`[^`\n]*`|\]\([^)\n]*\)|<[^>\n]*>", re.S)
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_japanese_text_has_full_width_punctuation(stem):
+    """``課題：``, ``要求（R）と``: no half-width colon, comma or parenthesis next to Japanese."""
+    bad = [(c["id"], m.group()) for c in load(NB_DIR / "ja" / f"{stem}.ipynb")["cells"]
+           if c["cell_type"] == "markdown"
+           for m in _HALF.finditer(_CODE.sub("`x`", source(c)))]
+    assert not bad, bad

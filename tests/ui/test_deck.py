@@ -10,7 +10,8 @@ cells ran, the test measures:
 - that no slide's content leaves the viewport: the slide does not scroll, and no element
   of it ends right of or below the window;
 - in every picture (an iframe of the self-contained page), the smallest label: at least
-  20 px (labdriver.MIN_LABEL_PX in the frame's document).
+  20 px (labdriver.MIN_LABEL_PX in the frame's document);
+- in a picture with a packet, the packet stays in view at every hop (Next hop, one by one).
 
 Screenshots of every slide: test-artifacts/screenshots/deck_<lang>_<nn>.png.
 It also checks, once, that an ipywidget (the anywidget stepper) does not render in RISE,
@@ -129,6 +130,39 @@ def _labels_in_frames(page) -> list[float]:
     return sizes
 
 
+#: In a picture's frame: is the packet's mark inside the drawing's visible area?
+PACKET_IN_VIEW = """() => {
+    const mark = document.querySelector('[data-simlab="packet"]');
+    const svg = document.querySelector('svg.simlab-svg');
+    if (!mark || !svg) return null;
+    const m = mark.getBoundingClientRect(), v = svg.getBoundingClientRect();
+    const x = (m.left + m.right) / 2, y = (m.top + m.bottom) / 2;
+    return {hop: mark.dataset.hop, inside: x >= v.left && x <= v.right && y >= v.top && y <= v.bottom};
+}"""
+
+
+def _packet_out_of_view(page) -> list[str]:
+    """Step a picture's packet hop by hop (Next hop): hops whose mark is outside the view."""
+    out = []
+    for frame in page.frames:
+        if frame == page.main_frame:
+            continue
+        box = frame.frame_element().bounding_box()
+        if not box or box["x"] < 0 or box["x"] >= W or box["width"] == 0:
+            continue
+        if frame.locator('[data-simlab="packet"]').count() == 0:
+            continue
+        hops = frame.locator('[data-simlab="events"] li').count()
+        for _ in range(hops):
+            seen = frame.evaluate(PACKET_IN_VIEW)
+            if seen and not seen["inside"]:
+                out.append(f"hop {seen['hop']} is outside the picture's view")
+            frame.locator('[data-simlab="hop-next"]').click()
+            frame.wait_for_timeout(150)
+        frame.locator('[data-simlab="hop-back"]').click()  # leave it as a trainer would
+    return out
+
+
 @pytest.mark.parametrize("stem", ["99_trainer_deck", "ja/99_trainer_deck"])
 def test_deck_is_readable_at_1280x720(presenter_lab, browser, stem):
     lang = "ja" if stem.startswith("ja/") else "en"
@@ -152,6 +186,8 @@ def test_deck_is_readable_at_1280x720(presenter_lab, browser, stem):
             pictures += labels
             problems += [f"slide {n}: a picture label is {px:.1f} px" for px in labels
                          if px < LABEL_PX - 0.5]
+            packets = _packet_out_of_view(page)
+            problems += [f"slide {n}: {p}" for p in packets]
             before = page.evaluate("() => document.querySelector('.reveal .slides "
                                    "section.present')?.innerText.slice(0, 200)")
             page.keyboard.press("ArrowRight")
