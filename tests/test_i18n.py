@@ -212,3 +212,15 @@ def test_japanese_hop_lines_use_full_width_punctuation():
     jp = "\u3040-\u30ff\u4e00-\u9fff"
     bad = [l for l in lines if re.search(rf"\S: |[{jp}] \(", re.sub(r"`[^`]*`", "", l))]
     assert lines and not bad, "\n".join(bad)
+
+
+def test_lab_why_follows_the_language():
+    """``print(lab.why)`` on the Japanese deck and notebooks is Japanese (issue 16)."""
+    lab = simlab.Lab(backend="model")
+    assert lab.why == "the model was asked for"
+    i18n.set_language("ja")
+    try:
+        assert lab.why == "model が指定されました"
+    finally:
+        i18n.set_language("en")
+    assert simlab.Lab(backend="model", lang="ja").why == "model が指定されました"

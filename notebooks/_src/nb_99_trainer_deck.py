@@ -398,15 +398,15 @@ def cells():
              pod = lab.k8s.run("centos1")
              s = lab.docker.inspect(pod.app_name)["NetworkSettings"]
              deck.show("\\n".join(f"{k:11} {s[k]!r}" for k in
-                       ("IPAddress", "Networks")), "''", "none")
+                       ("IPAddress", "Networks")), "''", "None")
              """),
         notes(2, """
-              Expected: an empty IPAddress and the network `none`. docker believes this
-              container has no network.
+              Expected: an empty IPAddress and no Networks (`None`, `null` in docker's JSON).
+              docker believes this container has no network.
               """,
               """
-              期待する出力：空の IPAddress と、ネットワーク `none`。docker はこのコンテナに
-              ネットワークがないと思っています。
+              期待する出力：空の IPAddress と、空の Networks（`None`、docker の JSON では `null`）。
+              docker はこのコンテナにネットワークがないと思っています。
               """),
         slide("""
               ## …yet Kubernetes shows an IP (slide 12)
