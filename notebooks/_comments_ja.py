@@ -27,7 +27,7 @@ COMMENTS_JA: dict[str, str] = {
     "the node's container runtime, as in 2017: docker": "ノードのコンテナランタイム。2017 年と同じく docker",
     "a fresh sandbox, also when you run this again": "新しいサンドボックス（再実行しても同じ）",
     "the link route": "リンクルート",
-    "the node's end answers ARP": "ノード側の端が ARP に答える",
+    "the node's end answers ARP for the gateway": "ノード側の端がゲートウェイの ARP に答える",
     "the host route": "ホストルート",
     "a fresh pod, also when you run this again": "新しい Pod（再実行しても同じ）",
     "the fault: the host route is gone": "故障：ホストルートが消えている",

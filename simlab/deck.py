@@ -128,7 +128,9 @@ _FOLLOW = """
     const a = f && s.items.get(f.at);
     if (!a || !s.view) return;
     const [x, y] = s.center(a), v = s.view, m = 0.2;
-    if (x < v.x + v.w * m || x > v.x + v.w * (1 - m) || y < v.y + v.h * m || y > v.y + v.h * (1 - m)) {
+    const out = x < v.x + v.w * m || x > v.x + v.w * (1 - m)
+      || y < v.y + v.h * m || y > v.y + v.h * (1 - m);
+    if (out) {
       s.zoomTo(s.width() / v.w, [x, y]);
       s.userView = true; // a later resize keeps this view instead of fitting again
       s.applyView();

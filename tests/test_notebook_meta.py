@@ -316,8 +316,8 @@ def test_format_error_for_a_tool_typed_twice(typed, expected):
     assert expected in snb.format_error(info.value)
 
 
-_HALF = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]\**[,:;!?]|[,:;!?] ?\**[\u3040-\u30ff\u4e00-\u9fff]"
-                   r"|[\u3040-\u30ff\u4e00-\u9fff] ?\((?!\))|\) ?[\u3040-\u30ff\u4e00-\u9fff]")
+_J = "[\u3040-\u30ff\u4e00-\u9fff]"
+_HALF = re.compile(rf"{_J}\**[,:;!?]|[,:;!?] ?\**{_J}|{_J} ?\((?!\))|\) ?{_J}")
 _CODE = re.compile(r"```.*?```|`[^`\n]*`|\]\([^)\n]*\)|<[^>\n]*>", re.S)
 
 

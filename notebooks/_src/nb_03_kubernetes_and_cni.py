@@ -450,7 +450,8 @@ def cells():
                  lab.ip("-n node3 link set calihand up")
                  lab.ip("-n handmade route add 169.254.1.1 dev eth0 scope link")   # the link route
                  lab.ip("-n handmade route add default via 169.254.1.1 dev eth0")
-                 lab.ip("-n node3 addr add 169.254.1.1/32 dev calihand")   # the node's end answers ARP
+                 # the node's end answers ARP for the gateway
+                 lab.ip("-n node3 addr add 169.254.1.1/32 dev calihand")
                  lab.ip("-n node3 route add 10.244.3.200/32 dev calihand")   # the host route
                  ex.check_routed_pod(lab, "handmade", node="node3", target=centos1_ip, lang=LANG)
                  """),

@@ -10,8 +10,8 @@ from .base import Backend
 from .model import ModelBackend
 from .rootless import RootlessBackend
 
-__all__ = ["KernelUnavailable", "choose", "kernel_available", "kernel_privileged", "rootless_available",
-           "why_in"]
+__all__ = ["KernelUnavailable", "choose", "kernel_available", "kernel_privileged",
+           "rootless_available", "why_in"]
 
 
 class KernelUnavailable(RuntimeError):

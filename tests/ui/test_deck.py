@@ -116,14 +116,19 @@ def _run_cells_on_slide(page) -> list[str]:
     return errors
 
 
-def _labels_in_frames(page) -> list[float]:
-    sizes = []
+def _frames_on_slide(page):
+    """The pictures (iframes) of the slide on screen, not those of other slides."""
     for frame in page.frames:
         if frame == page.main_frame:
             continue
         box = frame.frame_element().bounding_box()
-        if not box or box["x"] < 0 or box["x"] >= W or box["width"] == 0:
-            continue  # a picture of another slide
+        if box and 0 <= box["x"] < W and box["width"] > 0:
+            yield frame
+
+
+def _labels_in_frames(page) -> list[float]:
+    sizes = []
+    for frame in _frames_on_slide(page):
         frame.wait_for_selector('[data-simlab="picture"] svg text', state="attached", timeout=10_000)
         px = frame.evaluate(MIN_LABEL_PX, None)
         if px is not None:
@@ -138,19 +143,15 @@ PACKET_IN_VIEW = """() => {
     if (!mark || !svg) return null;
     const m = mark.getBoundingClientRect(), v = svg.getBoundingClientRect();
     const x = (m.left + m.right) / 2, y = (m.top + m.bottom) / 2;
-    return {hop: mark.dataset.hop, inside: x >= v.left && x <= v.right && y >= v.top && y <= v.bottom};
+    const inside = x >= v.left && x <= v.right && y >= v.top && y <= v.bottom;
+    return {hop: mark.dataset.hop, inside};
 }"""
 
 
 def _packet_out_of_view(page) -> list[str]:
     """Step a picture's packet hop by hop (Next hop): hops whose mark is outside the view."""
     out = []
-    for frame in page.frames:
-        if frame == page.main_frame:
-            continue
-        box = frame.frame_element().bounding_box()
-        if not box or box["x"] < 0 or box["x"] >= W or box["width"] == 0:
-            continue
+    for frame in _frames_on_slide(page):
         if frame.locator('[data-simlab="packet"]').count() == 0:
             continue
         hops = frame.locator('[data-simlab="events"] li').count()
