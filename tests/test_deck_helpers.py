@@ -110,3 +110,25 @@ def test_fallback_html_is_the_whole_deck_with_outputs_and_no_network(tmp_path, m
     assert text.count("<iframe") >= 4  # the pictures
     assert "パート A" in text and "Traceback" not in text
     assert not re.search(r'src="https?://', text)
+
+
+def test_every_slide_has_speaker_notes_with_minutes():
+    """Issue 16: speaker notes on every slide (RISE: T), starting with the slide's minutes."""
+    import json
+    from pathlib import Path
+
+    nbs = Path(__file__).resolve().parents[1] / "notebooks"
+    for path, unit in ((nbs / "99_trainer_deck.ipynb", r"\*\*[\d.]+ min\.\*\* \S"),
+                       (nbs / "ja" / "99_trainer_deck.ipynb", r"\*\*[\d.]+ 分。\*\* \S")):
+        slides: list[list[dict]] = []
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            kind = cell["metadata"].get("slideshow", {}).get("slide_type")
+            if kind == "slide":
+                slides.append([])
+            slides[-1].append(cell)
+        assert len(slides) >= 25
+        for cells in slides:
+            notes = ["".join(c["source"]) for c in cells
+                     if c["metadata"]["slideshow"]["slide_type"] == "notes"]
+            title = "".join(cells[0]["source"]).split("\n")[0]
+            assert len(notes) == 1 and re.match(unit, notes[0]), f"{path.name}: {title}"
