@@ -102,7 +102,8 @@ def _copy_dist(dist: md.Distribution, site: Path, dest: Path) -> None:
     for ep in dist.entry_points:
         if ep.group == "console_scripts":
             exe = dest / "bin" / ep.name
-            exe.write_text(f"#!{dest}/bin/python\nimport sys\nfrom {ep.module} import {ep.attr}\n"
+            top = ep.attr.split(".")[0]  # "App.launch_instance": import App, call the rest
+            exe.write_text(f"#!{dest}/bin/python\nimport sys\nfrom {ep.module} import {top}\n"
                            f"sys.exit({ep.attr}())\n")
             exe.chmod(0o755)
 

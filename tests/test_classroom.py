@@ -1,0 +1,133 @@
+"""A class on a real JupyterHub: three learners, each with their own server, notebooks and lab.
+
+As root (CI): the hub of ``make classroom`` (simlab.classroom) on 127.0.0.1:18640 for three
+accounts it creates (``sl-class-*``).  Each learner's server runs the first cells of *their
+own copy* of notebook 01 through the REST + websocket driver; each lab is the rootless
+kernel and sees only its own namespaces; one learner's token cannot open another's server.
+Then the hub stops, and nothing is left: no process of the class's accounts, no listening
+port, no account, the machine's own namespace as before.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import secrets
+import shutil
+import socket
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from test_isolation import machine_state
+
+pytestmark = [pytest.mark.classroom, pytest.mark.slow, pytest.mark.timeout(300)]
+
+PORT = 18640  # and 18641 (proxy API), 18642 (hub): unusual, so parallel helpers do not clash
+
+
+def _cells(path: Path, indexes) -> list[str]:
+    cells = json.loads(path.read_text())["cells"]
+    return ["".join(cells[i]["source"]) for i in indexes]
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture
+def hub_class():
+    from simlab.classroom.hub import Hub, leftovers, prepare, remove_accounts
+    from simlab.classroom.hubconfig import paths
+    from simlab.classroom.spec import ClassSpec
+
+    busy = [p for p in range(PORT, PORT + 3) if _listening(p)]
+    if busy:
+        pytest.fail(f"ports {busy} are taken: another hub test running?")
+    tag = secrets.token_hex(3)
+    run_dir = Path(tempfile.mkdtemp(prefix="simlab-class-"))  # made 0755 by prepare()
+    spec = ClassSpec(learners=tuple(f"sl-class-{tag}-{i}" for i in (1, 2, 3)),
+                     trainer=f"sl-class-{tag}-t", run_dir=run_dir, port=PORT,
+                     create_accounts=True)
+    created = paths(run_dir)["created"]
+    before = machine_state()
+    hub = None
+    try:
+        prepare(spec)
+        hub = Hub(spec, log_to_file=True)
+        hub.start()
+        yield spec, hub
+        left = hub.stop()
+        hub = None
+        assert left == [], f"processes outlived the hub: {left}"
+        assert not [p for p in range(PORT, PORT + 3) if _listening(p)], "a port is still open"
+        assert machine_state() == before, "the class changed the machine's own namespace"
+    finally:
+        if hub is not None:
+            hub.stop()
+        homes = []
+        for name in spec.users:
+            try:
+                homes.append(pwd.getpwnam(name).pw_dir)
+            except KeyError:
+                pass
+        removed = remove_accounts(created)
+        shutil.rmtree(run_dir, ignore_errors=True)
+    assert sorted(removed) == sorted(spec.users)
+    for name in spec.users:
+        with pytest.raises(KeyError):
+            pwd.getpwnam(name)
+    assert not any(os.path.exists(h) for h in homes), homes
+    assert leftovers(spec) == []
+
+
+def test_three_learners_each_in_their_own_lab(hub_class):
+    from simlab.classroom.client import HubClient
+
+    spec, hub = hub_class
+    client = HubClient(spec.url, hub.token)
+    password = json.loads((spec.run_dir / "hub" / "secrets.json").read_text())["learner_password"]
+    first = spec.learners[0]
+    assert client.login(first, password) == 302
+    assert client.login(first, password + "x") == 403
+    assert client.login("sl-class-nobody", password) == 403  # not on the list
+
+    tokens, kernels = {}, {}
+    try:
+        for name in spec.learners:
+            seconds = client.start(name)
+            assert seconds < 60, f"{name}'s server took {seconds:.1f} s"
+            tokens[name] = client.token(name)
+            kernels[name] = client.kernel(name, tokens[name])
+        for name, kernel in kernels.items():
+            home = Path(pwd.getpwnam(name).pw_dir)
+            notebook = home / "simlab" / "01_namespaces_and_veth.ipynb"
+            assert notebook.stat().st_uid == pwd.getpwnam(name).pw_uid  # their own copy
+            assert os.stat(home).st_mode & 0o077 == 0, "a learner's home is readable by others"
+            setup, netns = _cells(notebook, (1, 5))
+            kernel.run(f"import os; os.chdir({str(notebook.parent)!r})")
+            assert "rootless" in kernel.run(setup)  # lab.why: the rootless kernel
+            assert kernel.run("print(os.getuid(), lab.backend)").split() == [
+                str(pwd.getpwnam(name).pw_uid), "kernel"]
+            shown = kernel.run(netns)
+            assert "red" in shown and "blue" in shown and "lo:" in shown, shown
+            kernel.run(f"lab.ip('netns add {name}')")
+        # All three labs are alive now: each lists its own namespaces, none of the others'.
+        for name, kernel in kernels.items():
+            listed = {line.split()[0] for line in kernel.run("print(lab.ip('netns'))").splitlines()
+                      if line.strip()}
+            assert listed == {"red", "blue", name}, (name, listed)
+        # A learner's token does not open another learner's server.
+        a, b = spec.learners[:2]
+        import requests
+
+        r = requests.get(f"{spec.url}user/{a}/api/kernels", timeout=30,
+                         headers={"Authorization": f"token {tokens[b]}"})
+        assert r.status_code == 403, r.status_code
+    finally:
+        for kernel in kernels.values():
+            kernel.ws.close()  # the servers stop with the hub; their kernels and labs with them
