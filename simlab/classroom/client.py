@@ -42,12 +42,16 @@ class HubClient:
                    data={"username": user, "password": password, "_xsrf": s.cookies["_xsrf"]})
         return r.status_code
 
+    def user(self, user: str) -> dict:
+        """The hub's model of ``user`` (``servers[""]["state"]["pid"]``: their server's pid)."""
+        return self._api("GET", f"/users/{user}").json()
+
     def start(self, user: str, timeout: float = 120) -> float:
         """Start ``user``'s server; return the seconds until the hub says it is ready."""
         t0 = time.monotonic()
         self._api("POST", f"/users/{user}/server")
         while True:
-            server = self._api("GET", f"/users/{user}").json().get("servers", {}).get("")
+            server = self.user(user).get("servers", {}).get("")
             if server and server.get("ready"):
                 return time.monotonic() - t0
             if time.monotonic() - t0 > timeout:
@@ -57,7 +61,7 @@ class HubClient:
     def stop(self, user: str, timeout: float = 60) -> None:
         self._api("DELETE", f"/users/{user}/server")
         t0 = time.monotonic()
-        while self._api("GET", f"/users/{user}").json().get("servers"):
+        while self.user(user).get("servers"):
             if time.monotonic() - t0 > timeout:
                 raise TimeoutError(f"{user}'s server did not stop in {timeout:.0f} s")
             time.sleep(0.1)

@@ -29,6 +29,10 @@ __all__ = ["Hub", "create_accounts", "leftovers", "prepare", "remove_accounts"]
 REPO = Path(__file__).resolve().parent.parent.parent
 #: What the learners' servers import besides simlab (their venv is a copy of these).
 LEARNER_DISTS = ("simlab[lab]", "jupyterhub")
+#: Left out of it: jsonschema imports rfc3987-syntax when present, which builds some 35 Lark
+#: parsers at import (seconds of every server's start on 2 busy cores; jupyter_server issue
+#: 1559, jsonschema issue 1428), for the "iri" format that no Jupyter schema uses.
+LEARNER_EXCLUDE = ("rfc3987-syntax",)
 _CONFIG = """\
 # Written by simlab.classroom.hub.prepare: the class itself is in class.json beside it.
 from simlab.classroom.hubconfig import configure
@@ -95,7 +99,7 @@ def prepare(spec: ClassSpec, password: str | None = None) -> dict[str, Path]:
         create_accounts(spec.users, p["created"])
     for part in ("venv", "material"):  # anew: the simlab and notebooks of this checkout
         shutil.rmtree(p[part], ignore_errors=True)
-    copy_venv(p["venv"], LEARNER_DISTS)
+    copy_venv(p["venv"], LEARNER_DISTS, LEARNER_EXCLUDE)
     settings = REPO / "jupyter-settings" / "overrides.json"  # e.g. no "Jupyter news?" popup
     if settings.exists():
         target = p["venv"] / "share" / "jupyter" / "lab" / "settings"
@@ -152,14 +156,20 @@ class Hub:
             stdout=out, stderr=subprocess.STDOUT if out else None)
         if out:
             out.close()
+        # The hub's own port first (refused until it listens: no noise in the log), then the
+        # proxy's (404 until the hub has added its route).
+        urls = [f"http://127.0.0.1:{self.spec.port + 2}/hub/api/", self.api + "/"]
         while True:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"jupyterhub exited with {self.proc.returncode} while "
                                    f"starting{self._log_tail()}")
             try:
-                with urllib.request.urlopen(self.api + "/", timeout=2) as r:
+                with urllib.request.urlopen(urls[0], timeout=2) as r:
                     if r.status == 200:
-                        return time.monotonic() - t0
+                        urls.pop(0)
+                        if not urls:
+                            return time.monotonic() - t0
+                        continue
             except OSError:
                 pass
             if time.monotonic() - t0 > timeout:

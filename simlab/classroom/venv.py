@@ -28,17 +28,18 @@ __all__ = ["closure", "copy_simlab", "copy_venv", "system_python"]
 _SKIP = shutil.ignore_patterns("__pycache__", "*.pyc")
 
 
-def closure(requirements: Iterable[str]) -> list[md.Distribution]:
+def closure(requirements: Iterable[str], exclude: Iterable[str] = ()) -> list[md.Distribution]:
     """These installed distributions (``"simlab[lab]"`` takes the extra too) and everything
-    they require on this platform."""
+    they require on this platform, except ``exclude`` (and what only they require)."""
     todo = [Requirement(r) for r in requirements]
+    skip = {canonicalize_name(n) for n in exclude}
     seen: set[tuple[str, frozenset]] = set()
     dists: dict[str, md.Distribution] = {}
     while todo:
         req = todo.pop()
         name = canonicalize_name(req.name)
         key = (name, frozenset(req.extras))
-        if key in seen:
+        if key in seen or name in skip:
             continue
         seen.add(key)
         try:
@@ -115,14 +116,15 @@ def copy_simlab(site: Path) -> None:
     compileall.compile_dir(site / "simlab", quiet=1)
 
 
-def copy_venv(dest: Path, requirements: Iterable[str]) -> str:
-    """Make ``dest`` a venv holding ``requirements`` (and simlab, always); return its python."""
+def copy_venv(dest: Path, requirements: Iterable[str], exclude: Iterable[str] = ()) -> str:
+    """Make ``dest`` a venv holding ``requirements`` (and simlab, always) but not ``exclude``;
+    return its python."""
     dest = Path(dest).resolve()
     subprocess.run([system_python(), "-m", "venv", "--without-pip", str(dest)], check=True,
                    timeout=120)
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
     site = dest / "lib" / version / "site-packages"
-    for dist in closure(["simlab", *requirements]):
+    for dist in closure(["simlab", *requirements], exclude):
         _copy_dist(dist, site, dest)
     copy_simlab(site)
     return str(dest / "bin" / "python")
