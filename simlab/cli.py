@@ -144,7 +144,7 @@ def cmd_classroom(args: argparse.Namespace) -> int:
                      create_accounts=args.create_accounts, auth=args.auth, backend=args.backend)
     try:
         return serve(spec, password=args.password or None, remove=args.remove_accounts)
-    except SpecError as e:
+    except (SpecError, RuntimeError) as e:
         print(f"simlab classroom: {e}", file=sys.stderr)
         return 2
 

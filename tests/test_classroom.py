@@ -15,7 +15,6 @@ import os
 import pwd
 import secrets
 import shutil
-import socket
 import tempfile
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from test_isolation import machine_state
 
 pytestmark = [pytest.mark.classroom, pytest.mark.slow, pytest.mark.timeout(300)]
 
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 PORT = 18640  # and 18641 (proxy API), 18642 (hub): unusual, so parallel helpers do not clash
 
 
@@ -33,23 +33,15 @@ def _cells(path: Path, indexes) -> list[str]:
     return ["".join(cells[i]["source"]) for i in indexes]
 
 
-def _listening(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(1)
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
 @pytest.fixture
 def hub_class():
-    from simlab.classroom.hub import Hub, leftovers, prepare, remove_accounts
+    from simlab.classroom.hub import Hub, leftovers, port_in_use, prepare, remove_accounts
     from simlab.classroom.hubconfig import paths
     from simlab.classroom.spec import ClassSpec
 
-    busy = [p for p in range(PORT, PORT + 3) if _listening(p)]
-    if busy:
-        pytest.fail(f"ports {busy} are taken: another hub test running?")
     tag = secrets.token_hex(3)
-    run_dir = Path(tempfile.mkdtemp(prefix="simlab-class-"))  # made 0755 by prepare()
+    # /var/tmp: on the disk of .venv as a rule, so the learners' venv is hard links, not a copy
+    run_dir = Path(tempfile.mkdtemp(prefix="simlab-class-", dir="/var/tmp"))  # 0755: prepare()
     spec = ClassSpec(learners=tuple(f"sl-class-{tag}-{i}" for i in (1, 2, 3)),
                      trainer=f"sl-class-{tag}-t", run_dir=run_dir, port=PORT,
                      create_accounts=True)
@@ -64,7 +56,7 @@ def hub_class():
         left = hub.stop()
         hub = None
         assert left == [], f"processes outlived the hub: {left}"
-        assert not [p for p in range(PORT, PORT + 3) if _listening(p)], "a port is still open"
+        assert not [p for p in range(PORT, PORT + 3) if port_in_use(p)], "a port is still open"
         assert machine_state() == before, "the class changed the machine's own namespace"
     finally:
         if hub is not None:
@@ -76,6 +68,10 @@ def hub_class():
             except KeyError:
                 pass
         removed = remove_accounts(created)
+        log = paths(run_dir)["log"]
+        if log.exists():  # for a failure's post-mortem
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            shutil.copy(log, ARTIFACTS / "classroom-hub.log")
         shutil.rmtree(run_dir, ignore_errors=True)
     assert sorted(removed) == sorted(spec.users)
     for name in spec.users:

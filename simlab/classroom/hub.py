@@ -14,6 +14,7 @@ import pwd
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -24,7 +25,8 @@ from .hubconfig import paths
 from .spec import ClassSpec, SpecError
 from .venv import copy_venv
 
-__all__ = ["Hub", "create_accounts", "leftovers", "prepare", "remove_accounts"]
+__all__ = ["Hub", "create_accounts", "leftovers", "port_in_use", "prepare", "remove_accounts",
+           "serve"]
 
 REPO = Path(__file__).resolve().parent.parent.parent
 #: What the learners' servers import besides simlab (their venv is a copy of these).
@@ -33,6 +35,10 @@ LEARNER_DISTS = ("simlab[lab]", "jupyterhub")
 #: parsers at import (seconds of every server's start on 2 busy cores; jupyter_server issue
 #: 1559, jsonschema issue 1428), for the "iri" format that no Jupyter schema uses.
 LEARNER_EXCLUDE = ("rfc3987-syntax",)
+#: ``jupyterhub`` with rfc3987_syntax made unimportable (jsonschema then skips it), for the
+#: reason of LEARNER_EXCLUDE: 6.2 -> 2.8 s of CPU to import jupyterhub.app here.
+_HUB_MAIN = ("import sys; sys.modules['rfc3987_syntax'] = None; "
+             "from jupyterhub.app import main; sys.exit(main())")
 _CONFIG = """\
 # Written by simlab.classroom.hub.prepare: the class itself is in class.json beside it.
 from simlab.classroom.hubconfig import configure
@@ -81,6 +87,12 @@ def _secret_file(path: Path, extra: dict) -> dict:
     return new
 
 
+def port_in_use(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
 def prepare(spec: ClassSpec, password: str | None = None) -> dict[str, Path]:
     """Everything the hub reads, in ``spec.run_dir``; accounts if ``spec.create_accounts``."""
     if os.geteuid() != 0:
@@ -89,6 +101,10 @@ def prepare(spec: ClassSpec, password: str | None = None) -> dict[str, Path]:
     if password is not None and len(password) < 8:
         raise SpecError("the class password needs at least 8 characters")
     spec.check()
+    busy = [port for port in range(spec.port, spec.port + 3) if port_in_use(port)]
+    if busy:
+        raise SpecError(f"port {', '.join(map(str, busy))} is in use (another hub?): choose "
+                        f"another with HUB_PORT= (the hub uses it and the next two)")
     p = paths(spec.run_dir)
     spec.run_dir.mkdir(parents=True, exist_ok=True)
     spec.run_dir.chmod(0o755)  # the learners run the venv and copy the notebooks from here
@@ -151,7 +167,7 @@ class Hub:
         out = open(self.p["log"], "ab") if self.log_to_file else None
         t0 = time.monotonic()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyterhub", "-f", str(self.p["config"])],
+            [sys.executable, "-c", _HUB_MAIN, "-f", str(self.p["config"])],
             cwd=self.p["hub"], env=env, start_new_session=True,
             stdout=out, stderr=subprocess.STDOUT if out else None)
         if out:
@@ -244,7 +260,14 @@ def serve(spec: ClassSpec, *, password: str | None = None, remove: bool = False)
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    hub.start(timeout=120)
+    try:
+        hub.start(timeout=120)
+    except RuntimeError:
+        hub.stop()
+        if stopping:  # Ctrl-C while it started
+            print("simlab classroom: stopped while starting")
+            return 0
+        raise
     print(_how_to_log_in(spec, p), flush=True)
     rc = hub.wait()
     left = hub.stop()
