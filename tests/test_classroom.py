@@ -22,7 +22,6 @@ import pytest
 
 from test_isolation import machine_state
 
-pytestmark = [pytest.mark.classroom, pytest.mark.slow, pytest.mark.timeout(300)]
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 PORT = 18640  # and 18641 (proxy API), 18642 (hub): unusual, so parallel helpers do not clash
@@ -81,6 +80,9 @@ def hub_class():
     assert leftovers(spec) == []
 
 
+@pytest.mark.classroom
+@pytest.mark.slow
+@pytest.mark.timeout(300)
 def test_three_learners_each_in_their_own_lab(hub_class):
     from simlab.classroom.client import HubClient
 
@@ -127,3 +129,32 @@ def test_three_learners_each_in_their_own_lab(hub_class):
     finally:
         for kernel in kernels.values():
             kernel.ws.close()  # the servers stop with the hub; their kernels and labs with them
+
+
+# ---------------------------------------------------------------- the class's spec (no root)
+
+def test_learners_come_from_a_file_or_a_list():
+    from simlab.classroom.spec import parse_learners
+
+    assert parse_learners("ana ben,chloe\n# a comment\n\n  dan  # late\n") == [
+        "ana", "ben", "chloe", "dan"]
+
+
+def test_a_class_that_cannot_start_says_every_reason(tmp_path):
+    from simlab.classroom.spec import ClassSpec, SpecError
+
+    spec = ClassSpec(learners=("Ana", "root", "ben", "ben", "sl-class-nosuchuser"),
+                     trainer="ben", run_dir=tmp_path, auth="ldap", port=70000)
+    with pytest.raises(SpecError) as err:
+        spec.check()
+    text = str(err.value)
+    for part in ("not a user name: 'Ana'", "named twice: ben", "'root' is a system account",
+                 "no account 'sl-class-nosuchuser'", "--create-accounts", "auth 'ldap'",
+                 "port 70000"):
+        assert part in text, (part, text)
+    # Asked to create the missing accounts, only the names themselves are wrong.
+    ok = ClassSpec(learners=("sl-class-nosuchuser",), trainer="sl-class-nosuchtrainer",
+                   run_dir=tmp_path, create_accounts=True)
+    assert ok.check() is ok
+    ok.save_to(tmp_path / "class.json")
+    assert ClassSpec.load(tmp_path / "class.json") == ok
