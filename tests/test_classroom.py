@@ -15,6 +15,7 @@ import os
 import pwd
 import secrets
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -109,8 +110,10 @@ def test_three_learners_each_in_their_own_lab(hub_class):
             setup, netns = _cells(notebook, (1, 5))
             kernel.run(f"import os; os.chdir({str(notebook.parent)!r})")
             assert "rootless" in kernel.run(setup)  # lab.why: the rootless kernel
-            assert kernel.run("print(os.getuid(), lab.backend)").split() == [
-                str(pwd.getpwnam(name).pw_uid), "kernel"]
+            assert kernel.run("print(os.getuid(), lab.backend, simlab.__file__)").split() == [
+                str(pwd.getpwnam(name).pw_uid), "kernel",
+                str(spec.run_dir / "venv" / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
+                    / "site-packages" / "simlab" / "__init__.py")]  # the class's venv, not root's checkout (PYTHONPATH)
             shown = kernel.run(netns)
             assert "red" in shown and "blue" in shown and "lo:" in shown, shown
             kernel.run(f"lab.ip('netns add {name}')")
@@ -158,3 +161,16 @@ def test_a_class_that_cannot_start_says_every_reason(tmp_path):
     assert ok.check() is ok
     ok.save_to(tmp_path / "class.json")
     assert ClassSpec.load(tmp_path / "class.json") == ok
+
+
+def test_the_class_directory_is_its_own(tmp_path):
+    """prepare() chmods it 0755 and replaces its venv/ and notebooks/: never someone's folder."""
+    from simlab.classroom.hub import prepare
+    from simlab.classroom.spec import ClassSpec, SpecError
+
+    (tmp_path / "thesis.tex").write_text("mine")
+    spec = ClassSpec(learners=("sl-class-nosuchuser",), trainer="sl-class-nosuchtrainer",
+                     run_dir=tmp_path, port=18690, create_accounts=True)
+    with pytest.raises(SpecError, match="must run as root" if os.geteuid() else "other files"):
+        prepare(spec)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["thesis.tex"]

@@ -22,6 +22,7 @@ import urllib.request
 from pathlib import Path
 
 from .hubconfig import paths
+from .learner import copy_material
 from .spec import ClassSpec, SpecError
 from .venv import copy_venv
 
@@ -106,6 +107,9 @@ def prepare(spec: ClassSpec, password: str | None = None) -> dict[str, Path]:
         raise SpecError(f"port {', '.join(map(str, busy))} is in use (another hub?): choose "
                         f"another with HUB_PORT= (the hub uses it and the next two)")
     p = paths(spec.run_dir)
+    if spec.run_dir.is_dir() and any(spec.run_dir.iterdir()) and not p["hub"].is_dir():
+        raise SpecError(f"{spec.run_dir} holds other files: the class needs a directory of its "
+                        "own (CLASS_DIR=, default /var/lib/simlab-classroom)")
     spec.run_dir.mkdir(parents=True, exist_ok=True)
     spec.run_dir.chmod(0o755)  # the learners run the venv and copy the notebooks from here
     p["hub"].mkdir(mode=0o700, exist_ok=True)
@@ -121,8 +125,10 @@ def prepare(spec: ClassSpec, password: str | None = None) -> dict[str, Path]:
         target = p["venv"] / "share" / "jupyter" / "lab" / "settings"
         target.mkdir(parents=True, exist_ok=True)
         shutil.copy(settings, target / "overrides.json")
-    shutil.copytree(REPO / "notebooks", p["material"], ignore=shutil.ignore_patterns(
-        "_src", "_build.py", "conftest.py", "__pycache__", ".ipynb_checkpoints"))
+    copy_material(REPO / "notebooks", p["material"])
+    for folder, _dirs, files in os.walk(p["material"]):  # a checkout made with umask 077
+        for path in (folder, *(os.path.join(folder, f) for f in files)):
+            os.chmod(path, os.stat(path).st_mode | (0o555 if path == folder else 0o444))
     spec.save_to(p["spec"])
     p["config"].write_text(_CONFIG.format(spec=str(p["spec"])))
     return p

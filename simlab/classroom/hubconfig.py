@@ -88,6 +88,8 @@ def configure(c, spec_path: str | Path) -> None:
     # A Jupyter server answers SIGINT with "Interrupted..." and waits for a "y" on a terminal
     # it lacks; the spawner sends SIGTERM after interrupt_timeout (default 10 s per server).
     c.LocalProcessSpawner.interrupt_timeout = 1
+    # Not the hub's PYTHONPATH (root's checkout) nor its PATH: the learners' own, below.
+    c.Spawner.env_keep = ["LANG", "LC_ALL"]
     c.Spawner.environment = {
         "PATH": f"{p['venv'] / 'bin'}:{PATH}",
         MATERIAL_ENV: str(p["material"]),
