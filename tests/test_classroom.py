@@ -122,9 +122,16 @@ def test_three_learners_each_in_their_own_lab(hub_class):
             listed = {line.split()[0] for line in kernel.run("print(lab.ip('netns'))").splitlines()
                       if line.strip()}
             assert listed == {"red", "blue", name}, (name, listed)
+        import requests
+
+        # What their browser opens: JupyterLab on their copy of the first notebook.
+        for name in spec.learners:
+            page = requests.get(f"{spec.url}user/{name}/lab/tree/simlab/00_start_here.ipynb",
+                                headers={"Authorization": f"token {tokens[name]}"}, timeout=60)
+            assert page.status_code == 200 and "jupyterlab" in page.text.lower(), (
+                name, page.status_code)  # 404 when the venv lacks the lab's server extension
         # A learner's token does not open another learner's server.
         a, b = spec.learners[:2]
-        import requests
 
         r = requests.get(f"{spec.url}user/{a}/api/kernels", timeout=30,
                          headers={"Authorization": f"token {tokens[b]}"})

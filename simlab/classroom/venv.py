@@ -4,8 +4,8 @@ The hub runs as root from the project's venv; each learner's server runs as that
 who often cannot read it (a venv whose Python lives under /root, a checkout in a 0700
 directory).  So the class gets a venv in a directory everyone can read: the system Python
 of the same version and a copy of the installed distributions it needs, with their data files
-(JupyterLab's static assets, kernel specs) and console scripts.  Copied, not pip-installed:
-it works offline and runs the very versions the tests ran.  simlab itself is copied from its
+(JupyterLab's static assets, kernel specs, the server extensions they enable) and console
+scripts.  Copied, not pip-installed: it works offline and runs the very versions the tests ran.  simlab itself is copied from its
 source tree (an editable install holds only a finder that points into the checkout).
 """
 
@@ -88,8 +88,10 @@ def _copy_dist(dist: md.Distribution, site: Path, dest: Path) -> None:
             if not (editable_simlab and ".dist-info" not in top):
                 tops.add(top)  # the finder into the checkout: the package is copied below
         elif (src.is_file() and src.is_relative_to(prefix)
-              and src.relative_to(prefix).parts[0] == "share"):
-            target = dest / src.relative_to(prefix)  # data files: lab assets, kernel specs
+              and src.relative_to(prefix).parts[0] in ("share", "etc")):
+            # data files: lab assets, kernel specs (share/), the server extensions each
+            # package enables (etc/jupyter/jupyter_server_config.d: without them no /lab)
+            target = dest / src.relative_to(prefix)
             target.parent.mkdir(parents=True, exist_ok=True)
             if not target.exists():
                 _link(str(src), str(target))
