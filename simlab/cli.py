@@ -25,6 +25,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import simlab
 
@@ -127,10 +128,8 @@ def _clean_arguments(parser: argparse.ArgumentParser) -> None:
 # ---------------------------------------------------------------- classroom
 @command("classroom", help="run a JupyterHub class on this machine (as root; make classroom)")
 def cmd_classroom(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from .classroom.hub import serve
-    from .classroom.spec import ClassSpec, SpecError, parse_learners
+    from .classroom.hub import serve  # lazy: the classroom extra (packaging) is optional
+    from .classroom.spec import ClassSpec, SpecError, parse_learners  # lazy: as above
 
     text = " ".join(args.learners or [])
     if args.learners_file:
