@@ -1,6 +1,6 @@
 """A class on a real JupyterHub: three learners, each with their own server, notebooks and lab.
 
-As root (CI): the hub of ``make classroom`` (simlab.classroom) on 127.0.0.1:18640 for three
+As root (CI): the hub of ``make classroom`` (simlab.classroom) on 127.0.0.1 (a free port from 18640) for three
 accounts it creates (``sl-class-*``).  Each learner's server runs the first cells of *their
 own copy* of notebook 01 through the REST + websocket driver; each lab is the rootless
 kernel and sees only its own namespaces; one learner's token cannot open another's server.
@@ -25,7 +25,17 @@ from test_isolation import machine_state
 
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-PORT = 18640  # and 18641 (proxy API), 18642 (hub): unusual, so parallel helpers do not clash
+
+
+def _free_block() -> int:
+    """A port P with P, P+1 (proxy API) and P+2 (hub) free: two test runs on one machine
+    (a clean-clone CI beside tests/fresh/run.sh) must not meet on one hub's ports."""
+    from simlab.classroom.hub import port_in_use
+
+    for port in range(18640, 18940, 10):
+        if not any(port_in_use(p) for p in range(port, port + 3)):
+            return port
+    raise RuntimeError("no three free ports in 18640-18939")
 
 
 def _cells(path: Path, indexes) -> list[str]:
@@ -40,10 +50,11 @@ def hub_class():
     from simlab.classroom.spec import ClassSpec
 
     tag = secrets.token_hex(3)
+    port = _free_block()
     # /var/tmp: on the disk of .venv as a rule, so the learners' venv is hard links, not a copy
     run_dir = Path(tempfile.mkdtemp(prefix="simlab-class-", dir="/var/tmp"))  # 0755: prepare()
     spec = ClassSpec(learners=tuple(f"sl-class-{tag}-{i}" for i in (1, 2, 3)),
-                     trainer=f"sl-class-{tag}-t", run_dir=run_dir, port=PORT,
+                     trainer=f"sl-class-{tag}-t", run_dir=run_dir, port=port,
                      create_accounts=True)
     created = paths(run_dir)["created"]
     before = machine_state()
@@ -56,7 +67,7 @@ def hub_class():
         left = hub.stop()
         hub = None
         assert left == [], f"processes outlived the hub: {left}"
-        assert not [p for p in range(PORT, PORT + 3) if port_in_use(p)], "a port is still open"
+        assert not [p for p in range(port, port + 3) if port_in_use(p)], "a port is still open"
         assert machine_state() == before, "the class changed the machine's own namespace"
     finally:
         if hub is not None:
