@@ -185,7 +185,7 @@ def test_default_path_finds_simlab_executables_and_traces_them(tmp_path):
         VENV_BIN, "simlab-host-local"
     )
     rt.delete(conf, "c1", "/nonexistent")
-    assert rt.version("simlab-bridge").cni_version == "1.0.0"
+    assert rt.version("simlab-bridge").cni_version == "1.1.0"  # spec 1.1 (GC, STATUS)
 
 
 def test_garbage_and_missing_plugins(bin_dir):
