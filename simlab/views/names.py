@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from ..model import ROOT
 
-__all__ = ["display_name", "ip_name"]
+__all__ = ["display_name", "container_name", "ip_name"]
 
 
 def display_name(label: str, key: str) -> tuple[str, str]:
@@ -31,6 +31,22 @@ def display_name(label: str, key: str) -> tuple[str, str]:
         if len(parts) >= 2:
             return parts[0], f"{parts[1]}/{parts[0]} {small}".strip()
     return label, small
+
+
+def container_name(name: str) -> str:
+    """What a picture calls a container: a kubelet-made one, ``k8s_<container>_<pod>_<ns>_<uid>_<n>``
+    as `docker ps` lists it, by its container's name (the whole is 60 characters wide).
+
+    >>> container_name("k8s_centos1_centos1_default_e36cc301-e4d7-11e7-884d-525400a1b2c3_0")
+    'centos1'
+    >>> container_name("web")
+    'web'
+    """
+    if name.startswith("k8s_"):
+        parts = name[len("k8s_"):].split("_")
+        if len(parts) >= 5 and parts[0]:
+            return parts[0]
+    return name
 
 
 def ip_name(G, node: str, d: Mapping) -> str:

@@ -17,7 +17,7 @@ from ..i18n import t
 from ..model import ROOT
 from .diff import Diff
 from .layout import HIDDEN_ROLES
-from .names import display_name
+from .names import container_name, display_name
 from .names import ip_name as _ip_name
 
 __all__ = ["COLORS", "Picture", "paint"]
@@ -256,7 +256,7 @@ class _Painter:
         shown = shared
         if f"ns:{shared}" in G:
             shown = G.nodes[f"ns:{shared}"].get("label") or shared
-        text = [d.get("name", node), _word("shares", lang, ns=shown or t("label.node", lang))]
+        text = [container_name(d.get("name", node)), _word("shares", lang, ns=shown or t("label.node", lang))]
         where = (0, 0) if self.lod == "dense" else (0, -1)
         self.label(text, xy, where, COLORS["text"], self.font, False, self.gap)
 

@@ -35,7 +35,7 @@ from ..model.forward import reach
 from ..model.ops import as_command
 from .ipa import SHOWS, command_for, show_text
 from .layout import compute_frames
-from .names import display_name, ip_name
+from .names import container_name, display_name, ip_name
 from .story import frames as _frames
 
 __all__ = ["scene", "scene_json", "badges_for", "packet_frames", "item_attrs", "WORDS",
@@ -88,7 +88,7 @@ def item_attrs(G, node: str, layout) -> dict | None:
         shown = shares
         if shares is not None and f"ns:{shares}" in G:
             shown = display_name(G.nodes[f"ns:{shares}"].get("label") or shares, shares)[0]
-        return {"k": "ctr", "name": d.get("name", node), "shares": shares,
+        return {"k": "ctr", "name": container_name(d.get("name", node)), "shares": shares,
                 "sharesName": shown or "", "x": _r(xy[0]), "y": _r(xy[1])}
     xy = layout.xy(G, node)
     if xy is None:

@@ -25,6 +25,7 @@ import shutil
 
 import pytest
 from labdriver import MIN_LABEL_PX, REPO, LabServer, screenshot
+from test_pictures_ui import OVERLAPS
 
 pytestmark = pytest.mark.ui
 
@@ -190,6 +191,8 @@ def test_deck_is_readable_at_1280x720(presenter_lab, browser, stem):
             pictures += labels
             problems += [f"slide {n}: a picture label is {px:.1f} px" for px in labels
                          if px < LABEL_PX - 0.5]
+            problems += [f"slide {n}: labels overlap: {pair}"
+                         for frame in _frames_on_slide(page) for pair in frame.evaluate(OVERLAPS, None)]
             packets = _packet_out_of_view(page)
             problems += [f"slide {n}: {p}" for p in packets]
             before = page.evaluate("() => document.querySelector('.reveal .slides "

@@ -29,7 +29,8 @@ simlab.widgets.presenter(old)
 big"""
 
 
-#: Pairs of picture labels (lines of different <text> elements) that overlap on screen, as
+#: Pairs of picture labels (lines of different <text> elements, in the drawing's visible
+#: area) that overlap on screen, as
 #: "text a / text b".  A line's box holds the font's ascent and descent (about 1.35 em for a
 #: 1.15 em line pitch), so boxes of lines stacked one pitch apart share ~15 % of their
 #: height; more than 30 % is glyphs on glyphs.
@@ -37,9 +38,12 @@ OVERLAPS = """(root) => {
     const lines = [];
     for (const t of (root || document).querySelectorAll('svg.simlab-svg .labels text')) {
         if (getComputedStyle(t).display === 'none' || t.getClientRects().length === 0) continue;
+        const view = t.closest('svg').getBoundingClientRect();  // what the viewer can see
         for (const s of t.querySelectorAll('tspan')) {
             if (!s.textContent.trim()) continue;
             const r = s.getBoundingClientRect();
+            if (r.bottom <= view.top || r.top >= view.bottom || r.right <= view.left
+                || r.left >= view.right) continue;
             lines.push({t, text: s.textContent, l: r.left, r: r.right, top: r.top,
                         bottom: r.bottom});
         }

@@ -522,7 +522,9 @@ class Picture {
       // too small to read: zoom to where the change is, at a size labels fit
       // a pod's box must hold ten characters across and its label lines down
       const [bw, bh] = this.boxWH();
-      const zoom = Math.max(this.boxMinPx() / (bw * U), this.fontPx() * 1.2 * 5.2 / (bh * U));
+      // (six lines and their gaps: its link's name, address and MAC from the top edge; its own name, key
+      // and default route from the bottom)
+      const zoom = Math.max(this.boxMinPx() / (bw * U), this.fontPx() * 1.2 * 7 / (bh * U));
       if (zoom > 1 / k) this.zoomTo(zoom, this.focusCenter());
     }
     this.applyView();
@@ -565,9 +567,21 @@ class Picture {
   focusCenter() {
     const s = this.steps[this.at];
     const pts = [];
-    for (const id in s.hl) { const a = this.items.get(id); if (a) pts.push(this.center(a)); }
+    for (const id in s.hl) {
+      const a = this.items.get(id);
+      if (!a) continue;
+      // a pod's or container's link sits on its box's edge: frame the whole box, whose
+      // name says where the link is
+      const box = a.k === "link" && a.ns !== this.scene.root ? this.boxOf(a.ns) : null;
+      pts.push(this.center(box || a));
+    }
     if (!pts.length) return null;
     return [pts.reduce((t, p) => t + p[0], 0) / pts.length, pts.reduce((t, p) => t + p[1], 0) / pts.length];
+  }
+
+  boxOf(key) {
+    for (const b of this.existing()) if (b.key === key) return b;
+    return null;
   }
 
   center(a) { return a.k === "ns" ? [(a.x + a.w / 2) * U, -(a.y + a.h / 2) * U] : this.xy(a); }
