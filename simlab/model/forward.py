@@ -703,7 +703,7 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
                 pkt = entered = replace(pkt, src=source_for(ns, pkt.dst))
                 trip.src = pkt.src
             pkt = _nat(trip, key, ns, "OUTPUT", pkt, None, None)
-        if in_link is not None and _martian(trip, key, ns, in_link, pkt):
+        if in_link is not None and _martian(trip, key, ns, in_link, _in_flight(pkt, entered, replying)):
             return trip
         local, holder = is_local(ns, pkt.dst)
         if local:
@@ -726,7 +726,8 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
                          "lo を通って戻ってくる")
                 trip.seen += looped(leg, key, pkt.src, pkt.dst, pkt.proto, len(trip.hops) - 1,
                                     local_route_text(ns, pkt.dst, holder))
-            if not _filter(trip, key, ns, "INPUT", pkt, in_if or "lo", None, ctstate):
+            if not _filter(trip, key, ns, "INPUT", _in_flight(pkt, entered, replying), in_if or "lo", None,
+                           ctstate):
                 return trip
             where = holder.ifname if holder is not None else (in_if or "lo")
             what = f"{pkt.proto}{'/' + str(pkt.dport) if pkt.dport else ''}"
@@ -781,7 +782,8 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
                      f"it (route `{shown}`), {gw_en}",
                      f"{pkt.dst} はローカルではなく net.ipv4.ip_forward が 1: {_label(key)} が転送"
                      f"する（ルート `{shown}`、{gw_ja}）")
-            if not _filter(trip, key, ns, "FORWARD", pkt, in_if, out.ifname, ctstate):
+            if not _filter(trip, key, ns, "FORWARD", _in_flight(pkt, entered, replying), in_if, out.ifname,
+                           ctstate):
                 return trip
         else:
             trip.add(key, out.ifname, "route",
@@ -879,6 +881,12 @@ def _fdb_lookup(state: NetState):
 def _remember(trip: _Trip, key: str, before: _Pkt, after: _Pkt) -> None:
     if replace(before, mark=0) != replace(after, mark=0):  # a mark alone is no rewrite
         trip.ct.append(_Ct(key, before, after))
+
+
+def _in_flight(pkt: _Pkt, entered: _Pkt, replying: bool) -> _Pkt:
+    """An answer as routing and the filter table see it: conntrack gave back its destination on
+    the way in (PREROUTING), its source only on the way out (POSTROUTING, or INPUT after filter)."""
+    return replace(pkt, src=entered.src, sport=entered.sport) if replying else pkt
 
 
 def _untranslate(trip: _Trip, key: str, pkt: _Pkt, entries: list[_Ct], undone: set[int]) -> _Pkt:
