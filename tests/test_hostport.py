@@ -197,6 +197,7 @@ def test_both_runtimes_pass_the_mappings_only_to_the_plugin_that_declares_them(r
             "".join(v for v in stdin if '"type":"portmap"' in v)
         assert not any('"runtimeConfig"' in v for v in stdin if '"type":"portmap"' not in v)
         assert web.ports == ((8080, 80, "TCP", ""),)
+        assert "    Port:           80/TCP\n    Host Port:      8080/TCP\n" in lab.k8s.describe("web")
         conf = lab.k8s.read_conflist()
         assert '"type": "portmap"' in conf and '"portMappings": true' in conf
 
