@@ -35,9 +35,17 @@ Rules followed here (the kernel's, in the order it applies them):
 - the nat table sees only a connection's first packet: the answer is
   translated back by conntrack (the reverse of each rewrite) in the namespace
   that made it, and no nat rule runs for it.
+- the packet carries a mark (skb->mark): ``-j MARK`` sets it and the chain
+  goes on, ``-m mark`` reads it, and it is cleared when the packet enters
+  another namespace (portmap marks hairpin and localhost connections in nat
+  PREROUTING/OUTPUT and masquerades what carries the mark in POSTROUTING);
+  an answer's destination is given back on the way in, its source only on the
+  way out, so filter FORWARD sees the pod's own address;
+- a 127.x address crosses a device other than lo only where
+  ``route_localnet`` is 1 (:mod:`simlab.model.localnet`).
 
 Policy routing: the rules (``ip rule``) pick the table by source, destination and input
-device (the walk's packets carry no fwmark).
+device (an ``ip rule fwmark`` does not see the nat table's marks here).
 
 Not modelled: the raw and mangle tables, rp_filter, ICMP
 redirects, br_netfilter (a bridged frame meeting ``filter FORWARD``: on a
