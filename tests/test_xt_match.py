@@ -64,3 +64,29 @@ def test_the_mark_goes_on_in_its_namespace_and_is_gone_in_the_next():
         assert walk.ok and walk.seen_dst == "10.0.0.2"  # b never saw the mark
         assert any("mark to 0x1" in h.en for h in walk.hops)
         assert any("SNAT" in h.en for h in walk.hops)  # a's POSTROUTING did
+
+
+#: What a learner types, and what iptables-nft 1.8.9 prints back (recorded in unshare --net).
+TYPED = [
+    "-t nat -N HP",
+    "-t nat -A HP -m mark --mark 8192 -j MASQUERADE",
+    "-t nat -A HP -j MARK --or-mark 0x2000",
+    "-t nat -A HP -p tcp -m multiport --dports 80,8000:8100 -j RETURN",
+    "-t nat -I HP 2 -m mark ! --mark 0x1/0xff -j ACCEPT",
+    "-t nat -D HP 1",
+]
+SHOWN = """\
+-N HP
+-A HP -m mark ! --mark 0x1/0xff -j ACCEPT
+-A HP -j MARK --set-xmark 0x2000/0x2000
+-A HP -p tcp -m multiport --dports 80,8000:8100 -j RETURN
+"""
+
+
+@pytest.mark.parametrize("backend", ["model", pytest.param("kernel", marks=pytest.mark.kernel)])
+def test_a_learner_types_mark_and_multiport_rules(backend):
+    with simlab.Lab(backend=backend) as lab:
+        for line in TYPED:
+            lab.iptables(line)
+        assert lab.iptables("-t nat -S HP") == SHOWN
+        assert lab.snapshot().netns[""].iptables["nat"][-3:] == tuple(SHOWN.splitlines()[1:])
