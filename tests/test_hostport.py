@@ -214,3 +214,9 @@ def test_the_default_conflist_follows_the_runtimes_era():
         assert "portmap" not in lab.k8s.read_conflist()
         node = lab.k8s.add_node("k8s-node02", runtime="containerd")
         assert '"type": "portmap"' in lab.k8s.read_conflist(node=node.name)
+        lab.k8s.use_plugin("ptp", node=node.name)  # a preset on a containerd node: with portmap
+        assert '"type": "portmap"' in lab.k8s.read_conflist(node=node.name)
+        lab.k8s.use_plugin("simlab-bridge", node=node.name, portmap=False)
+        assert "portmap" not in lab.k8s.read_conflist(node=node.name)
+        lab.k8s.run("plain", ports=[{"containerPort": 80}])  # no hostPort: nothing to say
+        assert not any(s.detail.get("k8s") == "host-ports-unused" for s in lab.timeline)

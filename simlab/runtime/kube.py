@@ -220,7 +220,7 @@ class Kubelet:
         )
         _era_conflist(node, runtime)
         if plugin != "simlab-bridge":
-            self.use_plugin(plugin, node=name, portmap=runtime == "containerd")
+            self.use_plugin(plugin, node=name)
         route_pod_cidrs(self.lab, list(self.nodes.values()), docker.uplink)
         return node
 
@@ -304,7 +304,7 @@ class Kubelet:
         subnet: str | None = None,
         type: str = "",
         cni_path=None,
-        portmap: bool = False,
+        portmap: bool | None = None,
     ) -> str:  # noqa: A002 (CNI's key)
         """Make ``kind`` the node's only network configuration; returns the conflist text.
 
@@ -313,9 +313,13 @@ class Kubelet:
         (simlab-ptp: routed /32 pods, like Calico) or ``custom`` (your own
         executable ``type``, found in ``cni_path``).  ``subnet`` changes the
         node's pod CIDR.  ``portmap=True`` chains the ``portmap`` plugin after it,
-        so pods' ``hostPort`` work (Debian's with ``reference``, simlab's otherwise).
+        so pods' ``hostPort`` work (Debian's with ``reference``, simlab's otherwise);
+        by default a containerd node's list chains it and a dockershim node's does not
+        (each era's conflist).
         """
         n = self._node(node)
+        if portmap is None:
+            portmap = self.runtime_of(n.name) == "containerd"
         if kind == "reference":
             if self.lab.capabilities.in_process_plugins:
                 raise KubeError(

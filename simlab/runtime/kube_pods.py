@@ -57,7 +57,7 @@ class PodWorker:
         except kc.ConfigError as err:
             self._network_not_ready(p, err)
             return
-        if p.ports and not kc.has_portmap(net):
+        if any(hp for hp, *_ in p.ports) and not kc.has_portmap(net):
             story.host_ports_unused(self.lab, p, conf_path)
         if getattr(sandboxes, "cri", False):  # today: containerd sets the network up itself
             if not sandboxes.run_pod(self, p, net, conf_path, problems):
