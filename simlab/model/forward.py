@@ -758,7 +758,8 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
                                  "dropped",
                                  f"{pkt.dst} は {_label(key)} のアドレスではなく、ここでは "
                                  "net.ipv4.ip_forward が 0: パケットは転送されず破棄される")
-        route = route_lookup(ns, pkt.dst, pkt.src, in_link.ifindex if in_link is not None else 1)
+        route = route_lookup(ns, pkt.dst, _in_flight(pkt, entered, replying).src,
+                             in_link.ifindex if in_link is not None else 1)
         if route is None:
             if in_link is None:
                 return trip.fail(key, None, "Network is unreachable",
