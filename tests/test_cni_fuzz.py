@@ -96,7 +96,9 @@ BASE = {
 overrides = st.fixed_dictionaries(
     {},
     optional={
-        "cniVersion": pick("1.0.0", "0.4.0", "0.3.1", "0.2.0", "0.1.0", "1.1.0", "banana", ""),
+        "cniVersion": pick(
+            "1.0.0", "1.1.0", "0.4.0", "0.3.1", "0.2.0", "0.1.0", "1.1.0", "banana", ""
+        ),
         "name": pick("net", "n-1", "", "bad name", "a/b"),
         "bridge": pick("br0", "cni0", "averyveryverylongname", "", "lo"),
         "isGateway": pick(True, False),
@@ -107,6 +109,9 @@ overrides = st.fixed_dictionaries(
         "hairpinMode": pick(True),
         "promiscMode": pick(True),
         "vlan": pick(0, 5, -1),
+        "cni.dev/valid-attachments": st.one_of(
+            pick([{"containerID": "ctr1", "ifname": "eth0"}], [], [None], "x"), json_any
+        ),
         "ipam": st.one_of(ipam, ipam, ipam, json_any),
         "dns": st.one_of(
             st.fixed_dictionaries(
@@ -136,7 +141,8 @@ def configs(draw):
 envs = st.fixed_dictionaries(
     {
         "CNI_COMMAND": st.sampled_from(
-            ["ADD"] * 6 + ["DEL"] * 3 + ["CHECK"] * 2 + ["VERSION", "", "FROB", "STATUS"]
+            ["ADD"] * 6 + ["DEL"] * 3 + ["CHECK"] * 2 + ["GC"] * 2
+            + ["VERSION", "", "FROB", "STATUS", "STATUS"]
         ),
         "CNI_CONTAINERID": st.sampled_from(["ctr1"] * 8 + ["ctr2", "", "bad/id", "-x"]),
         "CNI_NETNS": st.sampled_from(["/run/netns/c1"] * 8 + ["", "/run/netns/gone", "/tmp"]),

@@ -34,6 +34,7 @@ GO_FUNCS = {
         "validateCniVethInterface",
         "validateCniContainerInterface",
         "cmdCheck",
+        "cmdStatus",  # plugins v1.5+
     ],
     "link_linux.go": [
         "makeVethPair",
@@ -52,7 +53,7 @@ GO_FUNCS = {
     "ipforward_linux.go": ["EnableIP4Forward", "EnableIP6Forward", "EnableForward", "echo1"],
     "ipmasq_linux.go": ["SetupIPMasq", "TeardownIPMasq"],
     "utils_linux.go": ["ValidateExpectedInterfaceIPs", "ValidateExpectedRoute"],
-    "ipam.go": ["ExecAdd", "ExecCheck", "ExecDel"],
+    "ipam.go": ["ExecAdd", "ExecCheck", "ExecDel", "ExecStatus", "ExecGC"],
     "ipam_linux.go": ["ConfigureIface"],
     "ns_linux.go": [
         "GetCurrentNS",
@@ -115,7 +116,14 @@ GO_FUNCS = {
     "cni:pkg/types/args.go": ["LoadArgs"],
     "invoke/find.go": ["FindInPath"],
     "invoke/raw_exec.go": ["ExecPlugin", "pluginErr", "FindInPath"],
-    "invoke/delegate.go": ["delegateCommon", "DelegateAdd", "DelegateCheck", "DelegateDel"],
+    "invoke/delegate.go": [
+        "delegateCommon",
+        "DelegateAdd",
+        "DelegateCheck",
+        "DelegateDel",
+        "DelegateStatus",  # library >= 1.2
+        "DelegateGC",
+    ],
     "libcni/conf.go": ["ConfFromBytes", "ConfFromFile", "ConfListFromBytes"],
     "libcni/api.go": [
         "buildOneConfig",
@@ -124,6 +132,10 @@ GO_FUNCS = {
         "CheckNetworkList",
         "DelNetworkList",
         "GetVersionInfo",
+        "GCNetworkList",  # library >= 1.2
+        "gcNetwork",
+        "GetStatusNetworkList",
+        "getStatusNetwork",
     ],
 }
 

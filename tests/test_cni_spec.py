@@ -10,6 +10,7 @@ from simlab.cni import config as cfg
 from simlab.cni.args import ArgsError, load_args
 from simlab.cni.gojson import GoJSONError, marshal, marshal_indent, unmarshal
 from simlab.cni.spec import (
+    DEBIAN_VERSIONS,
     DNS,
     SUPPORTED_VERSIONS,
     CNIError,
@@ -187,8 +188,16 @@ def test_legacy_needs_an_address():
 
 def test_unsupported_version_is_refused():
     with pytest.raises(CNIError) as e:
-        Result().to_json("1.1.0")
+        Result().to_json("1.2.0")
     assert e.value.code == 1
+
+
+def test_a_1_1_0_result_has_the_1_0_0_shape():
+    assert json.loads(Result("1.0.0", ips=[IPConfig("10.1.0.2/24")]).to_json("1.1.0")) == {
+        "cniVersion": "1.1.0",
+        "ips": [{"address": "10.1.0.2/24"}],
+        "dns": {},
+    }
 
 
 def test_empty_fields_are_left_out_but_dns_stays():
@@ -217,8 +226,15 @@ def test_error_json_shape():
 
 
 def test_version_output_is_byte_exact():
+    # library >= 1.2 (plugins v1.5+): its own version is 1.1.0, and 1.1.0 is supported
     assert PluginInfo().encode() == (
-        '{"cniVersion":"1.0.0","supportedVersions":["0.1.0","0.2.0","0.3.0","0.3.1","0.4.0","1.0.0"]}\n'
+        '{"cniVersion":"1.1.0","supportedVersions":'
+        '["0.1.0","0.2.0","0.3.0","0.3.1","0.4.0","1.0.0","1.1.0"]}\n'
+    )
+    # Debian 12's plugins (library 1.1.2)
+    assert PluginInfo("1.0.0", DEBIAN_VERSIONS).encode() == (
+        '{"cniVersion":"1.0.0","supportedVersions":'
+        '["0.1.0","0.2.0","0.3.0","0.3.1","0.4.0","1.0.0"]}\n'
     )
     assert PluginInfo.decode(PluginInfo().encode()).supported_versions == SUPPORTED_VERSIONS
 

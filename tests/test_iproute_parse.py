@@ -235,7 +235,7 @@ def test_iproute2_errors(line, message, exit):
     "ip -s -s link", "ip -6 route flush dev veth1", "ip rule add from 1.2.3.4 goto 32766", "ip tunnel", "ip link add l mtu 100 type veth", "ip link replace x",
     "ip neigh add 10.0.0.5 lladdr 02:00:00:00:00:01 dev veth1 nud noarp", "ip route flush", "bridge vlan", "bridge fdb add",
     "ip link add br0 type bridge stp_state 1", "ip link add x type vxlan id 5", "ping -f 10.0.0.1", "ping", "",
-    "iptables -L", "ip route add 10.0.0.0/8 table local dev veth1", "ip 'unterminated",
+    "iptables -E OLD NEW", "ip route add 10.0.0.0/8 table local dev veth1", "ip 'unterminated",
 ])
 def test_outside_the_subset_is_a_usage_error_with_a_hint(line):
     with pytest.raises(NetError) as info:

@@ -125,6 +125,17 @@ def test_trainer_deck_is_slides_without_widgets():
         assert "ipywidgets" not in code
 
 
+@pytest.mark.parametrize("path", EN, ids=lambda p: p.stem)
+def test_section_steppers_name_earlier_containers(path):
+    """A stepper over a plain slice of the steps knows a container made before the slice
+    only by its namespace's hex id; `since=` names it, and `live=False` keeps the picture
+    to the section (later cells' steps would reframe it)."""
+    code = "\n".join(source(c) for c in load(path)["cells"] if c["cell_type"] == "code")
+    assert "Stepper(lab.timeline.steps[" not in code
+    for call in re.findall(r"Stepper\(lab, since=[^)]*\)", code):
+        assert "live=False" in call, call
+
+
 # ----------------------------------------------------------------------------- simlab.notebook
 def test_format_error_net_error_and_hint():
     lab = simlab.Lab(backend="model")

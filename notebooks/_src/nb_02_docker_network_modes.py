@@ -78,7 +78,7 @@ def cells():
              nonet = lab.docker.run("nonet", net="none")
              print(nonet)
              print(nonet.exec("ip a"))
-             simlab.widgets.Stepper(lab.timeline.steps[n0:], ns=nonet.netns, lang=LANG)
+             simlab.widgets.Stepper(lab, since=n0, live=False, ns=nonet.netns, lang=LANG)
              """, tags=("stepper",)),
         md("""
            ## 2. `--net host` (slide 7)
@@ -100,7 +100,7 @@ def cells():
              n0 = len(lab.timeline)
              hosty = lab.docker.run("hosty", net="host")
              print(hosty.exec("ip -br a"))
-             simlab.widgets.Stepper(lab.timeline.steps[n0:], ns=simlab.ROOT, lang=LANG)
+             simlab.widgets.Stepper(lab, since=n0, live=False, ns=simlab.ROOT, lang=LANG)
              """, tags=("stepper",)),
         md("""
            ## 3. `--net bridge`, the default (slide 8)
@@ -126,7 +126,7 @@ def cells():
              n0 = len(lab.timeline)
              web = lab.docker.run("web")
              print(web.exec("ip a"))
-             simlab.widgets.Stepper(lab.timeline.steps[n0:], ns=web.netns, lang=LANG)
+             simlab.widgets.Stepper(lab, since=n0, live=False, ns=web.netns, lang=LANG)
              """, tags=("stepper",)),
         reveal(
             "`web`'s `eth0` shows `link-netnsid 0`, not `link-netns <name>` as in notebook 01. Why?",
@@ -177,7 +177,7 @@ def cells():
              side = lab.docker.run("side", net="container:web")
              print(side.netns == web.netns)
              print(side.exec("ip -br a"))
-             simlab.widgets.Stepper(lab.timeline.steps[n0:], ns=web.netns, lang=LANG)
+             simlab.widgets.Stepper(lab, since=n0, live=False, ns=web.netns, lang=LANG)
              """, tags=("stepper",)),
         md("""
            ## 5. Side by side

@@ -117,7 +117,7 @@ def cells():
            ステッパーでそれぞれの段階と、その間のプラグイン自身のステップを見られます。
            """),
         code("""
-             simlab.widgets.Stepper(lab.timeline.steps[n0:], ns=pod.netns, lang=LANG)
+             simlab.widgets.Stepper(lab, since=n0, live=False, ns=pod.netns, lang=LANG)
              """, tags=("stepper",)),
         code("""
              for name in (pod.sandbox_name, pod.app_name):

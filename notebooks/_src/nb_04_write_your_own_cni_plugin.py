@@ -379,7 +379,7 @@ def cells():
              print(ex.check_reach(lab, a.netns, b.ip, lang=LANG))
              """),
         code("""
-             simlab.widgets.Stepper(lab.timeline.steps[n0:], ns=a.netns, lang=LANG)
+             simlab.widgets.Stepper(lab, since=n0, live=False, ns=a.netns, lang=LANG)
              """, tags=("stepper",)),
         md("""
            `kubectl delete pod` calls your DEL: the pod's veth disappears, and host-local frees the

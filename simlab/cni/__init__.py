@@ -4,8 +4,8 @@
   1.0.0, printed byte-for-byte like the reference library);
 - :mod:`simlab.cni.config`: network configurations and lists;
 - :class:`Runtime`: runs plugins for a container as libcni does (ADD in order
-  with ``prevResult``, DEL in reverse, CHECK), execs any executable plugin or
-  runs simlab's own in-process on the lab's model;
+  with ``prevResult``, DEL in reverse, CHECK; spec 1.1.0's STATUS and GC),
+  execs any executable plugin or runs simlab's own in-process on the lab's model;
 - :mod:`simlab.cni.plugins`: ``simlab-bridge`` and ``simlab-host-local``,
   function-for-function twins of the reference ``bridge`` and ``host-local``
   (``python -m simlab.cni.mirror_table`` lists the pairs).

@@ -77,11 +77,15 @@ class NetworkConfigList:
     cni_version: str = ""
     disable_check: bool = False
     plugins: list[NetworkConfig] = field(default_factory=list)
+    #: spec 1.1.0: the runtime must not send GC for this network
+    disable_gc: bool = False
 
     def to_dict(self) -> dict:
         out: dict[str, Any] = {"cniVersion": self.cni_version, "name": self.name}
         if self.disable_check:
             out["disableCheck"] = True
+        if self.disable_gc:
+            out["disableGC"] = True
         out["plugins"] = [p.network for p in self.plugins]
         return out
 
@@ -141,6 +145,9 @@ def conf_list_from_bytes(data: bytes | str | Mapping) -> NetworkConfigList:
     disable_check = raw.get("disableCheck", False)
     if not isinstance(disable_check, bool):
         raise bad(f"invalid disableCheck type {_go_type(disable_check)}")
+    disable_gc = raw.get("disableGC", False)
+    if not isinstance(disable_gc, bool):
+        raise bad(f"invalid disableGC type {_go_type(disable_gc)}")
     if "plugins" not in raw:
         raise bad("no 'plugins' key")
     plugins = raw["plugins"]
@@ -148,7 +155,7 @@ def conf_list_from_bytes(data: bytes | str | Mapping) -> NetworkConfigList:
         raise bad(f"invalid 'plugins' type {_go_type(plugins)}")
     if len(plugins) == 0:
         raise bad("no plugins in list")
-    out = NetworkConfigList(raw["name"], version, disable_check)
+    out = NetworkConfigList(raw["name"], version, disable_check, disable_gc=disable_gc)
     for i, conf in enumerate(plugins):
         try:
             out.plugins.append(conf_from_bytes(conf if isinstance(conf, dict) else marshal(conf)))

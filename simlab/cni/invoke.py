@@ -32,10 +32,12 @@ __all__ = [
     "delegate_add",
     "delegate_check",
     "delegate_del",
+    "delegate_status",
+    "delegate_gc",
     "cni_env",
 ]
 
-_FAMILIES = (("0.1.0", "0.2.0"), ("0.3.0", "0.3.1", "0.4.0"), ("1.0.0",))
+_FAMILIES = (("0.1.0", "0.2.0"), ("0.3.0", "0.3.1", "0.4.0"), ("1.0.0", "1.1.0"))
 
 
 def cni_env(env: Mapping[str, str]) -> dict:
@@ -193,15 +195,28 @@ def delegate_add(plugin: str, netconf: bytes) -> Result:
     return result_from_stdout(netconf, out)
 
 
-# mirrors invoke/delegate.go: DelegateCheck
-def delegate_check(plugin: str, netconf: bytes) -> None:
-    code, out, err = _delegate("CHECK", plugin, netconf)
+def _without_result(command: str, plugin: str, netconf: bytes) -> None:
+    code, out, err = _delegate(command, plugin, netconf)
     if code != 0:
         raise plugin_err(code, out, err)
+
+
+# mirrors invoke/delegate.go: DelegateCheck
+def delegate_check(plugin: str, netconf: bytes) -> None:
+    _without_result("CHECK", plugin, netconf)
 
 
 # mirrors invoke/delegate.go: DelegateDel
 def delegate_del(plugin: str, netconf: bytes) -> None:
-    code, out, err = _delegate("DEL", plugin, netconf)
-    if code != 0:
-        raise plugin_err(code, out, err)
+    _without_result("DEL", plugin, netconf)
+
+
+# library >= 1.2
+# mirrors invoke/delegate.go: DelegateStatus
+def delegate_status(plugin: str, netconf: bytes) -> None:
+    _without_result("STATUS", plugin, netconf)
+
+
+# mirrors invoke/delegate.go: DelegateGC
+def delegate_gc(plugin: str, netconf: bytes) -> None:
+    _without_result("GC", plugin, netconf)

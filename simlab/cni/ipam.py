@@ -14,7 +14,7 @@ from . import invoke
 from . import netlink as nl
 from .spec import Result
 
-__all__ = ["exec_add", "exec_check", "exec_del", "configure_iface"]
+__all__ = ["exec_add", "exec_check", "exec_del", "exec_status", "exec_gc", "configure_iface"]
 
 
 # mirrors ipam.go: ExecAdd
@@ -30,6 +30,16 @@ def exec_check(plugin: str, netconf: bytes) -> None:
 # mirrors ipam.go: ExecDel
 def exec_del(plugin: str, netconf: bytes) -> None:
     invoke.delegate_del(plugin, netconf)
+
+
+# mirrors ipam.go: ExecStatus
+def exec_status(plugin: str, netconf: bytes) -> None:
+    invoke.delegate_status(plugin, netconf)
+
+
+# mirrors ipam.go: ExecGC
+def exec_gc(plugin: str, netconf: bytes) -> None:
+    invoke.delegate_gc(plugin, netconf)
 
 
 def _go_ipconfig(ipc) -> str:

@@ -10,6 +10,17 @@ on stderr and exits 0.  Every error goes to stdout as 4-space-indented JSON
 without a trailing newline, exit status 1; any other exception a plugin raises
 becomes code 999 (Go: ``types.ErrInternal``) -- never a traceback.
 
+Spec 1.1.0's STATUS and GC, as the library has them from 1.2.0 on
+(``PluginMainFuncs`` with ``CNIFuncs.GC``/``Status``): they need only
+``CNI_COMMAND`` and ``CNI_PATH`` (no container id, no interface name), the
+config's ``cniVersion`` must be >= 1.1.0 ("config version does not allow GC",
+code 1) and the plugin must support a version >= it ("plugin version does
+not allow GC", code 1); a plugin without a GC or STATUS function answers
+success with nothing on stdout.  Debian 12's plugins (library 1.1.2) know
+neither verb: as libcni calls them (no container id) they answer code 3
+"missing containerID"; given an id, code 4 "interface name is empty"; given
+both, code 4 "unknown CNI_COMMAND: GC" (observed, in ``unshare --net``).
+
 :func:`dispatch` is the whole contract as a function (env, stdin) -> (exit,
 stdout, stderr); the lab calls it in-process on the model.  :func:`plugin_main`
 is the executable's entry point.
@@ -59,20 +70,26 @@ class CmdArgs:
 
 @dataclass
 class Funcs:
+    """``skel.CNIFuncs``: a plugin's verbs; without ``gc``/``status`` those verbs just succeed."""
+
     add: Callable[[CmdArgs], None]
     check: Callable[[CmdArgs], None]
     delete: Callable[[CmdArgs], None]
+    gc: Callable[[CmdArgs], None] | None = None
+    status: Callable[[CmdArgs], None] | None = None
 
 
 # (variable, the verbs that require it)
 _VARS = (
-    ("CNI_COMMAND", ("ADD", "CHECK", "DEL")),
+    ("CNI_COMMAND", ("ADD", "CHECK", "DEL", "GC", "STATUS")),
     ("CNI_CONTAINERID", ("ADD", "CHECK", "DEL")),
     ("CNI_NETNS", ("ADD", "CHECK")),
     ("CNI_IFNAME", ("ADD", "CHECK", "DEL")),
     ("CNI_ARGS", ()),
-    ("CNI_PATH", ("ADD", "CHECK", "DEL")),
+    ("CNI_PATH", ("ADD", "CHECK", "DEL", "GC", "STATUS")),
 )
+#: spec 1.1.0's verbs: no container, no interface, and a version floor
+_PLUGIN_WIDE = ("GC", "STATUS")
 
 _NAME_ONLY = Struct("", {"name": STR}, top='struct { Name string "json:\\"name\\"" }')
 _VERSION_ONLY = Struct(
@@ -121,7 +138,7 @@ def get_cmd_args_from_env(
 
 # mirrors skel.go: checkVersionAndCall
 def check_version_and_call(
-    cmd_args: CmdArgs, info: PluginInfo, to_call: Callable[[CmdArgs], None]
+    cmd_args: CmdArgs, info: PluginInfo, to_call: Callable[[CmdArgs], None] | None
 ) -> None:
     try:
         config_version = decode_version(cmd_args.stdin_data)
@@ -134,7 +151,8 @@ def check_version_and_call(
             "incompatible CNI versions",
             f'config is "{config_version}", plugin supports [{plugin}]',
         )
-    to_call(cmd_args)
+    if to_call is not None:
+        to_call(cmd_args)
 
 
 # mirrors skel.go: validateConfig
@@ -155,19 +173,27 @@ def decode_version(json_bytes: bytes) -> str:
     return conf.get("cniVersion") or "0.1.0"
 
 
-def _check(cmd_args: CmdArgs, info: PluginInfo, funcs: Funcs) -> None:
+# mirrors skel.go: pluginMain (the CHECK, GC and STATUS cases)
+def _since(
+    cmd_args: CmdArgs,
+    info: PluginInfo,
+    floor: str,
+    verb: str,
+    to_call: Callable[[CmdArgs], None] | None,
+) -> None:
+    """A verb that exists from spec ``floor`` on: the config and the plugin must both allow it."""
     try:
         config_version = decode_version(cmd_args.stdin_data)
-        ok = greater_than_or_equal_to(config_version, "0.4.0")
+        ok = greater_than_or_equal_to(config_version, floor)
     except (GoJSONError, ValueError) as err:
         raise CNIError(ERR_DECODING_FAILURE, str(err)) from None
     if not ok:
-        raise CNIError(ERR_INCOMPATIBLE_CNI_VERSION, "config version does not allow CHECK")
+        raise CNIError(ERR_INCOMPATIBLE_CNI_VERSION, f"config version does not allow {verb}")
     for plugin_version in info.supported_versions:
         if greater_than_or_equal_to(plugin_version, config_version):
-            check_version_and_call(cmd_args, info, funcs.check)
+            check_version_and_call(cmd_args, info, to_call)
             return
-    raise CNIError(ERR_INCOMPATIBLE_CNI_VERSION, "plugin version does not allow CHECK")
+    raise CNIError(ERR_INCOMPATIBLE_CNI_VERSION, f"plugin version does not allow {verb}")
 
 
 # mirrors skel.go: pluginMain
@@ -196,12 +222,17 @@ def _plugin_main(
     session.command = cmd
     if cmd != "VERSION":
         validate_config(cmd_args.stdin_data)
+    if cmd not in ("VERSION", *_PLUGIN_WIDE):  # library >= 1.2: only the verbs that need them
         validate_container_id(cmd_args.container_id)
         validate_interface_name(cmd_args.ifname)
     if cmd == "ADD":
         check_version_and_call(cmd_args, info, funcs.add)
     elif cmd == "CHECK":
-        _check(cmd_args, info, funcs)
+        _since(cmd_args, info, "0.4.0", "CHECK", funcs.check)
+    elif cmd == "GC":
+        _since(cmd_args, info, "1.1.0", "GC", funcs.gc)
+    elif cmd == "STATUS":
+        _since(cmd_args, info, "1.1.0", "STATUS", funcs.status)
     elif cmd == "DEL":
         check_version_and_call(cmd_args, info, funcs.delete)
     elif cmd == "VERSION":
@@ -225,7 +256,7 @@ def dispatch(
     >>> from simlab.cni.plugins import host_local
     >>> code, out, err = dispatch({"CNI_COMMAND": "VERSION"}, b"", host_local.FUNCS)
     >>> code, out[:42], out.endswith("\\n")
-    (0, '{"cniVersion":"1.0.0","supportedVersions":', True)
+    (0, '{"cniVersion":"1.1.0","supportedVersions":', True)
     >>> code, out, err = dispatch({"CNI_COMMAND": "ADD"}, b"{}", host_local.FUNCS)
     >>> print(code, out)
     1 {

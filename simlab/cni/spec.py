@@ -1,10 +1,13 @@
 """CNI spec types: versions, errors and results, serialized like the reference library.
 
 Facts kept here (SPEC.md and containernetworking/cni 1.1.2, checked against
-Debian's plugins, see ``/work/shared/reference/cni.md`` §1.6-1.7):
+Debian's plugins, see ``/work/shared/reference/cni.md`` §1.6-1.7; spec 1.1.0 as
+the library from 1.2.0 on speaks it):
 
-- supported versions ``0.1.0 0.2.0 0.3.0 0.3.1 0.4.0 1.0.0``; a config without
-  ``cniVersion`` means ``0.1.0``;
+- supported versions ``0.1.0 0.2.0 0.3.0 0.3.1 0.4.0 1.0.0 1.1.0`` (library
+  >= 1.2.0; Debian 12's plugins are built on 1.1.2 and stop at ``1.0.0``); a
+  config without ``cniVersion`` means ``0.1.0``; a 1.1.0 result has the 1.0.0
+  shape (its new optional fields are not used here);
 - a result is printed 4-space indented, keys ``cniVersion, interfaces, ips,
   routes, dns``, ``ips[]`` keys ``version`` (0.3.x/0.4.0 only), ``interface``,
   ``address``, ``gateway``; empty lists and strings are left out, ``dns`` never
@@ -21,11 +24,22 @@ import ipaddress
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .gojson import GoJSONError, marshal, marshal_indent, unmarshal
+from .gojson import (
+    STR,
+    GoJSONError,
+    ListOf,
+    Struct,
+    decode_struct,
+    marshal,
+    marshal_indent,
+    unmarshal,
+)
 
 __all__ = [
     "SUPPORTED_VERSIONS",
     "CURRENT_VERSION",
+    "LIBRARY_VERSION",
+    "DEBIAN_VERSIONS",
     "ERR_INCOMPATIBLE_CNI_VERSION",
     "ERR_UNSUPPORTED_FIELD",
     "ERR_UNKNOWN_CONTAINER",
@@ -35,6 +49,8 @@ __all__ = [
     "ERR_INVALID_NETWORK_CONFIG",
     "ERR_INVALID_NETNS",
     "ERR_TRY_AGAIN_LATER",
+    "ERR_PLUGIN_NOT_AVAILABLE",
+    "ERR_LIMITED_CONNECTIVITY",
     "ERR_INTERNAL",
     "CNIError",
     "Interface",
@@ -47,10 +63,17 @@ __all__ = [
     "greater_than_or_equal_to",
     "parse_result",
     "parse_error",
+    "VALID_ATTACHMENTS",
+    "valid_attachments",
 ]
 
-SUPPORTED_VERSIONS = ("0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0")
+SUPPORTED_VERSIONS = ("0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0")
+#: the result type plugins build (Go: ``types100.ImplementedSpecVersion``)
 CURRENT_VERSION = "1.0.0"
+#: what VERSION answers as its own version (Go: ``version.Current()``, library >= 1.2.0)
+LIBRARY_VERSION = "1.1.0"
+#: the versions Debian 12's plugins speak (library 1.1.2): no 1.1.0, so no STATUS and no GC
+DEBIAN_VERSIONS = SUPPORTED_VERSIONS[:-1]
 
 ERR_INCOMPATIBLE_CNI_VERSION = 1
 ERR_UNSUPPORTED_FIELD = 2
@@ -61,6 +84,10 @@ ERR_DECODING_FAILURE = 6
 ERR_INVALID_NETWORK_CONFIG = 7
 ERR_INVALID_NETNS = 8
 ERR_TRY_AGAIN_LATER = 11
+# spec 1.1.0, for STATUS: the plugin cannot serve ADDs; and, worse, existing
+# containers may have limited connectivity
+ERR_PLUGIN_NOT_AVAILABLE = 50
+ERR_LIMITED_CONNECTIVITY = 51
 ERR_INTERNAL = 999
 
 
@@ -418,14 +445,15 @@ def parse_result(data: bytes | str | dict) -> Result:
 class PluginInfo:
     """What ``VERSION`` answers."""
 
-    cni_version: str = CURRENT_VERSION
+    cni_version: str = LIBRARY_VERSION
     supported_versions: tuple[str, ...] = SUPPORTED_VERSIONS
 
     def encode(self) -> str:
         """``json.NewEncoder(stdout).Encode(...)``: compact, with a trailing newline.
 
-        >>> PluginInfo().encode()
-        '{"cniVersion":"1.0.0","supportedVersions":["0.1.0","0.2.0","0.3.0","0.3.1","0.4.0","1.0.0"]}\\n'
+        >>> out = PluginInfo().encode()
+        >>> out[:42], out[-26:]
+        ('{"cniVersion":"1.1.0","supportedVersions":', '"0.4.0","1.0.0","1.1.0"]}\\n')
         """
         return (
             marshal(
@@ -447,3 +475,36 @@ class PluginInfo:
             # A 0.1.0 plugin answers nothing useful: the library assumes 0.1.0 and 0.2.0.
             supported = ["0.1.0", "0.2.0"] if version == "0.2.0" else [version]
         return cls(version, tuple(supported))
+
+
+# ---------------------------------------------------------------------- GC
+#: The key a GC request carries (spec 1.1.0; libcni also sends ``cni.dev/attachments``,
+#: the name the 1.1.0 text had first).
+VALID_ATTACHMENTS = "cni.dev/valid-attachments"
+
+_GC_CONF = Struct(
+    "NetConf",
+    {
+        VALID_ATTACHMENTS: ListOf(
+            Struct("types.GCAttachment", {"containerID": STR, "ifname": STR})
+        )
+    },
+)
+
+
+def valid_attachments(data: bytes) -> set[tuple[str, str]]:
+    """``types.NetConf.ValidAttachments``: the (container id, ifname) pairs still in use.
+
+    >>> sorted(valid_attachments(b'{"cni.dev/valid-attachments": '
+    ...        b'[{"containerID": "a", "ifname": "eth0"}]}'))
+    [('a', 'eth0')]
+    """
+    try:
+        conf = decode_struct(unmarshal(data), _GC_CONF)
+    except GoJSONError as err:
+        raise RuntimeError(f"failed to load netconf: {err}") from None
+    return {
+        (a.get("containerID") or "", a.get("ifname") or "")
+        for a in conf.get(VALID_ATTACHMENTS) or []
+        if a is not None
+    }

@@ -18,7 +18,7 @@ from ..model.ops import Op
 from ..model.state import ROOT
 
 __all__ = ["Change", "Show", "IpOptions", "Shown", "LinkShow", "AddrShow", "RouteShow", "RouteGet", "RuleShow",
-           "NeighShow", "NetnsList", "BridgeLinkShow", "FdbShow", "IptablesShow", "Version"]
+           "NeighShow", "NetnsList", "BridgeLinkShow", "FdbShow", "IptablesShow", "IptablesList", "Version"]
 
 
 @dataclass(frozen=True)
@@ -140,10 +140,23 @@ class FdbShow:
 
 @dataclass(frozen=True)
 class IptablesShow:
-    """`iptables [-t TABLE] -S [CHAIN]`."""
+    """`iptables [-t TABLE] -S [CHAIN] [-v]` (-v: each rule's counters as ``-c PACKETS BYTES``)."""
 
     table: str = "filter"
     chain: str | None = None
+    verbose: bool = False
+
+
+@dataclass(frozen=True)
+class IptablesList:
+    """`iptables [-t TABLE] -L [CHAIN] [-n] [-v] [-x] [--line-numbers]`."""
+
+    table: str = "filter"
+    chain: str | None = None
+    numeric: bool = False
+    verbose: bool = False
+    exact: bool = False
+    line_numbers: bool = False
 
 
 @dataclass(frozen=True)
@@ -155,7 +168,7 @@ class Version:
 
 #: Everything a :class:`Show` can show.
 Shown = Union[LinkShow, AddrShow, RouteShow, RouteGet, RuleShow, NeighShow, NetnsList, BridgeLinkShow, FdbShow,
-              IptablesShow, Version]
+              IptablesShow, IptablesList, Version]
 
 
 @dataclass(frozen=True)

@@ -35,16 +35,17 @@ from ..model.rules.addr import wildcard_warning
 from ..model.state import ROOT
 from .command import (AddrShow, BridgeLinkShow, Change, FdbShow, IpOptions, IptablesShow, LinkShow,
                       NeighShow, NetnsList, RouteGet, RouteShow, RuleShow, Show, Shown, Version)
+from .parse_iptables_list import list_command
 
 __all__ = ["parse", "SUPPORTED"]
 
 #: One line a hint can quote: what simlab understands.
 SUPPORTED = say(
     "simlab understands: ip [-n NS] [-4|-6] [-d] [-br] [-j [-p]] "
-    "{link|addr|route|neigh|netns} ..., bridge {link|fdb} ..., iptables -t TABLE -S|-P|-N|-A|-I|-D|-X|-F, "
+    "{link|addr|route|neigh|netns} ..., bridge {link|fdb} ..., iptables -t TABLE -S|-L|-Z|-P|-N|-A|-I|-D|-X|-F, "
     "sysctl -w, ping -c N ADDR, and ip netns exec NS <one of those>",
     "simlab が対応しているのは ip [-n NS] [-4|-6] [-d] [-br] [-j [-p]] "
-    "{link|addr|route|neigh|netns} ...、bridge {link|fdb} ...、iptables -t TABLE -S|-P|-N|-A|-I|-D|-X|-F、"
+    "{link|addr|route|neigh|netns} ...、bridge {link|fdb} ...、iptables -t TABLE -S|-L|-Z|-P|-N|-A|-I|-D|-X|-F、"
     "sysctl -w、ping -c N ADDR、および ip netns exec NS <これらのいずれか> です",
 )
 
@@ -1451,6 +1452,9 @@ def _bridge_fdb(args: _Args, ctx: _Ctx) -> Show:
 
 # ------------------------------------------------------------------ iptables
 def _iptables(words: list[str], netns: str, line: str) -> Change | Show:
+    listed = list_command(words, netns, line)  # -L, -Z, -S -v
+    if listed is not None:
+        return listed
     table = "filter"
     rest: list[str] = []
     args = _Args(words)
@@ -1492,8 +1496,8 @@ def _iptables(words: list[str], netns: str, line: str) -> Change | Show:
             raise _unsupported(f'"{word}" in an iptables rule', RULE_HINT)
         return Change((o.Iptables(table, op_args, netns=netns),), line)
     raise _unsupported(f'"iptables {verb}"',
-                       say("simlab supports iptables -S, -P, -N, -A, -I, -D, -X and -F",
-                           "simlab が対応しているのは iptables の -S、-P、-N、-A、-I、-D、-X、-F です"))
+                       say("simlab supports iptables -S, -L, -Z, -P, -N, -A, -I, -D, -X and -F",
+                           "simlab が対応しているのは iptables の -S、-L、-Z、-P、-N、-A、-I、-D、-X、-F です"))
 
 
 RULE_HINT = say(

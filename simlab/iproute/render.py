@@ -13,12 +13,13 @@ from typing import Any, Callable
 
 from ..i18n import say
 from ..model.errors import NetError
-from ..model.netfilter import BUILTIN_CHAINS, render_rules
+from ..model.netfilter import render_rules
 from ..model.state import NetState, Netns
-from .command import (AddrShow, BridgeLinkShow, FdbShow, IpOptions, IptablesShow, LinkShow, NeighShow,
-                      NetnsList, RouteGet, RouteShow, RuleShow, Show, Version)
+from .command import (AddrShow, BridgeLinkShow, FdbShow, IpOptions, IptablesList, IptablesShow, LinkShow,
+                      NeighShow, NetnsList, RouteGet, RouteShow, RuleShow, Show, Version)
 from .jsonw import dumps
 from .render_bridge import render_brlink, render_fdb
+from .render_iptables import check_table, render_iptables_list, render_rules_verbose
 from .render_link import render_links
 from .render_route import render_route_get, render_routes
 from .render_rule import render_ip_rules
@@ -113,12 +114,10 @@ def _neigh(state: NetState, ns: Netns, flt: NeighShow, opts: IpOptions) -> str:
 
 def _iptables(state: NetState, ns: Netns, sel: IptablesShow, opts: IpOptions) -> str:
     table = sel.table
-    if table not in BUILTIN_CHAINS:
-        raise NetError(f"iptables v1.8.9 (nf_tables): table '{table}' does not exist\n"
-                       "Perhaps iptables or your kernel needs to be upgraded.", errno=errno.ENOENT, exit=3,
-                       hint=say("tables are filter, nat and mangle",
-                                "テーブルは filter、nat、mangle のいずれかです"))
+    check_table(table)
     text = render_rules(table, ns.iptables.get(table, ()))
+    if sel.verbose:
+        text = render_rules_verbose(table, text, ns.iptables.get(table, ()), ns.xt_counts)
     chain = sel.chain
     if chain:
         lines = text.splitlines()
@@ -143,5 +142,6 @@ RENDERERS: dict[type, Callable[[NetState, Netns, Any, IpOptions], str]] = {
     BridgeLinkShow: render_brlink,
     FdbShow: render_fdb,
     IptablesShow: _iptables,
+    IptablesList: render_iptables_list,
     Version: _version,
 }

@@ -14,6 +14,7 @@ INCOMPLETE we wait for it.
 
 from __future__ import annotations
 
+import itertools
 import os
 import select
 import socket
@@ -35,6 +36,11 @@ _PAYLOAD = bytes(range(56))  # 56 data bytes: 64 with the ICMP header, as ping s
 _WAIT = 1.0  # ping -W 1
 _ARP_WAIT = 3.5  # mcast_solicit (3) probes, retrans_time (1 s) apart
 IP_RECVERR = 11  # <linux/in.h>
+#: Each ping its own ICMP id, as each ping process has its own: conntrack keys an echo's
+#: connection by it, so a second ping to the same address is a new connection (nat is
+#: read again, its first echo is NEW), as the model counts it.  (A socket's id() can
+#: come back for the next socket, which made two pings one connection.)
+_IDENTS = itertools.count(os.getpid() * 7919)
 _ORIGIN_ICMP = 2  # SO_EE_ORIGIN_ICMP
 
 
@@ -102,7 +108,7 @@ def echo(open_socket: Callable[[], socket.socket], dst: str, count: int,
     """
     sock = open_socket()
     sock.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
-    ident = (os.getpid() ^ id(sock)) & 0xFFFF
+    ident = next(_IDENTS) & 0xFFFF
     echoes = []
     try:
         for seq in range(1, count + 1):

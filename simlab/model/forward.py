@@ -47,12 +47,18 @@ Rules followed here (the kernel's, in the order it applies them):
 Policy routing: the rules (``ip rule``) pick the table by source, destination and input
 device (an ``ip rule fwmark`` does not see the nat table's marks here).
 
+Counters: every chain walked and rule matched is reported to :mod:`.xt_counters`, so a
+ping moves ``iptables -L -v``'s counters as the kernel's (a ping's echoes are one
+conntrack connection: ``flows``).
+
 Not modelled: the raw and mangle tables, rp_filter, ICMP
-redirects, br_netfilter (a bridged frame meeting ``filter FORWARD``: on a
+redirects, the verdict of br_netfilter (a bridged frame meeting ``filter FORWARD``: on a
 machine that loaded it, a kernel lab's namespaces have
 ``net.bridge.bridge-nf-call-iptables=1``, so frames bridged inside a namespace
 whose FORWARD policy is DROP need an ACCEPT, as docker's ``-i docker0 -o
-docker0 -j ACCEPT`` and the pod network's ``-s 10.244.0.0/16 -j ACCEPT`` are), IPv6, and sockets (a TCP packet delivered to a
+docker0 -j ACCEPT`` and the pod network's ``-s 10.244.0.0/16 -j ACCEPT`` are; the model
+walks those hooks for their counters only), the ICMP errors' own way back (not counted),
+IPv6, and sockets (a TCP packet delivered to a
 namespace counts as reaching it, whether or not something listens there).
 Learning (ARP cache, bridge FDB) is reported in the hops and as events
 (``Walk.learned``); :func:`reach` never changes the snapshot, but the answer
@@ -73,6 +79,7 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from . import xt_counters
 from .derive import carrier, peer_link, port_state, ports_of
 from .learn import Heard, Resolved, learn
 from .netfilter import policy_of
@@ -129,6 +136,12 @@ class Walk:
     learned: tuple[Resolved | Heard, ...] = ()
     #: The packets on each interface crossed, request then reply (see :class:`Seen`).
     seen: tuple[Seen, ...] = ()
+    #: The iptables counters the request and the reply moved: (namespace, table, counter
+    #: key), see :mod:`simlab.model.xt_counters`.
+    tallied: tuple[xt_counters.Tally, ...] = ()
+    #: This connection's conntrack state per namespace after the walk ("NEW": confirmed
+    #: there, no answer seen yet; "ESTABLISHED"): what a next echo of the same ping meets.
+    flows: Mapping[str, str] = field(default_factory=dict)
 
     def lines(self, lang: str = "en") -> list[str]:
         """The story, one hop per line."""
@@ -355,6 +368,7 @@ def _parse_rule(line: str) -> _Rule | None:
 
 
 def _rules(ns: Netns, table: str, chain: str) -> list[_Rule]:
+    xt_counters.entered(ns.name, table, chain)
     out = []
     for line in ns.iptables.get(table, ()):
         if line.startswith(f"-A {chain} "):
@@ -409,7 +423,7 @@ def _matches(rule: _Rule, ns: Netns, pkt: _Pkt, in_if: str | None, out_if: str |
             return False
         if hit == negated:
             return False
-    return True
+    return xt_counters.matched(ns.name, rule.line)
 
 
 def _run_chain(ns: Netns, table: str, chain: str, pkt: _Pkt, in_if: str | None,
@@ -685,17 +699,23 @@ def _resolve(trip: _Trip, state: NetState, key: str, out: Link, src: str | None,
 
 
 # ------------------------------------------------------------------- the walk
-def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = None) -> _Trip:
-    """Carry ``pkt`` from namespace ``key``; ``reply_to`` makes it an answer (conntrack, no nat)."""
+def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = None,
+          flows: Mapping[str, str] | None = None) -> _Trip:
+    """Carry ``pkt`` from namespace ``key``; ``reply_to`` makes it an answer (conntrack, no nat).
+
+    ``flows``: where earlier packets of the same connection left a conntrack entry (a
+    ping's later echoes): there its state is the entry's, and the nat table is not read
+    again (the entry's rewrite still applies)."""
     trip = _Trip()
     replying = reply_to is not None
-    ctstate = "ESTABLISHED" if replying else "NEW"
+    flows = flows or {}
     undone: set[int] = set()
     in_link: Link | None = None
     leg = "reply" if replying else "request"
     ttl = _MAX_HOPS
     for _ in range(_MAX_HOPS):
         trip.decided = None
+        ctstate = "ESTABLISHED" if replying else flows.get(key, "NEW")
         ns = state.netns.get(key)
         if ns is None:
             return trip.fail(key, None, "no such namespace", f"there is no namespace {key!r}",
@@ -727,6 +747,8 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
                                  f"{pkt.dst} はこの名前空間自身のアドレスなので、パケットは lo を"
                                  "通る。lo が DOWN なので破棄される（エラーも応答もない）")
             if in_link is None:
+                if not _looped_out(trip, key, ns, pkt, ctstate, replying):
+                    return trip
                 trip.add(key, "lo", "local",
                          f"{pkt.dst} is an address of this namespace: the packet loops back "
                          "through lo",
@@ -744,6 +766,8 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
                      f"{pkt.src})",
                      f"{pkt.dst} はここ（{where}）のアドレス：{_label(key)} に届く（{what}、送信元 "
                      f"{pkt.src}）")
+            if in_link is not None and not replying:  # nat INPUT: walked for its counters only
+                _run_chain(ns, "nat", "INPUT", pkt, in_if, None, ctstate)
             trip.delivered = (key, in_if or "lo")
             if not replying:
                 _remember(trip, key, entered, pkt)
@@ -820,6 +844,7 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
         if answer is None:
             return trip
         next_key, next_link, path = answer
+        _bridged(state, path, pkt, replying, flows)
         sending = Sent(leg, key, out, next_link.mac, pkt.src or "", pkt.dst, ttl, pkt.proto,
                        *decided, len(trip.hops) - 1, neigh_text(ns, out, nexthop, next_link.mac))
         trip.seen += sent(state, sending, path, len(trip.hops))
@@ -830,6 +855,38 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
     return trip.fail(key, None, "Time to live exceeded",
                      "the packet went round in circles until its TTL ran out",
                      "パケットは TTL が尽きるまで循環した")
+
+
+def _bridged(state: NetState, path: tuple[_L2, ...], pkt: _Pkt, replying: bool,
+             flows: Mapping[str, str]) -> None:
+    """br_netfilter: a frame a bridge forwards meets the IP hooks of the bridge's namespace,
+    with the bridge as in and out device (``-i docker0 -o docker0``).
+
+    Walked for the counters only (the verdict of such a frame is not modelled, see the
+    module docstring); docker and kubeadm load br_netfilter, so simlab counts as a node
+    with it does.
+    """
+    for step in path:
+        if step.kind != "bridge-fwd":
+            continue
+        ns, dev = state.netns[step.netns], step.a.ifname
+        ctstate = "ESTABLISHED" if replying else flows.get(step.netns, "NEW")
+        if not replying:  # (counted only for a connection's first packet there, see tallies)
+            _run_chain(ns, "nat", "PREROUTING", pkt, dev, None, ctstate)
+        _run_chain(ns, "filter", "FORWARD", pkt, dev, dev, ctstate)
+        if not replying:
+            _run_chain(ns, "nat", "POSTROUTING", pkt, dev, dev, ctstate)
+
+
+def _looped_out(trip: _Trip, key: str, ns: Netns, pkt: _Pkt, ctstate: str, replying: bool) -> bool:
+    """A packet a namespace sends to itself leaves through filter OUTPUT and nat POSTROUTING
+    (on ``lo``) before it comes back in (False: dropped).  The nat chain is walked for its
+    counters only (simlab models no SNAT on ``lo``)."""
+    if not _filter(trip, key, ns, "OUTPUT", pkt, None, "lo", ctstate):
+        return False
+    if not replying:
+        _run_chain(ns, "nat", "POSTROUTING", pkt, None, "lo", ctstate)
+    return True
 
 
 MAIN_TABLE, LOCAL_TABLE = 254, 255
@@ -919,11 +976,12 @@ def _untranslate(trip: _Trip, key: str, pkt: _Pkt, entries: list[_Ct], undone: s
 
 def reach(state: NetState, src_netns: str, dst_ip: str, proto: str = "icmp",
           dport: int | None = None,
-          *, src_ip: str | None = None) -> Walk:
+          *, src_ip: str | None = None, flows: Mapping[str, str] | None = None) -> Walk:
     """Walk one packet from ``src_netns`` to ``dst_ip`` and its answer back.
 
     Linux: `ip netns exec SRC ping -c1 DST` (proto "icmp"), or a TCP/UDP
-    connection to ``DST:dport``.
+    connection to ``DST:dport``.  ``flows``: the connection's conntrack entries left by
+    earlier packets (``Walk.flows`` of the echo before, for a ping's next echo).
 
     >>> from simlab.model import apply_all, new_state, NetnsAdd, LinkAdd, LinkSet, AddrAdd
     >>> s = apply_all(new_state(), [NetnsAdd("a"), NetnsAdd("b"),
@@ -944,17 +1002,22 @@ def reach(state: NetState, src_netns: str, dst_ip: str, proto: str = "icmp",
     first = _Pkt(src_ip, dst_ip, proto, sport, dport if proto != "icmp" else None)
     if _v4(dst_ip) is None:
         raise ValueError(f"not an IPv4 address: {dst_ip!r}")
-    out = _trip(state, src_netns, first)
+    with xt_counters.recording() as events:
+        out = _trip(state, src_netns, first, flows=flows)
+    back_events: list = []
     src = out.src or src_ip
     walk = Walk(ok=out.delivered is not None, hops=tuple(out.hops), error=out.error, src=src,
                 src_netns=src_netns, dst=dst_ip, proto=proto, dport=first.dport,
                 delivered=out.delivered)
     if out.delivered is None or out.pkt is None:
-        return replace(walk, learned=tuple(out.learned), seen=tuple(out.seen))
+        return replace(walk, learned=tuple(out.learned), seen=tuple(out.seen),
+                       tallied=tuple(xt_counters.tallies(events, bound=flows)),
+                       flows=_flows_after(flows, out, events, back_events))
     seen = out.pkt
     answer = _Pkt(seen.dst, seen.src, proto, seen.dport, seen.sport)
     # The answer meets the caches the request filled (the destination learnt the sender).
-    back = _trip(learn(state, out.learned), out.delivered[0], answer, reply_to=out.ct)
+    with xt_counters.recording() as back_events:
+        back = _trip(learn(state, out.learned), out.delivered[0], answer, reply_to=out.ct)
     came_home = (back.delivered is not None and back.delivered[0] == src_netns
                  and back.pkt is not None and back.pkt.dst == src)
     error = back.error
@@ -963,4 +1026,27 @@ def reach(state: NetState, src_netns: str, dst_ip: str, proto: str = "icmp",
     return replace(walk, seen_src=seen.src, seen_dst=seen.dst, seen_dport=seen.dport,
                    reply_ok=came_home, reply_hops=tuple(back.hops),
                    reply_error="" if came_home else error,
-                   learned=tuple(out.learned + back.learned), seen=tuple(out.seen + back.seen))
+                   learned=tuple(out.learned + back.learned), seen=tuple(out.seen + back.seen),
+                   tallied=tuple(xt_counters.tallies(events, bound=flows) + xt_counters.tallies(back_events)),
+                   flows=_flows_after(flows, out, events, back_events))
+
+
+def _flows_after(flows: Mapping[str, str] | None, out: _Trip, events: list,
+                 back_events: list) -> dict[str, str]:
+    """Where the connection has a conntrack entry after a request (and its answer).
+
+    Conntrack sees a packet in each namespace whose netfilter hooks it met (``events``).
+    The request confirms an entry where it left or was delivered (a filter's drop
+    discards the unconfirmed one); the answer makes it ESTABLISHED where it passes.
+    """
+    now = dict(flows or {})
+    keys = list(dict.fromkeys(e[1] for e in events))
+    last = out.hops[-1] if out.hops else None
+    if out.delivered is None and last is not None and last.action == "drop" \
+            and last.en.startswith("filter "):  # _filter's words: dropped or rejected there
+        keys = [k for k in keys if k != last.netns]
+    for key in keys:
+        now.setdefault(key, "NEW")
+    for event in back_events:
+        now[event[1]] = "ESTABLISHED"
+    return now

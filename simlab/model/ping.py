@@ -20,6 +20,7 @@ from . import ops as o
 from .errors import NetError, say
 from .forward import REJECT_ERRORS, Seen, Walk, source_for, reach
 from .learn import learn
+from .xt_counters import count_walk
 from .state import NetState
 
 __all__ = ["Echo", "PingReport", "ping", "model_report", "check_target"]
@@ -110,11 +111,18 @@ def check_target(op: o.Ping) -> None:
 
 
 def _walks(state: NetState, op: o.Ping) -> tuple[NetState, list[Walk]]:
+    """Each echo's walk, and the state they leave: what they taught, what they counted.
+
+    The echoes of one ping are one connection to conntrack (same ICMP id): a later echo
+    meets the entries the earlier ones left (ESTABLISHED once answered; nat not read again).
+    """
     walks = []
+    flows: dict[str, str] = {}
     for _ in range(op.count):
-        walk = reach(state, op.netns, op.dst)
+        walk = reach(state, op.netns, op.dst, flows=flows)
         walks.append(walk)
-        state = learn(state, walk.learned)
+        flows = dict(walk.flows)
+        state = count_walk(learn(state, walk.learned), walk)
     return state, walks
 
 

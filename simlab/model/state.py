@@ -207,6 +207,9 @@ class Netns:
     #: An IPv4 rule was ever added or deleted: the kernel then looks up table local and main
     #: apart, and `ip route get` names table local (fib_has_custom_rules never goes back).
     custom_rules: bool = False
+    #: iptables' packet and byte counters (see simlab.model.xt_counters): beside the rules,
+    #: not part of the value (a kernel snapshot reads rules without them).
+    xt_counts: Mapping[str, Mapping[str, tuple[int, int]]] = field(default_factory=dict, compare=False)
 
     #: name -> ifindex, built on first use and carried forward by ``with_links``
     #: (not part of the value: two equal snapshots may differ here).
@@ -252,7 +255,7 @@ class Netns:
             names[link.ifname] = link.ifindex
         new = Netns(self.name, table, self.addrs, self.routes, self.neighs, self.fdb, self.sysctls,
                     self.iptables, self.next_ifindex, self.nsids, self.local_table, self.tables,
-                    self.rules, self.custom_rules)
+                    self.rules, self.custom_rules, self.xt_counts)
         object.__setattr__(new, "_by_name", names)
         return new
 
@@ -264,7 +267,8 @@ class Netns:
                     changes.get("iptables", self.iptables), changes.get("next_ifindex", self.next_ifindex),
                     changes.get("nsids", self.nsids), changes.get("local_table", self.local_table),
                     changes.get("tables", self.tables), changes.get("rules", self.rules),
-                    changes.get("custom_rules", self.custom_rules))
+                    changes.get("custom_rules", self.custom_rules),
+                    changes.get("xt_counts", self.xt_counts))
         object.__setattr__(new, "_by_name", self._by_name)
         return new
 

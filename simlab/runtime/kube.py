@@ -54,6 +54,7 @@ from dataclasses import dataclass, field
 from ..cni import Result
 from ..cni.config import NetworkConfigList
 from ..model import ROOT, forward
+from . import cni_gc
 from . import kube_cni as kc
 from .kube_nodes import Node, ensure_lan_switch, join_node, route_pod_cidrs
 from .kube_pods import PodWorker
@@ -256,17 +257,66 @@ class Kubelet:
         n = self._node(node)
         return "containerd" if getattr(self._sandboxes[n.name], "cri", False) else "dockershim"
 
-    def crictl(self, line: str, *, node: str | None = None) -> str:
-        """Linux: `crictl LINE` on a containerd node: ``pods``, ``ps``, ``inspectp POD``."""
+    def _containerd(self, node: str | None, because: str):
+        """The node and its containerd; a dockershim node raises ``because``."""
         n = self._node(node)
         sandboxes = self._sandboxes[n.name]
         if not getattr(sandboxes, "cri", False):
-            raise KubeError(
-                f"{n.name} runs dockershim (2017): crictl talks to a CRI runtime's socket, "
-                "which this node does not have; use lab.docker.inspect, or "
-                "lab.k8s.use_runtime('containerd') before the node's first pod"
-            )
+            raise KubeError(f"{n.name} runs dockershim (2017): {because}")
+        return n, sandboxes
+
+    def crictl(self, line: str, *, node: str | None = None) -> str:
+        """Linux: `crictl LINE` on a containerd node: ``pods``, ``ps``, ``inspectp POD``."""
+        _, sandboxes = self._containerd(
+            node,
+            "crictl talks to a CRI runtime's socket, which this node does not have; use "
+            "lab.docker.inspect, or lab.k8s.use_runtime('containerd') before the node's first pod",
+        )
         return _crictl(sandboxes, line, self.clock.now)
+
+    # ------------------------------------------------- CNI spec 1.1.0: STATUS, GC
+    @staticmethod
+    def _since_1_1(what: str) -> str:
+        return (
+            f"{what} came with CNI spec 1.1.0 (2024) and today's runtimes; "
+            "lab.k8s.use_runtime('containerd') before the node's first pod"
+        )
+
+    def cni_status(self, node: str | None = None) -> dict:
+        """The node's NetworkReady condition after CNI STATUS, as containerd 2.x reports it.
+
+        Linux: the ``NetworkReady`` entry of `crictl info`.  Only plugins of a
+        list whose ``cniVersion`` is 1.1.0 or more are asked (:mod:`.cni_gc`).
+        """
+        n, _ = self._containerd(node, self._since_1_1("CNI STATUS"))
+        return cni_gc.cni_status(self.lab, n, self._worker)
+
+    def gc(self, node: str | None = None) -> cni_gc.GCReport:
+        """CNI GC on a containerd node: the sandboxes it knows are the valid attachments.
+
+        What CRI-O does through libcni's GCNetworkList (no containerd release
+        calls GC): stale cached attachments get a DEL, then (lists of version
+        >= 1.1.0) every plugin gets GC and drops leases and chains of the rest.
+        """
+        n, sandboxes = self._containerd(node, self._since_1_1("CNI GC"))
+        return cni_gc.gc(self.lab, n, sandboxes, self._worker)
+
+    def crash(self, pod: str, namespace: str = "default", *, cache: bool = True) -> None:
+        """Lose a pod as a crash nobody cleaned up after: its namespace goes, no CNI DEL runs.
+
+        The lease and the masquerade chain stay behind, for :meth:`gc` to find.
+        ``cache=False``: libcni's result cache loses the attachment too (only
+        the plugins' own GC can find the leak then).
+        """
+        p = self.pod(pod, namespace)
+        n, sandboxes = self._containerd(
+            p.node.name,
+            "crash() loses a pod of a containerd node, for gc() to collect (CNI spec 1.1.0); "
+            "lab.k8s.use_runtime('containerd') before the node's first pod",
+        )
+        if p.sandbox_id not in sandboxes.sandboxes:
+            raise KubeError(f'pod "{pod}" has no sandbox to lose (status {p.status})')
+        cni_gc.crash(self.lab, n, sandboxes, self._worker, p, cache=cache)
 
     # ------------------------------------------------------- /etc/cni/net.d
     @property

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's two commands on a really fresh machine: a minimal Debian 12 (python3, make,
-# iproute2, git; nothing else) built with debootstrap, entered with chroot in its own mount
+# iproute2, git; nothing else) built with debootstrap, entered with pivot_root in its own mount
 # namespace (same kernel, so real network namespaces work inside).
 #
 #   as root:    make test          (installs python3-venv, iptables, the CNI plugins, chromium...)
@@ -20,7 +20,7 @@ dir=${FRESH_DIR:-/var/tmp/simlab-fresh}
 suite=${FRESH_SUITE:-bookworm}
 mirror=${FRESH_MIRROR:-http://deb.debian.org/debian}
 
-[ "$(id -u)" = 0 ] || { echo "error: run as root (debootstrap, chroot, mounts)" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || { echo "error: run as root (debootstrap, pivot_root, mounts)" >&2; exit 2; }
 command -v debootstrap >/dev/null || {
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }
 
@@ -60,7 +60,10 @@ in_root() {
     mount -t tmpfs tmpfs "$root/run"
     mount -t tmpfs tmpfs "$root/tmp"
     mount -t tmpfs tmpfs "$root/dev/shm"
-    exec chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    # pivot_root, not chroot: the kernel refuses a user namespace to a chrooted process
+    # (EPERM), so the rootless backend and its tests could not run under chroot
+    cd "$root" && mkdir -p .oldroot && pivot_root . .oldroot && cd / && umount -l /.oldroot && rmdir /.oldroot
+    exec /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
       LANG=C.UTF-8 PIP_CERT=/etc/host-ca.crt "$@"
   ' _ "$root" "$@"
 }

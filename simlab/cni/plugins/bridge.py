@@ -58,6 +58,8 @@ __all__ = [
     "cmd_add",
     "cmd_del",
     "cmd_check",
+    "cmd_status",
+    "cmd_gc",
     "main",
     "run",
     "FUNCS",
@@ -254,6 +256,7 @@ STEPS = {
             "ブリッジ・veth の両端・アドレス・ルートを prevResult と照らし合わせる。",
         ),
     ),
+    **common.STATUS_GC_STEPS,
 }
 
 
@@ -827,7 +830,17 @@ def cmd_check(args: skel.CmdArgs) -> None:
                 ip.validate_expected_route(result.routes)
 
 
-FUNCS = skel.Funcs(add=cmd_add, check=cmd_check, delete=cmd_del)
+# mirrors bridge.go: cmdStatus
+def cmd_status(args: skel.CmdArgs) -> None:
+    common.cmd_status(STEPS, _SCHEMA, args.stdin_data)
+
+
+def cmd_gc(args: skel.CmdArgs) -> None:
+    """simlab: GC forwarded to IPAM, stale ipMasq chains removed (upstream: ``FIXME GC``)."""
+    common.cmd_gc(STEPS, _SCHEMA, args.stdin_data)
+
+
+FUNCS = skel.Funcs(add=cmd_add, check=cmd_check, delete=cmd_del, gc=cmd_gc, status=cmd_status)
 
 
 #: One call in-process: ``run(env, stdin, backend=...)`` -> ``(exit, stdout, stderr)``.

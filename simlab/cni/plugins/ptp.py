@@ -51,6 +51,8 @@ __all__ = [
     "cmd_add",
     "cmd_del",
     "cmd_check",
+    "cmd_status",
+    "cmd_gc",
     "main",
     "run",
     "in_process",
@@ -163,6 +165,7 @@ STEPS = {
             "Pod のマスカレードルールを削除する（チェイン {chain}）。",
         ),
     ),
+    **common.STATUS_GC_STEPS,
 }
 
 
@@ -396,7 +399,17 @@ def cmd_check(args: skel.CmdArgs) -> None:
     ns.with_net_ns_path(args.netns, check)
 
 
-FUNCS = skel.Funcs(add=cmd_add, check=cmd_check, delete=cmd_del)
+# mirrors ptp.go: cmdStatus
+def cmd_status(args: skel.CmdArgs) -> None:
+    common.cmd_status(STEPS, _SCHEMA, args.stdin_data)
+
+
+def cmd_gc(args: skel.CmdArgs) -> None:
+    """simlab: GC forwarded to IPAM, stale ipMasq chains removed (upstream: ``FIXME GC``)."""
+    common.cmd_gc(STEPS, _SCHEMA, args.stdin_data)
+
+
+FUNCS = skel.Funcs(add=cmd_add, check=cmd_check, delete=cmd_del, gc=cmd_gc, status=cmd_status)
 
 
 def main() -> int:

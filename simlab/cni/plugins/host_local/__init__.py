@@ -7,6 +7,15 @@ Read it beside ``plugins/ipam/host-local/main.go`` (this module),
 host-local never touches the network: it reserves addresses in files under
 ``<dataDir>/<network>/`` and prints an IPAM result (``ips``, ``routes``,
 ``dns``; no ``interfaces``).  It does not even look at ``CNI_NETNS``.
+
+Spec 1.1.0: GC releases the reservations of attachments not in
+``cni.dev/valid-attachments`` (leases leaked by a DEL that never ran).
+Upstream host-local has no GC in any release up to v1.9 (``/* FIXME GC */``,
+plugins issue #1047); simlab mirrors the store GC proposed there
+(``backend/disk``: match on container id *and* ifname, keep ``lock`` and
+``last_reserved_ip.*``, honour reservations written with the id alone).
+STATUS is not implemented upstream (``/* FIXME Status */``): the skeleton
+answers success.
 """
 
 from __future__ import annotations
@@ -16,14 +25,24 @@ import os
 import sys
 
 from ... import skel
-from ...spec import CURRENT_VERSION, Result
+from ...spec import CURRENT_VERSION, Result, valid_attachments
 from .. import caller
 from .allocator import IPAllocator
 from .config import load_ipam_config
 from .disk import Store
 from .dns import parse_resolv_conf
 
-__all__ = ["cmd_add", "cmd_del", "cmd_check", "main", "run", "FUNCS", "PLUGIN", "ABOUT"]
+__all__ = [
+    "cmd_add",
+    "cmd_del",
+    "cmd_check",
+    "cmd_gc",
+    "main",
+    "run",
+    "FUNCS",
+    "PLUGIN",
+    "ABOUT",
+]
 
 PLUGIN = "simlab-host-local"
 ABOUT = "CNI simlab-host-local plugin version 0.1.0 (mirrors host-local v1.1.1)"
@@ -132,7 +151,20 @@ def cmd_del(args: skel.CmdArgs) -> None:
         store.close()
 
 
-FUNCS = skel.Funcs(add=cmd_add, check=cmd_check, delete=cmd_del)
+# simlab: main.go's cmdGC as proposed for plugins issue #1047 (see the module's docstring)
+def cmd_gc(args: skel.CmdArgs) -> None:
+    ipam_conf, _ = load_ipam_config(args.stdin_data, args.args)
+    valid = valid_attachments(args.stdin_data)
+    store = _open_store(ipam_conf.name, ipam_conf.data_dir)
+    try:
+        store.gc(valid)
+    except OSError as err:
+        raise _go_os_error("remove", err) from None
+    finally:
+        store.close()
+
+
+FUNCS = skel.Funcs(add=cmd_add, check=cmd_check, delete=cmd_del, gc=cmd_gc)
 
 
 #: One call in-process: ``run(env, stdin, backend=...)`` -> ``(exit, stdout, stderr)``.

@@ -147,6 +147,37 @@ class Store:
         if not found:
             self.release_by_key(id, ifname, id.strip())
 
+    # simlab: the store GC proposed upstream for plugins issue #1047 (in no release yet)
+    def gc(self, valid: set[tuple[str, str]]) -> list[str]:
+        """Release every reservation whose (container id, ifname) is not in ``valid``.
+
+        A reservation written before ifname was recorded (just the id) is kept
+        if any valid attachment has that id, as ``ReleaseByID`` matches it.
+        ``lock`` and ``last_reserved_ip.*`` are bookkeeping, not reservations.
+        Returns the addresses released.
+        """
+        valid_ids = {cid.strip() for cid, _ in valid}
+        keep = {cid.strip() + LINE_BREAK + ifname for cid, ifname in valid}
+        released = []
+        self.lock()
+        try:
+            for name, path, data in list(self._walk()):
+                try:
+                    ipaddress.ip_address(name)
+                except ValueError:
+                    continue
+                owner = data.strip()
+                if owner in keep or (LINE_BREAK not in owner and owner in valid_ids):
+                    continue
+                try:
+                    os.remove(path)
+                except FileNotFoundError:
+                    continue
+                released.append(name)
+        finally:
+            self.unlock()
+        return released
+
     # mirrors backend.go: GetByID
     def get_by_id(self, id: str, ifname: str) -> list[str]:
         match = id.strip() + LINE_BREAK + ifname
