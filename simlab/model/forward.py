@@ -57,7 +57,10 @@ machine that loaded it, a kernel lab's namespaces have
 ``net.bridge.bridge-nf-call-iptables=1``, so frames bridged inside a namespace
 whose FORWARD policy is DROP need an ACCEPT, as docker's ``-i docker0 -o
 docker0 -j ACCEPT`` and the pod network's ``-s 10.244.0.0/16 -j ACCEPT`` are; the model
-walks those hooks for their counters only), the ICMP errors' own way back (not counted),
+walks those hooks for their counters only; nor br_netfilter's bridged DNAT: a pod reaching
+its own hostPort is sent back out of its own bridge port, which needs ``hairpinMode``,
+while the model routes it and delivers it either way, so portmap's presets turn hairpin
+on), the ICMP errors' own way back (not counted),
 IPv6, and sockets (a TCP packet delivered to a
 namespace counts as reaching it, whether or not something listens there).
 Learning (ARP cache, bridge FDB) is reported in the hops and as events
