@@ -21,7 +21,7 @@ PYTEST := SIMLAB_STRICT_GLYPHS=1 $(PY) -m pytest
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv system-lab system-test lab lab-present test test-ui bench clean distclean
+.PHONY: help venv system-lab system-test lab lab-present classroom test test-ui bench clean distclean
 
 help:
 	@echo "make lab          set up .venv and open JupyterLab on $(NOTEBOOK) (ARGS='--no-browser ...')"
@@ -29,7 +29,9 @@ help:
 	@echo "make test         set up .venv and run every test (pytest + notebooks + browser tests; as root installs the Debian packages)"
 	@echo "make test-ui      only the browser tests in tests/ui (needs $(CHROMIUM))"
 	@echo "make bench        run benchmarks/run.py"
-	@echo "make venv         only create/update .venv (pip install -e '.[lab,test]')"
+	@echo "make classroom    as root: a JupyterHub for LEARNERS='ana ben' (or LEARNERS_FILE=f), TRAINER=t"
+	@echo "                  CREATE_ACCOUNTS=1 HUB_IP=127.0.0.1 HUB_PORT=8000 (see README, A class)"
+	@echo "make venv         only create/update .venv (pip install -e '.[lab,test,classroom]')"
 	@echo "make system-lab   as root with apt: install the kernel backend's Debian packages (lab does it)"
 	@echo "make system-test  the same plus chromium and fonts-noto-cjk for the browser tests (test does it)"
 	@echo "make clean        remove caches and test artifacts (make distclean also removes .venv)"
@@ -56,7 +58,7 @@ $(STAMP): pyproject.toml
 	  echo "== creating $(VENV) with $$($(PYTHON) --version)"; \
 	  rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); \
 	fi
-	$(PY) -m pip install -e ".[lab,test]"
+	$(PY) -m pip install -e ".[lab,test,classroom]"
 	@touch $@
 
 # ---------------------------------------------------------------------------------------------
@@ -88,6 +90,23 @@ lab-present: system-lab venv
 	@$(PY) -m simlab doctor --lab-args="$(ARGS)"
 	JUPYTERLAB_SETTINGS_DIR=$(abspath $(PRESENTER_SETTINGS)) \
 	  $(PY) -m jupyterlab $(LAB_FLAGS) --LabApp.default_url=/doc/tree/$(NOTEBOOK) $(ARGS)
+
+# ---------------------------------------------------------------------------------------------
+# A class on this machine (simlab/classroom): JupyterHub as root, one server per learner, run in
+# the foreground; Ctrl-C stops every server and the proxy.
+LEARNERS        ?=
+LEARNERS_FILE   ?=
+TRAINER         ?= trainer
+HUB_IP          ?= 127.0.0.1
+HUB_PORT        ?= 8000
+CLASS_DIR       ?= /var/lib/simlab-classroom
+CREATE_ACCOUNTS ?=
+CLASS_ARGS = $(LEARNERS) --trainer $(TRAINER) --ip $(HUB_IP) --port $(HUB_PORT) \
+  --run-dir $(CLASS_DIR) $(if $(LEARNERS_FILE),--learners-file $(LEARNERS_FILE)) \
+  $(if $(filter 1 yes true,$(CREATE_ACCOUNTS)),--create-accounts) $(ARGS)
+
+classroom: system-lab venv
+	$(PY) -m simlab classroom $(CLASS_ARGS)
 
 # ---------------------------------------------------------------------------------------------
 # run_pytest ARGS: pytest with its exit code kept in test-artifacts/pytest-exit-code

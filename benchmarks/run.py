@@ -25,6 +25,8 @@ BENCHES = [
     ("kernel: k8s.run and one ADD vs Debian's plugins", ["bench_k8s_kernel.py"], True),
     # as root: beside the root backend's ratio, the lab run as nobody; not root: its own user
     ("rootless kernel vs shell in a user namespace: 100 pods", ["bench_rootless.py"], False),
+    ("classroom: memory per learner, time to start a learner's server", ["bench_classroom.py"],
+     True),
 ]
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,15 +176,123 @@ def cleanup() -> list[Cell]:
     ]
 
 
+# ----------------------------------------------------------------------------- comments
+def comment_spans(code_text: str) -> list[tuple[int, int]]:
+    """Where each comment starts: ``(line number, column of its #)``, for Python and shell.
+
+    A ``#`` starts a comment when it is outside a one-line string and starts a word (at the
+    line's start or after a blank), as in the shell and in this repo's Python.  Lines are
+    read one by one: a triple-quoted string holding a plugin's code is read as that code, so
+    its comments count too.  Written by hand: ``tokenize`` stops at IPython's ``%%``/``!``
+    lines and does not look inside strings.
+    """
+    spans = []
+    for no, line in enumerate(code_text.split("\n")):
+        quote, i = None, 0
+        while i < len(line):
+            ch = line[i]
+            if quote:
+                if ch == "\\":
+                    i += 1
+                elif ch == quote:
+                    quote = None
+            elif line.startswith(("'''", '"""'), i):
+                i += 2  # a triple quote opens or closes a multi-line string: read on as code
+            elif ch in "'\"":
+                quote = ch
+            elif ch == "#" and (i == 0 or line[i - 1] in " \t"):
+                spans.append((no, i))
+                break
+            i += 1
+    return spans
+
+
+def comments_of(code_text: str) -> list[str]:
+    """Every comment's text, without its ``#`` and the blanks around it."""
+    lines = code_text.split("\n")
+    return [lines[no][col + 1:].strip() for no, col in comment_spans(code_text)]
+
+
+def strip_comments(code_text: str) -> str:
+    """The code without its comments (and the blanks before them): what must not change."""
+    lines = code_text.split("\n")
+    for no, col in comment_spans(code_text):
+        lines[no] = lines[no][:col].rstrip()
+    return "\n".join(lines)
+
+
+def localize_comments(code_text: str, table: dict[str, str]) -> str:
+    """``code_text`` with each comment found in ``table`` (English → Japanese) translated.
+
+    Only comments change; a ``#!`` line and comments not in the table stay as they are.
+    """
+    lines = code_text.split("\n")
+    for no, col in comment_spans(code_text):
+        body = lines[no][col + 1:]
+        new = table.get(body.strip())
+        if new is not None and not body.startswith("!"):
+            lines[no] = lines[no][:col] + "# " + new
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- punctuation
+_JA_CHARS = "\u3040-\u30ff\u4e00-\u9fff\uff01-\uff5e"
+#: What markdown must keep as written: code blocks, code spans, links' targets, HTML tags.
+_KEEP = re.compile(r"```.*?```|`[^`\n]*`|\]\([^)\n]*\)|<[^>\n]*>", re.S)
+_JA_COLON = re.compile(rf"(?<=[{_JA_CHARS}])(\**): ?|(?<=\S): (?=\**[{_JA_CHARS}])")
+_JA_COMMA = re.compile(rf"(?<=[{_JA_CHARS}]), ?")
+_JA_PARENS = re.compile(r"(?<![\]A-Za-z0-9_.])\(([^()\n`]*)\)")
+_JA_MARKS = re.compile(rf"(?<=[{_JA_CHARS}])([!?])")
+
+
+def fullwidth(text: str) -> str:
+    """Japanese markdown with full-width punctuation where it touches Japanese text.
+
+    ``課題: 壊れた所`` → ``課題：壊れた所``, ``要求 (R) と`` → ``要求（R）と``,
+    ``**所要時間:**`` → ``**所要時間：**``; code, links' targets and HTML stay as written.
+    """
+    def ja_near(s: str, at: int, end: int) -> bool:
+        before, after = s[max(0, at - 2):at], s[end:end + 2]
+        return bool(re.search(f"[{_JA_CHARS}]", before + after))
+
+    def parens(m: re.Match) -> str:
+        s, inner = m.string, m.group(1)
+        if not (ja_near(s, m.start(), m.end()) or re.search(f"[{_JA_CHARS}]", inner)):
+            return m.group()
+        return f"（{inner}）"
+
+    def plain(s: str) -> str:
+        s = _JA_COLON.sub(lambda m: (m.group(1) or "") + "：", s)
+        s = _JA_COMMA.sub("、", s)
+        s = _JA_MARKS.sub(lambda m: "！" if m.group(1) == "!" else "？", s)
+        s = _JA_PARENS.sub(parens, s)
+        # full-width parentheses carry their own space
+        return re.sub(rf"（|） (?=[{_JA_CHARS}])", lambda m: m.group().strip(), s.replace(" （", "（"))
+
+    kept: list[str] = []
+
+    def hide(m: re.Match) -> str:  # a placeholder that is neither blank nor Japanese
+        kept.append(m.group())
+        return f"\0{len(kept) - 1}\0"
+
+    return re.sub("\0(\\d+)\0", lambda m: kept[int(m.group(1))], plain(_KEEP.sub(hide, text)))
+
+
 # ----------------------------------------------------------------------------- output
 def to_notebook(stem: str, cells: list[Cell], lang: str) -> dict:
+    from _comments_ja import COMMENTS_JA
+
     out = []
     for i, c in enumerate(cells):
         text = c.en if lang == "en" else c.ja
         if c.kind == "code":
             text = text.replace("@LANG@", lang)
+            if lang == "ja":
+                text = localize_comments(text, COMMENTS_JA)
         else:
             text = text.replace("@STEM@", stem)
+            if lang == "ja":
+                text = fullwidth(text)
         meta: dict = dict(c.metadata)
         if c.tags:
             meta["tags"] = list(c.tags)

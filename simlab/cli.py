@@ -1,4 +1,5 @@
-"""The ``simlab`` command: ``simlab clean``, ``simlab doctor`` (others add their own).
+"""The ``simlab`` command: ``simlab clean``, ``simlab doctor``, ``simlab classroom`` (others add
+their own).
 
 Adding a subcommand: write ``def cmd_NAME(args) -> int`` and register it with
 :func:`command`, giving a function that adds its arguments::
@@ -24,6 +25,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import simlab
 
@@ -121,6 +123,54 @@ def cmd_clean(args: argparse.Namespace) -> int:
 @cmd_clean.arguments
 def _clean_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ledger-dir", default=LEDGER_DIR, help=argparse.SUPPRESS)
+
+
+# ---------------------------------------------------------------- classroom
+@command("classroom", help="run a JupyterHub class on this machine (as root; make classroom)")
+def cmd_classroom(args: argparse.Namespace) -> int:
+    from .classroom.hub import serve  # lazy: the classroom extra (packaging) is optional
+    from .classroom.spec import ClassSpec, SpecError, parse_learners  # lazy: as above
+
+    text = " ".join(args.learners or [])
+    if args.learners_file:
+        try:
+            text += "\n" + Path(args.learners_file).read_text()
+        except OSError as e:
+            print(f"simlab classroom: cannot read the learners file: {e}", file=sys.stderr)
+            return 2
+    spec = ClassSpec(learners=tuple(parse_learners(text)), trainer=args.trainer,
+                     run_dir=Path(args.run_dir).resolve(), ip=args.ip, port=args.port,
+                     create_accounts=args.create_accounts, auth=args.auth, backend=args.backend)
+    try:
+        return serve(spec, password=args.password or None, remove=args.remove_accounts)
+    except (SpecError, RuntimeError) as e:
+        print(f"simlab classroom: {e}", file=sys.stderr)
+        return 2
+
+
+@cmd_classroom.arguments
+def _classroom_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("learners", nargs="*", help="learner names (or --learners-file)")
+    parser.add_argument("--learners-file", metavar="FILE",
+                        help="one name a line, # comments")
+    parser.add_argument("--trainer", default="trainer", help="the admin (default: trainer)")
+    parser.add_argument("--ip", default="127.0.0.1",
+                        help="where the hub listens (default 127.0.0.1; 0.0.0.0 = everywhere, "
+                             "then put TLS in front)")
+    parser.add_argument("--port", type=int, default=8000,
+                        help="the learners' URL port; the next two are the proxy's and hub's APIs")
+    parser.add_argument("--run-dir", default="/var/lib/simlab-classroom",
+                        help="the hub's database, passwords, the learners' venv and notebooks")
+    parser.add_argument("--create-accounts", action="store_true",
+                        help="useradd the missing accounts (homes 0700)")
+    parser.add_argument("--remove-accounts", action="store_true",
+                        help="at the end, userdel -r the accounts this run dir created")
+    parser.add_argument("--auth", choices=("shared", "pam"), default="shared",
+                        help="shared: one class password (default); pam: the accounts' own")
+    parser.add_argument("--password", default=os.environ.get("SIMLAB_CLASS_PASSWORD", ""),
+                        help="the class password (default: a random one, kept in the run dir)")
+    parser.add_argument("--backend", choices=("auto", "kernel", "model"), default="auto",
+                        help="the learners' Lab(): auto = rootless kernel where allowed, else model")
 
 
 # ------------------------------------------------------------------- doctor

@@ -28,7 +28,7 @@ from .views.page import page
 from .views.scene import scene
 from .views.story import frames
 
-__all__ = ["fresh", "show", "picture", "fallback_html", "main", "PICTURE_PX"]
+__all__ = ["fresh", "show", "picture", "path", "fallback_html", "main", "PICTURE_PX"]
 
 #: The picture's height on a 1280x720 slide: what is left under a heading and a code line.
 PICTURE_PX = 420
@@ -83,14 +83,16 @@ def show(text: str, *tokens: str, lines: Iterable[int] | None = None, keep: str 
 
 
 def picture(source, *, since: int | None = None, lang: str = "en", height: int = PICTURE_PX,
-            full: bool = False, whole: bool = False):
+            full: bool = False, whole: bool = False, packet: bool = False):
     """The lab's (or timeline's) last step as the browser picture, large, in an iframe.
 
     ``since``: show the steps from this index on (default: the whole timeline), so First/Back
     go back to where the slide began.  Without ``full`` the page shows the picture and its
     buttons only (the compact page); with it, also the step's text and the packet's events.
-    ``whole``: the whole lab in view (labels that have no room hide), e.g. for a packet's
-    path; by default the page zooms to what the step changed.
+    ``whole``: the whole lab in view (labels that have no room hide); by default the page
+    zooms to what the step changed.  ``packet``: for a step that sent a packet (a ping), the
+    view starts at the sender, at the readable zoom, and moves with the packet as it goes hop
+    by hop: a whole path fits a slide only with labels too small for a room.
     """
     fs = frames(source)
     if not fs:
@@ -106,9 +108,56 @@ def picture(source, *, since: int | None = None, lang: str = "en", height: int =
         raise RuntimeError("simlab.views.page.page no longer writes its options as JSON")
     if not full:
         doc = doc.replace(opts, json.dumps({"presenter": True, "step": 0, "compact": True}))
-    doc = doc.replace("</body>", f"<script>window.simlab.show({last});"
-                                 f"window.simlab.fit({'true' if whole else 'false'});</script>\n</body>")
+    script = f"window.simlab.show({last});window.simlab.fit({'true' if whole else 'false'});"
+    if packet:
+        script += _FOLLOW
+    doc = doc.replace("</body>", f"<script>{script}</script>\n</body>")
     return _frame(doc, height)
+
+
+#: The page's picture moves its view with the packet: each hop's item is kept away from the
+#: edges (centred when it would leave the view), at the same zoom.  It wraps the picture's
+#: ``setHop``, which the hop buttons and Play packet call.
+_FOLLOW = """
+(() => {
+  const s = window.simlab;
+  if (!s || !s.walk || !s.walk.frames.length) return;
+  const hop = s.setHop.bind(s);
+  const follow = (i) => {
+    const f = s.walk.frames[Math.max(0, Math.min(i, s.walk.frames.length - 1))];
+    const a = f && s.items.get(f.at);
+    if (!a || !s.view) return;
+    const [x, y] = s.center(a), v = s.view, m = 0.2;
+    const out = x < v.x + v.w * m || x > v.x + v.w * (1 - m)
+      || y < v.y + v.h * m || y > v.y + v.h * (1 - m);
+    if (out) {
+      s.zoomTo(s.width() / v.w, [x, y]);
+      s.userView = true; // a later resize keeps this view instead of fitting again
+      s.applyView();
+    }
+  };
+  s.setHop = (i) => { follow(i); hop(i); };
+  s.setHop(0);
+})();
+"""
+
+
+def path(walk, lab=None) -> str:
+    """A walk's path, one place a line (``centos1 eth0`` → ``node cni0`` → …), request only.
+
+    Namespaces are named as the learner knows them: a pod's or a container's name (from
+    ``lab``), ``node`` for the lab's own, else the key.
+    """
+    names = {"": "node"}
+    if lab is not None:
+        try:
+            names.update({c.netns: c.name for c in lab.docker.containers()})
+            names.update({p.netns: p.name for p in lab.k8s.pods})  # not its containers' names
+        except Exception:  # noqa: BLE001 - a lab without docker or kubelet: keys it is
+            pass
+    places = [f"{names.get(h.netns, h.netns)} {h.dev}" if h.dev else names.get(h.netns, h.netns)
+              for h in walk.hops]
+    return "\n→ ".join(dict.fromkeys(places))
 
 
 def _frame(doc: str, height: int):

@@ -57,6 +57,7 @@ __all__ = [
     "check_published",
     "check_pod_reaches_container",
     "check_pod_network",
+    "check_routed_pod",
     "check_plugin",
     "run_plugin",
     "load_plugin",
@@ -89,8 +90,8 @@ class Check:
         head = ("✔ " if self.ok else "✘ ") + self.verdict
         lines = [head]
         if self.hint:
-            word = "ヒント" if _is_ja(self.hint) else "hint"
-            lines.append(f"  {word}: {self.hint}")
+            word = "ヒント：" if _is_ja(self.hint) else "hint: "
+            lines.append(f"  {word}{self.hint}")
         lines += [f"  {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -645,10 +646,11 @@ def check_pod_network(lab, netns: str, *, bridge: str = "cni0", subnet: str = "1
     twins = sorted(k for k, o in state.netns.items() if k not in (netns, ROOT)
                    for l in o.links.values() for a in _v4_addrs(o, l) if a.ip == pod_addrs[0].ip)
     if twins:
+        who = _who(lab, twins[0])
         return _fail(lang, no, say(
-            f"{pod_addrs[0].ip} is already {twins[0]}'s address. Two hosts on one bridge must not "
+            f"{pod_addrs[0].ip} is already {who}'s address. Two hosts on one bridge must not "
             "share an address: pick a free one (host-local IPAM never hands out one twice).",
-            f"{pod_addrs[0].ip} はすでに {twins[0]} のアドレスです。一つのブリッジ上で同じアドレスを"
+            f"{pod_addrs[0].ip} はすでに {who} のアドレスです。一つのブリッジ上で同じアドレスを"
             "二つのホストが使うことはできません。空いているものを選んでください（host-local IPAM は"
             "同じアドレスを二度渡しません）。"), "duplicate", owner=twins[0])
     down = [n for n, l in ((f"{bridge}", br), (host.ifname, host), (f"{ifname} ({netns})", inner))
@@ -671,6 +673,161 @@ def check_pod_network(lab, netns: str, *, bridge: str = "cni0", subnet: str = "1
                             "互いに届きます。"), _walk_notes(walk, lang, 6))
     bad = walk if not (walk.ok and walk.reply_ok) else back
     return _fail(lang, no, _hint_for_walk(bad, lang), "no-reach", _walk_notes(bad, lang))
+
+
+def _who(lab, key: str) -> str:
+    """A namespace as the learner knows it: the pod's or the container's name, else its key."""
+    if not isinstance(lab, NetState):
+        for owners in (lambda: [(p.netns, p.name) for p in lab.k8s.pods],
+                       lambda: [(c.netns, c.name) for c in lab.docker.containers()]):
+            try:
+                found = dict(owners()).get(key)
+            except Exception:  # noqa: BLE001 - no kubelet / no docker in this lab: next
+                continue
+            if found:
+                return found
+    return _label(key)
+
+
+def check_routed_pod(lab, pod: str, *, node: str = "node3", gateway: str = "169.254.1.1",
+                     target: str | None = None, ifname: str = "eth0",
+                     lang: str | None = None) -> Check:
+    """Does ``pod`` have what a routed (Calico-style, ``ptp``) plugin gives it?
+
+    ``ifname`` inside, a veth whose other end is in ``node``; a /32 address nobody else has;
+    a link route to ``gateway`` and a default route through it; the node's end answering
+    for ``gateway``; on the node a host route ``<pod>/32 dev <its end>``; and a working ping
+    from the pod to the node's end and to ``target`` (an address elsewhere, e.g. a pod on
+    another node), with the replies coming back.
+    """
+    lang = _lang(lang)
+    state = _snapshot(lab)
+    key = _netns_of(lab, pod, state)
+    no = say(f"{pod} has no working routed network yet.",
+             f"{pod} のルーティング型のネットワークはまだ動いていません。")
+    ns = state.netns.get(key)
+    if ns is None:
+        return _fail(lang, no, say(f"there is no namespace {pod!r}: the sandbox must exist first.",
+                                   f"名前空間 {pod!r} がありません。先にサンドボックスが必要です。"),
+                     "no-netns")
+    host_ns = state.netns.get(node)
+    if host_ns is None:
+        return _fail(lang, no, say(f"there is no node namespace {node!r} (see `ip netns`).",
+                                   f"ノードの名前空間 {node!r} がありません（`ip netns` を参照）。"),
+                     "no-node")
+    inner = ns.link(ifname)
+    if inner is None:
+        return _fail(lang, no, say(
+            f"there is no {ifname} in {pod}: the pod's end of a veth, called {ifname} "
+            f"(look at `ip -n {key} link`).",
+            f"{pod} に {ifname} がありません。veth の Pod 側の端を {ifname} という名前で置きます"
+            f"（`ip -n {key} link` を参照）。"), "no-ifname")
+    other = peer_link(state, inner)
+    if inner.kind != "veth" or other is None or other[0] != node:
+        return _fail(lang, no, say(
+            f"{ifname} must be one end of a veth whose other end is in {node} (the node runs "
+            "the plugin and keeps the host end, `cali…` in Calico).",
+            f"{ifname} は、もう片端が {node} にある veth の端でなければなりません（プラグインは"
+            "ノードで動き、ホスト側の端を持ちます。Calico では `cali…`）。"), "peer-not-in-node")
+    host = other[1]
+    addrs = _v4_addrs(ns, inner)
+    if not addrs:
+        return _fail(lang, no, say(
+            f"{ifname} has no IPv4 address. A routed pod gets one address with a /32 prefix.",
+            f"{ifname} に IPv4 アドレスがありません。ルーティング型の Pod のアドレスは /32 の"
+            "一つだけです。"), "no-address")
+    mine = addrs[0]
+    if mine.network.prefixlen != 32:
+        return _fail(lang, no, say(
+            f"{mine} is not a /32. A /{mine.network.prefixlen} says all of {mine.network} is on "
+            f"{ifname}'s link, so the pod would ARP for its neighbours there, and nobody is on "
+            "the other end but the node. A routed pod has a /32 and sends everything to the node.",
+            f"{mine} は /32 ではありません。/{mine.network.prefixlen} だと {mine.network} 全体が "
+            f"{ifname} のリンク上にあることになり、Pod は隣の相手をそこで ARP しますが、対向には"
+            "ノードしかいません。ルーティング型の Pod は /32 を持ち、すべてをノードに送ります。"),
+            "not-32", address=str(mine))
+    twins = sorted(k for k, o in state.netns.items() if k != key
+                   for l in o.links.values() for a in _v4_addrs(o, l) if a.ip == mine.ip)
+    if twins:
+        owner = _who(lab, twins[0])
+        return _fail(lang, no, say(
+            f"{mine.ip} is already {owner}'s address. Two pods must not share an address, even "
+            "without a bridge: the node's host routes and the other pods' ARP caches can point to "
+            "only one of them. Pick a free one (host-local IPAM never hands out one twice).",
+            f"{mine.ip} はすでに {owner} のアドレスです。ブリッジが無くても、二つの Pod が同じ"
+            "アドレスを使うことはできません。ノードのホストルートも他の Pod の ARP キャッシュも、"
+            "どちらか一方しか指せないからです。空いているものを選んでください（host-local IPAM は"
+            "同じアドレスを二度渡しません）。"), "duplicate", owner=owner)
+    down = [f"{l.ifname} ({where})" for where, l in ((pod, inner), (node, host)) if not l.up]
+    if down:
+        return _fail(lang, no, say(f"{', '.join(down)} is DOWN: both ends of a veth must be UP.",
+                                   f"{'、'.join(down)} が DOWN です。veth は両端とも UP にします。"),
+                     "down", down=down)
+    gw = ipaddress.ip_address(gateway)
+
+    def to(route, ip) -> bool:
+        return (route.family == 4 and route.dst != "default"
+                and ipaddress.ip_network(route.dst, strict=False) == ipaddress.ip_network(ip))
+
+    if not any(to(r, gw) and r.via is None and r.dev == inner.ifindex for r in ns.routes):
+        return _fail(lang, no, say(
+            f"the pod has no link route to its gateway {gateway}. A /32 makes no connected route, "
+            f"so nothing says {gateway} is on {ifname}: a link route does (scope link, no via; "
+            "without it the kernel refuses a default route through the gateway). Compare "
+            "calico1's `ip route`.",
+            f"Pod にゲートウェイ {gateway} へのリンクルートがありません。/32 は接続ルートを作らない"
+            f"ので、{gateway} が {ifname} の先にあることを示すものがありません。それを示すのが"
+            "リンクルートです（scope link、via なし。これが無いと、カーネルはゲートウェイ経由の"
+            "デフォルトルートを受け付けません）。calico1 の `ip route` と比べてください。"),
+            "no-link-route")
+    if not any(r.dst == "default" and r.family == 4 and r.via == gateway for r in ns.routes):
+        return _fail(lang, no, say(
+            f"the pod has no default route through {gateway}: everything it sends goes to the "
+            f"node that way (`ip -n {key} route`).",
+            f"Pod に {gateway} 経由のデフォルトルートがありません。Pod はすべてをそのルートで"
+            f"ノードに送ります（`ip -n {key} route`）。"), "no-route")
+    if not any(a.ip == gw for a in _v4_addrs(host_ns, host)):
+        return _fail(lang, no, say(
+            f"the pod ARPs for {gateway} on {ifname}, and nobody answers: the node's end "
+            f"{host.ifname} must. Calico answers with proxy ARP; simlab-ptp puts {gateway}/32 "
+            "on the host end (compare calico1's host end in `ip -n "
+            f"{node} addr`).",
+            f"Pod は {ifname} で {gateway} を ARP しますが、誰も答えません。答えるのはノード側の端 "
+            f"{host.ifname} です。Calico は proxy ARP で、simlab-ptp はホスト側の端に {gateway}/32 "
+            f"を付けて答えます（`ip -n {node} addr` の calico1 のホスト側の端と比べてください）。"),
+            "no-gateway", host=host.ifname)
+    back = [r for r in host_ns.routes if to(r, mine.ip)]
+    if not any(r.dev == host.ifindex and r.via is None for r in back):
+        wrong = [host_ns.links[r.dev].ifname for r in back if r.dev in host_ns.links]
+        if wrong:
+            return _fail(lang, no, say(
+                f"{node}'s route to {mine.ip} leads to {wrong[0]}, not to the pod's end "
+                f"{host.ifname}: the node sends the pod's replies to another pod's veth.",
+                f"{node} の {mine.ip} へのルートは Pod の端 {host.ifname} ではなく {wrong[0]} に"
+                "向いています。ノードは Pod への応答を別の Pod の veth に送ってしまいます。"),
+                "host-route-elsewhere", host=host.ifname)
+        return _fail(lang, no, say(
+            f"{node} has no route back to {mine.ip}. The pod's packets leave through its default "
+            "route, but the answers come back to a node with no bridge and no subnet on the "
+            "pod's side: only a host route, one /32 per pod through that pod's own end "
+            f"({host.ifname}), tells the node where the pod is. Compare the other pods' routes in "
+            f"`ip -n {node} route`.",
+            f"{node} に {mine.ip} へ戻るルートがありません。Pod のパケットはデフォルトルートで"
+            "出ていきますが、応答が戻るノードには Pod 側のブリッジもサブネットもありません。Pod の"
+            f"居場所をノードに教えるのは、Pod ごとに一つ、その Pod の端（{host.ifname}）を指す /32 の"
+            f"ホストルートだけです。`ip -n {node} route` で他の Pod のルートと比べてください。"),
+            "no-host-route", host=host.ifname)
+    walks = [reach(state, key, gateway), reach(state, node, str(mine.ip))]
+    if target:
+        walks.append(reach(state, key, target))
+    bad = next((w for w in walks if not (w.ok and w.reply_ok)), None)
+    if bad is not None:
+        return _fail(lang, no, _hint_for_walk(bad, lang), "no-reach", _walk_notes(bad, lang))
+    also = f" and {target}" if target else ""
+    also_ja = f"と {target} " if target else ""
+    return _pass(lang, say(f"{pod} ({mine}) reaches the node{also}, and the replies come back.",
+                           f"{pod}（{mine}）からノード{also_ja}に届き、応答も戻ります。"),
+                 _walk_notes(walks[-1], lang, 8))
 
 
 # =====================================================================

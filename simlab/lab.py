@@ -12,8 +12,8 @@ from dataclasses import dataclass, replace
 from typing import Iterator
 
 from .backends.base import Backend, Capabilities
-from .backends.choose import choose
-from .i18n import why_text
+from .backends.choose import choose, why_in
+from .i18n import get_language, why_text
 from .iproute import Change, parse, render
 from .model import NetError, NetState, ROOT
 from .model.ops import Op, Ping, as_command
@@ -49,12 +49,17 @@ class Lab:
 
     def __init__(self, backend: str = "auto", *, seed: int = 0, tunnels: tuple[str, ...] = (),
                  lang: str | None = None):
-        self._backend, self.backend, self.why = choose(backend, seed=seed, tunnels=tunnels)
+        self._backend, self.backend, self._why = choose(backend, seed=seed, tunnels=tunnels)
         self.timeline = Timeline()
         self.lang = lang
         self._group: list[Op] | None = None
         self._docker = None
         self._k8s = None
+
+    @property
+    def why(self) -> str:
+        """Which backend and why, in the lab's language (else simlab's: ``print(lab.why)``)."""
+        return why_in(self._why, self.lang or get_language())
 
     # ------------------------------------------------------------- lifecycle
     def close(self) -> None:

@@ -74,9 +74,9 @@ def format_error(err: BaseException) -> str | None:
         lines = [in_language(err.message).rstrip("\n")]
         extra = _learner_hint(err.message)
         if extra:
-            lines.append(_t("hint: ", "ヒント: ") + extra)
+            lines.append(_t("hint: ", "ヒント：") + extra)
         elif err.hint:
-            lines.append(_t("hint: ", "ヒント: ") + in_language(err.hint))
+            lines.append(_t("hint: ", "ヒント：") + in_language(err.hint))
         return "\n".join(lines)
     if isinstance(err, CNIError):
         en, ja = _CNI_CODES.get(err.code, ("a plugin-specific code (100 and up are free)",

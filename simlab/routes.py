@@ -102,8 +102,12 @@ def table(lang: str = "en") -> str:
             if leg is None:
                 cols.append("—")
             else:
-                secs = ", ".join(f"§{s}" for s, _ in leg.sections)
-                cols.append(f"{secs} ({leg.minutes} {unit})")
+                if lang == "en":
+                    secs = ", ".join(f"§{s}" for s, _ in leg.sections)
+                    cols.append(f"{secs} ({leg.minutes} {unit})")
+                else:  # Japanese punctuation is full-width
+                    secs = "、".join(f"§{s}" for s, _ in leg.sections)
+                    cols.append(f"{secs}（{leg.minutes} {unit}）")
         rows.append(f"| `{name}` | " + " | ".join(cols) + " |")
     rows.append("| " + ("total" if lang == "en" else "合計") + " | "
                 + " | ".join(f"{minutes(r)} {unit}" for r in sorted(ROUTES)) + " |")

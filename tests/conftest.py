@@ -6,7 +6,8 @@
    ``SIMLAB_REQUIRE_KERNEL=1`` every skip of a kernel test (including ``pytest.skip()`` inside
    it) is reported as a failure instead.
    ``reference`` marker (Debian's CNI plugins) follows the same policy, under the same variable,
-   and so does ``rootless`` (root runs the kernel families again as a user it creates).
+   and so do ``rootless`` (root runs the kernel families again as a user it creates) and
+   ``classroom`` (root runs a JupyterHub class for learners it creates).
 3. ``ui`` marker (and everything under tests/ui/): skipped unless /usr/bin/chromium and the
    playwright package exist; a failure instead under ``SIMLAB_REQUIRE_UI=1``.
 """
@@ -36,6 +37,8 @@ _REQUIRED_BY_ENV = {
     "reference": ("SIMLAB_REQUIRE_KERNEL", "as root: make test, or apt-get install containernetworking-plugins"),
     "ui": ("SIMLAB_REQUIRE_UI", "Debian: apt-get install chromium"),
     "rootless": ("SIMLAB_REQUIRE_KERNEL", "as root on Linux with user namespaces allowed (simlab doctor)"),
+    "classroom": ("SIMLAB_REQUIRE_KERNEL", "as root with user namespaces allowed, and "
+                  "pip install -e '.[classroom]' (make test does)"),
 }
 
 
@@ -160,6 +163,20 @@ def rootless_available() -> tuple[bool, str]:
     if blockers:
         return False, "; ".join(blockers)
     return True, "root, and users may make user namespaces"
+
+
+@functools.cache
+def classroom_available() -> tuple[bool, str]:
+    """Can tests run a JupyterHub class (root, accounts, user namespaces, the classroom extra)?"""
+    ok, why = rootless_available()
+    if not ok:
+        return ok, why
+    for module in ("jupyterhub", "configurable_http_proxy", "websocket", "requests"):
+        try:
+            __import__(module)
+        except ImportError as e:
+            return False, f"{module} is not importable ({e})"
+    return True, "root, user namespaces, and JupyterHub"
 
 
 @functools.cache

@@ -58,8 +58,10 @@ def test_the_broken_lab_points_at_the_forward_chain(broken, lang):
 ])
 def test_a_wrong_fix_still_fails(broken, wrong):
     broken.iptables(wrong)
-    c = ex.check_pod_reaches_container(broken, "centos1", "web", lang="en")
-    assert not c and c.problem == "forward-drop"
+    for lang in ("en", "ja"):  # the checker only reads the lab: both languages on one lab
+        c = ex.check_pod_reaches_container(broken, "centos1", "web", lang=lang)
+        assert not c and c.problem == "forward-drop"
+        assert bool(JA.search(c.hint)) == (lang == "ja")
     assert _really(broken) in (None, False)
 
 

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+import simlab
 from simlab import i18n
 from simlab.i18n import CATALOG, LANGUAGES, SAME_OK, both, fields_of, t, why_for, why_for_ops
 from simlab.model import NetnsAdd, new_state
@@ -196,3 +197,30 @@ def test_simlab_reexports_set_language_when_wired():
     if not hasattr(simlab, "set_language"):
         pytest.skip("simlab/__init__.py does not re-export set_language yet (the lead wires it)")
     assert simlab.set_language is i18n.set_language
+
+
+def test_japanese_hop_lines_use_full_width_punctuation():
+    """The packet walk in Japanese: ``veth：``, ``ARP：``, ``ip_forward が 1：`` (issue 16)."""
+    import re
+
+    lab = simlab.Lab(backend="model")
+    lab.docker.start()
+    lab.k8s.run("centos1")
+    lab.k8s.add_node("k8s-node02")
+    lab.k8s.run("far", node="k8s-node02")
+    lines = lab.k8s.reach("centos1", "far").lines("ja")
+    jp = "\u3040-\u30ff\u4e00-\u9fff"
+    bad = [l for l in lines if re.search(rf"\S: |[{jp}] \(", re.sub(r"`[^`]*`", "", l))]
+    assert lines and not bad, "\n".join(bad)
+
+
+def test_lab_why_follows_the_language():
+    """``print(lab.why)`` on the Japanese deck and notebooks is Japanese (issue 16)."""
+    lab = simlab.Lab(backend="model")
+    assert lab.why == "the model was asked for"
+    i18n.set_language("ja")
+    try:
+        assert lab.why == "model が指定されました"
+    finally:
+        i18n.set_language("en")
+    assert simlab.Lab(backend="model", lang="ja").why == "model が指定されました"

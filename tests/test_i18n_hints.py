@@ -118,7 +118,7 @@ def test_a_japanese_notebook_shows_the_japanese_hint(command, en, ja):
     finally:
         i18n.set_language(saved)
     assert "hint: " in shown_en and en in shown_en
-    assert "ヒント: " in shown_ja and ja in shown_ja
+    assert "ヒント：" in shown_ja and ja in shown_ja
     assert shown_ja.splitlines()[0] == shown_en.splitlines()[0]  # ip's own words stay as ip prints them
 
 
@@ -137,4 +137,4 @@ def test_simlabs_own_refusal_is_said_in_japanese_too():
     finally:
         i18n.set_language(saved)
     assert shown.startswith('simlab は "ip neigh get" を扱いません')
-    assert "ip neigh show" in shown and "ヒント: " in shown
+    assert "ip neigh show" in shown and "ヒント：" in shown

@@ -54,16 +54,78 @@ def test_every_notebook_has_a_japanese_twin():
             "99_trainer_deck"} <= set(STEMS)
 
 
+def _build_module():
+    sys.path.insert(0, str(NB_DIR))
+    try:
+        import _build
+        import _comments_ja
+    finally:
+        sys.path.remove(str(NB_DIR))
+    return _build, _comments_ja.COMMENTS_JA
+
+
 @pytest.mark.parametrize("stem", STEMS)
 def test_same_code_cells_in_both_languages(stem):
+    """The same code in both languages; only the comments (and the LANG line) differ."""
+    build, _ = _build_module()
     en, ja = load(NB_DIR / f"{stem}.ipynb"), load(NB_DIR / "ja" / f"{stem}.ipynb")
     assert [c["cell_type"] for c in en["cells"]] == [c["cell_type"] for c in ja["cells"]]
     for a, b in zip(en["cells"], ja["cells"]):
         if a["cell_type"] == "code":
-            assert source(a).replace('LANG = "en"', 'LANG = "ja"') == source(b)
+            code_en = build.strip_comments(source(a).replace('LANG = "en"', 'LANG = "ja"'))
+            assert code_en == build.strip_comments(source(b)), f"{stem} {a['id']}"
+            assert len(build.comments_of(source(a))) == len(build.comments_of(source(b)))
             assert a["metadata"] == b["metadata"]
         else:
             assert source(a) != source(b), f"{stem}: a markdown cell is not translated"
+
+
+def _is_code(comment: str) -> bool:
+    """A commented-out line of code (``lab.ip("...")``) or a ``#!`` line, not a sentence."""
+    if comment.startswith("!"):
+        return True
+    try:
+        compile(comment, "<comment>", "exec")
+    except SyntaxError:
+        return False
+    return True
+
+
+_JA = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_no_english_comment_is_left_in_the_japanese_notebooks(stem):
+    build, _ = _build_module()
+    left = [(c["id"], text) for c in load(NB_DIR / "ja" / f"{stem}.ipynb")["cells"]
+            if c["cell_type"] == "code" for text in build.comments_of(source(c))
+            if re.search("[A-Za-z]{2}", text) and not _JA.search(text) and not _is_code(text)]
+    assert not left, ("English comments in ja/" + stem + " (add them to "
+                      "notebooks/_comments_ja.py):\n" + "\n".join(map(str, left)))
+
+
+def test_every_comment_translation_is_used():
+    build, table = _build_module()
+    used = {text for p in EN for c in load(p)["cells"] if c["cell_type"] == "code"
+            for text in build.comments_of(source(c))}
+    assert not set(table) - used, f"unused entries in _comments_ja.py: {set(table) - used}"
+
+
+def test_comments_are_found_outside_strings_only():
+    build, _ = _build_module()
+    text = ('x = "a # b"  # real\n'
+            'echo "$#" ${#v} # sh comment\n'
+            "p.write_text(f'#!{exe}')\n"
+            '# whole line\n'
+            'S = r"""\n'
+            '    y = 1  # inside a plugin\'s code\n'
+            '"""')
+    assert build.comments_of(text) == ["real", "sh comment", "whole line",
+                                       "inside a plugin's code"]
+    table = {"real": "本物", "inside a plugin's code": "プラグインのコード"}
+    out = build.localize_comments(text, table)
+    assert out.splitlines()[0] == 'x = "a # b"  # 本物'
+    assert build.strip_comments(out) == build.strip_comments(text)
 
 
 @pytest.mark.parametrize("path", ALL, ids=lambda p: str(p.relative_to(NB_DIR)))
@@ -263,3 +325,17 @@ def test_format_error_for_a_tool_typed_twice(typed, expected):
     with pytest.raises(simlab.NetError) as info:
         lab.ip(typed)
     assert expected in snb.format_error(info.value)
+
+
+_J = "[\u3040-\u30ff\u4e00-\u9fff]"
+_HALF = re.compile(rf"{_J}\**[,:;!?]|[,:;!?] ?\**{_J}|{_J} ?\((?!\))|\) ?{_J}")
+_CODE = re.compile(r"```.*?```|`[^`\n]*`|\]\([^)\n]*\)|<[^>\n]*>", re.S)
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_japanese_text_has_full_width_punctuation(stem):
+    """``課題：``, ``要求（R）と``: no half-width colon, comma or parenthesis next to Japanese."""
+    bad = [(c["id"], m.group()) for c in load(NB_DIR / "ja" / f"{stem}.ipynb")["cells"]
+           if c["cell_type"] == "markdown"
+           for m in _HALF.finditer(_CODE.sub("`x`", source(c)))]
+    assert not bad, bad

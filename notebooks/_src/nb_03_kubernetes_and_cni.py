@@ -14,17 +14,19 @@ def cells():
             sandbox with `--net none`, then runs a **CNI** plugin that builds the network. You will
             look at what the kubelet hands the plugin (environment variables and stdin, slide 15),
             step through the bridge plugin's `cmdAdd` beside `bridge.go` (slide 16), compare a bridge
-            plugin with a routed one, add a second node, and finally give a pod its network by hand.
+            plugin with a routed one and add more nodes; then you give a pod a routed /32 network by
+            hand (Calico-style: a link route and a host route) and find what is broken in another.
             """,
             covers_ja="""
-            講演の謎: Kubernetes の Pod のコンテナを `docker inspect` すると**ネットワークが無い**
+            講演の謎：Kubernetes の Pod のコンテナを `docker inspect` すると**ネットワークが無い**
             （スライド 12）のに、`kubectl get -o wide pod` には IP が出て（スライド 13）、コンテナの中の
             `ip a` にはその IP の `eth0` があります。kubelet がその答えです（スライド 14）。kubelet は
             Pod のサンドボックスを `--net none` で起動し、それから **CNI** プラグインを実行して
             ネットワークを作らせます。kubelet がプラグインに何を渡すか（環境変数と標準入力、スライド 15）を
             見て、bridge プラグインの `cmdAdd` を `bridge.go` と並べて一歩ずつたどり（スライド 16）、
-            bridge 型とルーティング型のプラグインを比べ、2 台目のノードを加え、最後に Pod の
-            ネットワークを手で作ります。
+            bridge 型とルーティング型のプラグインを比べ、ノードを増やします。それから Pod に
+            ルーティング型の /32 のネットワークを手で作り（Calico 流：リンクルートとホストルート）、
+            別の Pod の壊れた所を探します。
             """,
             minutes=40),
         setup(),
@@ -394,61 +396,120 @@ def cells():
             "Unreachable*）。一つのサブネットには一つの設計。だからクラスタはネットワークプラグインを"
             "一つに揃えるのです。"),
         task(
-            "give a pod its network by hand",
+            "give a pod a routed /32 address, the Calico way",
             """
-            The kubelet started a sandbox `k8s_POD_handmade` with `--net none` (the cell below), but
-            this time nobody calls a plugin: **you** are the plugin. Do what `simlab-bridge` did for
-            `centos1`: on the node's bridge `cni0` (it has the gateway `10.244.1.1/24`), give the
-            sandbox an `eth0`, a free address in `10.244.1.0/24`, and a default route through the
-            gateway. The sandbox's namespace is `sandbox.netns`.
+            Node 3's kubelet has started a sandbox with `--net none` (here the namespace
+            `handmade`, made in the cell below), and this time **you** are the routed plugin.
+            Do for it what `simlab-ptp` did for `calico1` (compare `ip -n node3 addr`,
+            `ip -n node3 route` and `calico1`'s `ip route` above):
+
+            1. a veth pair: `eth0` in `handmade`, the other end in `node3`;
+            2. a free address of node 3's range `10.244.3.0/24` on `eth0`, as a **/32**;
+            3. in the pod, a **link route** to the gateway `169.254.1.1` and a default route
+               through it; on the node's end, something that answers for `169.254.1.1`;
+            4. on the node, a **host route** to the pod's address through the node's end.
+
+            Every `lab.ip` command takes `-n NAMESPACE` like `ip`. The check pings from the pod
+            to the node and to `centos1` on node 1.
             """,
-            "Pod のネットワークを手で作る",
+            "ルーティング型の /32 アドレスを Calico 流に Pod に与える",
             """
-            kubelet がサンドボックス `k8s_POD_handmade` を `--net none` で起動しました（下のセル）。でも
-            今回はプラグインを呼ぶ人がいません。**あなた**がプラグインです。`simlab-bridge` が
-            `centos1` にしたことをしてください。ノードのブリッジ `cni0`（ゲートウェイ `10.244.1.1/24`
-            付き）につなぎ、サンドボックスに `eth0`、`10.244.1.0/24` の空いているアドレス、
-            ゲートウェイ経由のデフォルトルートを与えます。サンドボックスの名前空間は `sandbox.netns` です。
+            ノード 3 の kubelet がサンドボックスを `--net none` で起動しました（ここでは下のセルで
+            作る名前空間 `handmade`）。今回は**あなた**がルーティング型のプラグインです。
+            `simlab-ptp` が `calico1` にしたことを、この Pod にしてください（`ip -n node3 addr`、
+            `ip -n node3 route`、上の `calico1` の `ip route` と比べてください）。
+
+            1. veth ペア：`handmade` に `eth0`、もう片端は `node3` に置きます。
+            2. ノード 3 の範囲 `10.244.3.0/24` の空いているアドレスを、**/32** で `eth0` に付けます。
+            3. Pod には、ゲートウェイ `169.254.1.1` への**リンクルート**と、そこを経由するデフォルト
+               ルート。ノード側の端には、`169.254.1.1` に答えるもの。
+            4. ノードには、ノード側の端を通って Pod のアドレスへ向かう**ホストルート**。
+
+            `lab.ip` のコマンドは `ip` と同じく `-n 名前空間` を取ります。チェックは Pod から
+            ノードと、ノード 1 の `centos1` へ ping します。
             """),
         code("""
-             sandbox = lab.docker.run("k8s_POD_handmade", net="none", image="k8s.gcr.io/pause")
-             print(sandbox.netns)
-             ex.check_pod_network(lab, sandbox.netns, bridge="cni0", subnet="10.244.1.0/24", lang=LANG)
+             lab.run("ip netns del handmade")   # a fresh sandbox, also when you run this again
+             lab.ip("netns add handmade")
+             centos1_ip = lab.k8s.pod("centos1").ip
+             ex.check_routed_pod(lab, "handmade", node="node3", target=centos1_ip, lang=LANG)
              """, tags=("check",)),
         code("""
              # Your commands here / ここにコマンドを書く:
-             # lab.ip(f"... netns {sandbox.netns}")
+             # lab.ip("-n node3 link add ...")
              """, tags=("answer",)),
         code("""
-             ex.check_pod_network(lab, sandbox.netns, bridge="cni0", subnet="10.244.1.0/24", lang=LANG)
+             ex.check_routed_pod(lab, "handmade", node="node3", target=centos1_ip, lang=LANG)
              """, tags=("check",)),
         solution("""
-                 ns = sandbox.netns
-                 lab.run("ip link del vhand")            # leftovers of an earlier try, if any
-                 lab.run(f"ip -n {ns} link del eth0")
-                 lab.ip(f"link add vhand type veth peer name eth0 netns {ns}")   # setupVeth
-                 lab.ip("link set vhand master cni0")
-                 lab.ip("link set vhand up")
-                 lab.ip(f"-n {ns} addr add 10.244.1.200/24 dev eth0")           # ConfigureIface
-                 lab.ip(f"-n {ns} link set eth0 up")
-                 lab.ip(f"-n {ns} route add default via 10.244.1.1")
-                 ex.check_pod_network(lab, sandbox.netns, bridge="cni0", subnet="10.244.1.0/24", lang=LANG)
+                 lab.run("ip -n node3 link del calihand")   # an earlier try, if any
+                 lab.run("ip -n handmade link del eth0")
+                 lab.ip("-n node3 link add calihand type veth peer name eth0 netns handmade")
+                 lab.ip("-n handmade addr add 10.244.3.200/32 dev eth0")
+                 lab.ip("-n handmade link set eth0 up")
+                 lab.ip("-n node3 link set calihand up")
+                 lab.ip("-n handmade route add 169.254.1.1 dev eth0 scope link")   # the link route
+                 lab.ip("-n handmade route add default via 169.254.1.1 dev eth0")
+                 # the node's end answers ARP for the gateway
+                 lab.ip("-n node3 addr add 169.254.1.1/32 dev calihand")
+                 lab.ip("-n node3 route add 10.244.3.200/32 dev calihand")   # the host route
+                 ex.check_routed_pod(lab, "handmade", node="node3", target=centos1_ip, lang=LANG)
                  """),
         reveal(
-            "Your hand-made pod works, but `kubectl get pods` will never show `10.244.1.200`, and "
+            "Your hand-made pod works, but `kubectl get pods` will never show `10.244.3.200`, and "
             "host-local may one day give the same address to another pod. Why?",
             "Because Kubernetes knows only the sandboxes it asked for (dockershim reads their "
             "`eth0`; containerd keeps the plugin's **result**), and host-local "
             "knows which addresses are taken only from its own store "
             "(`/var/lib/cni/networks/<network>/<ip>` files). You changed the kernel, but you told "
             "neither of them. That is why a plugin must both do the work *and* report it.",
-            "手作りの Pod は動きますが、`kubectl get pods` に `10.244.1.200` が出ることはなく、"
+            "手作りの Pod は動きますが、`kubectl get pods` に `10.244.3.200` が出ることはなく、"
             "host-local がいつか同じアドレスを別の Pod に渡すかもしれません。なぜでしょう？",
             "Kubernetes は自分が頼んだサンドボックスしか知らず（dockershim はその `eth0` を読み、"
             "containerd はプラグインの**結果**を保存します）、host-local は使用中の"
             "アドレスを自分の記録（`/var/lib/cni/networks/<ネットワーク>/<ip>` のファイル）からしか"
             "知らないからです。あなたはカーネルを変えましたが、どちらにも伝えていません。プラグインは"
             "作業をして、*かつ*それを報告しなければならないのです。"),
+        task(
+            "find what is broken",
+            """
+            The collapsed cell below runs a pod `calico2` on node 3 with **one fault**: its pings
+            to `centos1` on node 1 get no answer, while `calico1` on the same node works. Do not
+            open it: investigate as on a real machine (`lab.k8s.exec("calico2", "ip route")`,
+            `lab.ip("-n node3 route")`, `lab.ping(lab.k8s.pod("calico2").netns, centos1_ip)`
+            and its `.walk`: where does the **reply** go?), fix it with one command, then run the
+            check. Its hint names the fault if you are stuck.
+            """,
+            "壊れた所を探す",
+            """
+            下の折りたたまれたセルはノード 3 で Pod `calico2` を動かしますが、**故障が一つ**あり、
+            ノード 1 の `centos1` への ping に応答が返りません。同じノードの `calico1` は動きます。
+            セルは開かずに、本物のマシンと同じように調べてください（`lab.k8s.exec("calico2", "ip route")`、
+            `lab.ip("-n node3 route")`、`lab.ping(lab.k8s.pod("calico2").netns, centos1_ip)` とその
+            `.walk`。**応答**はどこへ行くでしょう？）。故障を見つけたらコマンド一つで直し、チェックを
+            実行します。行き詰まったら、チェックのヒントが故障を教えます。
+            """),
+        code("""
+             # The broken lab: open it after you found the fault / 壊れたラボ（故障を見つけてから開く）
+             if any(p.name == "calico2" for p in lab.k8s.pods):
+                 lab.k8s.delete("calico2")   # a fresh pod, also when you run this again
+             calico2 = lab.k8s.run("calico2", node="k8s-node03")
+             lab.ip(f"-n node3 route del {calico2.ip}")   # the fault: the host route is gone
+             print(lab.ping(calico2.netns, centos1_ip))
+             """, tags=("fault",), hidden=True),
+        code("""
+             # Investigate and fix here / ここで調べて直す:
+             print(lab.ip("-n node3 route"))
+             """, tags=("answer",)),
+        code("""
+             ex.check_routed_pod(lab, "calico2", node="node3", target=centos1_ip, lang=LANG)
+             """, tags=("check",)),
+        solution("""
+                 calico2 = lab.k8s.pod("calico2")
+                 end = calico2.result.interfaces[0].name   # the plugin's result names the host end
+                 lab.ip(f"-n node3 route add {calico2.ip}/32 dev {end}")
+                 ex.check_routed_pod(lab, "calico2", node="node3", target=centos1_ip, lang=LANG)
+                 """),
         md("""
            ## 8. 2017 → today: the same pod on containerd
 

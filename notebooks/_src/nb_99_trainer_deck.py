@@ -254,7 +254,7 @@ def cells():
               three commands. Point at veth1 inside red and veth2 on the host, one wire between.
               """,
               """
-              図はこのスライドの最初のコマンドから始まります。Back と First で三つのコマンドを
+              図はこのスライドの最初のコマンドから始まります。「戻る」と「最初へ」で三つのコマンドを
               たどれます。red の中の veth1 とホストの veth2、その間の 1 本の線を指します。
               """),
         # ================================================================ part B
@@ -330,7 +330,7 @@ def cells():
               outlined in green.
               """,
               """
-              図は docker の最後のステップで開きます。First を押してから Next で docker が
+              図は docker の最後のステップで開きます。「最初へ」を押してから「次へ」で docker が
               したこと（名前空間、veth、移動、アドレス、ルート）をたどります。新しい物は緑の
               枠で示されます。
               """),
@@ -398,15 +398,15 @@ def cells():
              pod = lab.k8s.run("centos1")
              s = lab.docker.inspect(pod.app_name)["NetworkSettings"]
              deck.show("\\n".join(f"{k:11} {s[k]!r}" for k in
-                       ("IPAddress", "Networks")), "''", "none")
+                       ("IPAddress", "Networks")), "''", "None")
              """),
         notes(2, """
-              Expected: an empty IPAddress and the network `none`. docker believes this
-              container has no network.
+              Expected: an empty IPAddress and no Networks (`None`, `null` in docker's JSON).
+              docker believes this container has no network.
               """,
               """
-              期待する出力：空の IPAddress と、ネットワーク `none`。docker はこのコンテナに
-              ネットワークがないと思っています。
+              期待する出力：空の IPAddress と、空の Networks（`None`、docker の JSON では `null`）。
+              docker はこのコンテナにネットワークがないと思っています。
               """),
         slide("""
               ## …yet Kubernetes shows an IP (slide 12)
@@ -503,8 +503,8 @@ def cells():
         live("""
              call = next(s for s in lab.timeline
                          if s.detail.get("k8s") == "cni-add")
-             env = call.detail["env"]
-             print("\\n".join(f"{k}={v[:40]}" for k, v in env.items()))
+             env = [f"{k}={v[:40]}" for k, v in call.detail["env"].items()]
+             deck.show("\\n".join(env), "CNI_COMMAND=ADD", "CNI_NETNS")
              """),
         notes(2, """
               A plugin is any program: the runtime passes the command in `CNI_COMMAND`, the
@@ -529,7 +529,7 @@ def cells():
         live("""
              steps = [s for s in lab.timeline.steps
                       if s.actor == "cni:simlab-bridge" and s.mirrors]
-             print("\\n".join(s.mirrors for s in steps))
+             deck.show("\\n".join(s.mirrors for s in steps), "setupVeth")
              """),
         notes(1, """
               Expected: the names of bridge.go's functions in the order the plugin ran them. The
@@ -554,7 +554,7 @@ def cells():
               IPAM change nothing that is drawn; the picture says so in a badge.
               """,
               """
-              First を押してから Next: 一歩が bridge.go の関数一つです。落とし穴：GetNS と IPAM は
+              「最初へ」を押してから「次へ」：一歩が bridge.go の関数一つです。落とし穴：GetNS と IPAM は
               図に描く物を変えません。図はそのことをバッジで示します。
               """),
         # ================================================================ part D
@@ -569,20 +569,20 @@ def cells():
               Pod から `docker0` 上の `web` へ ping。
               """),
         live("""
-             walk = lab.k8s.reach("centos1", web.ip)
-             hops = [h.split("[")[1].split("]")[0] for h in walk.lines(LANG)
-                     if h[0].isdigit()]
-             print("\\n→ ".join(dict.fromkeys(hops)))
+             n0 = len(lab.timeline)
+             walk = lab.ping(pod.netns, web.ip).walk
+             deck.show(deck.path(walk, lab), "cni0", "docker0")
              """),
         notes(1, """
-              Same lab as part C (no reset: the packet needs the pod and web). Expected: the
-              route lookup in the pod. Ask: which way will it go? (pod → cni0 → node routing →
-              docker0 → web).
+              Same lab as part C (no reset: the packet needs the pod and web). Ask first: which
+              way will it go? Expected: centos1 eth0 → node cni0 → node docker0 → web eth0: the
+              node routes between its two bridges, cni0 (Kubernetes) and docker0 (docker).
               """,
               """
-              パート C と同じラボです（リセットなし：パケットには Pod と web が必要）。期待する
-              出力：Pod でのルート検索。会場に聞きます：どの道を通る？（Pod → cni0 → ノードの
-              ルーティング → docker0 → web）
+              パート C と同じラボです（リセットなし：パケットには Pod と web が必要）。先に会場に
+              聞きます：どの道を通る？ 期待する出力：centos1 eth0 → node cni0 → node docker0 →
+              web eth0。ノードが二つのブリッジ、cni0（Kubernetes）と docker0（docker）の間を
+              ルーティングします。
               """),
         slide("""
               ## The packet, on the picture
@@ -591,23 +591,24 @@ def cells():
               ## 図の上のパケット
               """),
         live("""
-             n0 = len(lab.timeline); lab.ping(pod.netns, web.ip)
              deck.picture(lab, since=n0, lang=LANG, full=True,
-                          height=490)
+                          packet=True, height=520)
              """),
         notes(4, """
-              Press Play packet: the request (R) and the reply (A) move hop by hop; scroll inside
-              the picture for the events and headers. Fit shows the whole path (its labels get
-              small: say what is where). Pitfall: on a real docker host (docker
-              1.13 and later) this ping can be dropped by docker's FORWARD policy: see the
-              slide near the end.
+              The picture starts at the sender, large enough for the room, and moves with the
+              packet: press Next hop (or Play packet) and the request (R), then the reply (A),
+              go hop by hop; scroll inside the picture for the events and headers. Fit shows
+              the whole path, with labels too small for a room: use it only to say what is
+              where. Pitfall: on a real docker host (docker 1.13 and later) this ping can be
+              dropped by docker's FORWARD policy: see the slide near the end.
               """,
               """
-              パケットを再生 を押します：要求 (R) と応答 (A) がホップごとに進みます。イベントと
-              ヘッダは図の中をスクロールして見ます。Fit でルート全体が見えます（ラベルは小さくなるので、
-              どこに何があるかを口で説明します）。落とし穴：本物の docker ホスト（docker 1.13
-              以降）では、この ping は docker の FORWARD ポリシーで落とされることがあります。
-              最後の方のスライドを見てください。
+              図は送信元から、会場で読める大きさで始まり、パケットと一緒に動きます。「次のホップ」
+              （または「パケットを再生」）を押すと、要求（R）、続いて応答（A）がホップごとに進みます。
+              イベントとヘッダは図の中をスクロールして見ます。「全体」で道のり全体が見えますが、
+              会場には小さすぎるので、どこに何があるかを言うときだけ使います。落とし穴：本物の
+              docker ホスト（docker 1.13 以降）では、この ping は docker の FORWARD ポリシーで
+              落とされることがあります。最後の方のスライドを見てください。
               """),
         # ================================================================ part E
         slide("""

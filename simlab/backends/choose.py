@@ -10,7 +10,8 @@ from .base import Backend
 from .model import ModelBackend
 from .rootless import RootlessBackend
 
-__all__ = ["KernelUnavailable", "choose", "kernel_available", "kernel_privileged", "rootless_available"]
+__all__ = ["KernelUnavailable", "choose", "kernel_available", "kernel_privileged",
+           "rootless_available", "why_in"]
 
 
 class KernelUnavailable(RuntimeError):
@@ -54,3 +55,37 @@ def choose(
     from ..kernel import KernelBackend  # lazy: pyroute2 is imported only here
 
     return KernelBackend(seed=seed, tunnels=tunnels), "kernel", f"using the kernel: {reason}"
+
+
+#: The reasons :func:`choose` gives, in Japanese (a reason not here stays in English).
+_WHY_JA = {
+    "the model was asked for": "model が指定されました",
+    "root with network namespaces and pyroute2": "root で、ネットワーク名前空間と pyroute2 が使えます",
+    "not root, in a user namespace of its own (rootless)":
+        "root ではなく、自分のユーザー名前空間の中で動きます（rootless）",
+    "this system has no Linux network namespaces (not Linux?)":
+        "このシステムには Linux のネットワーク名前空間がありません（Linux ではない？）",
+    "this process is not root and lacks CAP_NET_ADMIN":
+        "このプロセスは root ではなく、CAP_NET_ADMIN もありません",
+    "pyroute2 is not installed (pip install pyroute2)":
+        "pyroute2 がインストールされていません（pip install pyroute2）",
+    "this system has no Linux user namespaces (not Linux?)":
+        "このシステムには Linux のユーザー名前空間がありません（Linux ではない？）",
+    "unshare is missing: apt-get install util-linux":
+        "unshare がありません：apt-get install util-linux",
+}
+_USING_JA = {"using the model: ": "model を使います：", "using the kernel: ": "kernel を使います："}
+
+
+def why_in(why: str, lang: str) -> str:
+    """:func:`choose`'s reason in ``lang`` ("en": as it is).
+
+    >>> why_in("using the model: this process is not root and lacks CAP_NET_ADMIN", "ja")
+    'model を使います：このプロセスは root ではなく、CAP_NET_ADMIN もありません'
+    """
+    if lang != "ja":
+        return why
+    head = next((h for h in _USING_JA if why.startswith(h)), "")
+    rest = why[len(head):]
+    parts = [_WHY_JA.get(p, p) for p in rest.split(", and ")]
+    return (_USING_JA[head] if head else "") + "。さらに、".join(parts)

@@ -4,8 +4,8 @@ The hub runs as root from the project's venv; each learner's server runs as that
 who often cannot read it (a venv whose Python lives under /root, a checkout in a 0700
 directory).  So the class gets a venv in a directory everyone can read: the system Python
 of the same version and a copy of the installed distributions it needs, with their data files
-(JupyterLab's static assets, kernel specs) and console scripts.  Copied, not pip-installed:
-it works offline and runs the very versions the tests ran.  simlab itself is copied from its
+(JupyterLab's static assets, kernel specs, the server extensions they enable) and console
+scripts.  Copied, not pip-installed: it works offline and runs the very versions the tests ran.  simlab itself is copied from its
 source tree (an editable install holds only a finder that points into the checkout).
 """
 
@@ -28,17 +28,18 @@ __all__ = ["closure", "copy_simlab", "copy_venv", "system_python"]
 _SKIP = shutil.ignore_patterns("__pycache__", "*.pyc")
 
 
-def closure(requirements: Iterable[str]) -> list[md.Distribution]:
+def closure(requirements: Iterable[str], exclude: Iterable[str] = ()) -> list[md.Distribution]:
     """These installed distributions (``"simlab[lab]"`` takes the extra too) and everything
-    they require on this platform."""
+    they require on this platform, except ``exclude`` (and what only they require)."""
     todo = [Requirement(r) for r in requirements]
+    skip = {canonicalize_name(n) for n in exclude}
     seen: set[tuple[str, frozenset]] = set()
     dists: dict[str, md.Distribution] = {}
     while todo:
         req = todo.pop()
         name = canonicalize_name(req.name)
         key = (name, frozenset(req.extras))
-        if key in seen:
+        if key in seen or name in skip:
             continue
         seen.add(key)
         try:
@@ -87,8 +88,10 @@ def _copy_dist(dist: md.Distribution, site: Path, dest: Path) -> None:
             if not (editable_simlab and ".dist-info" not in top):
                 tops.add(top)  # the finder into the checkout: the package is copied below
         elif (src.is_file() and src.is_relative_to(prefix)
-              and src.relative_to(prefix).parts[0] == "share"):
-            target = dest / src.relative_to(prefix)  # data files: lab assets, kernel specs
+              and src.relative_to(prefix).parts[0] in ("share", "etc")):
+            # data files: lab assets, kernel specs (share/), the server extensions each
+            # package enables (etc/jupyter/jupyter_server_config.d: without them no /lab)
+            target = dest / src.relative_to(prefix)
             target.parent.mkdir(parents=True, exist_ok=True)
             if not target.exists():
                 _link(str(src), str(target))
@@ -102,7 +105,8 @@ def _copy_dist(dist: md.Distribution, site: Path, dest: Path) -> None:
     for ep in dist.entry_points:
         if ep.group == "console_scripts":
             exe = dest / "bin" / ep.name
-            exe.write_text(f"#!{dest}/bin/python\nimport sys\nfrom {ep.module} import {ep.attr}\n"
+            top = ep.attr.split(".")[0]  # "App.launch_instance": import App, call the rest
+            exe.write_text(f"#!{dest}/bin/python\nimport sys\nfrom {ep.module} import {top}\n"
                            f"sys.exit({ep.attr}())\n")
             exe.chmod(0o755)
 
@@ -114,14 +118,15 @@ def copy_simlab(site: Path) -> None:
     compileall.compile_dir(site / "simlab", quiet=1)
 
 
-def copy_venv(dest: Path, requirements: Iterable[str]) -> str:
-    """Make ``dest`` a venv holding ``requirements`` (and simlab, always); return its python."""
+def copy_venv(dest: Path, requirements: Iterable[str], exclude: Iterable[str] = ()) -> str:
+    """Make ``dest`` a venv holding ``requirements`` (and simlab, always) but not ``exclude``;
+    return its python."""
     dest = Path(dest).resolve()
     subprocess.run([system_python(), "-m", "venv", "--without-pip", str(dest)], check=True,
                    timeout=120)
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
     site = dest / "lib" / version / "site-packages"
-    for dist in closure(["simlab", *requirements]):
+    for dist in closure(["simlab", *requirements], exclude):
         _copy_dist(dist, site, dest)
     copy_simlab(site)
     return str(dest / "bin" / "python")

@@ -165,7 +165,7 @@ class Walk:
         ja = (lang or shown_language()) == "ja"
         what = f"{self.proto}{'/' + str(self.dport) if self.dport else ''}"
         if not self.ok:
-            verdict = f"{'失敗' if ja else 'FAILED'}: {self.error}"
+            verdict = f"{'失敗：' if ja else 'FAILED: '}{self.error}"
         elif self.reply_ok:
             verdict = "届き、応答も戻る" if ja else "ok, and the reply comes back"
         else:
@@ -468,7 +468,7 @@ def _nat(trip: _Trip, key: str, ns: Netns, chain: str, pkt: _Pkt, in_if: str | N
         trip.add(key, in_if or out_if, "nat",
                  f"nat {chain}: `{rule.line}` rewrites the destination {pkt.dst}"
                  f"{':' + str(pkt.dport) if pkt.dport else ''} to {to} (DNAT)",
-                 f"nat {chain}: `{rule.line}` が宛先 {pkt.dst}"
+                 f"nat {chain}：`{rule.line}` が宛先 {pkt.dst}"
                  f"{':' + str(pkt.dport) if pkt.dport else ''} を {to} に書き換える (DNAT)")
         trip.decided = (len(trip.hops) - 1, rule.line)
         return new
@@ -478,12 +478,12 @@ def _nat(trip: _Trip, key: str, ns: Netns, chain: str, pkt: _Pkt, in_if: str | N
     else:
         to = _select_src(ns, out_link, nexthop or pkt.dst) if out_link is not None else None
         how_en = f"MASQUERADE: the address of {out_if}, the link it leaves by"
-        how_ja = f"MASQUERADE: 出ていくリンク {out_if} のアドレス"
+        how_ja = f"MASQUERADE：出ていくリンク {out_if} のアドレス"
     if not to:
         return pkt
     trip.add(key, out_if, "nat",
              f"nat {chain}: `{rule.line}` rewrites the source {pkt.src} to {to} ({how_en})",
-             f"nat {chain}: `{rule.line}` が送信元 {pkt.src} を {to} に書き換える ({how_ja})")
+             f"nat {chain}：`{rule.line}` が送信元 {pkt.src} を {to} に書き換える（{how_ja}）")
     trip.decided = (len(trip.hops) - 1, rule.line)
     return replace(pkt, src=to)
 
@@ -521,8 +521,8 @@ def _filter(trip: _Trip, key: str, ns: Netns, chain: str, pkt: _Pkt, in_if: str 
         trip.fail(key, in_if or out_if, f"dropped by filter {chain}",
                   f"filter {chain}: no rule accepts the packet, and the chain's policy is DROP "
                   f"(`-P {chain} DROP` in `iptables -S`): it is dropped",
-                  f"filter {chain}: パケットを受け入れるルールがなく、チェインのポリシーが DROP"
-                  f"（`iptables -S` の `-P {chain} DROP`）: 破棄される")
+                  f"filter {chain}：パケットを受け入れるルールがなく、チェインのポリシーが DROP"
+                  f"（`iptables -S` の `-P {chain} DROP`）：破棄される")
         return False
     if rule.target not in ("DROP", "REJECT"):
         return True
@@ -532,11 +532,11 @@ def _filter(trip: _Trip, key: str, ns: Netns, chain: str, pkt: _Pkt, in_if: str 
         error = REJECT_ERRORS.get(kind, "Destination Port Unreachable")
         trip.fail(key, in_if or out_if, error,
                   f"filter {chain}: `{rule.line}` rejects the packet: ICMP {error} goes back",
-                  f"filter {chain}: `{rule.line}` がパケットを拒否する：ICMP {error} を返す")
+                  f"filter {chain}：`{rule.line}` がパケットを拒否する：ICMP {error} を返す")
         return False
     trip.fail(key, in_if or out_if, f"dropped by filter {chain}",
               f"filter {chain}: `{rule.line}` drops the packet",
-              f"filter {chain}: `{rule.line}` がパケットを破棄する")
+              f"filter {chain}：`{rule.line}` がパケットを破棄する")
     return False
 
 
@@ -611,13 +611,13 @@ def _l2_hops(trip: _Trip, path: tuple[_L2, ...], src_mac: str, dst_mac: str, fdb
             trip.add(step.netns, step.a.ifname, "veth",
                      f"veth: the frame sent on {step.a.ifname} comes out of its peer "
                      f"{step.b.ifname} in {_label(step.c_netns)}",
-                     f"veth: {step.a.ifname} に送ったフレームは対向の {step.b.ifname}"
+                     f"veth：{step.a.ifname} に送ったフレームは対向の {step.b.ifname}"
                      f"（{_label(step.c_netns)}）から出てくる")
         elif step.kind == "bridge-up":
             trip.add(step.netns, step.a.ifname, "bridge",
                      f"bridge {step.a.ifname}: learns {src_mac} on port {step.b.ifname}; {dst_mac} "
                      f"is the bridge's own MAC, so the frame goes up to {step.a.ifname} (IP layer)",
-                     f"ブリッジ {step.a.ifname}: ポート {step.b.ifname} で {src_mac} を学習。"
+                     f"ブリッジ {step.a.ifname}：ポート {step.b.ifname} で {src_mac} を学習。"
                      f"{dst_mac} はブリッジ自身の MAC なので、フレームは {step.a.ifname} の IP 層へ"
                      "上がる")
         elif step.kind in ("bridge-fwd", "bridge-out"):
@@ -628,7 +628,7 @@ def _l2_hops(trip: _Trip, path: tuple[_L2, ...], src_mac: str, dst_mac: str, fdb
             if step.kind == "bridge-fwd":
                 en = (f"bridge {step.a.ifname}: learns {src_mac} on port {step.b.ifname}; "
                       f"{dst_mac} {how_en} on port {out.ifname}: forwarded there")
-                ja = (f"ブリッジ {step.a.ifname}: ポート {step.b.ifname} で {src_mac} を学習。"
+                ja = (f"ブリッジ {step.a.ifname}：ポート {step.b.ifname} で {src_mac} を学習。"
                       f"{dst_mac} {how_ja}（ポート {out.ifname}）：そこへ転送")
             else:
                 en = (f"bridge {step.a.ifname} sends the frame: {dst_mac} {how_en} "
@@ -646,7 +646,7 @@ def _resolve(trip: _Trip, state: NetState, key: str, out: Link, src: str | None,
         trip.fail(key, out.ifname, "no carrier",
                   f"{out.ifname} has no carrier (NO-CARRIER: its peer or every bridge port is "
                   "down): the frame is lost",
-                  f"{out.ifname} にキャリアがない（NO-CARRIER: 対向かブリッジのポートが down）：フ"
+                  f"{out.ifname} にキャリアがない（NO-CARRIER：対向かブリッジのポートが down）：フ"
                   "レームは失われる")
         return None
     candidates = _endpoints(state, key, out)
@@ -664,6 +664,12 @@ def _resolve(trip: _Trip, state: NetState, key: str, out: Link, src: str | None,
                 break
     cached = next((n for n in ns.neighs
                    if n.ifindex == out.ifindex and n.dst == nexthop and n.lladdr), None)
+    if cached is not None:
+        # A cached entry decides where the frame goes: its MAC, not whoever holds the address.
+        # They differ when two hosts share an address (the last ARP heard wins the cache).
+        by_mac = next((c for c in candidates if c[1].mac == cached.lladdr), None)
+        if by_mac is not None:
+            answer = by_mac
     if cached is None:  # the ARP request is flooded: every bridge on the segment hears the asker
         trip.learned += [Heard(step.netns, step.b.ifindex, out.mac) for _, _, path in candidates
                          for step in path if step.kind in ("bridge-up", "bridge-fwd")]
@@ -674,7 +680,7 @@ def _resolve(trip: _Trip, state: NetState, key: str, out: Link, src: str | None,
         trip.fail(key, out.ifname, "Destination Host Unreachable",
                   f"ARP: who-has {nexthop} tell {src} is broadcast on {out.ifname}; nobody on this "
                   "segment has that address, so there is no reply (Destination Host Unreachable)",
-                  f"ARP: {out.ifname} に「{nexthop} は誰？{src} に教えて」をブロードキャストしても"
+                  f"ARP：{out.ifname} に「{nexthop} は誰？{src} に教えて」をブロードキャストしても"
                   "、このセグメントにそのアドレスを持つ者はおらず応答がない（Destination Host "
                   "Unreachable）")
         return None
@@ -695,7 +701,7 @@ def _resolve(trip: _Trip, state: NetState, key: str, out: Link, src: str | None,
         trip.add(key, out.ifname, "arp",
                  f"ARP: who-has {nexthop} tell {src}, broadcast on {out.ifname} (bridges flood it);"
                  f" {_label(k)} answers from {link.ifname}: {nexthop} is at {link.mac}",
-                 f"ARP: {out.ifname} に「{nexthop} は誰？{src} に教えて」をブロードキャスト（ブリッ"
+                 f"ARP：{out.ifname} に「{nexthop} は誰？{src} に教えて」をブロードキャスト（ブリッ"
                  f"ジはフラッド）。{_label(k)} の {link.ifname}"
                  f" が「{nexthop} は {link.mac}」と応答")
     return answer
@@ -784,7 +790,7 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
                                  "net.ipv4.ip_forward is 0 here: the packet is not forwarded but "
                                  "dropped",
                                  f"{pkt.dst} は {_label(key)} のアドレスではなく、ここでは "
-                                 "net.ipv4.ip_forward が 0: パケットは転送されず破棄される")
+                                 "net.ipv4.ip_forward が 0：パケットは転送されず破棄される")
         route = route_lookup(ns, pkt.dst, _in_flight(pkt, entered, replying).src,
                              in_link.ifindex if in_link is not None else 1)
         if route is None:
@@ -816,7 +822,7 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
             trip.add(key, in_if, "forward",
                      f"{pkt.dst} is not local and net.ipv4.ip_forward is 1: {_label(key)} routes "
                      f"it (route `{shown}`), {gw_en}",
-                     f"{pkt.dst} はローカルではなく net.ipv4.ip_forward が 1: {_label(key)} が転送"
+                     f"{pkt.dst} はローカルではなく net.ipv4.ip_forward が 1：{_label(key)} が転送"
                      f"する（ルート `{shown}`、{gw_ja}）")
             if not _filter(trip, key, ns, "FORWARD", _in_flight(pkt, entered, replying), in_if, out.ifname,
                            ctstate):
@@ -970,7 +976,7 @@ def _untranslate(trip: _Trip, key: str, pkt: _Pkt, entries: list[_Ct], undone: s
             trip.add(key, None, "conntrack",
                      f"conntrack: this answers a rewritten connection: {pkt.tuple_text()} becomes "
                      f"{new.tuple_text()} (the nat table is not consulted again)",
-                     f"conntrack: 書き換えた接続への応答なので {pkt.tuple_text()} を "
+                     f"conntrack：書き換えた接続への応答なので {pkt.tuple_text()} を "
                      f"{new.tuple_text()} に戻す（nat テーブルは再び参照されない）")
             trip.decided = (len(trip.hops) - 1, conntrack_text(pkt.proto, ct.before, ct.after))
             return new

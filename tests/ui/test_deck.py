@@ -10,7 +10,8 @@ cells ran, the test measures:
 - that no slide's content leaves the viewport: the slide does not scroll, and no element
   of it ends right of or below the window;
 - in every picture (an iframe of the self-contained page), the smallest label: at least
-  20 px (labdriver.MIN_LABEL_PX in the frame's document).
+  20 px (labdriver.MIN_LABEL_PX in the frame's document);
+- in a picture with a packet, the packet stays in view at every hop (Next hop, one by one).
 
 Screenshots of every slide: test-artifacts/screenshots/deck_<lang>_<nn>.png.
 It also checks, once, that an ipywidget (the anywidget stepper) does not render in RISE,
@@ -19,6 +20,7 @@ which is why the deck draws its pictures as pages.
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -114,19 +116,55 @@ def _run_cells_on_slide(page) -> list[str]:
     return errors
 
 
-def _labels_in_frames(page) -> list[float]:
-    sizes = []
+def _frames_on_slide(page):
+    """The pictures (iframes) of the slide on screen, not those of other slides."""
     for frame in page.frames:
         if frame == page.main_frame:
             continue
         box = frame.frame_element().bounding_box()
-        if not box or box["x"] < 0 or box["x"] >= W or box["width"] == 0:
-            continue  # a picture of another slide
+        if box and 0 <= box["x"] < W and box["width"] > 0:
+            yield frame
+
+
+def _labels_in_frames(page) -> list[float]:
+    sizes = []
+    for frame in _frames_on_slide(page):
         frame.wait_for_selector('[data-simlab="picture"] svg text', state="attached", timeout=10_000)
         px = frame.evaluate(MIN_LABEL_PX, None)
         if px is not None:
             sizes.append(px)
     return sizes
+
+
+#: In a picture's frame: is the packet's mark inside the drawing's visible area?
+PACKET_IN_VIEW = """() => {
+    const mark = document.querySelector('[data-simlab="packet"]');
+    const svg = document.querySelector('svg.simlab-svg');
+    if (!mark || !svg) return null;
+    const m = mark.getBoundingClientRect(), v = svg.getBoundingClientRect();
+    const x = (m.left + m.right) / 2, y = (m.top + m.bottom) / 2;
+    const inside = x >= v.left && x <= v.right && y >= v.top && y <= v.bottom;
+    return {hop: mark.dataset.hop, inside};
+}"""
+
+
+def _packet_out_of_view(page) -> list[str]:
+    """Step a picture's packet hop by hop (Next hop): hops whose mark is outside the view."""
+    out = []
+    for frame in _frames_on_slide(page):
+        if frame.locator('[data-simlab="packet"]').count() == 0:
+            continue
+        hops = frame.locator('[data-simlab="events"] li').count()
+        for _ in range(hops):
+            seen = frame.evaluate(PACKET_IN_VIEW)
+            if seen and not seen["inside"]:
+                out.append(f"hop {seen['hop']} is outside the picture's view")
+            frame.locator('[data-simlab="hop-next"]').click()
+            frame.wait_for_timeout(150)
+        frame.locator('[data-simlab="hop-back"]').click()  # leave it as a trainer would
+        # give the keyboard back to the slideshow: arrows in the frame do not change slides
+        page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    return out
 
 
 @pytest.mark.parametrize("stem", ["99_trainer_deck", "ja/99_trainer_deck"])
@@ -152,6 +190,8 @@ def test_deck_is_readable_at_1280x720(presenter_lab, browser, stem):
             pictures += labels
             problems += [f"slide {n}: a picture label is {px:.1f} px" for px in labels
                          if px < LABEL_PX - 0.5]
+            packets = _packet_out_of_view(page)
+            problems += [f"slide {n}: {p}" for p in packets]
             before = page.evaluate("() => document.querySelector('.reveal .slides "
                                    "section.present')?.innerText.slice(0, 200)")
             page.keyboard.press("ArrowRight")
@@ -162,7 +202,10 @@ def test_deck_is_readable_at_1280x720(presenter_lab, browser, stem):
                 break
     finally:
         context.close()
-    assert seen >= 25, f"only {seen} slides shown"
+    nb = json.loads((REPO / "notebooks" / f"{stem}.ipynb").read_text(encoding="utf-8"))
+    slides = sum(c["metadata"].get("slideshow", {}).get("slide_type") == "slide"
+                 for c in nb["cells"])
+    assert seen == slides, f"{seen} slides shown, the deck has {slides}"
     assert len(pictures) >= 4, f"pictures measured: {pictures}"
     assert not problems, "\n".join(problems)
 
