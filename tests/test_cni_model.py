@@ -142,9 +142,7 @@ def ns_view(model, key):
 
 
 def nat_rules(model) -> list[str]:
-    return sorted(
-        line.replace("\\", "") for line in model.snapshot().netns[ROOT].iptables.get("nat", ())
-    )
+    return sorted(model.snapshot().netns[ROOT].iptables.get("nat", ()))
 
 
 # ------------------------------------------------------------- scenario A
@@ -204,7 +202,7 @@ def test_scenario_a_defaults(model, tmp_path):
 
 # ------------------------------------------------------------- scenario B
 PROBE_NAT = sorted(
-    line.replace("\\", "")
+    line
     for line in [
         '-A CNI-863a9331dc67befa01da828d ! -d 224.0.0.0/4 -m comment --comment "name: \\"rsA-net\\" id: \\"rsA-ctr2\\"" -j MASQUERADE',  # noqa: E501
         '-A CNI-863a9331dc67befa01da828d -d 10.88.0.0/16 -m comment --comment "name: \\"rsA-net\\" id: \\"rsA-ctr2\\"" -j ACCEPT',  # noqa: E501

@@ -200,7 +200,7 @@ def _canon(state, other) -> str:
     canon, theirs = canon_state(state), canon_state(other)
     for key, ns in canon.items():
         common = set(theirs.get(key, {}).get("sysctls", {}))
-        ns["sysctls"] = {k: v for k, v in ns["sysctls"].items() if k in common}
+        ns["sysctls"] = {k: v for k, v in sorted(ns["sysctls"].items()) if k in common}
         ns["links"] = tuple(
             tuple(f for f in link if f[0] not in ("addr_assign_type", "mac_set")) for link in ns["links"]
         )

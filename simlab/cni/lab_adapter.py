@@ -68,6 +68,7 @@ class LabRecorder:
     def record(self, item) -> None:
         if isinstance(item, StepRecord) and id(item) not in self._live:
             # From a plugin process: the operations already happened.
+            _watch_sysctls(self.lab, item.ops)
             title = {k: f"{item.plugin} {item.command}: {item.title}" for k in ("en", "ja")}
             with self.lab.step(
                 title,
@@ -100,6 +101,15 @@ class LabRecorder:
             detail=detail,
         ):
             pass
+
+
+def _watch_sysctls(lab, ops) -> None:
+    """Tell a kernel backend to read back the sysctls a plugin process set (it reads only those
+    its own operations set, and ip_forward)."""
+    watch = getattr(lab.raw_backend, "watch_sysctl", None)
+    for op in ops:
+        if watch is not None and type(op).__name__ == "SysctlSet":
+            watch(op.netns, op.key)
 
 
 def runtime_for_lab(

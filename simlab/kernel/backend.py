@@ -214,6 +214,14 @@ class KernelBackend(Backend):
     def netns_key(self, name: str) -> str | None:
         return self.k.names.key_of(name)
 
+    def watch_sysctl(self, key: str, sysctl: str) -> None:
+        """Read ``sysctl`` of namespace ``key`` back from now on: a plugin process wrote it
+        (portmap's route_localnet), so no operation of this backend registered it."""
+        handle = self.k.ns_of(key)
+        if sysctl not in handle.sysctl_keys:
+            handle.sysctl_keys.add(sysctl)
+            handle.cache = None
+
     # ---------------------------------------------------------------- apply
     def preflight(self, ops: Sequence[o.Op]) -> None:
         """Raise the clear error of a missing tool that ``ops`` would run, before any change."""

@@ -35,9 +35,17 @@ Rules followed here (the kernel's, in the order it applies them):
 - the nat table sees only a connection's first packet: the answer is
   translated back by conntrack (the reverse of each rewrite) in the namespace
   that made it, and no nat rule runs for it.
+- the packet carries a mark (skb->mark): ``-j MARK`` sets it and the chain
+  goes on, ``-m mark`` reads it, and it is cleared when the packet enters
+  another namespace (portmap marks hairpin and localhost connections in nat
+  PREROUTING/OUTPUT and masquerades what carries the mark in POSTROUTING);
+  an answer's destination is given back on the way in, its source only on the
+  way out, so filter FORWARD sees the pod's own address;
+- a 127.x address crosses a device other than lo only where
+  ``route_localnet`` is 1 (:mod:`simlab.model.localnet`).
 
 Policy routing: the rules (``ip rule``) pick the table by source, destination and input
-device (the walk's packets carry no fwmark).
+device (an ``ip rule fwmark`` does not see the nat table's marks here).
 
 Counters: every chain walked and rule matched is reported to :mod:`.xt_counters`, so a
 ping moves ``iptables -L -v``'s counters as the kernel's (a ping's echoes are one
@@ -49,7 +57,10 @@ machine that loaded it, a kernel lab's namespaces have
 ``net.bridge.bridge-nf-call-iptables=1``, so frames bridged inside a namespace
 whose FORWARD policy is DROP need an ACCEPT, as docker's ``-i docker0 -o
 docker0 -j ACCEPT`` and the pod network's ``-s 10.244.0.0/16 -j ACCEPT`` are; the model
-walks those hooks for their counters only), the ICMP errors' own way back (not counted),
+walks those hooks for their counters only; nor br_netfilter's bridged DNAT: a pod reaching
+its own hostPort is sent back out of its own bridge port, which needs ``hairpinMode``,
+while the model routes it and delivers it either way, so portmap's presets turn hairpin
+on), the ICMP errors' own way back (not counted),
 IPv6, and sockets (a TCP packet delivered to a
 namespace counts as reaching it, whether or not something listens there).
 Learning (ARP cache, bridge FDB) is reported in the hops and as events
@@ -79,6 +90,7 @@ from .rules.fib_rules import matching
 from .state import ROOT, Link, Netns, NetState, Route
 from .text import shown_language
 from .wire import Seen, Sent, conntrack_text, local_route_text, looped, neigh_text, route_text, sent
+from . import localnet, xt_match
 
 __all__ = ["Hop", "Seen", "Walk", "reach", "route_lookup", "is_local", "source_for"]
 
@@ -172,6 +184,7 @@ class _Pkt:
     proto: str
     sport: int | None
     dport: int | None
+    mark: int = 0  # skb->mark: set by -j MARK, read by -m mark; a namespace crossing clears it
 
     def tuple_text(self) -> str:
         if self.dport is None:
@@ -307,7 +320,7 @@ _OPT_ALIASES = {"--source": "-s", "--src": "-s", "--destination": "-d", "--dst":
                 "--in-interface": "-i", "--out-interface": "-o", "--protocol": "-p",
                 "--destination-port": "--dport", "--source-port": "--sport", "--state": "--ctstate"}
 _MATCH_OPTS = {"-s", "-d", "-i", "-o", "-p", "--dport", "--sport", "--dst-type", "--src-type",
-               "--ctstate"}
+               "--ctstate", *xt_match.MATCH_OPTS}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -407,6 +420,8 @@ def _matches(rule: _Rule, ns: Netns, pkt: _Pkt, in_if: str | None, out_if: str |
             hit = (value == "LOCAL" and local) or (value == "UNICAST" and not local)
         elif opt == "--ctstate":
             hit = ctstate in value.split(",")
+        elif opt in xt_match.MATCH_OPTS:
+            hit = xt_match.hit(opt, value, pkt.mark, pkt.sport, pkt.dport)
         else:
             return False
         if hit == negated:
@@ -415,28 +430,35 @@ def _matches(rule: _Rule, ns: Netns, pkt: _Pkt, in_if: str | None, out_if: str |
 
 
 def _run_chain(ns: Netns, table: str, chain: str, pkt: _Pkt, in_if: str | None,
-               out_if: str | None, ctstate: str, depth: int = 0) -> _Rule | None:
-    """The rule that decides the packet in ``chain`` (None: the chain's end, policy ACCEPT)."""
+               out_if: str | None, ctstate: str, depth: int = 0) -> tuple[_Rule | None, _Pkt]:
+    """The rule that decides the packet in ``chain`` (None: the chain's end, policy ACCEPT),
+    and the packet as the chain leaves it (``-j MARK`` changes its mark and goes on)."""
     if depth > 16:
-        return None
+        return None, pkt
     for rule in _rules(ns, table, chain):
         if not _matches(rule, ns, pkt, in_if, out_if, ctstate):
             continue
+        if rule.target == "MARK":
+            pkt = replace(pkt, mark=xt_match.set_mark(pkt.mark, rule.args))
+            continue
         if rule.target in _TERMINAL:
             if rule.target == "RETURN":
-                return None
-            return rule
+                return None, pkt
+            return rule, pkt
         if rule.target:  # a jump to a user chain
-            verdict = _run_chain(ns, table, rule.target, pkt, in_if, out_if, ctstate, depth + 1)
+            verdict, pkt = _run_chain(ns, table, rule.target, pkt, in_if, out_if, ctstate, depth + 1)
             if verdict is not None:
-                return verdict
-    return None
+                return verdict, pkt
+    return None, pkt
 
 
 def _nat(trip: _Trip, key: str, ns: Netns, chain: str, pkt: _Pkt, in_if: str | None,
          out_if: str | None, out_link: Link | None = None, nexthop: str | None = None) -> _Pkt:
     """Apply the nat table's verdict for a connection's first packet."""
-    rule = _run_chain(ns, "nat", chain, pkt, in_if, out_if, "NEW")
+    rule, marked = _run_chain(ns, "nat", chain, pkt, in_if, out_if, "NEW")
+    if marked.mark != pkt.mark:
+        _tell_mark(trip, key, chain, in_if or out_if, marked.mark)
+        pkt = marked
     if rule is None or rule.target not in ("DNAT", "SNAT", "MASQUERADE"):
         return pkt
     if rule.target == "DNAT":
@@ -466,9 +488,32 @@ def _nat(trip: _Trip, key: str, ns: Netns, chain: str, pkt: _Pkt, in_if: str | N
     return replace(pkt, src=to)
 
 
+def _martian(trip: _Trip, key: str, ns: Netns, dev: Link, pkt: _Pkt) -> bool:
+    """A received packet with a 127.x address (not allowed by route_localnet): dropped."""
+    which = localnet.martian(ns, dev, pkt.src, pkt.dst)
+    if not which:
+        return False
+    addr = pkt.dst if which == "destination" else pkt.src
+    trip.fail(key, dev.ifname, f"dropped: martian {which} {addr}",
+              f"{dev.ifname} received a packet with the loopback {which} {addr}: a martian, "
+              f"dropped (net.ipv4.conf.{dev.ifname}.route_localnet is 0)",
+              f"{dev.ifname} が{'宛先' if which == 'destination' else '送信元'}がループバック"
+              f"アドレス {addr} のパケットを受け取った：martian として破棄"
+              f"（net.ipv4.conf.{dev.ifname}.route_localnet が 0）")
+    return True
+
+
+def _tell_mark(trip: _Trip, key: str, chain: str, dev: str | None, mark: int) -> None:
+    trip.add(key, dev, "nat",
+             f"nat {chain}: a `-j MARK` rule sets the packet's mark to {mark:#x}; rules later on "
+             "its way (`-m mark --mark`) can match it",
+             f"nat {chain}: `-j MARK` のルールがパケットのマークを {mark:#x} にする。この先の"
+             "ルール（`-m mark --mark`）がそれに一致できる")
+
+
 def _filter(trip: _Trip, key: str, ns: Netns, chain: str, pkt: _Pkt, in_if: str | None,
             out_if: str | None, ctstate: str) -> bool:
-    rule = _run_chain(ns, "filter", chain, pkt, in_if, out_if, ctstate)
+    rule, _ = _run_chain(ns, "filter", chain, pkt, in_if, out_if, ctstate)
     if rule is None:
         # No rule decided: the built-in chain's policy does (`iptables -P FORWARD DROP`).
         if policy_of(ns.iptables.get("filter", ()), chain) != "DROP":
@@ -695,6 +740,8 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
                 pkt = entered = replace(pkt, src=source_for(ns, pkt.dst))
                 trip.src = pkt.src
             pkt = _nat(trip, key, ns, "OUTPUT", pkt, None, None)
+        if in_link is not None and _martian(trip, key, ns, in_link, _in_flight(pkt, entered, replying)):
+            return trip
         local, holder = is_local(ns, pkt.dst)
         if local:
             if pkt.src is None:  # a packet to oneself leaves from the address it is sent to
@@ -718,7 +765,8 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
                          "lo を通って戻ってくる")
                 trip.seen += looped(leg, key, pkt.src, pkt.dst, pkt.proto, len(trip.hops) - 1,
                                     local_route_text(ns, pkt.dst, holder))
-            if not _filter(trip, key, ns, "INPUT", pkt, in_if or "lo", None, ctstate):
+            if not _filter(trip, key, ns, "INPUT", _in_flight(pkt, entered, replying), in_if or "lo", None,
+                           ctstate):
                 return trip
             where = holder.ifname if holder is not None else (in_if or "lo")
             what = f"{pkt.proto}{'/' + str(pkt.dport) if pkt.dport else ''}"
@@ -743,7 +791,8 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
                                  "dropped",
                                  f"{pkt.dst} は {_label(key)} のアドレスではなく、ここでは "
                                  "net.ipv4.ip_forward が 0：パケットは転送されず破棄される")
-        route = route_lookup(ns, pkt.dst, pkt.src, in_link.ifindex if in_link is not None else 1)
+        route = route_lookup(ns, pkt.dst, _in_flight(pkt, entered, replying).src,
+                             in_link.ifindex if in_link is not None else 1)
         if route is None:
             if in_link is None:
                 return trip.fail(key, None, "Network is unreachable",
@@ -775,7 +824,8 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
                      f"it (route `{shown}`), {gw_en}",
                      f"{pkt.dst} はローカルではなく net.ipv4.ip_forward が 1：{_label(key)} が転送"
                      f"する（ルート `{shown}`、{gw_ja}）")
-            if not _filter(trip, key, ns, "FORWARD", pkt, in_if, out.ifname, ctstate):
+            if not _filter(trip, key, ns, "FORWARD", _in_flight(pkt, entered, replying), in_if, out.ifname,
+                           ctstate):
                 return trip
         else:
             trip.add(key, out.ifname, "route",
@@ -783,6 +833,15 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
                      f"{gw_en}, source {pkt.src}",
                      f"{pkt.dst} のルート検索：`{shown}` が一致。{out.ifname} から{gw_ja}で送信、"
                      f"送信元 {pkt.src}")
+            if localnet.leaving(ns, out, pkt.src):
+                return trip.fail(key, out.ifname, f"dropped: route_localnet is 0 on {out.ifname}",
+                                 f"the source {pkt.src} is a loopback address, which may leave only by"
+                                 f" lo unless net.ipv4.conf.{out.ifname}.route_localnet is 1: the "
+                                 "packet is dropped (connect() waits, then times out)",
+                                 f"送信元 {pkt.src} はループバックアドレスで、"
+                                 f"net.ipv4.conf.{out.ifname}.route_localnet が 1 でなければ lo "
+                                 "からしか出られない：パケットは破棄される（connect() は待ち続けて"
+                                 "タイムアウトする）")
             if not _filter(trip, key, ns, "OUTPUT", pkt, None, out.ifname, ctstate):
                 return trip
         decided = trip.decided or (len(trip.hops) - 1, route_text(ns, route))
@@ -799,6 +858,8 @@ def _trip(state: NetState, key: str, pkt: _Pkt, *, reply_to: list[_Ct] | None = 
                        *decided, len(trip.hops) - 1, neigh_text(ns, out, nexthop, next_link.mac))
         trip.seen += sent(state, sending, path, len(trip.hops))
         _l2_hops(trip, path, out.mac, next_link.mac, _fdb_lookup(state))
+        if next_key != key:  # skb_scrub_packet(): the mark stays in the namespace that set it
+            pkt = replace(pkt, mark=0)
         key, in_link = next_key, next_link
     return trip.fail(key, None, "Time to live exceeded",
                      "the packet went round in circles until its TTL ran out",
@@ -893,8 +954,14 @@ def _fdb_lookup(state: NetState):
 
 
 def _remember(trip: _Trip, key: str, before: _Pkt, after: _Pkt) -> None:
-    if before != after:
+    if replace(before, mark=0) != replace(after, mark=0):  # a mark alone is no rewrite
         trip.ct.append(_Ct(key, before, after))
+
+
+def _in_flight(pkt: _Pkt, entered: _Pkt, replying: bool) -> _Pkt:
+    """An answer as routing and the filter table see it: conntrack gave back its destination on
+    the way in (PREROUTING), its source only on the way out (POSTROUTING, or INPUT after filter)."""
+    return replace(pkt, src=entered.src, sport=entered.sport) if replying else pkt
 
 
 def _untranslate(trip: _Trip, key: str, pkt: _Pkt, entries: list[_Ct], undone: set[int]) -> _Pkt:

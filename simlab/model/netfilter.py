@@ -16,6 +16,7 @@ import errno
 import ipaddress
 
 from .errors import NetError, say
+from .xt_match import MODULE_OF as _XT_MODULE_OF, canonical_value, mark_target, port_option, save_string
 
 __all__ = ["BUILTIN_CHAINS", "POLICIES", "RULE_WORDS", "apply_iptables", "policy_of", "render_rules",
            "unknown_word"]
@@ -36,10 +37,11 @@ RULE_WORDS = {
     "match": ("-s", "--source", "-d", "--destination", "-i", "--in-interface", "-o",
               "--out-interface", "-p", "--protocol", "--dport", "--destination-port", "--sport",
               "--source-port", "--dst-type", "--src-type", "--ctstate", "--state", "--comment",
-              "--icmp-type"),
-    "module": ("tcp", "udp", "icmp", "comment", "addrtype", "conntrack", "state"),
-    "target": ("ACCEPT", "DROP", "RETURN", "REJECT", "MASQUERADE", "DNAT", "SNAT"),
-    "target option": ("--to-destination", "--to-source", "--to-ports", "--reject-with"),
+              "--icmp-type", "--mark", "--dports", "--sports", "--ports"),
+    "module": ("tcp", "udp", "icmp", "comment", "addrtype", "conntrack", "state", "mark", "multiport"),
+    "target": ("ACCEPT", "DROP", "RETURN", "REJECT", "MASQUERADE", "DNAT", "SNAT", "MARK"),
+    "target option": ("--to-destination", "--to-source", "--to-ports", "--reject-with", "--set-xmark",
+                      "--set-mark", "--and-mark", "--or-mark", "--xor-mark"),
     "target flag": ("--random", "--random-fully", "--persistent"),
 }
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
@@ -63,6 +65,8 @@ def unknown_word(args: tuple[str, ...]) -> str | None:
     if verb not in ("-A", "-I", "-D"):
         return next(iter(rest[1:]), None)  # -N, -X, -F, -S: a chain at most
     words, i = rest[1:], 0
+    if verb in ("-I", "-D") and words and words[0].isdigit():
+        i = 1  # a rule number: -I CHAIN 1 RULE, -D CHAIN 2
     while i < len(words):
         word = words[i]
         value = words[i + 1] if i + 1 < len(words) else ""
@@ -90,7 +94,7 @@ _ALIASES = {"--source": "-s", "--src": "-s", "--destination": "-d", "--dst": "-d
             "--destination-port": "--dport", "--source-port": "--sport"}
 _MODULE_OF = {"--dport": None, "--sport": None, "--icmp-type": "icmp", "--ctstate": "conntrack",
               "--state": "state", "--comment": "comment", "--dst-type": "addrtype",
-              "--src-type": "addrtype"}  # None: the -p protocol's own (tcp or udp)
+              "--src-type": "addrtype", **_XT_MODULE_OF}  # None: the -p protocol's own (tcp or udp)
 _ICMP_TYPES = {"echo-reply": "0", "destination-unreachable": "3", "network-unreachable": "3/0",
                "host-unreachable": "3/1", "port-unreachable": "3/3", "echo-request": "8",
                "time-exceeded": "11", "any": "any"}
@@ -109,7 +113,7 @@ def canonical(words: tuple[str, ...]) -> tuple[str, ...]:
     target: list[str] = []
     proto, negate, i = "", False, 0
     while i < len(words):
-        word = _ALIASES.get(words[i], words[i])
+        word = port_option(_ALIASES.get(words[i], words[i]))
         value = words[i + 1] if i + 1 < len(words) else ""
         if word == "!":
             negate = True
@@ -141,8 +145,12 @@ def canonical(words: tuple[str, ...]) -> tuple[str, ...]:
                                    hint=say(f"load its match first: -m {_MODULE_OF.get(word)}",
                                             f"先にマッチを読み込んでください: -m {_MODULE_OF.get(word)}"))
                 matches.append(["-m", module])
+            if word in _XT_MODULE_OF:
+                value = canonical_value(word, value, proto)
             next(m for m in matches if m[1] == module).extend((*bang, word, value))
         i += 2
+    if target[:2] == ["-j", "MARK"]:
+        target = target[:2] + mark_target(target[2:])
     if target[:2] == ["-j", "REJECT"] and "--reject-with" not in target:
         target += ["--reject-with", "icmp-port-unreachable"]
     out = [w for opt in _BASIC if opt in basic for w in basic[opt]]
@@ -185,11 +193,7 @@ def _policy(table: str, lines: tuple[str, ...], rest: list[str]) -> tuple[str, .
                                 "-P に渡すのはチェインとポリシーだけです"))
     chain, policy = rest
     if table == "nat" and policy == "DROP":
-        raise NetError('iptables v1.8.9 (nf_tables): \nThe "nat" table is not intended for filtering, '
-                       "the use of DROP is therefore inhibited.\n\n\nTry `iptables -h' or "
-                       "'iptables --help' for more information.", errno=errno.EINVAL, exit=2,
-                       hint=say("filter in the filter table: iptables -P FORWARD DROP",
-                                "破棄は filter テーブルで行います: iptables -P FORWARD DROP"))
+        raise _nat_drop()
     if chain not in BUILTIN_CHAINS[table]:
         raise _fail("Bad built-in chain name.",
                     say(f"only built-in chains have a policy ({', '.join(BUILTIN_CHAINS[table])}); a user "
@@ -201,6 +205,14 @@ def _policy(table: str, lines: tuple[str, ...], rest: list[str]) -> tuple[str, .
                     say("a policy is ACCEPT or DROP", "ポリシーは ACCEPT か DROP です"))
     kept = tuple(l for l in lines if not l.startswith(f"-P {chain} "))
     return kept if policy == "ACCEPT" else (f"-P {chain} {policy}",) + kept
+
+
+def _nat_drop() -> NetError:
+    return NetError('iptables v1.8.9 (nf_tables): \nThe "nat" table is not intended for filtering, '
+                    "the use of DROP is therefore inhibited.\n\n\nTry `iptables -h' or "
+                    "'iptables --help' for more information.", errno=errno.EINVAL, exit=2,
+                    hint=say("filter in the filter table: iptables -P FORWARD DROP",
+                             "破棄は filter テーブルで行います: iptables -P FORWARD DROP"))
 
 
 def _fail(text: str, hint: str = "") -> NetError:
@@ -244,15 +256,19 @@ def apply_iptables(table: str, lines: tuple[str, ...], args: tuple[str, ...]) ->
             raise _fail("No chain/target/match by that name.",
                         say(f"create the chain first with -N {chain}",
                             f"先に -N {chain} でチェインを作成してください"))
-        rule = "-A " + " ".join([chain] + [_q(w) for w in canonical(tuple(rest[1:]))])
+        number, words = _rule_number(verb, rest[1:])
+        if verb == "-D" and number is not None and not words:
+            return _delete_number(lines, chain, number)
+        rule = "-A " + " ".join([chain] + _shown(canonical(words)))
         target = rule.split(" -j ")[-1].split()[0] if " -j " in rule else None
-        if target and target not in chains and target not in ("ACCEPT", "DROP", "RETURN", "MASQUERADE", "DNAT", "SNAT", "REJECT"):
+        if table == "nat" and target == "DROP":
+            raise _nat_drop()
+        if target and target not in chains and target not in ("ACCEPT", "DROP", "RETURN", "MASQUERADE", "DNAT", "SNAT", "REJECT", "MARK"):
             raise _fail("No chain/target/match by that name.")
         if verb == "-A":
             return lines + (rule,)
         if verb == "-I":
-            at = next((i for i, l in enumerate(lines) if l.startswith(f"-A {chain} ")), len(lines))
-            return lines[:at] + (rule,) + lines[at:]
+            return _insert_at(lines, chain, rule, number or 1)
         if rule not in lines:
             raise _fail("Bad rule (does a matching rule exist in that chain?).")
         i = lines.index(rule)
@@ -264,6 +280,35 @@ def apply_iptables(table: str, lines: tuple[str, ...], args: tuple[str, ...]) ->
 
 def _q(word: str) -> str:
     return f'"{word}"' if " " in word else word
+
+
+def _shown(words: tuple[str, ...]) -> list[str]:
+    """A rule's words as ``iptables -S`` prints them: a comment quoted and escaped as iptables does."""
+    return [save_string(w) if i and words[i - 1] == "--comment" else _q(w) for i, w in enumerate(words)]
+
+
+def _rule_number(verb: str, words: list[str]) -> tuple[int | None, tuple[str, ...]]:
+    """``-I CHAIN [N] RULE`` and ``-D CHAIN N``: the rule number (1 is the first), and the rest."""
+    if verb in ("-I", "-D") and words and words[0].isdigit():
+        return int(words[0]), tuple(words[1:])
+    return None, tuple(words)
+
+
+def _insert_at(lines: tuple[str, ...], chain: str, rule: str, number: int) -> tuple[str, ...]:
+    """``-I CHAIN N``: before the chain's N-th rule (N one past its last rule appends)."""
+    places = [i for i, l in enumerate(lines) if l.startswith(f"-A {chain} ")]
+    if not 1 <= number <= len(places) + 1:
+        raise _fail("Index of insertion too big.")
+    at = places[number - 1] if number <= len(places) else (places[-1] + 1 if places else len(lines))
+    return lines[:at] + (rule,) + lines[at:]
+
+
+def _delete_number(lines: tuple[str, ...], chain: str, number: int) -> tuple[str, ...]:
+    """``-D CHAIN N``: the chain's N-th rule."""
+    places = [i for i, l in enumerate(lines) if l.startswith(f"-A {chain} ")]
+    if not 1 <= number <= len(places):
+        raise _fail("Index of deletion too big.")
+    return lines[:places[number - 1]] + lines[places[number - 1] + 1:]
 
 
 def render_rules(table: str, lines: tuple[str, ...]) -> str:

@@ -454,8 +454,8 @@ def _labels(p: Pod, sid: str) -> list[tuple[str, str]]:
 def _capabilities(p: Pod) -> dict | None:
     # mirrors containerd sandbox_run.go: cniNamespaceOpts (WithCapabilityPortMap, HostPort > 0 only)
     ports = [
-        {"hostPort": hp, "containerPort": cp, "protocol": proto.lower(), "hostIP": ""}
-        for hp, cp, proto in getattr(p, "ports", ()) or ()
+        {"hostPort": hp, "containerPort": cp, "protocol": proto.lower(), "hostIP": ip}
+        for hp, cp, proto, ip in p.ports
         if hp > 0
     ]
     return {"portMappings": ports} if ports else None

@@ -43,6 +43,7 @@ gets its containers: it stays ``ContainerCreating``.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
 import re
 import secrets
@@ -103,6 +104,8 @@ class Pod:
     conf_path: str = ""
     result: Result | None = None
     events: list[Event] = field(default_factory=list)
+    #: the container's ports: (hostPort, containerPort, protocol, hostIP); hostPort 0: none
+    ports: tuple[tuple[int, int, str, str], ...] = ()
 
     @property
     def sandbox_name(self) -> str:
@@ -216,6 +219,7 @@ class Kubelet:
             if runtime == "dockershim"
             else ContainerdSandboxes(self.lab, node, self.clock)
         )
+        _era_conflist(node, runtime)
         if plugin != "simlab-bridge":
             self.use_plugin(plugin, node=name)
         route_pod_cidrs(self.lab, list(self.nodes.values()), docker.uplink)
@@ -240,6 +244,7 @@ class Kubelet:
             )
         if runtime == self.runtime_of(n.name):
             return
+        _era_conflist(n, runtime)
         if runtime == "containerd":
             self._sandboxes[n.name] = ContainerdSandboxes(self.lab, n, self.clock)
         elif n.key == self.node.key:
@@ -349,6 +354,7 @@ class Kubelet:
         subnet: str | None = None,
         type: str = "",
         cni_path=None,
+        portmap: bool | None = None,
     ) -> str:  # noqa: A002 (CNI's key)
         """Make ``kind`` the node's only network configuration; returns the conflist text.
 
@@ -356,9 +362,14 @@ class Kubelet:
         ``host-local`` from /usr/lib/cni; kernel backend only), ``ptp``
         (simlab-ptp: routed /32 pods, like Calico) or ``custom`` (your own
         executable ``type``, found in ``cni_path``).  ``subnet`` changes the
-        node's pod CIDR.
+        node's pod CIDR.  ``portmap=True`` chains the ``portmap`` plugin after it,
+        so pods' ``hostPort`` work (Debian's with ``reference``, simlab's otherwise);
+        by default a containerd node's list chains it and a dockershim node's does not
+        (each era's conflist).
         """
         n = self._node(node)
+        if portmap is None:
+            portmap = self.runtime_of(n.name) == "containerd"
         if kind == "reference":
             if self.lab.capabilities.in_process_plugins:
                 raise KubeError(
@@ -373,7 +384,7 @@ class Kubelet:
                 )
         if subnet is not None:
             n.pod_cidr = subnet
-        filename, conf = kc.preset(kind, n, subnet=subnet, plugin_type=type)
+        filename, conf = kc.preset(kind, n, subnet=subnet, plugin_type=type, portmap=portmap)
         n.cni_config_dir.clear()
         n.cni_config_dir[f"{kc.CNI_CONF_DIR}/{filename}"] = conf
         n.plugin = kind
@@ -435,8 +446,14 @@ class Kubelet:
         node: str | None = None,
         namespace: str = "default",
         container: str | None = None,
+        ports=None,
     ) -> Pod:
         """Linux: `kubectl run POD --image=IMAGE --restart=Never` (on ``node``, default node 1).
+
+        ``ports``: the container's ports as a pod spec writes them, e.g.
+        ``[{"containerPort": 80, "hostPort": 8080}]`` (``protocol`` TCP or UDP,
+        ``hostIP``): a ``hostPort`` reaches the CNI plugins as the ``portMappings``
+        capability, which only a chained ``portmap`` takes (see :meth:`use_plugin`).
 
         Returns the pod; a CNI failure does not raise: the pod stays
         ``ContainerCreating`` and :meth:`describe` shows why.
@@ -450,6 +467,7 @@ class Kubelet:
             )
         if (namespace, pod) in self._pods:
             raise KubeError(f'Error from server (AlreadyExists): pods "{pod}" already exists')
+        mapped = container_ports(pod, ports)
         n = self._node(node)
         self._counter += 1
         p = Pod(
@@ -460,6 +478,7 @@ class Kubelet:
             image,
             container or pod,
             created=self.clock.now,
+            ports=mapped,
         )
         p.events.append(
             Event(
@@ -528,6 +547,19 @@ class Kubelet:
 
 
 
+def _era_conflist(node: Node, runtime: str) -> None:
+    """The untouched default conflist of the runtime's era: today's (containerd) chains portmap, as
+    flannel's has since late 2017; the talk's (dockershim, Kubernetes 1.7) does not, so a hostPort
+    did nothing there.  A conflist the learner wrote or chose stays as it is."""
+    path = kc.active_file(node)
+    if path is None or node.plugin != "simlab-bridge":
+        return
+    for had, wants in ((False, True), (True, False)):
+        name, text = kc.preset("simlab-bridge", node, portmap=had)
+        if node.cni_config_dir.get(path) == text and path.endswith(name) and wants == (runtime == "containerd"):
+            node.cni_config_dir[path] = kc.preset("simlab-bridge", node, portmap=wants)[1]
+
+
 def _check_runtime(runtime: str) -> None:
     if runtime not in RUNTIMES:
         raise KubeError(f"runtime must be one of {', '.join(RUNTIMES)}, not {runtime!r}")
@@ -537,3 +569,53 @@ def _memory_dir() -> str | None:
     """/dev/shm when it is a directory this process may write, else None."""
     path = "/dev/shm"
     return path if os.path.isdir(path) and os.access(path, os.W_OK | os.X_OK) else None
+
+
+_PORT_KEYS = ("containerPort", "hostPort", "protocol", "hostIP", "name")
+
+
+# mirrors Kubernetes pkg/apis/core/validation: validateContainerPorts, AccumulateUniqueHostPorts
+def container_ports(pod: str, ports) -> tuple[tuple[int, int, str, str], ...]:
+    """A pod spec's ``ports`` list as (hostPort, containerPort, protocol, hostIP), checked as the
+    API server checks them (its words: ``The Pod "web" is invalid: spec.containers[0]...``)."""
+    if ports is None:
+        return ()
+    if isinstance(ports, dict) or not isinstance(ports, (list, tuple)):
+        raise KubeError('error: ports is a list of ports, e.g. ports=[{"containerPort": 80, "hostPort": 8080}]')
+    out, seen = [], set()
+    for i, port in enumerate(ports):
+        where = f"spec.containers[0].ports[{i}]"
+        if not isinstance(port, dict):
+            raise KubeError(f'error: {where} is a mapping, e.g. {{"containerPort": 80, "hostPort": 8080}}')
+        unknown = next((k for k in port if k not in _PORT_KEYS), None)
+        if unknown is not None:
+            raise KubeError(f"error: error validating data: ValidationError(Pod.spec.containers[0].ports[{i}]): "
+                            f'unknown field "{unknown}" in io.k8s.api.core.v1.ContainerPort')
+        cp, hp = port.get("containerPort", 0), port.get("hostPort", 0)
+        proto, ip = port.get("protocol", "TCP"), port.get("hostIP", "")
+        problem = ""
+        if not isinstance(cp, int) or isinstance(cp, bool) or not cp:
+            problem = f"{where}.containerPort: Required value" if not cp else \
+                f"{where}.containerPort: Invalid value: {cp!r}: must be an integer"
+        elif not 1 <= cp <= 65535:
+            problem = f"{where}.containerPort: Invalid value: {cp}: must be between 1 and 65535, inclusive"
+        elif not isinstance(hp, int) or isinstance(hp, bool) or not 0 <= hp <= 65535:
+            problem = f"{where}.hostPort: Invalid value: {hp!r}: must be between 1 and 65535, inclusive"
+        elif proto not in ("TCP", "UDP"):
+            problem = f'{where}.protocol: Unsupported value: "{proto}": supported values: "TCP", "UDP"'
+        elif ip and not _ipv4(ip):
+            problem = f'{where}.hostIP: Invalid value: "{ip}": must be a valid IP address'
+        elif hp and (hp, proto, ip) in seen:
+            problem = f'{where}.hostPort: Duplicate value: "{ip + ":" if ip else ""}{hp}/{proto}"'
+        if problem:
+            raise KubeError(f'The Pod "{pod}" is invalid: {problem}')
+        seen.add((hp, proto, ip))
+        out.append((hp, cp, proto, ip))
+    return tuple(out)
+
+
+def _ipv4(text: str) -> bool:
+    try:
+        return ipaddress.ip_address(text).version == 4
+    except ValueError:
+        return False

@@ -37,7 +37,7 @@ from collections.abc import Mapping
 from ..cni import CNIError, Runtime
 from ..cni.config import NetworkConfigList, build_one_config, conf_from_bytes, conf_list_from_bytes
 from ..cni.lab_adapter import LabRecorder
-from ..cni.plugins import IN_PROCESS, loopback, ptp
+from ..cni.plugins import IN_PROCESS, loopback, portmap, ptp
 from ..cni.runtime import default_cni_path
 from ..cni.trace import StepRecord
 from ..model import ROOT
@@ -62,6 +62,9 @@ __all__ = [
     "netns_path",
     "plugin_bin_dir",
     "default_path",
+    "PORTMAP",
+    "port_mappings",
+    "has_portmap",
 ]
 
 CNI_CONF_DIR = "/etc/cni/net.d"
@@ -69,6 +72,9 @@ NETWORK_NAME = "k8s-pod-network"
 #: Debian's containernetworking-plugins.
 REFERENCE_DIR = "/usr/lib/cni"
 PRESETS = ("simlab-bridge", "reference", "ptp", "custom")
+#: portmap chained after the interface plugin, as flannel's conflist has had it since late 2017
+#: (flannel PR 888): the runtime passes a pod's hostPorts only to a plugin declaring this capability.
+PORTMAP = {"type": "portmap", "capabilities": {"portMappings": True}}
 _EXTENSIONS = (".conflist", ".conf", ".json")
 
 
@@ -153,7 +159,7 @@ def _host_local(kind: str, subnet: str, data_dir: str, *, gateway: str | None = 
 
 
 def preset(
-    kind: str, node: Node, *, subnet: str | None = None, plugin_type: str = ""
+    kind: str, node: Node, *, subnet: str | None = None, plugin_type: str = "", portmap: bool = False
 ) -> tuple[str, str]:
     """(file name, conflist text) of a preset for ``node``.
 
@@ -163,6 +169,9 @@ def preset(
     - ``ptp``: simlab's routed plugin (``simlab-ptp``): a /32 per pod, a
       default route via 169.254.1.1 on the pod's own veth, as Calico does;
     - ``custom``: ``plugin_type`` with simlab-host-local as its IPAM.
+
+    ``portmap``: chain :data:`PORTMAP` after it, so hostPorts work (and turn the bridge's
+    ``hairpinMode`` on, as flannel's conflist did: a pod may reach its own hostPort).
     """
     subnet = subnet or node.pod_cidr
     ipaddress.ip_network(subnet)  # a bad subnet fails here, not in a plugin
@@ -197,8 +206,25 @@ def preset(
         name = f"10-{plugin_type}.conflist"
     else:
         raise ValueError(f"plugin must be one of {', '.join(PRESETS)}, not {kind!r}")
-    conf = {"cniVersion": "1.0.0", "name": NETWORK_NAME, "plugins": [plugin]}
+    if portmap and kind in ("simlab-bridge", "reference"):
+        # flannel's conflist turned hairpin on with portmap: a pod reaching its own hostPort
+        # is DNATed back out of the bridge port it came in by (bridged, with br_netfilter)
+        plugin = {**plugin, "hairpinMode": True}
+    conf = {"cniVersion": "1.0.0", "name": NETWORK_NAME, "plugins": [plugin, *([PORTMAP] if portmap else [])]}
     return name, json.dumps(conf, indent=2) + "\n"
+
+
+def has_portmap(net: NetworkConfigList) -> bool:
+    """Does a plugin of the list declare the ``portMappings`` capability (libcni passes it only there)?"""
+    return any(pl.capabilities.get("portMappings") for pl in net.plugins)
+
+
+# mirrors dockershim network/cni/cni.go (Kubernetes 1.7): buildCNIRuntimeConf, cniPortMapping
+def port_mappings(ports) -> dict:
+    """The ``portMappings`` capability of a pod's ``(hostPort, containerPort, protocol, hostIP)``:
+    hostPort 0 (none) left out, the protocol in lower case; passed on ADD and DEL alike."""
+    return {"portMappings": [{"hostPort": hp, "containerPort": cp, "protocol": proto.lower(), "hostIP": ip}
+                             for hp, cp, proto, ip in ports if hp > 0]}
 
 
 # ------------------------------------------------------------------ the call
@@ -242,7 +268,7 @@ def setup_error(err: CNIError, net: NetworkConfigList, sandbox_id: str, verb: st
 
 # ------------------------------------------------------------ the runtime
 #: executable name -> the simlab plugin module it runs (``loopback`` as a node ships it)
-EXTRA_PLUGINS = {"simlab-ptp": "ptp", "loopback": "loopback"}
+EXTRA_PLUGINS = {"simlab-ptp": "ptp", "loopback": "loopback", "portmap": "portmap"}
 
 
 def plugin_bin_dir(state_dir: str) -> str:
@@ -334,7 +360,8 @@ def runtime_for_node(lab, node: Node, cni_path: list[str]) -> Runtime:
             recorder=rec,
             on_invoke=rec.invocation,
             exec_prefix=sandboxed_prefix(),
-            in_process={**IN_PROCESS, ptp.PLUGIN: ptp.in_process, loopback.PLUGIN: loopback.in_process},
+            in_process={**IN_PROCESS, ptp.PLUGIN: ptp.in_process, loopback.PLUGIN: loopback.in_process,
+                        portmap.PLUGIN: portmap.in_process},
         )
     rec = KernelNodeRecorder(lab, node.key)
     nsenter = shutil.which("nsenter") or "nsenter"

@@ -57,6 +57,8 @@ class PodWorker:
         except kc.ConfigError as err:
             self._network_not_ready(p, err)
             return
+        if any(hp for hp, *_ in p.ports) and not kc.has_portmap(net):
+            story.host_ports_unused(self.lab, p, conf_path)
         if getattr(sandboxes, "cri", False):  # today: containerd sets the network up itself
             if not sandboxes.run_pod(self, p, net, conf_path, problems):
                 return
@@ -146,7 +148,7 @@ class PodWorker:
         story.cni_call(self.lab, p, "ADD", net, conf_path, rt.cni_path, problems)
         args = kc.cni_args(p.namespace, p.name, p.sandbox_id)
         try:
-            return rt.add(net, p.sandbox_id, p.netns_path, "eth0", args)
+            return rt.add(net, p.sandbox_id, p.netns_path, "eth0", args, kc.port_mappings(p.ports))
         except CNIError as err:
             message = kc.setup_error(err, net, p.sandbox_id)
         self._event(
@@ -176,6 +178,7 @@ class PodWorker:
                 p.netns_path,
                 "eth0",
                 kc.cni_args(p.namespace, p.name, p.sandbox_id),
+                kc.port_mappings(p.ports),
             )
         except CNIError as err:
             if quiet:

@@ -28,6 +28,7 @@ __all__ = [
     "cni_failed",
     "deleted_without_sandbox",
     "kill_pod",
+    "host_ports_unused",
 ]
 
 
@@ -279,4 +280,33 @@ def kill_pod(lab, p: Pod) -> None:
         mirrors="kuberuntime_manager.go: KillPod (killContainersWithSyncResult, "
         "StopPodSandbox)",
         detail={"k8s": "delete", "pod": p.name},
+    )
+
+
+def host_ports_unused(lab, p: Pod, conf_path: str) -> None:
+    """The pod asks for hostPorts, but no plugin of the conflist takes them: nothing forwards."""
+    ports = ", ".join(f"{hp}/{proto}" for hp, _, proto, _ in p.ports if hp > 0)
+    _tell(
+        lab,
+        title=_title(
+            p,
+            f"hostPort {ports}: no plugin of the network takes portMappings",
+            f"hostPort {ports}: portMappings を受け取るプラグインがネットワークに無い",
+        ),
+        why=text(
+            f"The pod asks for hostPort {ports}. The runtime hands the mappings to CNI as the "
+            "portMappings capability, and libcni passes a capability only to a plugin that declares "
+            f'it ("capabilities": {{"portMappings": true}}). No plugin in {conf_path} does, so no '
+            "rule is written: the pod runs, but nothing answers on the node's port. This was "
+            "2017's trap (flannel's conflist chained portmap only from late 2017). Chain it: "
+            "lab.k8s.use_plugin('simlab-bridge', portmap=True) before the pod.",
+            f"Pod は hostPort {ports} を求めている。ランタイムはこの対応を portMappings "
+            "ケイパビリティとして CNI に渡すが、libcni がそれを渡すのは宣言したプラグイン"
+            '（"capabilities": {"portMappings": true}）だけ。'
+            f"{conf_path} にはそれが無いので、ルールは書かれない。Pod は動くが、ノードのポートには"
+            "誰も応えない。2017 年の落とし穴（flannel の conflist が portmap を連結したのは 2017 "
+            "年末から）。Pod の前に lab.k8s.use_plugin('simlab-bridge', portmap=True) で連結する。",
+        ),
+        mirrors="libcni api.go: injectRuntimeConfig (only the capabilities a plugin declares)",
+        detail={"k8s": "host-ports-unused", "pod": p.name, "ports": ports},
     )

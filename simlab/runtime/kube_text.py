@@ -152,6 +152,11 @@ def describe_pod(p, clock: Clock) -> str:
         _field("Container ID", f"docker://{p.app_id}" if p.app_id else "", "    ", 16),
         _field("Image", p.image, "    ", 16),
     ]
+    if p.ports:  # kubectl's describeContainerPorts / describeContainerHostPorts
+        ports = ", ".join(f"{cp}/{proto}" for _, cp, proto, _ in p.ports)
+        hosts = ", ".join(f"{hp}/{proto}" for hp, _, proto, _ in p.ports)
+        out.append(_field("Ports" if "," in ports else "Port", ports, "    ", 16))
+        out.append(_field("Host Ports" if "," in hosts else "Host Port", hosts, "    ", 16))
     if running:
         out.append(_field("State", "Running", "    ", 16))
         out.append(_field("Started", _when(clock, p.started or p.created), "      ", 14))
