@@ -38,9 +38,9 @@ MARK_OPTS = ("--set-xmark", "--set-mark", "--and-mark", "--or-mark", "--xor-mark
 _MULTIPORT_PROTOS = ("tcp", "udp", "udplite", "sctp", "dccp")
 
 
-def _usage(text: str, hint_en: str, hint_ja: str) -> NetError:
+def _usage(text: str, hint) -> NetError:
     return NetError(f"iptables v1.8.9 (nf_tables): {text}\nTry `iptables -h' or 'iptables --help' for more "
-                    "information.", errno=errno.EINVAL, exit=2, hint=say(hint_en, hint_ja))
+                    "information.", errno=errno.EINVAL, exit=2, hint=hint)
 
 
 def _u32(text: str, what: str) -> int:
@@ -50,8 +50,8 @@ def _u32(text: str, what: str) -> int:
     except ValueError:
         value = -1
     if not 0 <= value <= _ALL:
-        raise _usage(f'Bad {what} value "{text}"', f"a {what} is a number such as 0x2000 or 0x2000/0x2000",
-                     f"{what} は 0x2000 や 0x2000/0x2000 のような数です")
+        raise _usage(f'Bad {what} value "{text}"', say(f"a {what} is a number such as 0x2000 or 0x2000/0x2000",
+                                                         f"{what} は 0x2000 や 0x2000/0x2000 のような数です"))
     return value
 
 
@@ -66,8 +66,8 @@ def _port(text: str) -> int:
     try:
         return socket.getservbyname(text)
     except OSError:
-        raise _usage(f'invalid port/service `{text}\' specified', "write ports as numbers: --dports 80,443",
-                     "ポートは数字で書いてください: --dports 80,443") from None
+        raise _usage(f'invalid port/service `{text}\' specified', say("write ports as numbers: --dports 80,443",
+                     "ポートは数字で書いてください: --dports 80,443")) from None
 
 
 def canonical_value(option: str, value: str, proto: str) -> str:
@@ -77,16 +77,16 @@ def canonical_value(option: str, value: str, proto: str) -> str:
         return f"{mark:#x}" + (f"/{mask:#x}" if mask != _ALL else "")
     if proto not in _MULTIPORT_PROTOS:
         raise _usage("multiport needs `-p tcp', `-p udp', `-p udplite', `-p sctp' or `-p dccp'",
-                     "name the protocol first: -p tcp -m multiport --dports 80,443",
-                     "先にプロトコルを書いてください: -p tcp -m multiport --dports 80,443")
+                     say("name the protocol first: -p tcp -m multiport --dports 80,443",
+                         "先にプロトコルを書いてください: -p tcp -m multiport --dports 80,443"))
     shown, count = [], 0
     for part in value.split(","):
         low, colon, high = part.partition(":")
         count += 2 if colon else 1
         shown.append(f"{_port(low)}:{_port(high)}" if colon else str(_port(low)))
     if count > 15:
-        raise _usage("too many ports specified", "multiport takes up to 15 ports (a range counts as two)",
-                     "multiport に書けるのは 15 ポートまで（範囲は 2 つと数える）")
+        raise _usage("too many ports specified", say("multiport takes up to 15 ports (a range counts as two)",
+                     "multiport に書けるのは 15 ポートまで（範囲は 2 つと数える）"))
     return ",".join(shown)
 
 
@@ -100,16 +100,16 @@ def mark_target(options: list[str]) -> list[str]:
     given = [(options[i], options[i + 1] if i + 1 < len(options) else "") for i in range(0, len(options), 2)]
     if not given:
         raise _usage("MARK: One of the --set-xmark, --{and,or,xor,set}-mark options is required",
-                     "write: -j MARK --set-xmark 0x2000/0x2000", "次のように書いてください: -j MARK --set-xmark "
-                     "0x2000/0x2000")
+                     say("write: -j MARK --set-xmark 0x2000/0x2000", "次のように書いてください: -j MARK --set-xmark "
+                         "0x2000/0x2000"))
     if len(given) > 1:
         raise _usage(f'MARK: option "{given[0][0]}" cannot be used together with "{given[1][0]}".\n',
-                     "a MARK rule takes one of --set-xmark, --set-mark, --and-mark, --or-mark, --xor-mark",
-                     "MARK に書けるのは --set-xmark、--set-mark、--and-mark、--or-mark、--xor-mark の 1 つだけです")
+                     say("a MARK rule takes one of --set-xmark, --set-mark, --and-mark, --or-mark, --xor-mark",
+                         "MARK に書けるのは --set-xmark、--set-mark、--and-mark、--or-mark、--xor-mark の 1 つだけです"))
     option, text = given[0]
     if option not in MARK_OPTS:
-        raise _usage(f'unknown option "{option}"', "write: -j MARK --set-xmark 0x2000/0x2000",
-                     "次のように書いてください: -j MARK --set-xmark 0x2000/0x2000")
+        raise _usage(f'unknown option "{option}"', say("write: -j MARK --set-xmark 0x2000/0x2000",
+                     "次のように書いてください: -j MARK --set-xmark 0x2000/0x2000"))
     if option in ("--set-xmark", "--set-mark"):
         value, mask = _value_mask(text, "mark")
         if option == "--set-mark":

@@ -63,7 +63,7 @@ class GCReport:
 
 
 def _title(node, en: str, ja: str) -> dict:
-    return text(f"containerd ({node.name}): {en}", f"containerd（{node.name}）: {ja}")
+    return text(f"containerd ({node.name}): {en}", f"containerd（{node.name}）：{ja}")
 
 
 def _networks(worker, node) -> tuple[GoCNI, str]:

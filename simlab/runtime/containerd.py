@@ -156,7 +156,7 @@ class ContainerdSandboxes:
 
     def _title(self, en: str, ja: str) -> dict:
         n = self.node.name
-        return text(f"containerd ({n}): {en}", f"containerd（{n}）: {ja}")
+        return text(f"containerd ({n}): {en}", f"containerd（{n}）：{ja}")
 
     # ------------------------------------------------------------ RunPodSandbox
     def run_pod(self, worker, p: Pod, net, conf_path: str, problems) -> bool:
@@ -293,7 +293,7 @@ class ContainerdSandboxes:
         self.lab.apply(
             title=text(
                 f"kubelet ({n}): CRI RunPodSandbox for {p.namespace}/{p.name}",
-                f"kubelet（{n}）: {p.namespace}/{p.name} の CRI RunPodSandbox",
+                f"kubelet（{n}）：{p.namespace}/{p.name} の CRI RunPodSandbox",
             ),
             why=text(
                 "Since Kubernetes 1.24 (dockershim removed) the kubelet runs no CNI plugin and "

@@ -99,7 +99,7 @@ class NamespaceSandboxes:
             o.LinkSet("lo", netns=key, up=True),
             title=text(
                 f"docker ({node}): create the sandbox {name} (--net none)",
-                f"docker（{node}）: サンドボックス {name} を作る（--net none）",
+                f"docker（{node}）：サンドボックス {name} を作る（--net none）",
             ),
             why=text(
                 f"{node}'s container runtime makes the pause container's network namespace and "
@@ -126,7 +126,7 @@ class NamespaceSandboxes:
         self.lab.apply(
             title=text(
                 f"docker ({node}): run {name} in the sandbox's namespace",
-                f"docker（{node}）: {name} をサンドボックスの名前空間で動かす",
+                f"docker（{node}）：{name} をサンドボックスの名前空間で動かす",
             ),
             why=text(
                 f"the application container joins the pause container's namespace "
@@ -156,7 +156,7 @@ class NamespaceSandboxes:
         ops = [o.NetnsDel(key)] if not sharing and key in self.lab.snapshot().netns else []
         self.lab.apply(
             *ops,
-            title=text(f"docker ({node}): remove {name}", f"docker（{node}）: {name} を削除"),
+            title=text(f"docker ({node}): remove {name}", f"docker（{node}）：{name} を削除"),
             why=text(
                 "the sandbox goes and its namespace with it (with whatever is still inside)."
                 if ops

@@ -33,7 +33,7 @@ __all__ = [
 
 
 def _title(p: Pod, en: str, ja: str) -> dict:
-    return text(f"kubelet ({p.node.name}): {en}", f"kubelet（{p.node.name}）: {ja}")
+    return text(f"kubelet ({p.node.name}): {en}", f"kubelet（{p.node.name}）：{ja}")
 
 
 def _tell(lab, title, why, mirrors: str = "", detail=None) -> None:
