@@ -133,7 +133,9 @@ def cells():
              `LOWER_UP` only when both ends are up; …) and gives the same error messages as `ip`.
              It needs no privileges and changes nothing on your machine.
            * **kernel**: the same operations on the real Linux kernel, in namespaces the lab
-             creates (its "node" is a namespace too) and removes with `lab.close()`. It needs root.
+             creates (its "node" is a namespace too) and removes with `lab.close()`. It needs root,
+             or, as a normal user, a Linux that allows user namespaces: then the lab lives in a
+             user namespace of your own and never touches the machine.
 
            `simlab.Lab()` (backend `"auto"`) takes the kernel when it can and tells you why in
            `lab.why`. Every notebook starts with this setup cell: it also makes errors print a
@@ -151,7 +153,9 @@ def cells():
              ときだけ `LOWER_UP`、…）に従い、`ip` と同じエラーメッセージを出します。権限は不要で、
              マシンには何も変更を加えません。
            * **kernel**: 同じ操作を本物の Linux カーネルで、ラボが作る名前空間の中で行います
-             （ラボの「ノード」も名前空間です）。`lab.close()` で消えます。root が必要です。
+             （ラボの「ノード」も名前空間です）。`lab.close()` で消えます。root か、一般ユーザーなら
+             ユーザー名前空間を許す Linux が必要です。後者ではラボは自分のユーザー名前空間の中に
+             でき、マシンには一切触れません。
 
            `simlab.Lab()`（バックエンド `"auto"`）は使えるなら kernel を選び、その理由を `lab.why`
            に入れます。どのノートブックもこの準備のセルから始まります。このセルはエラーにヒントを
@@ -160,11 +164,11 @@ def cells():
         setup(),
         md("""
            You can always ask for a backend by name. A model lab is cheap: make as many as you like.
-           Asking for `"kernel"` without root raises an error that says what to do.
+           Asking for `"kernel"` where neither is possible raises an error that says what to do.
            """,
            """
            バックエンドはいつでも名前で指定できます。model のラボは軽いので、いくつ作っても構いません。
-           root でないのに `"kernel"` を指定すると、どうすればよいかを書いたエラーになります。
+           どちらもできない環境で `"kernel"` を指定すると、どうすればよいかを書いたエラーになります。
            """),
         code("""
              scratch = simlab.Lab(backend="model")
