@@ -522,9 +522,7 @@ class Picture {
       // too small to read: zoom to where the change is, at a size labels fit
       // a pod's box must hold ten characters across and its label lines down
       const [bw, bh] = this.boxWH();
-      // (six lines and their gaps: its link's name, address and MAC from the top edge; its own name, key
-      // and default route from the bottom)
-      const zoom = Math.max(this.boxMinPx() / (bw * U), this.fontPx() * 1.2 * 7 / (bh * U));
+      const zoom = Math.max(this.boxMinPx() / (bw * U), this.fontPx() * this.boxLines() / (bh * U));
       if (zoom > 1 / k) this.zoomTo(zoom, this.focusCenter());
     }
     this.applyView();
@@ -539,6 +537,22 @@ class Picture {
       if (a.k === "ns" && a.key !== this.scene.root) return [a.w, a.h];
     }
     return [2, 1.15];
+  }
+
+  boxLines() { // a pod box's label lines, in font heights: its own (name, key, default route)
+    // from the bottom edge and its links' (name, addresses, MAC) from the top, with their gaps
+    const own = new Map(), links = new Map();
+    for (const [, a] of this.items) {
+      if (a.k === "ns" && a.key !== this.scene.root) {
+        own.set(a.key, 1 + (a.sub ? 1 : 0) + (a.route && this.scene.lod === "full" ? 1 : 0));
+      } else if (a.k === "link" && a.ns !== this.scene.root && a.role !== "lo") {
+        const n = 1 + Math.min(a.addrs.length, 2) + (a.mac && this.scene.lod === "full" ? 1 : 0);
+        links.set(a.ns, Math.max(links.get(a.ns) || 0, n));
+      }
+    }
+    let most = 4.3; // five lines as before (1.2 x 5.2 font heights) when boxes hold fewer
+    for (const [key, n] of own) most = Math.max(most, n + (links.get(key) || 0));
+    return most * 1.15 + 1.2;
   }
 
   boxMinPx() { return this.fontPx() * 0.62 * 10; } // ten characters of a label
