@@ -93,6 +93,11 @@ class Lab:
         None on the model, whose namespaces are not files."""
         return self._backend.netns_path(key)
 
+    def watch_sysctl(self, netns: str, key: str) -> None:
+        """A plugin process set sysctl ``key`` in ``netns`` (portmap's route_localnet): the
+        lab's snapshots show it from now on."""
+        self._backend.watch_sysctl(netns, key)
+
     def netns_key(self, name: str) -> str | None:
         """The key of a namespace as the machine names it under /run/netns (kernel:
         ``sl<lab>-red`` gives ``red``), or None when it is not one of this lab's."""

@@ -88,6 +88,11 @@ class Backend(ABC):
         """The key of a namespace as the machine names it (``/run/netns/NAME``), else None."""
         return None
 
+    def watch_sysctl(self, netns: str, key: str) -> None:
+        """A plugin process set sysctl ``key`` of ``netns``: read it back from now on.  Only a
+        backend that reads the kernel from outside needs this (it reads the sysctls its own
+        operations set); the model sees every change the in-process plugins make."""
+
     @abstractmethod
     def close(self) -> None:
         """Remove everything this backend created."""

@@ -146,6 +146,9 @@ class RootlessBackend(Backend):
         """The path inside the lab's mount namespace (enter it with ``enter_prefix`` first)."""
         return self._call("netns_path", key)
 
+    def watch_sysctl(self, netns: str, key: str) -> None:
+        self._call("watch_sysctl", netns, key)
+
     def netns_key(self, name: str) -> str | None:
         """Told here, as the server's KernelBackend would (it also works once the lab is closed)."""
         return LabNames(self.lab_id).key_of(name)

@@ -104,12 +104,11 @@ class LabRecorder:
 
 
 def _watch_sysctls(lab, ops) -> None:
-    """Tell a kernel backend to read back the sysctls a plugin process set (it reads only those
-    its own operations set, and ip_forward)."""
-    watch = getattr(lab.raw_backend, "watch_sysctl", None)
+    """Have the lab read back the sysctls a plugin process set (a kernel backend reads only
+    those its own operations set, and ip_forward)."""
     for op in ops:
-        if watch is not None and type(op).__name__ == "SysctlSet":
-            watch(op.netns, op.key)
+        if type(op).__name__ == "SysctlSet":
+            lab.watch_sysctl(op.netns, op.key)
 
 
 def runtime_for_lab(

@@ -92,7 +92,8 @@ class _Server:
         own = getattr(self, method, None)
         if own is not None and method in ("open", "snapshot", "restore", "setattr"):
             return own(*args)
-        if method not in ("apply_all", "preflight", "show", "netns_path", "netns_key", "close"):
+        if method not in ("apply_all", "preflight", "show", "netns_path", "netns_key",
+                          "watch_sysctl", "close"):
             raise AttributeError(f"not a backend method: {method}")
         return getattr(self.kb, method)(*args)
 
