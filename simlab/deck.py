@@ -128,14 +128,10 @@ _FOLLOW = """
     const a = f && s.items.get(f.at);
     if (!a || !s.view) return;
     const [x, y] = s.center(a), v = s.view, m = 0.2;
-    // a pod's link sits on its box's edge: centre half way to the box's middle, so the box's
-    // own label lines stay in view with the hop
-    const box = a.k === "link" && a.ns !== s.scene.root ? s.boxOf(a.ns) : null;
-    const c = box ? s.center(box) : [x, y];
     const out = x < v.x + v.w * m || x > v.x + v.w * (1 - m)
       || y < v.y + v.h * m || y > v.y + v.h * (1 - m);
     if (out) {
-      s.zoomTo(s.width() / v.w, [(x + c[0]) / 2, (y + c[1]) / 2]);
+      s.zoomTo(s.width() / v.w, [x, y]);
       s.userView = true; // a later resize keeps this view instead of fitting again
       s.applyView();
     }
